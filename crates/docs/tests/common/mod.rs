@@ -1,0 +1,68 @@
+//! Shared fixtures: one renderer per test binary and realistic slip data.
+
+#![allow(dead_code)]
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use xinfang_docs::{Renderer, RendererConfig};
+
+pub fn renderer() -> &'static Renderer {
+    static R: OnceLock<Renderer> = OnceLock::new();
+    R.get_or_init(|| Renderer::new(RendererConfig::default()).expect("renderer"))
+}
+
+pub fn notice_data() -> Value {
+    json!({
+        "bureau_name": "东城区信访局",
+        "doc_no": "东信告〔2026〕3号",
+        "title": "来访事项告知单",
+        "petitioner": {
+            "name": "王秀兰",
+            "sex": "女",
+            "id_number": "110101********2846",
+            "address": "北京市东城区和平里街道七区16号楼3单元502室",
+            "phone": "139****6620"
+        },
+        "summary": "反映其与某装饰公司因房屋装修合同款项发生纠纷，要求信访部门责令该公司退还预付装修款4.8万元。",
+        "requests": "要求退还预付装修款并赔偿损失。",
+        "decision_label": "不予受理",
+        "reason": "该事项属于平等民事主体之间的合同纠纷，应当通过诉讼、仲裁等法定途径解决。",
+        "legal_text": "根据《信访工作条例》第二十九条第一款第（一）项的规定，对依法应当通过诉讼、仲裁、行政复议等法定途径解决的信访事项，信访部门不予受理。你可依法向东城区人民法院提起民事诉讼，或依据合同约定申请仲裁。",
+        "officer": "李明",
+        "issued_on": "2026-11-27"
+    })
+}
+
+pub fn transfer_data() -> Value {
+    json!({
+        "bureau_name": "东城区信访局",
+        "doc_no": "东信转〔2026〕12号",
+        "petitioner": {
+            "name": "赵国强",
+            "sex": "男",
+            "id_number": "110101********0319",
+            "address": "北京市东城区东直门街道香河园路2号院4号楼",
+            "phone": "136****1185"
+        },
+        "summary": "反映小区周边餐饮店油烟直排、夜间噪声扰民，多次向物业反映未果。",
+        "requests": "要求相关部门依法查处，恢复正常居住环境。",
+        "target_unit": "东城区城市管理委员会",
+        "reason": "该事项属于你单位法定职责范围。",
+        "legal_text": "根据《信访工作条例》第二十二条、第三十一条的规定，信访事项应当转送有权处理的机关、单位办理。",
+        "officer": "陈静",
+        "issued_on": "2026-11-27"
+    })
+}
+
+/// The PDF's text with all whitespace removed (extractors insert spaces and line breaks).
+pub fn pdf_text(pdf: &[u8]) -> String {
+    let text = pdf_extract::extract_text_from_mem(pdf).expect("extract text");
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// Number of pages (counts `/Type /Page` objects).
+pub fn page_count(pdf: &[u8]) -> usize {
+    let doc = lopdf::Document::load_mem(pdf).expect("parse pdf");
+    doc.get_pages().len()
+}

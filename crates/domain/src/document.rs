@@ -1,0 +1,85 @@
+//! The kinds of official document the bureau issues (rules §13): layout, numbering, sign-off.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentKind {
+    /// 来访事项告知单
+    VisitNoticeSlip,
+    /// 来访事项转送单
+    VisitTransferSlip,
+}
+
+/// How a kind is numbered (rules §13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// 机关代字〔year〕N号, one sequence per kind and year.
+    PerKindAndYear,
+    /// 第N期 per year.
+    Issue,
+    /// Internal forms: no number.
+    None,
+}
+
+impl DocumentKind {
+    pub const ALL: [DocumentKind; 2] = [
+        DocumentKind::VisitNoticeSlip,
+        DocumentKind::VisitTransferSlip,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::VisitNoticeSlip => "visit_notice_slip",
+            DocumentKind::VisitTransferSlip => "visit_transfer_slip",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DocumentKind> {
+        DocumentKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn title_zh(self) -> &'static str {
+        match self {
+            DocumentKind::VisitNoticeSlip => "来访事项告知单",
+            DocumentKind::VisitTransferSlip => "来访事项转送单",
+        }
+    }
+
+    /// The 代字 suffix after the bureau's organ abbreviation: 某信告〔2026〕3号.
+    pub fn number_code(self) -> &'static str {
+        match self {
+            DocumentKind::VisitNoticeSlip => "告",
+            DocumentKind::VisitTransferSlip => "转",
+        }
+    }
+
+    pub fn numbering(self) -> Numbering {
+        Numbering::PerKindAndYear
+    }
+
+    /// Window slips are issued on the spot from a leader-approved template: no per-slip sign-off.
+    pub fn needs_sign_off(self) -> bool {
+        match self {
+            DocumentKind::VisitNoticeSlip | DocumentKind::VisitTransferSlip => false,
+        }
+    }
+}
+
+/// Formats a document number: 机关代字〔2026〕12号 — full year in 〔〕, no leading zeros, no 第.
+pub fn format_doc_no(organ_code: &str, kind: DocumentKind, year: i32, seq: u64) -> String {
+    format!("{organ_code}{}〔{year}〕{seq}号", kind.number_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_no_has_full_year_and_no_leading_zeros() {
+        assert_eq!(
+            format_doc_no("东信", DocumentKind::VisitNoticeSlip, 2026, 3),
+            "东信告〔2026〕3号"
+        );
+    }
+}

@@ -1,0 +1,20 @@
+//! xinfang's domain core: the petition's lifecycle as explicit states and commands, deadline
+//! arithmetic, checklists and validation. Pure code: no I/O, no framework types, time is a
+//! parameter.
+
+pub mod catalog;
+pub mod document;
+pub mod error;
+pub mod ethnicity;
+pub mod event;
+pub mod lifecycle;
+pub mod region;
+pub mod registration;
+pub mod resident_id;
+pub mod role;
+pub mod visibility;
+
+pub use error::FieldError;
+
+pub mod calendar;
+pub mod deadline;

@@ -1,0 +1,941 @@
+//! The petition's lifecycle (lifecycle.md): its stages, the commands that move it, and who may
+//! issue each command. One file, readable top to bottom: the table of stages, the table of
+//! commands, the table of authorities.
+//!
+//! Refinements of the reference lifecycle (also listed in ARCHITECTURE.md):
+//! - An accepted decision moves straight to `disposing`; `decided` is the resting stage of the
+//!   other decisions until their notice is served (V1.2, V2.2).
+//! - A window decision for a department of the bureau's own level (转送单, V2.2) is a fifth
+//!   acceptance value, `referred_to_department`, which goes straight to `transferred`.
+//! - A leader who does not approve a closing sends the petition back to `reviewing`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+use crate::role::Role;
+
+/// 信访形式. Reports group online and phone as 网信.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Letter,
+    Visit,
+    Online,
+    Phone,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Visit,
+        Channel::Letter,
+        Channel::Online,
+        Channel::Phone,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Letter => "letter",
+            Channel::Visit => "visit",
+            Channel::Online => "online",
+            Channel::Phone => "phone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Channel::Letter => "来信",
+            Channel::Visit => "来访",
+            Channel::Online => "网上信访",
+            Channel::Phone => "电话",
+        }
+    }
+
+    /// One letter used in petition numbers (V = 访, L = 信, W = 网, D = 电).
+    pub fn number_prefix(self) -> &'static str {
+        match self {
+            Channel::Letter => "L",
+            Channel::Visit => "V",
+            Channel::Online => "W",
+            Channel::Phone => "D",
+        }
+    }
+
+    /// Letters follow part 二 of the seed; every other channel follows part 一.
+    pub fn follows_letter_procedure(self) -> bool {
+        self == Channel::Letter
+    }
+}
+
+/// The petition's stage: exactly one value per petition (lifecycle §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Received,
+    ReturnedUnopened,
+    Registered,
+    AwaitingInstruction,
+    Decided,
+    Disposing,
+    ReportedUp,
+    Assigned,
+    Transferred,
+    Coordinating,
+    SetAside,
+    Destroyed,
+    DirectReply,
+    Reviewing,
+    AwaitingClosure,
+    Closed,
+    Deregistered,
+    Archived,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 18] = [
+        Stage::Received,
+        Stage::ReturnedUnopened,
+        Stage::Registered,
+        Stage::AwaitingInstruction,
+        Stage::Decided,
+        Stage::Disposing,
+        Stage::ReportedUp,
+        Stage::Assigned,
+        Stage::Transferred,
+        Stage::Coordinating,
+        Stage::SetAside,
+        Stage::Destroyed,
+        Stage::DirectReply,
+        Stage::Reviewing,
+        Stage::AwaitingClosure,
+        Stage::Closed,
+        Stage::Deregistered,
+        Stage::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Received => "received",
+            Stage::ReturnedUnopened => "returned_unopened",
+            Stage::Registered => "registered",
+            Stage::AwaitingInstruction => "awaiting_instruction",
+            Stage::Decided => "decided",
+            Stage::Disposing => "disposing",
+            Stage::ReportedUp => "reported_up",
+            Stage::Assigned => "assigned",
+            Stage::Transferred => "transferred",
+            Stage::Coordinating => "coordinating",
+            Stage::SetAside => "set_aside",
+            Stage::Destroyed => "destroyed",
+            Stage::DirectReply => "direct_reply",
+            Stage::Reviewing => "reviewing",
+            Stage::AwaitingClosure => "awaiting_closure",
+            Stage::Closed => "closed",
+            Stage::Deregistered => "deregistered",
+            Stage::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Stage::Received => "已签收",
+            Stage::ReturnedUnopened => "退回未拆",
+            Stage::Registered => "已登记",
+            Stage::AwaitingInstruction => "待领导批示",
+            Stage::Decided => "已作受理决定",
+            Stage::Disposing => "拟办中",
+            Stage::ReportedUp => "已上报",
+            Stage::Assigned => "已交办",
+            Stage::Transferred => "已转送",
+            Stage::Coordinating => "协调处理中",
+            Stage::SetAside => "暂存",
+            Stage::Destroyed => "已销毁",
+            Stage::DirectReply => "直接答复",
+            Stage::Reviewing => "审阅中",
+            Stage::AwaitingClosure => "待结案审批",
+            Stage::Closed => "已结案",
+            Stage::Deregistered => "已销案",
+            Stage::Archived => "已归档",
+        }
+    }
+
+    /// The reference table's "next stages" column: the only moves the machine can make.
+    pub fn next_stages(self) -> &'static [Stage] {
+        use Stage::*;
+        match self {
+            Received => &[Registered, ReturnedUnopened],
+            ReturnedUnopened => &[],
+            Registered => &[AwaitingInstruction, Decided, Disposing, Transferred],
+            AwaitingInstruction => &[Decided, Disposing, Transferred],
+            Decided => &[Disposing, Closed],
+            Disposing => &[
+                ReportedUp,
+                Assigned,
+                Transferred,
+                Coordinating,
+                SetAside,
+                DirectReply,
+            ],
+            ReportedUp => &[
+                Assigned,
+                Transferred,
+                Coordinating,
+                DirectReply,
+                AwaitingClosure,
+            ],
+            Assigned => &[Reviewing, Disposing],
+            Transferred => &[AwaitingClosure, Disposing],
+            Coordinating => &[DirectReply, Assigned, AwaitingClosure],
+            SetAside => &[Destroyed, Disposing],
+            Destroyed => &[],
+            DirectReply => &[AwaitingClosure],
+            Reviewing => &[Assigned, AwaitingClosure],
+            AwaitingClosure => &[Closed, Reviewing],
+            Closed => &[Deregistered],
+            Deregistered => &[Archived],
+            Archived => &[],
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self.next_stages().is_empty()
+    }
+
+    /// Stages in which the petition is still being worked on (counts in queues and deadlines).
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            Stage::ReturnedUnopened
+                | Stage::Destroyed
+                | Stage::Closed
+                | Stage::Deregistered
+                | Stage::Archived
+        )
+    }
+}
+
+/// The acceptance decision (rules §3), a sub-value of `decided`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Acceptance {
+    /// 受理
+    Accepted,
+    /// 不予受理
+    NotAccepted,
+    /// 不再受理
+    NoLongerAccepted,
+    /// A township or street-office matter: 告知单, back to the locality (V2.2).
+    ReferredToLocality,
+    /// A department of the bureau's own level: 转送单 on the spot (V2.2).
+    ReferredToDepartment,
+}
+
+impl Acceptance {
+    pub const ALL: [Acceptance; 5] = [
+        Acceptance::Accepted,
+        Acceptance::NotAccepted,
+        Acceptance::NoLongerAccepted,
+        Acceptance::ReferredToLocality,
+        Acceptance::ReferredToDepartment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "accepted",
+            Acceptance::NotAccepted => "not_accepted",
+            Acceptance::NoLongerAccepted => "no_longer_accepted",
+            Acceptance::ReferredToLocality => "referred_to_locality",
+            Acceptance::ReferredToDepartment => "referred_to_department",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Acceptance> {
+        Acceptance::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "受理",
+            Acceptance::NotAccepted => "不予受理",
+            Acceptance::NoLongerAccepted => "不再受理",
+            Acceptance::ReferredToLocality => "告知回当地反映",
+            Acceptance::ReferredToDepartment => "转送本级部门",
+        }
+    }
+
+    /// The stage a decision leads to.
+    pub fn next_stage(self) -> Stage {
+        match self {
+            Acceptance::Accepted => Stage::Disposing,
+            Acceptance::ReferredToDepartment => Stage::Transferred,
+            _ => Stage::Decided,
+        }
+    }
+
+    /// The slip issued at the window for this decision (V1.2, V2.2), if any.
+    pub fn window_slip(self) -> Option<crate::document::DocumentKind> {
+        use crate::document::DocumentKind;
+        match self {
+            Acceptance::Accepted => None,
+            Acceptance::ReferredToDepartment => Some(DocumentKind::VisitTransferSlip),
+            _ => Some(DocumentKind::VisitNoticeSlip),
+        }
+    }
+}
+
+/// A way of handling (办理方式, rules §4), chosen in `disposing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    ReportUp,
+    Assignment,
+    Transfer,
+    Coordination,
+    SetAside,
+    DirectReply,
+}
+
+impl Disposition {
+    pub fn stage(self) -> Stage {
+        match self {
+            Disposition::ReportUp => Stage::ReportedUp,
+            Disposition::Assignment => Stage::Assigned,
+            Disposition::Transfer => Stage::Transferred,
+            Disposition::Coordination => Stage::Coordinating,
+            Disposition::SetAside => Stage::SetAside,
+            Disposition::DirectReply => Stage::DirectReply,
+        }
+    }
+}
+
+/// Everything that moves a petition from one stage to another.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum Command {
+    /// Letters: returned unopened, outside the bureau's remit (L2).
+    ReturnUnopened,
+    /// Letters: a signed-for letter is opened and registered (L3).
+    RegisterLetter,
+    /// The 来信办理单 goes to the deputy director; for visits, a proposal to a leader (V1.1, L3).
+    SubmitForInstruction,
+    /// 受理 / 不予受理 / 不再受理 / referrals (V1.2, V2.2, L3).
+    Decide { acceptance: Acceptance },
+    /// The notice of a non-accepting decision has been served: the matter ends here.
+    ServeNotice,
+    /// Choose the way of handling (V3.0, L4.0). Gated dispositions need approval first.
+    Dispose { disposition: Disposition },
+    /// A unit's objection that the matter is not its business was upheld.
+    UpholdObjection,
+    /// Every lead unit has reported: review begins (V7).
+    BeginReview,
+    /// Review failed and the leader approved: back to the unit to redo or supplement (V8.1).
+    SendBack,
+    /// Closing proposed, the six closing conditions met (V8.2).
+    ProposeClosure,
+    /// The deputy director approves the closing (V8.2).
+    ApproveClosure,
+    /// The deputy director does not approve the closing.
+    RejectClosure,
+    /// 销案 (V8.4, L7.4).
+    Deregister,
+    /// Filed in a dossier (V11, L10).
+    Archive,
+    /// A set-aside letter is destroyed under an approved destruction entry (L4.4).
+    Destroy,
+    /// A set-aside letter is taken up again.
+    Reopen,
+}
+
+impl Command {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::ReturnUnopened => "return_unopened",
+            Command::RegisterLetter => "register_letter",
+            Command::SubmitForInstruction => "submit_for_instruction",
+            Command::Decide { .. } => "decide",
+            Command::ServeNotice => "serve_notice",
+            Command::Dispose { .. } => "dispose",
+            Command::UpholdObjection => "uphold_objection",
+            Command::BeginReview => "begin_review",
+            Command::SendBack => "send_back",
+            Command::ProposeClosure => "propose_closure",
+            Command::ApproveClosure => "approve_closure",
+            Command::RejectClosure => "reject_closure",
+            Command::Deregister => "deregister",
+            Command::Archive => "archive",
+            Command::Destroy => "destroy",
+            Command::Reopen => "reopen",
+        }
+    }
+}
+
+/// What the lifecycle needs to know about a petition to judge a command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PetitionState {
+    pub channel: Channel,
+    pub stage: Stage,
+    pub acceptance: Option<Acceptance>,
+    /// A collective visit must have chosen representatives before it can be accepted (rules §3).
+    pub collective_without_representatives: bool,
+}
+
+impl PetitionState {
+    pub fn new(channel: Channel) -> Self {
+        Self {
+            channel,
+            stage: if channel == Channel::Letter {
+                Stage::Received
+            } else {
+                Stage::Registered
+            },
+            acceptance: None,
+            collective_without_representatives: false,
+        }
+    }
+}
+
+/// Who may issue a command, per channel (lifecycle §5). Approval gates are separate: a gated
+/// command is issued by the approver when the approval is given.
+pub fn authorized_roles(command: &Command, channel: Channel) -> &'static [Role] {
+    use Role::*;
+    let letters = channel.follows_letter_procedure();
+    match command {
+        Command::ReturnUnopened | Command::RegisterLetter => &[LetterClerk],
+        Command::SubmitForInstruction => {
+            if letters {
+                &[LetterClerk]
+            } else {
+                &[Receptionist]
+            }
+        }
+        // Letters: the deputy director decides on the clerk's 来信办理单 (L3). Visits: the
+        // receptionist decides, or a leader on the receptionist's proposal (V1.1).
+        Command::Decide { .. } => {
+            if letters {
+                &[DeputyDirector, Director]
+            } else {
+                &[Receptionist, DeputyDirector, Director]
+            }
+        }
+        Command::ServeNotice => {
+            if letters {
+                &[LetterClerk]
+            } else {
+                &[Receptionist]
+            }
+        }
+        // 交办 / 转送 letters need the deputy director (V3.4, L4.2); the office (visits) or the
+        // clerk (letters) proposes, and the approval issues the command.
+        Command::Dispose {
+            disposition: Disposition::Assignment | Disposition::Transfer,
+        } => &[DeputyDirector],
+        // A direct reply's outline is approved by a bureau leader (V2.3).
+        Command::Dispose {
+            disposition: Disposition::DirectReply,
+        } => &[DeputyDirector, Director],
+        Command::Dispose { .. } => {
+            if letters {
+                &[LetterClerk, DeputyDirector, Director]
+            } else {
+                &[Office, DeputyDirector, Director]
+            }
+        }
+        Command::UpholdObjection => &[DeputyDirector, Director],
+        Command::BeginReview | Command::ProposeClosure => {
+            if letters {
+                &[LetterClerk]
+            } else {
+                &[CaseOfficer]
+            }
+        }
+        Command::SendBack | Command::ApproveClosure | Command::RejectClosure => &[DeputyDirector],
+        Command::Deregister => {
+            if letters {
+                &[LetterClerk]
+            } else {
+                &[CaseOfficer]
+            }
+        }
+        Command::Archive => &[Archivist],
+        // Destruction of set-aside letters is approved by a leader (L4.4).
+        Command::Destroy => &[DeputyDirector, Director],
+        Command::Reopen => &[LetterClerk, DeputyDirector, Director],
+    }
+}
+
+/// The result of a command: the stage it leads to and the acceptance it records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub from: Stage,
+    pub to: Stage,
+    pub acceptance: Option<Acceptance>,
+}
+
+/// Judges a command against the petition's state and the actor's role, without changing
+/// anything. The caller appends the event and stores the new state in one transaction.
+pub fn execute(
+    state: &PetitionState,
+    command: &Command,
+    role: Role,
+) -> Result<Transition, FieldError> {
+    if !authorized_roles(command, state.channel).contains(&role) {
+        return Err(FieldError::general(
+            "forbidden",
+            format!("{}无权执行此操作", role.label_zh()),
+        ));
+    }
+    let letters = state.channel.follows_letter_procedure();
+    let mut acceptance = state.acceptance;
+    let to = match (state.stage, command) {
+        (Stage::Received, Command::ReturnUnopened) => Stage::ReturnedUnopened,
+        (Stage::Received, Command::RegisterLetter) => Stage::Registered,
+        (Stage::Registered, Command::SubmitForInstruction) => Stage::AwaitingInstruction,
+        (Stage::Registered | Stage::AwaitingInstruction, Command::Decide { acceptance: a }) => {
+            // Letters are decided only on the deputy director's instruction (L3).
+            if letters && state.stage == Stage::Registered {
+                return Err(refused(state, command));
+            }
+            if *a == Acceptance::Accepted && state.collective_without_representatives {
+                return Err(FieldError::new(
+                    "acceptance",
+                    "collective_without_representatives",
+                    "集体访须先推选代表（不超过5人）方可受理",
+                ));
+            }
+            acceptance = Some(*a);
+            a.next_stage()
+        }
+        (Stage::Decided, Command::ServeNotice) if acceptance != Some(Acceptance::Accepted) => {
+            Stage::Closed
+        }
+        (from, Command::Dispose { disposition }) => {
+            let to = disposition.stage();
+            if *disposition == Disposition::SetAside && !letters {
+                return Err(FieldError::new(
+                    "disposition",
+                    "set_aside_letters_only",
+                    "暂存仅适用于来信",
+                ));
+            }
+            let allowed_from = match disposition {
+                Disposition::ReportUp | Disposition::SetAside => &[Stage::Disposing][..],
+                Disposition::Assignment => {
+                    &[Stage::Disposing, Stage::ReportedUp, Stage::Coordinating][..]
+                }
+                Disposition::Transfer | Disposition::Coordination => {
+                    &[Stage::Disposing, Stage::ReportedUp][..]
+                }
+                Disposition::DirectReply => {
+                    &[Stage::Disposing, Stage::ReportedUp, Stage::Coordinating][..]
+                }
+            };
+            if !allowed_from.contains(&from) {
+                return Err(refused(state, command));
+            }
+            to
+        }
+        (Stage::Assigned | Stage::Transferred, Command::UpholdObjection) => Stage::Disposing,
+        (Stage::Assigned, Command::BeginReview) => Stage::Reviewing,
+        (Stage::Reviewing, Command::SendBack) => Stage::Assigned,
+        (
+            Stage::Reviewing
+            | Stage::Transferred
+            | Stage::ReportedUp
+            | Stage::Coordinating
+            | Stage::DirectReply,
+            Command::ProposeClosure,
+        ) => Stage::AwaitingClosure,
+        (Stage::AwaitingClosure, Command::ApproveClosure) => Stage::Closed,
+        (Stage::AwaitingClosure, Command::RejectClosure) => Stage::Reviewing,
+        (Stage::Closed, Command::Deregister) => Stage::Deregistered,
+        (Stage::Deregistered, Command::Archive) => Stage::Archived,
+        (Stage::SetAside, Command::Destroy) => Stage::Destroyed,
+        (Stage::SetAside, Command::Reopen) => Stage::Disposing,
+        _ => return Err(refused(state, command)),
+    };
+    debug_assert!(state.stage.next_stages().contains(&to));
+    Ok(Transition {
+        from: state.stage,
+        to,
+        acceptance,
+    })
+}
+
+fn refused(state: &PetitionState, command: &Command) -> FieldError {
+    FieldError::general(
+        "invalid_transition",
+        format!(
+            "当前状态为「{}」，不能执行「{}」",
+            state.stage.label_zh(),
+            command_label_zh(command)
+        ),
+    )
+}
+
+pub fn command_label_zh(command: &Command) -> &'static str {
+    match command {
+        Command::ReturnUnopened => "退回未拆",
+        Command::RegisterLetter => "登记来信",
+        Command::SubmitForInstruction => "呈报领导批示",
+        Command::Decide { .. } => "作出受理决定",
+        Command::ServeNotice => "送达告知",
+        Command::Dispose { .. } => "确定办理方式",
+        Command::UpholdObjection => "认定异议成立",
+        Command::BeginReview => "开始审阅",
+        Command::SendBack => "发回重办或补报",
+        Command::ProposeClosure => "提请结案",
+        Command::ApproveClosure => "批准结案",
+        Command::RejectClosure => "不予批准结案",
+        Command::Deregister => "销案",
+        Command::Archive => "归档",
+        Command::Destroy => "销毁",
+        Command::Reopen => "重新办理",
+    }
+}
+
+/// The state of one unit's handling record (lifecycle §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlingState {
+    Sent,
+    Received,
+    Objected,
+    Accepted,
+    Extended,
+    Reported,
+    Redo,
+    Supplement,
+    Done,
+}
+
+impl HandlingState {
+    pub const ALL: [HandlingState; 9] = [
+        HandlingState::Sent,
+        HandlingState::Received,
+        HandlingState::Objected,
+        HandlingState::Accepted,
+        HandlingState::Extended,
+        HandlingState::Reported,
+        HandlingState::Redo,
+        HandlingState::Supplement,
+        HandlingState::Done,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HandlingState::Sent => "sent",
+            HandlingState::Received => "received",
+            HandlingState::Objected => "objected",
+            HandlingState::Accepted => "accepted",
+            HandlingState::Extended => "extended",
+            HandlingState::Reported => "reported",
+            HandlingState::Redo => "redo",
+            HandlingState::Supplement => "supplement",
+            HandlingState::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<HandlingState> {
+        HandlingState::ALL.into_iter().find(|h| h.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            HandlingState::Sent => "已发出",
+            HandlingState::Received => "已签收",
+            HandlingState::Objected => "提出异议",
+            HandlingState::Accepted => "已受理",
+            HandlingState::Extended => "已延期",
+            HandlingState::Reported => "已报送办理情况",
+            HandlingState::Redo => "重办",
+            HandlingState::Supplement => "补报材料",
+            HandlingState::Done => "办结",
+        }
+    }
+}
+
+/// Commands on a unit's handling record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlingCommand {
+    SignFor,
+    Object,
+    RejectObjection,
+    Accept,
+    Extend,
+    Report,
+    Redo,
+    Supplement,
+    Complete,
+}
+
+/// Judges a command on a handling record (lifecycle §2). Returns the next state.
+pub fn execute_handling(
+    state: HandlingState,
+    command: HandlingCommand,
+    role: Role,
+) -> Result<HandlingState, FieldError> {
+    use HandlingCommand as C;
+    use HandlingState as S;
+    let roles: &[Role] = match command {
+        C::SignFor | C::Object | C::Accept | C::Report => &[Role::UnitHandler, Role::UnitHead],
+        // The unit's head approves its extension (L5.2).
+        C::Extend => &[Role::UnitHead],
+        C::RejectObjection => &[Role::DeputyDirector, Role::Director],
+        C::Redo | C::Supplement => &[Role::DeputyDirector],
+        C::Complete => &[Role::CaseOfficer, Role::LetterClerk],
+    };
+    if !roles.contains(&role) {
+        return Err(FieldError::general(
+            "forbidden",
+            format!("{}无权执行此操作", role.label_zh()),
+        ));
+    }
+    let next = match (state, command) {
+        (S::Sent, C::SignFor) => S::Received,
+        (S::Received, C::Object) => S::Objected,
+        (S::Objected, C::RejectObjection) => S::Received,
+        (S::Received, C::Accept) => S::Accepted,
+        (S::Accepted, C::Extend) => S::Extended,
+        (S::Accepted | S::Extended | S::Redo | S::Supplement, C::Report) => S::Reported,
+        (S::Reported, C::Redo) => S::Redo,
+        (S::Reported, C::Supplement) => S::Supplement,
+        (S::Reported, C::Complete) => S::Done,
+        _ => {
+            return Err(FieldError::general(
+                "invalid_transition",
+                format!("承办记录当前状态为「{}」，不能执行该操作", state.label_zh()),
+            ));
+        }
+    };
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn visit() -> PetitionState {
+        PetitionState::new(Channel::Visit)
+    }
+
+    #[test]
+    fn receptionist_decides_not_accepted_at_the_window() {
+        let t = execute(
+            &visit(),
+            &Command::Decide {
+                acceptance: Acceptance::NotAccepted,
+            },
+            Role::Receptionist,
+        )
+        .unwrap();
+        assert_eq!(t.to, Stage::Decided);
+        assert_eq!(t.acceptance, Some(Acceptance::NotAccepted));
+    }
+
+    #[test]
+    fn accepted_visit_moves_to_disposing() {
+        let t = execute(
+            &visit(),
+            &Command::Decide {
+                acceptance: Acceptance::Accepted,
+            },
+            Role::Receptionist,
+        )
+        .unwrap();
+        assert_eq!(t.to, Stage::Disposing);
+    }
+
+    #[test]
+    fn department_referral_moves_to_transferred() {
+        let t = execute(
+            &visit(),
+            &Command::Decide {
+                acceptance: Acceptance::ReferredToDepartment,
+            },
+            Role::Receptionist,
+        )
+        .unwrap();
+        assert_eq!(t.to, Stage::Transferred);
+    }
+
+    #[test]
+    fn letter_clerk_cannot_decide_a_letter() {
+        let mut s = PetitionState::new(Channel::Letter);
+        s.stage = Stage::AwaitingInstruction;
+        let err = execute(
+            &s,
+            &Command::Decide {
+                acceptance: Acceptance::Accepted,
+            },
+            Role::LetterClerk,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "forbidden");
+        let ok = execute(
+            &s,
+            &Command::Decide {
+                acceptance: Acceptance::Accepted,
+            },
+            Role::DeputyDirector,
+        );
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn assignment_needs_the_deputy_director() {
+        let mut s = visit();
+        s.stage = Stage::Disposing;
+        let cmd = Command::Dispose {
+            disposition: Disposition::Assignment,
+        };
+        assert_eq!(
+            execute(&s, &cmd, Role::Office).unwrap_err().code,
+            "forbidden"
+        );
+        assert_eq!(
+            execute(&s, &cmd, Role::DeputyDirector).unwrap().to,
+            Stage::Assigned
+        );
+    }
+
+    #[test]
+    fn collective_visit_without_representatives_cannot_be_accepted() {
+        let mut s = visit();
+        s.collective_without_representatives = true;
+        let err = execute(
+            &s,
+            &Command::Decide {
+                acceptance: Acceptance::Accepted,
+            },
+            Role::Receptionist,
+        )
+        .unwrap_err();
+        assert_eq!(err.code, "collective_without_representatives");
+    }
+
+    #[test]
+    fn unit_head_approves_extension_but_handler_cannot() {
+        assert!(
+            execute_handling(
+                HandlingState::Accepted,
+                HandlingCommand::Extend,
+                Role::UnitHandler
+            )
+            .is_err()
+        );
+        assert_eq!(
+            execute_handling(
+                HandlingState::Accepted,
+                HandlingCommand::Extend,
+                Role::UnitHead
+            )
+            .unwrap(),
+            HandlingState::Extended
+        );
+        // Only once: an extended record cannot be extended again.
+        assert!(
+            execute_handling(
+                HandlingState::Extended,
+                HandlingCommand::Extend,
+                Role::UnitHead
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn every_stage_name_round_trips() {
+        for s in Stage::ALL {
+            assert_eq!(Stage::parse(s.as_str()), Some(s));
+        }
+        for a in Acceptance::ALL {
+            assert_eq!(Acceptance::parse(a.as_str()), Some(a));
+        }
+    }
+
+    fn any_command() -> impl Strategy<Value = Command> {
+        let acceptance = prop::sample::select(Acceptance::ALL.to_vec());
+        let disposition = prop::sample::select(vec![
+            Disposition::ReportUp,
+            Disposition::Assignment,
+            Disposition::Transfer,
+            Disposition::Coordination,
+            Disposition::SetAside,
+            Disposition::DirectReply,
+        ]);
+        prop_oneof![
+            Just(Command::ReturnUnopened),
+            Just(Command::RegisterLetter),
+            Just(Command::SubmitForInstruction),
+            acceptance.prop_map(|acceptance| Command::Decide { acceptance }),
+            Just(Command::ServeNotice),
+            disposition.prop_map(|disposition| Command::Dispose { disposition }),
+            Just(Command::UpholdObjection),
+            Just(Command::BeginReview),
+            Just(Command::SendBack),
+            Just(Command::ProposeClosure),
+            Just(Command::ApproveClosure),
+            Just(Command::RejectClosure),
+            Just(Command::Deregister),
+            Just(Command::Archive),
+            Just(Command::Destroy),
+            Just(Command::Reopen),
+        ]
+    }
+
+    proptest! {
+        /// No sequence of commands, by any roles, reaches a stage the reference table does not
+        /// allow, and the invariants hold after every step.
+        #[test]
+        fn lifecycle_never_reaches_an_invalid_state(
+            channel in prop::sample::select(Channel::ALL.to_vec()),
+            steps in prop::collection::vec(
+                (any_command(), prop::sample::select(Role::ALL.to_vec())), 0..60),
+        ) {
+            let mut state = PetitionState::new(channel);
+            for (cmd, role) in steps {
+                let before = state.clone();
+                match execute(&state, &cmd, role) {
+                    Ok(t) => {
+                        prop_assert!(before.stage.next_stages().contains(&t.to),
+                            "{:?} -> {:?} not in table", before.stage, t.to);
+                        prop_assert!(authorized_roles(&cmd, channel).contains(&role));
+                        state.stage = t.to;
+                        state.acceptance = t.acceptance;
+                    }
+                    Err(_) => prop_assert_eq!(&state, &before),
+                }
+                // Invariants.
+                if channel != Channel::Letter {
+                    prop_assert!(!matches!(state.stage,
+                        Stage::Received | Stage::ReturnedUnopened | Stage::SetAside | Stage::Destroyed));
+                }
+                if !matches!(state.stage, Stage::Received | Stage::ReturnedUnopened
+                    | Stage::Registered | Stage::AwaitingInstruction) {
+                    prop_assert!(state.acceptance.is_some(), "stage {:?} without a decision", state.stage);
+                }
+                if matches!(state.stage, Stage::Disposing | Stage::Assigned | Stage::Reviewing
+                    | Stage::ReportedUp | Stage::Coordinating | Stage::DirectReply | Stage::AwaitingClosure) {
+                    prop_assert!(matches!(state.acceptance,
+                        Some(Acceptance::Accepted | Acceptance::ReferredToDepartment)));
+                }
+                if state.stage.is_final() {
+                    for c in [Command::Archive, Command::Deregister, Command::Reopen] {
+                        for r in Role::ALL {
+                            prop_assert!(execute(&state, &c, r).is_err());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Who may see what (rules §14, lifecycle §5): roles, units, confidentiality, accusations and
+//! recusal, decided in one place for pages, the API and lists alike.
+
+use crate::role::Role;
+
+/// The person asking.
+#[derive(Debug, Clone)]
+pub struct Viewer<'a> {
+    pub user_id: &'a str,
+    pub role: Role,
+    pub unit_id: Option<&'a str>,
+}
+
+/// What the rules need to know about a petition.
+#[derive(Debug, Clone, Default)]
+pub struct PetitionFacts<'a> {
+    pub confidential: bool,
+    /// Staff assigned to it so far: who registered it, who decided it.
+    pub assigned_staff: Vec<&'a str>,
+    /// Units holding a handling record for it.
+    pub handling_units: Vec<&'a str>,
+    /// 检举控告: the unit accused.
+    pub accused_unit_id: Option<&'a str>,
+    /// The viewer declared an interest (回避).
+    pub viewer_recused: bool,
+}
+
+/// What the viewer may open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Everything, including who the petitioner is.
+    Full,
+    /// The matter, but never who raised it: a unit handling an accusation against itself
+    /// (2005 Art. 23).
+    WithoutIdentity,
+    Denied,
+}
+
+/// Whether the viewer may open the petition, and how much of it.
+pub fn access(viewer: &Viewer<'_>, facts: &PetitionFacts<'_>) -> Access {
+    if facts.viewer_recused || viewer.role == Role::Admin {
+        return Access::Denied;
+    }
+    if viewer.role.is_unit_staff() {
+        let Some(unit) = viewer.unit_id else {
+            return Access::Denied;
+        };
+        if !facts.handling_units.contains(&unit) {
+            return Access::Denied;
+        }
+        return if facts.accused_unit_id == Some(unit) {
+            Access::WithoutIdentity
+        } else {
+            Access::Full
+        };
+    }
+    if facts.confidential
+        && !viewer.role.is_leader()
+        && !facts.assigned_staff.contains(&viewer.user_id)
+    {
+        return Access::Denied;
+    }
+    Access::Full
+}
+
+/// How a row appears in a list: confidential petitions the viewer may not open are listed
+/// without personal details; everything else is listed with masked ID numbers and phones.
+pub fn listed_with_details(viewer: &Viewer<'_>, facts: &PetitionFacts<'_>) -> bool {
+    access(viewer, facts) == Access::Full
+}
+
+/// Roles that may register petitions, and by which channel (lifecycle §5).
+pub fn may_register(role: Role, letter: bool) -> bool {
+    if letter {
+        role == Role::LetterClerk
+    } else {
+        role == Role::Receptionist
+    }
+}
+
+/// Roles that work on petitions in the bureau and may list them.
+pub fn may_list_petitions(role: Role) -> bool {
+    role != Role::Admin
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn staff(role: Role) -> Viewer<'static> {
+        Viewer {
+            user_id: "u1",
+            role,
+            unit_id: None,
+        }
+    }
+
+    #[test]
+    fn confidential_petition_is_hidden_from_unassigned_staff() {
+        let facts = PetitionFacts {
+            confidential: true,
+            assigned_staff: vec!["u2"],
+            ..Default::default()
+        };
+        assert_eq!(access(&staff(Role::CaseOfficer), &facts), Access::Denied);
+        assert_eq!(access(&staff(Role::Director), &facts), Access::Full);
+        let assigned = Viewer {
+            user_id: "u2",
+            role: Role::Receptionist,
+            unit_id: None,
+        };
+        assert_eq!(access(&assigned, &facts), Access::Full);
+    }
+
+    #[test]
+    fn unit_sees_only_its_own_handling_records() {
+        let v = Viewer {
+            user_id: "h",
+            role: Role::UnitHandler,
+            unit_id: Some("unitA"),
+        };
+        let mine = PetitionFacts {
+            handling_units: vec!["unitA"],
+            ..Default::default()
+        };
+        let other = PetitionFacts {
+            handling_units: vec!["unitB"],
+            ..Default::default()
+        };
+        assert_eq!(access(&v, &mine), Access::Full);
+        assert_eq!(access(&v, &other), Access::Denied);
+    }
+
+    #[test]
+    fn accused_unit_never_sees_the_accuser() {
+        let v = Viewer {
+            user_id: "h",
+            role: Role::UnitHead,
+            unit_id: Some("unitA"),
+        };
+        let facts = PetitionFacts {
+            handling_units: vec!["unitA"],
+            accused_unit_id: Some("unitA"),
+            ..Default::default()
+        };
+        assert_eq!(access(&v, &facts), Access::WithoutIdentity);
+    }
+
+    #[test]
+    fn recused_staff_cannot_see_even_as_leader() {
+        let facts = PetitionFacts {
+            viewer_recused: true,
+            ..Default::default()
+        };
+        assert_eq!(access(&staff(Role::Director), &facts), Access::Denied);
+    }
+}

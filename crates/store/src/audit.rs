@@ -1,0 +1,202 @@
+//! Verifying the history: every petition's hash chain, and the checkpoints that seal the heads
+//! of all chains (`xinfang audit verify`, `xinfang audit checkpoint`).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::Row;
+use xinfang_domain::event::{
+    ChainFault, ChainHead, EventFields, GENESIS_HASH, checkpoint_hash, verify_chain,
+};
+
+use crate::{Result, Store, ts};
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct VerifyReport {
+    pub petitions: usize,
+    pub events: usize,
+    pub checkpoints: usize,
+    pub faults: Vec<ChainFault>,
+}
+
+impl VerifyReport {
+    pub fn ok(&self) -> bool {
+        self.faults.is_empty()
+    }
+}
+
+impl Store {
+    /// The current head of every chain in the bureau.
+    pub async fn chain_heads(&self, bureau_id: &str) -> Result<Vec<ChainHead>> {
+        let rows = sqlx::query(
+            "SELECT e.petition_id, e.seq, e.hash FROM petition_events e JOIN petitions p ON p.id = e.petition_id AND p.event_seq = e.seq WHERE e.bureau_id = $1 ORDER BY e.petition_id",
+        )
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ChainHead {
+                    petition_id: r.try_get("petition_id")?,
+                    seq: r.try_get("seq")?,
+                    hash: r.try_get("hash")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Seals the current heads of all chains. Returns the checkpoint's sequence number, or
+    /// `None` when nothing changed since the last checkpoint.
+    pub async fn checkpoint(&self, bureau_id: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+        let mut tx = self.begin().await?;
+        let last: Option<(i64, String, String)> = sqlx::query_as(
+            "SELECT seq, hash, heads FROM chain_checkpoints WHERE bureau_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(bureau_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+        let heads = self.chain_heads(bureau_id).await?;
+        let heads_json = serde_json::to_string(&heads).expect("heads serialise");
+        if let Some((_, _, prev_heads)) = &last
+            && *prev_heads == heads_json
+        {
+            return Ok(None);
+        }
+        let (seq, prev_hash) = match last {
+            Some((s, h, _)) => (s + 1, h),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let at = ts(now);
+        let hash = checkpoint_hash(&prev_hash, &at, &heads);
+        sqlx::query(
+            "INSERT INTO chain_checkpoints (bureau_id, seq, at, heads, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(bureau_id)
+        .bind(seq)
+        .bind(&at)
+        .bind(&heads_json)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(seq))
+    }
+
+    /// Recomputes every chain and every checkpoint. A checkpoint's heads must still be in
+    /// their chains with the same hashes: rewriting or truncating history after a seal shows.
+    pub async fn verify(&self, bureau_id: &str) -> Result<VerifyReport> {
+        let mut report = VerifyReport::default();
+        let rows = sqlx::query(
+            "SELECT bureau_id, petition_id, seq, kind, payload, actor_id, actor_role, at, prev_hash, hash FROM petition_events WHERE bureau_id = $1 ORDER BY petition_id, seq",
+        )
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?;
+        struct Ev {
+            bureau_id: String,
+            petition_id: String,
+            seq: i64,
+            kind: String,
+            payload: String,
+            actor_id: String,
+            actor_role: String,
+            at: String,
+            prev_hash: String,
+            hash: String,
+        }
+        let mut evs = Vec::with_capacity(rows.len());
+        for r in &rows {
+            evs.push(Ev {
+                bureau_id: r.try_get("bureau_id")?,
+                petition_id: r.try_get("petition_id")?,
+                seq: r.try_get("seq")?,
+                kind: r.try_get("kind")?,
+                payload: r.try_get("payload")?,
+                actor_id: r.try_get("actor_id")?,
+                actor_role: r.try_get("actor_role")?,
+                at: r.try_get("at")?,
+                prev_hash: r.try_get("prev_hash")?,
+                hash: r.try_get("hash")?,
+            });
+        }
+        report.events = evs.len();
+        let mut stored: std::collections::HashMap<(String, i64), String> =
+            std::collections::HashMap::new();
+        for chunk in evs.chunk_by(|a, b| a.petition_id == b.petition_id) {
+            report.petitions += 1;
+            report.faults.extend(verify_chain(chunk.iter().map(|e| {
+                (
+                    EventFields {
+                        bureau_id: &e.bureau_id,
+                        petition_id: &e.petition_id,
+                        seq: e.seq,
+                        kind: &e.kind,
+                        payload: &e.payload,
+                        actor_id: &e.actor_id,
+                        actor_role: &e.actor_role,
+                        at: &e.at,
+                        prev_hash: &e.prev_hash,
+                    },
+                    e.hash.as_str(),
+                )
+            })));
+            for e in chunk {
+                stored.insert((e.petition_id.clone(), e.seq), e.hash.clone());
+            }
+        }
+        // Projection rows must agree with their chains' lengths.
+        let seqs: Vec<(String, i64)> =
+            sqlx::query_as("SELECT id, event_seq FROM petitions WHERE bureau_id = $1")
+                .bind(bureau_id)
+                .fetch_all(self.pool())
+                .await?;
+        for (id, seq) in seqs {
+            if seq > 0 && !stored.contains_key(&(id.clone(), seq)) {
+                report.faults.push(ChainFault {
+                    petition_id: id,
+                    seq,
+                    problem: "事件链缺少最新事件".into(),
+                });
+            }
+        }
+        let cps: Vec<(i64, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, heads, prev_hash, hash FROM chain_checkpoints WHERE bureau_id = $1 ORDER BY seq",
+        )
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?;
+        let mut prev = GENESIS_HASH.to_string();
+        for (seq, at, heads, prev_hash, hash) in cps {
+            report.checkpoints += 1;
+            let cp_fault = |problem: String| ChainFault {
+                petition_id: format!("checkpoint#{seq}"),
+                seq,
+                problem,
+            };
+            let parsed: Vec<ChainHead> = match serde_json::from_str(&heads) {
+                Ok(h) => h,
+                Err(e) => {
+                    report
+                        .faults
+                        .push(cp_fault(format!("封存点内容无法解析：{e}")));
+                    continue;
+                }
+            };
+            if prev_hash != prev || checkpoint_hash(&prev_hash, &at, &parsed) != hash {
+                report.faults.push(cp_fault("封存点哈希不符".into()));
+            }
+            for h in &parsed {
+                match stored.get(&(h.petition_id.clone(), h.seq)) {
+                    Some(s) if *s == h.hash => {}
+                    _ => report.faults.push(ChainFault {
+                        petition_id: h.petition_id.clone(),
+                        seq: h.seq,
+                        problem: format!("与第 {seq} 号封存点记录的事件不符（历史被改写或删除）"),
+                    }),
+                }
+            }
+            prev = hash;
+        }
+        Ok(report)
+    }
+}
