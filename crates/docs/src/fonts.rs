@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use typst::foundations::Bytes;
 use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
 
 use crate::RenderError;
 
@@ -80,7 +81,9 @@ impl FontRole {
 }
 
 /// The fallback chain of family names per role. Earlier names win; names that are not installed
-/// are skipped. The bundled Fandol family closes each default chain, so a role always resolves.
+/// are skipped. Each default chain lists the usual licensed fonts, then the bundled Fandol
+/// family (so a role always resolves), then wide-coverage OFL families (Noto / Source Han SC)
+/// that serve characters Fandol lacks when they are installed in a font directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FontFamilies {
     /// 仿宋 for body text.
@@ -112,6 +115,8 @@ impl Default for FontFamilies {
                 "仿宋",
                 "FangSong",
                 "FandolFang",
+                "Noto Serif CJK SC",
+                "Source Han Serif SC",
             ]),
             title: strings(&[
                 "方正小标宋简体",
@@ -121,6 +126,8 @@ impl Default for FontFamilies {
                 "华文中宋",
                 "STZhongsong",
                 "FandolSong",
+                "Noto Serif CJK SC",
+                "Source Han Serif SC",
             ]),
             heading: strings(&[
                 "黑体",
@@ -130,6 +137,8 @@ impl Default for FontFamilies {
                 "方正黑体简体",
                 "FZHei-B01S",
                 "FandolHei",
+                "Noto Sans CJK SC",
+                "Source Han Sans SC",
             ]),
             kai: strings(&[
                 "楷体_GB2312",
@@ -141,6 +150,9 @@ impl Default for FontFamilies {
                 "楷体",
                 "KaiTi",
                 "FandolKai",
+                "LXGW WenKai",
+                "Noto Serif CJK SC",
+                "Source Han Serif SC",
             ]),
             song: strings(&[
                 "宋体",
@@ -148,6 +160,8 @@ impl Default for FontFamilies {
                 "方正书宋_GBK",
                 "FZShuSong-Z01",
                 "FandolSong",
+                "Noto Serif CJK SC",
+                "Source Han Serif SC",
             ]),
         }
     }
@@ -169,7 +183,11 @@ impl FontFamilies {
 /// A resolved family: the name typst knows it by and the indices of its faces in the book.
 #[derive(Debug, Clone)]
 pub(crate) struct Family {
+    /// The name typst selects the family by.
     pub name: String,
+    /// The name shown to people (the font's English typographic family, e.g. `FandolFang`
+    /// where typst says `FandolFang R`).
+    pub display: String,
     pub faces: Vec<usize>,
     pub bundled: bool,
 }
@@ -177,10 +195,12 @@ pub(crate) struct Family {
 /// All loaded fonts with their book and the resolved role chains.
 pub(crate) struct FontSet {
     pub fonts: Vec<Font>,
-    pub book: FontBook,
+    pub book: LazyHash<FontBook>,
     pub roles: BTreeMap<FontRole, Vec<Family>>,
     /// Whether each face came from the bundle (index-aligned with `fonts`).
     bundled: Vec<bool>,
+    /// The display name of each face's family (index-aligned with `fonts`).
+    display: Vec<String>,
 }
 
 fn is_font_file(path: &Path) -> bool {
@@ -207,34 +227,51 @@ fn collect_font_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RenderEr
     Ok(())
 }
 
-/// All family names in a face's `name` table (IDs 1 and 16, any language that decodes).
+/// All family names in a face's `name` table (IDs 16 then 1, any language that decodes), the
+/// English typographic family first: that one is the name shown in warnings.
 fn family_aliases(data: &[u8], index: u32) -> Vec<String> {
     let Ok(face) = ttf_parser::Face::parse(data, index) else {
         return Vec::new();
     };
-    face.names()
+    let mut names: Vec<(u8, String)> = face
+        .names()
         .into_iter()
-        .filter(|n| {
-            n.name_id == ttf_parser::name_id::FAMILY
-                || n.name_id == ttf_parser::name_id::TYPOGRAPHIC_FAMILY
+        .filter_map(|n| {
+            let rank = match n.name_id {
+                ttf_parser::name_id::TYPOGRAPHIC_FAMILY => 0,
+                ttf_parser::name_id::FAMILY => 2,
+                _ => return None,
+            };
+            let english =
+                n.language_id == 0x0409 || n.platform_id == ttf_parser::PlatformId::Unicode;
+            let s = n.to_string()?.trim().to_owned();
+            (!s.is_empty()).then_some((rank + u8::from(!english), s))
         })
-        .filter_map(|n| n.to_string())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
+        .collect();
+    names.sort_by_key(|(rank, _)| *rank);
+    let mut out: Vec<String> = Vec::new();
+    for (_, name) in names {
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
 }
 
 impl FontSet {
     pub fn load(dirs: &[PathBuf], families: &FontFamilies) -> Result<Self, RenderError> {
         let mut fonts = Vec::new();
         let mut bundled = Vec::new();
+        let mut display: Vec<String> = Vec::new();
         // lowercase alias -> typst family name
         let mut aliases: HashMap<String, String> = HashMap::new();
 
         let mut add = |bytes: Bytes, is_bundled: bool, fonts: &mut Vec<Font>| {
             for font in Font::iter(bytes.clone()) {
                 let family = font.info().family.clone();
-                for alias in family_aliases(bytes.as_slice(), font.index()) {
+                let names = family_aliases(bytes.as_slice(), font.index());
+                display.push(names.first().cloned().unwrap_or_else(|| family.clone()));
+                for alias in names {
                     aliases
                         .entry(alias.to_lowercase())
                         .or_insert(family.clone());
@@ -282,6 +319,7 @@ impl FontSet {
                 let is_bundled = faces.iter().all(|&i| bundled[i]);
                 resolved.push(Family {
                     name: name.clone(),
+                    display: display[faces[0]].clone(),
                     faces,
                     bundled: is_bundled,
                 });
@@ -298,9 +336,10 @@ impl FontSet {
 
         Ok(Self {
             fonts,
-            book,
+            book: LazyHash::new(book),
             roles,
             bundled,
+            display,
         })
     }
 
@@ -325,7 +364,7 @@ impl FontSet {
                 return Ok(if pos == 0 {
                     None
                 } else {
-                    Some(family.name.clone())
+                    Some(family.display.clone())
                 });
             }
         }
@@ -334,7 +373,7 @@ impl FontSet {
         let mut any = None;
         for index in 0..self.fonts.len() {
             if self.face_covers(index, ch) {
-                let name = self.fonts[index].info().family.clone();
+                let name = self.display[index].clone();
                 if self.bundled[index] {
                     return Ok(Some(name));
                 }

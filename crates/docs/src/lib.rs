@@ -34,13 +34,12 @@ use std::path::PathBuf;
 
 use sha2::{Digest, Sha256};
 use typst::diag::{Severity, SourceDiagnostic, Warned};
-use typst::foundations::{Bytes, Smart};
-use typst::layout::PagedDocument;
+use typst::foundations::{Bytes, Datetime, Smart};
 use typst::syntax::{DiagSpanKind, FileId, Source};
-use typst::text::FontBook;
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, WorldExt};
-use typst_pdf::{PdfOptions, PdfStandard, PdfStandards};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 mod fonts;
 mod templates;
@@ -57,7 +56,9 @@ use world::{RenderWorld, file_id};
 pub struct RendererConfig {
     /// Directories searched (recursively) for `.ttf`/`.otf`/`.ttc`/`.otc` fonts, e.g. the
     /// bureau's licensed 仿宋_GB2312 and 方正小标宋. Their families are used where
-    /// [`RendererConfig::families`] lists them before the bundled Fandol fonts.
+    /// [`RendererConfig::families`] lists them before the bundled Fandol fonts. A directory
+    /// that cannot be read is an error; a file that is not a usable font is skipped. Every
+    /// loaded font also serves as a last-resort fallback for characters the chains lack.
     pub font_dirs: Vec<PathBuf>,
     /// A directory of template files; a file with the same relative path as a built-in one
     /// (`visit_notice_slip.typ`, `lib/slip.typ` …) replaces it, other files are added.
@@ -148,7 +149,6 @@ pub enum RenderError {
 /// (`Arc<Renderer>`); it is `Send + Sync` and renders concurrently.
 pub struct Renderer {
     pub(crate) library: LazyHash<Library>,
-    pub(crate) book: LazyHash<FontBook>,
     pub(crate) fonts: FontSet,
     pub(crate) templates: TemplateSet,
     /// Parsed `.typ` files by file id.
@@ -214,7 +214,6 @@ impl Renderer {
 
         Ok(Self {
             library: LazyHash::new(Library::default()),
-            book: LazyHash::new(fonts.book.clone()),
             fonts,
             templates,
             sources,
@@ -259,10 +258,15 @@ impl Renderer {
 
         let Warned { output, .. } = typst::compile::<PagedDocument>(&world);
         comemo::evict(CACHE_MAX_AGE);
-        let document = output.map_err(|diags| RenderError::Template {
-            template: template.to_owned(),
-            message: format_diagnostics(&world, &diags),
-        })?;
+        let document = match output {
+            Ok(document) => document,
+            Err(diags) => {
+                return Err(RenderError::Template {
+                    template: template.to_owned(),
+                    message: format_diagnostics(&world, &diags),
+                });
+            }
+        };
 
         // A stable identifier: the same template version and data give the same PDF.
         let mut ident = Sha256::new();
@@ -272,7 +276,7 @@ impl Renderer {
         let options = PdfOptions {
             ident: Smart::Custom(hex::encode(ident.finalize())),
             creator: Smart::Custom(Some("xinfang-docs".to_owned())),
-            timestamp: None,
+            timestamp: issue_timestamp(data),
             standards: PdfStandards::new(&[PdfStandard::A_2b])
                 .map_err(|e| RenderError::Pdf(e.message().to_string()))?,
             ..PdfOptions::default()
@@ -336,6 +340,23 @@ impl Renderer {
         }
         Ok(warnings)
     }
+}
+
+/// The PDF's creation date: the document's `issued_on` (midnight, China time). PDF/A needs a
+/// date, and taking it from the data keeps the output reproducible.
+fn issue_timestamp(data: &serde_json::Value) -> Option<Timestamp> {
+    let s = data.get("issued_on")?.as_str()?;
+    let mut parts = s.trim().splitn(3, '-').map(|p| p.parse::<u32>().ok());
+    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
+    let datetime = Datetime::from_ymd_hms(
+        i32::try_from(y).ok()?,
+        u8::try_from(m).ok()?,
+        u8::try_from(d).ok()?,
+        0,
+        0,
+        0,
+    )?;
+    Timestamp::new_local(datetime, 8 * 60)
 }
 
 fn format_diagnostics(world: &RenderWorld<'_>, diags: &[SourceDiagnostic]) -> String {

@@ -29,18 +29,10 @@ const BUILTIN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Where a template file came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Origin {
-    Builtin,
-    Override,
-}
-
 /// One file of the template tree.
 #[derive(Debug, Clone)]
 pub(crate) struct TemplateFile {
     pub bytes: Vec<u8>,
-    pub origin: Origin,
 }
 
 /// The merged template tree: built-in files, replaced or extended by the override directory.
@@ -102,7 +94,6 @@ impl TemplateSet {
                     (*name).to_owned(),
                     TemplateFile {
                         bytes: text.as_bytes().to_vec(),
-                        origin: Origin::Builtin,
                     },
                 )
             })
@@ -116,13 +107,7 @@ impl TemplateSet {
                     path: path.clone(),
                     source,
                 })?;
-                files.insert(
-                    rel,
-                    TemplateFile {
-                        bytes,
-                        origin: Origin::Override,
-                    },
-                );
+                files.insert(rel, TemplateFile { bytes });
             }
         }
 

@@ -50,7 +50,7 @@ impl World for RenderWorld<'_> {
     }
 
     fn book(&self) -> &LazyHash<FontBook> {
-        &self.renderer.book
+        &self.renderer.fonts.book
     }
 
     fn main(&self) -> FileId {
@@ -90,12 +90,4 @@ impl World for RenderWorld<'_> {
         // reproducible.
         None
     }
-}
-
-pub(crate) fn data_id() -> FileId {
-    *DATA_ID
-}
-
-pub(crate) fn renderer_id() -> FileId {
-    *RENDERER_ID
 }

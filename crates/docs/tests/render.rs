@@ -97,8 +97,24 @@ fn missing_glyph_error_message_names_the_character_and_field() {
 
 #[test]
 fn character_only_a_fallback_font_has_gives_a_font_warning() {
-    // With FandolHei first in the body chain, a character it lacks but FandolFang has is
-    // rendered by FandolFang and reported.
+    // 訁 is in FandolSong but not in FandolFang, the body font: typst falls back to FandolSong.
+    let ch = '訁';
+    assert!(!covers(FANG, ch) && covers(SONG, ch));
+    let mut data = notice_data();
+    data["petitioner"]["address"] = json!(format!("北京市{ch}路"));
+    let out = renderer().render("visit_notice_slip", &data).unwrap();
+    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+    let w = &out.warnings[0];
+    assert_eq!((w.ch, w.font_used.as_str()), (ch, "FandolSong"));
+    assert_eq!(w.field, "petitioner.address");
+    assert!(pdf_text(&out.pdf).contains("北京市訁路"));
+}
+
+#[test]
+fn later_family_in_the_body_chain_is_reported_as_a_fallback() {
+    // With FandolHei first in the body chain, ⊕ (which FandolHei lacks) comes from FandolFang.
+    let ch = '⊕';
+    assert!(!covers(HEI, ch) && covers(FANG, ch));
     let families = FontFamilies {
         body: vec!["FandolHei".into(), "FandolFang".into()],
         ..FontFamilies::default()
@@ -108,29 +124,52 @@ fn character_only_a_fallback_font_has_gives_a_font_warning() {
         ..RendererConfig::default()
     })
     .unwrap();
-    let ch = common_fallback_char();
     let mut data = notice_data();
-    data["petitioner"]["address"] = json!(format!("北京市{ch}路"));
+    data["summary"] = json!(format!("反映{ch}问题"));
     let out = r.render("visit_notice_slip", &data).unwrap();
-    assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
-    let w = &out.warnings[0];
-    assert_eq!(w.ch, ch);
-    assert_eq!(w.font_used, "FandolFang");
-    assert_eq!(w.field, "petitioner.address");
+    let found: Vec<_> = out
+        .warnings
+        .iter()
+        .map(|w| (w.ch, w.font_used.as_str(), w.field.as_str()))
+        .collect();
+    assert_eq!(found, vec![(ch, "FandolFang", "summary")]);
 }
 
-/// A CJK character that FandolFang has and FandolHei lacks.
-fn common_fallback_char() -> char {
-    let fang = ttf_coverage(include_bytes!("../fonts/FandolFang-Regular.otf"));
-    let hei = ttf_coverage(include_bytes!("../fonts/FandolHei-Regular.otf"));
-    ('\u{4E00}'..='\u{9FFF}')
-        .find(|c| fang(*c) && !hei(*c))
-        .expect("FandolFang has a character FandolHei lacks")
+#[test]
+fn chain_names_may_be_chinese_or_english_and_missing_ones_are_skipped() {
+    let families = FontFamilies {
+        body: vec!["仿宋_GB2312".into(), "fandolfang".into()],
+        title: vec!["方正小标宋简体".into(), "FandolSong".into()],
+        ..FontFamilies::default()
+    };
+    let r = Renderer::new(RendererConfig {
+        families,
+        ..RendererConfig::default()
+    })
+    .unwrap();
+    let out = r.render("visit_transfer_slip", &transfer_data()).unwrap();
+    assert!(out.warnings.is_empty());
+    let only_missing = FontFamilies {
+        heading: vec!["黑体".into()],
+        ..FontFamilies::default()
+    };
+    let err = Renderer::new(RendererConfig {
+        families: only_missing,
+        ..RendererConfig::default()
+    })
+    .unwrap_err();
+    assert!(matches!(err, RenderError::Font(_)), "{err:?}");
 }
 
-fn ttf_coverage(data: &'static [u8]) -> impl Fn(char) -> bool {
-    let face = ttf_parser::Face::parse(data, 0).unwrap();
-    move |c| face.glyph_index(c).is_some()
+const FANG: &[u8] = include_bytes!("../fonts/FandolFang-Regular.otf");
+const SONG: &[u8] = include_bytes!("../fonts/FandolSong-Regular.otf");
+const HEI: &[u8] = include_bytes!("../fonts/FandolHei-Regular.otf");
+
+fn covers(font: &[u8], ch: char) -> bool {
+    ttf_parser::Face::parse(font, 0)
+        .unwrap()
+        .glyph_index(ch)
+        .is_some()
 }
 
 #[test]

@@ -1,0 +1,236 @@
+//! The demo bureau: a county-level city's 信访局 with its townships, street offices and
+//! departments as handling units, one user per role, and a few dozen petitions in various
+//! states, registered through the same use cases as real work.
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use xinfang_domain::registration::InterviewInput;
+use xinfang_domain::role::Role;
+use xinfang_store::Store;
+use xinfang_store::people::{Bureau, Unit, User};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::clock::{Clock, ManualClock, from_local};
+use crate::generate::{Generator, GeneratorConfig};
+use crate::services::{self, DecisionInput};
+
+pub const DEMO_PASSWORD: &str = "xinfang-demo";
+
+/// (code, name, kind)
+pub const DEMO_UNITS: &[(&str, &str, &str)] = &[
+    ("chengguan", "城关镇人民政府", "township"),
+    ("ganhezi", "甘河子镇人民政府", "township"),
+    ("ziniquanzi", "滋泥泉子镇人民政府", "township"),
+    ("shuimogou", "水磨沟乡人民政府", "township"),
+    ("fuxin", "阜新街道办事处", "street"),
+    ("bofeng", "博峰街道办事处", "street"),
+    ("zhujian", "市住房和城乡建设局", "department"),
+    ("renshe", "市人力资源和社会保障局", "department"),
+    ("ziranziyuan", "市自然资源局", "department"),
+    ("shengtai", "市生态环境局", "department"),
+    ("minzheng", "市民政局", "department"),
+    ("jiaoyu", "市教育局", "department"),
+];
+
+/// (username = role identifier, display name)
+pub const DEMO_STAFF: &[(Role, &str)] = &[
+    (Role::Receptionist, "王建华"),
+    (Role::LetterClerk, "李秀英"),
+    (Role::CaseOfficer, "张志强"),
+    (Role::Office, "刘海燕"),
+    (Role::DeputyDirector, "陈国栋"),
+    (Role::Director, "杨立新"),
+    (Role::Inspector, "赵德明"),
+    (Role::Archivist, "周玉兰"),
+    (Role::Admin, "系统管理员"),
+];
+
+pub fn demo_bureau() -> Bureau {
+    Bureau {
+        id: xinfang_store::new_id(),
+        code: "fukang".into(),
+        name: "阜康市信访局".into(),
+        organ_code: "阜信".into(),
+        region_code: "652302".into(),
+        workday_end: "17:30".into(),
+    }
+}
+
+/// Creates the bureau, its units and users. Returns the bureau.
+pub async fn create_bureau(
+    store: &Store,
+    clock: &dyn Clock,
+    policy: &crate::auth::PasswordPolicy,
+) -> anyhow::Result<Bureau> {
+    let bureau = demo_bureau();
+    let now = clock.now();
+    let hash = policy.hash(DEMO_PASSWORD)?;
+    let mut tx = store.begin().await?;
+    store.insert_bureau(&mut tx, &bureau, now).await?;
+    for (role, name) in DEMO_STAFF {
+        let user = User {
+            id: xinfang_store::new_id(),
+            bureau_id: bureau.id.clone(),
+            username: role.as_str().into(),
+            display_name: (*name).into(),
+            role: *role,
+            unit_id: None,
+            password_hash: hash.clone(),
+            active: true,
+        };
+        store.insert_user(&mut tx, &user, now).await?;
+    }
+    for (code, name, kind) in DEMO_UNITS {
+        let unit = Unit {
+            id: xinfang_store::new_id(),
+            bureau_id: bureau.id.clone(),
+            code: (*code).into(),
+            name: (*name).into(),
+            kind: (*kind).into(),
+            region_code: Some(bureau.region_code.clone()),
+            active: true,
+        };
+        store.insert_unit(&mut tx, &unit, now).await?;
+        for (suffix, role, title) in [
+            ("handler", Role::UnitHandler, "经办人"),
+            ("head", Role::UnitHead, "负责人"),
+        ] {
+            let user = User {
+                id: xinfang_store::new_id(),
+                bureau_id: bureau.id.clone(),
+                username: format!("{code}_{suffix}"),
+                display_name: format!("{}{}", name.trim_end_matches("人民政府"), title),
+                role,
+                unit_id: Some(unit.id.clone()),
+                password_hash: hash.clone(),
+                active: true,
+            };
+            store.insert_user(&mut tx, &user, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(bureau)
+}
+
+async fn acting(state: &AppState, username: &str) -> anyhow::Result<CurrentUser> {
+    let user = state
+        .store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;
+    Ok(CurrentUser {
+        user,
+        csrf: String::new(),
+        token_hash: String::new(),
+        via_bearer: true,
+    })
+}
+
+/// Registers `count` petitions over the working days before `today`, in various states.
+pub async fn populate(state: &AppState, today: NaiveDate, count: usize) -> anyhow::Result<()> {
+    let clock = Arc::new(ManualClock::new(from_local(
+        today.and_hms_opt(8, 30, 0).unwrap_or_default(),
+    )));
+    let mut demo_state = state.clone();
+    demo_state.clock = clock.clone();
+    let receptionist = acting(&demo_state, "receptionist").await?;
+    let units = state.store.units(&state.bureau.id).await?;
+    let unit_id = |code: &str| units.iter().find(|u| u.code == code).map(|u| u.id.clone());
+    let mut generator = Generator::new(GeneratorConfig {
+        seed: 20261127,
+        bureau_region: state.bureau.region_code.clone(),
+        township_names: vec![
+            "城关镇".into(),
+            "甘河子镇".into(),
+            "滋泥泉子镇".into(),
+            "水磨沟乡".into(),
+            "阜新街道".into(),
+            "博峰街道".into(),
+        ],
+    });
+    for i in 0..count {
+        // Spread over the last 30 days, working hours.
+        let day = today - Duration::days((count - i) as i64 * 30 / count as i64);
+        let minutes = 9 * 60 + (i as i64 * 37) % (8 * 60);
+        let at = NaiveDateTime::new(
+            day,
+            NaiveTime::from_hms_opt((minutes / 60) as u32, (minutes % 60) as u32, 0)
+                .unwrap_or_default(),
+        );
+        clock.set(from_local(at));
+        let input = generator.visit(at);
+        let p = services::register(&demo_state, &receptionist, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo registration: {:?}", e.body().message))?;
+        clock.set(from_local(at + Duration::minutes(20)));
+        // Every fifth stays just registered; the rest are interviewed, most also decided.
+        if i % 5 == 4 {
+            continue;
+        }
+        let interview = InterviewInput {
+            facts_and_requests: p.summary.clone(),
+            earlier_petitions: if i % 3 == 0 {
+                "曾于今年上半年向所在乡镇反映，未得到答复。".into()
+            } else {
+                "首次来访。".into()
+            },
+            skip_or_repeat_reason: String::new(),
+            abnormal_behaviour: "无".into(),
+            coordination: if i % 4 == 0 {
+                "已电话联系相关乡镇了解情况。".into()
+            } else {
+                String::new()
+            },
+            finished: Some(i % 11 != 3),
+            appointment_on: (today + Duration::days(3)).to_string(),
+            appointment_note: "请补充相关书面材料".into(),
+        };
+        services::record_interview(&demo_state, &receptionist, &p.id, &interview)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo interview: {}", e.body().message))?;
+        if i % 11 == 3 {
+            continue;
+        }
+        clock.set(from_local(at + Duration::minutes(35)));
+        let decision = match i % 7 {
+            0 => DecisionInput {
+                acceptance: "not_accepted".into(),
+                reason: "legal_channel".into(),
+                ..Default::default()
+            },
+            1 => DecisionInput {
+                acceptance: "referred_to_department".into(),
+                reason: "department_matter".into(),
+                target_unit_id: unit_id("zhujian"),
+                ..Default::default()
+            },
+            2 => DecisionInput {
+                acceptance: "referred_to_locality".into(),
+                reason: "township_matter".into(),
+                target_unit_id: unit_id("chengguan"),
+                ..Default::default()
+            },
+            _ => DecisionInput {
+                acceptance: "accepted".into(),
+                reason: "in_remit".into(),
+                ..Default::default()
+            },
+        };
+        if p.collective
+            && p.petitioners.iter().all(|x| !x.is_representative)
+            && decision.acceptance == "accepted"
+        {
+            continue;
+        }
+        services::decide(&demo_state, &receptionist, &p.id, &decision)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo decision: {}", e.body().message))?;
+    }
+    state
+        .store
+        .checkpoint(&state.bureau.id, clock.now())
+        .await?;
+    Ok(())
+}

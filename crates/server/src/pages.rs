@@ -1,0 +1,1470 @@
+//! Server-rendered pages (Simplified Chinese, keyboard first). Handlers decode forms, call the
+//! same use cases as the API, and render askama templates.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use xinfang_domain::catalog;
+use xinfang_domain::lifecycle::{Acceptance, Channel, Stage};
+use xinfang_domain::registration::{
+    InterviewInput, PetitionerInput, RegistrationInput, missing_seed_fields,
+};
+use xinfang_domain::resident_id::{mask_id_number, mask_phone};
+use xinfang_domain::role::Role;
+use xinfang_domain::visibility::Access;
+use xinfang_domain::{ethnicity, region};
+
+use crate::app::AppState;
+use crate::auth::{self, CurrentUser, PageUser};
+use crate::clock::{local, local_date, show};
+use crate::error::AppError;
+use crate::services::{self, DecisionInput};
+
+type S = State<Arc<AppState>>;
+type Pairs = Vec<(String, String)>;
+
+pub struct UserView {
+    pub display_name: String,
+    pub role_label: String,
+}
+
+pub struct Layout {
+    pub bureau_name: String,
+    pub user: Option<UserView>,
+    pub nav: Vec<(&'static str, &'static str, &'static str)>,
+    pub csrf: String,
+    pub flash: String,
+}
+
+fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut nav = vec![("/", "工作台", "h")];
+    if matches!(role, Role::Receptionist) {
+        nav.push(("/petitions/new", "来访登记", "n"));
+    }
+    if matches!(role, Role::LetterClerk) {
+        nav.push(("/petitions/new?channel=letter", "来信登记", "n"));
+    }
+    if role != Role::Admin {
+        nav.push(("/petitions", "信访件", "l"));
+    }
+    if role.is_bureau_staff() {
+        nav.push(("/registrations/today", "当日登记", "t"));
+    }
+    if role == Role::Admin {
+        nav.push(("/admin/users", "用户管理", "u"));
+        nav.push(("/admin/units", "承办单位", "d"));
+    }
+    nav
+}
+
+fn layout(state: &AppState, user: Option<&CurrentUser>, flash: &str) -> Layout {
+    Layout {
+        bureau_name: state.bureau.name.clone(),
+        user: user.map(|u| UserView {
+            display_name: u.user.display_name.clone(),
+            role_label: u.role().label_zh().into(),
+        }),
+        nav: user.map(|u| nav_for(u.role())).unwrap_or_default(),
+        csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
+        flash: flash.into(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: String,
+    messages: Vec<String>,
+}
+
+fn error_page(state: &AppState, user: Option<&CurrentUser>, e: AppError) -> Response {
+    if let AppError::Internal(detail) = &e {
+        tracing::error!(%detail, "internal error");
+    }
+    let status = e.status();
+    let heading = match status {
+        StatusCode::FORBIDDEN => "无权操作",
+        StatusCode::NOT_FOUND => "未找到",
+        StatusCode::CONFLICT => "无法执行",
+        _ => "出错了",
+    };
+    let page = ErrorPage {
+        layout: layout(state, user, ""),
+        heading: heading.into(),
+        messages: e.messages().into_iter().map(|m| m.1).collect(),
+    };
+    (status, page).into_response()
+}
+
+fn flash_of(q: &HashMap<String, String>) -> String {
+    match q.get("done").map(String::as_str) {
+        Some("registered") => "登记已保存。".into(),
+        Some("interview") => "接谈记录已保存。".into(),
+        Some("decided") => "受理决定已作出。".into(),
+        Some("saved") => "已保存。".into(),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: String,
+}
+
+/// Only local paths: never redirect a user to another site after login.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+async fn login_page(
+    State(state): S,
+    Query(q): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    LoginPage {
+        layout: layout(&state, None, ""),
+        errors: Vec::new(),
+        next: safe_next(q.get("next").map(String::as_str).unwrap_or("/")),
+        username: String::new(),
+    }
+}
+
+async fn login_submit(State(state): S, Form(f): Form<LoginForm>) -> Response {
+    match auth::login(&state, &f.username, &f.password).await {
+        Ok((token, _)) => {
+            let cookie = auth::session_cookie(
+                &token,
+                state.config.secure_cookies,
+                state.config.session_hours * 3600,
+            );
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to(&safe_next(&f.next)),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            let status = e.status();
+            (
+                status,
+                LoginPage {
+                    layout: layout(&state, None, ""),
+                    errors: e.messages(),
+                    next: safe_next(&f.next),
+                    username: f.username,
+                },
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn logout(State(state): S, PageUser(u): PageUser) -> Response {
+    let _ = state.store.delete_session(&u.token_hash).await;
+    (
+        [(header::SET_COOKIE, auth::clear_cookie())],
+        Redirect::to("/login"),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Home
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    actions: Vec<(&'static str, &'static str, &'static str)>,
+    tasks: Vec<TaskView>,
+}
+
+struct TaskView {
+    id: String,
+    petition_id: Option<String>,
+    petition_no: Option<String>,
+    title: String,
+    created_at: String,
+}
+
+async fn home(State(state): S, PageUser(u): PageUser) -> Response {
+    let role = u.role();
+    let mut actions = Vec::new();
+    match role {
+        Role::Receptionist => actions.push((
+            "/petitions/new",
+            "来访登记",
+            "登记来访人、接谈、作出受理决定并出具单据",
+        )),
+        Role::LetterClerk => {
+            actions.push(("/petitions/new?channel=letter", "来信登记", "登记来信"))
+        }
+        Role::Admin => {
+            actions.push(("/admin/users", "用户管理", "新增、停用用户，重置密码"));
+            actions.push(("/admin/units", "承办单位", "乡镇、街道和本级部门"));
+        }
+        _ => {}
+    }
+    if role != Role::Admin {
+        actions.push(("/petitions", "信访件", "查询和办理信访件"));
+    }
+    if role.is_bureau_staff() {
+        actions.push(("/registrations/today", "当日登记", "检查当日登记是否完整"));
+    }
+    // The bureau head (局负责人) receives out-of-district reports; the deputy sees them too.
+    let roles: Vec<Role> = if role.is_leader() {
+        vec![Role::Director]
+    } else {
+        vec![role]
+    };
+    let tasks = match state.store.open_tasks(&state.bureau.id, &roles).await {
+        Ok(t) => t,
+        Err(e) => return error_page(&state, Some(&u), e.into()),
+    };
+    HomePage {
+        layout: layout(&state, Some(&u), ""),
+        actions,
+        tasks: tasks
+            .into_iter()
+            .map(|t| TaskView {
+                id: t.id,
+                petition_id: t.petition_id,
+                petition_no: t.petition_no,
+                title: t.title,
+                created_at: show(&t.created_at),
+            })
+            .collect(),
+    }
+    .into_response()
+}
+
+async fn task_done(State(state): S, PageUser(u): PageUser, Path(id): Path<String>) -> Response {
+    let now = state.clock.now();
+    let result = async {
+        let mut tx = state.store.begin().await?;
+        state
+            .store
+            .complete_task(&mut tx, &state.bureau.id, &id, &u.user.id, now)
+            .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists
+
+struct Row {
+    id: String,
+    petition_no: String,
+    channel: &'static str,
+    names: String,
+    id_number: String,
+    phone: String,
+    summary: String,
+    stage: &'static str,
+    registered_at: String,
+    confidential: bool,
+    collective: bool,
+    repeat: bool,
+}
+
+fn row_of(r: &services::ListedPetition) -> Row {
+    let p = &r.record;
+    let first = p.petitioners.first();
+    let short: String = p.summary.chars().take(40).collect();
+    Row {
+        id: p.id.clone(),
+        petition_no: p.petition_no.clone(),
+        channel: p.channel.label_zh(),
+        names: if r.with_details {
+            let mut n: Vec<&str> = p
+                .petitioners
+                .iter()
+                .take(3)
+                .map(|x| x.name.as_str())
+                .collect();
+            if p.petitioners.len() > 3 {
+                n.push("等");
+            }
+            n.join("、")
+        } else {
+            "（保密）".into()
+        },
+        id_number: if r.with_details {
+            first
+                .and_then(|x| x.id_number.as_deref())
+                .map(mask_id_number)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        phone: if r.with_details {
+            first.map(|x| mask_phone(&x.phone)).unwrap_or_default()
+        } else {
+            String::new()
+        },
+        summary: if r.with_details {
+            if p.summary.chars().count() > 40 {
+                format!("{short}…")
+            } else {
+                short
+            }
+        } else {
+            "（保密件）".into()
+        },
+        stage: p.stage.label_zh(),
+        registered_at: show(&p.registered_at),
+        confidential: p.confidential,
+        collective: p.collective,
+        repeat: p.repeat_of.is_some(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "petitions.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    q: String,
+    state: String,
+    channel: String,
+    stages: Vec<(&'static str, &'static str)>,
+    channels: Vec<(&'static str, &'static str)>,
+    offset: i64,
+    has_more: bool,
+    prev_url: String,
+    next_url: String,
+}
+
+async fn petitions(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<crate::api::ListQuery>,
+) -> Response {
+    let page_size = 50;
+    let offset = q.offset.unwrap_or(0).max(0);
+    let filter = match crate::api::list_filter(&q) {
+        Ok(mut f) => {
+            f.limit = page_size + 1;
+            f.offset = offset;
+            f
+        }
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let mut rows = match services::list(&state, &u, &filter).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let has_more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let base = format!(
+        "/petitions?q={}&state={}&channel={}",
+        auth::urlencode(q.q.as_deref().unwrap_or("")),
+        q.state.as_deref().unwrap_or(""),
+        q.channel.as_deref().unwrap_or("")
+    );
+    ListPage {
+        layout: layout(&state, Some(&u), ""),
+        rows: rows.iter().map(row_of).collect(),
+        q: q.q.clone().unwrap_or_default(),
+        state: q.state.clone().unwrap_or_default(),
+        channel: q.channel.clone().unwrap_or_default(),
+        stages: Stage::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label_zh()))
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
+        offset,
+        has_more,
+        prev_url: format!("{base}&offset={}", (offset - page_size).max(0)),
+        next_url: format!("{base}&offset={}", offset + page_size),
+    }
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+#[derive(Template, WebTemplate)]
+#[template(path = "register.html")]
+struct RegisterPage {
+    layout: Layout,
+    values: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+    rows: Vec<usize>,
+    channels: Vec<(&'static str, &'static str)>,
+    id_types: &'static [(&'static str, &'static str)],
+    purposes: &'static [(&'static str, &'static str)],
+    categories: Vec<(&'static str, String)>,
+    classes: &'static [(&'static str, &'static str)],
+    units: Vec<(String, String)>,
+    flags: Vec<(&'static str, &'static str)>,
+    region_options: Vec<(&'static str, String)>,
+    ethnicities: &'static [(&'static str, &'static str)],
+    default_region: String,
+}
+
+impl RegisterPage {
+    fn v(&self, key: impl AsRef<str>) -> &str {
+        self.values
+            .get(key.as_ref())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+    fn checked(&self, key: String) -> bool {
+        matches!(self.v(key), "on" | "true" | "1")
+    }
+}
+
+const FLAGS: &[(&str, &str)] = &[
+    ("anonymous", "匿名"),
+    ("skip_level", "越级访"),
+    ("out_of_district", "区外来访（报局负责人）"),
+    ("major_urgent", "重大紧急"),
+    ("confidential", "保密"),
+    ("consent_to_publish", "同意公开"),
+];
+
+/// Maps a domain field path to the form input's id: `petitioners[0].id_number` → `p0_id_number`.
+fn input_id(field: &Option<String>) -> String {
+    let Some(f) = field else { return String::new() };
+    if let Some(rest) = f.strip_prefix("petitioners[")
+        && let Some((i, tail)) = rest.split_once("].")
+    {
+        return format!("p{i}_{tail}");
+    }
+    if f == "petitioners" {
+        "p0_name".into()
+    } else {
+        f.clone()
+    }
+}
+
+async fn register_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    values: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let rows = values
+        .get("petitioner_rows")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 50);
+    let units = match state.store.units(&state.bureau.id).await {
+        Ok(u) => u,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    // The bureau's own counties first, then its prefecture's: what a window mostly sees.
+    let own = &state.bureau.region_code;
+    let mut region_options: Vec<(&'static str, String)> =
+        region::children(&format!("{}00", &own[..4]))
+            .into_iter()
+            .map(|r| (r.code, r.full_name.clone()))
+            .collect();
+    if let Some(r) = region::lookup(own) {
+        region_options.insert(0, (r.code, r.full_name.clone()));
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = RegisterPage {
+        layout: layout(state, Some(u), ""),
+        values,
+        errors,
+        rows: (0..rows).collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
+        id_types: catalog::ID_TYPES,
+        purposes: catalog::PURPOSES,
+        categories: catalog::CATEGORIES
+            .iter()
+            .map(|(c, l)| {
+                (
+                    *c,
+                    if c.ends_with("0000") {
+                        l.to_string()
+                    } else if c.ends_with("00") {
+                        format!("　{l}")
+                    } else {
+                        format!("　　{l}")
+                    },
+                )
+            })
+            .collect(),
+        classes: catalog::PETITION_CLASSES,
+        units: units
+            .iter()
+            .filter(|x| x.active)
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
+        flags: FLAGS.to_vec(),
+        region_options,
+        ethnicities: ethnicity::all(),
+        default_region: region::lookup(own)
+            .map(|r| format!("例如 {} {}", r.code, r.full_name))
+            .unwrap_or_default(),
+    };
+    (status, page).into_response()
+}
+
+async fn register_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let letter = q.get("channel").map(String::as_str) == Some("letter");
+    if !xinfang_domain::visibility::may_register(u.role(), letter) {
+        return error_page(
+            &state,
+            Some(&u),
+            AppError::Forbidden(format!("{}不能登记", u.role().label_zh())),
+        );
+    }
+    let mut values = HashMap::new();
+    values.insert(
+        "channel".into(),
+        if letter { "letter" } else { "visit" }.into(),
+    );
+    values.insert(
+        "visited_at".into(),
+        local(state.clock.now())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+    );
+    values.insert("p0_id_type".into(), "resident_id".into());
+    values.insert("petitioner_rows".into(), "1".into());
+    register_page_for(&state, &u, values, Vec::new()).await
+}
+
+/// Accepts a region by code, or by a name the search resolves to exactly one county.
+fn resolve_region(input: &str) -> String {
+    let t = input.trim();
+    let code: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if code.len() == 6 {
+        return code;
+    }
+    if !t.is_empty() {
+        let found = region::search(t, 2);
+        if let Some(first) = found.first()
+            && (found.len() == 1 || first.name == t || first.full_name == t)
+        {
+            return first.code.to_string();
+        }
+    }
+    t.to_string()
+}
+
+fn registration_from_form(form: &HashMap<String, String>) -> RegistrationInput {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let flag = |k: &str| matches!(form.get(k).map(String::as_str), Some("on" | "true" | "1"));
+    let num = |k: &str| form.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+    let rows = form
+        .get("petitioner_rows")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 50);
+    let petitioners = (0..rows)
+        .map(|i| {
+            let g = |k: &str| get(&format!("p{i}_{k}"));
+            PetitionerInput {
+                name: g("name"),
+                id_type: g("id_type"),
+                id_number: g("id_number"),
+                sex: g("sex"),
+                age: num(&format!("p{i}_age")),
+                ethnicity: g("ethnicity"),
+                address: g("address"),
+                phone: g("phone"),
+                occupation: g("occupation"),
+                is_representative: flag(&format!("p{i}_is_representative")),
+            }
+        })
+        // An extra row left completely empty is not a petitioner.
+        .filter(|p| {
+            !(p.name.trim().is_empty()
+                && p.id_number.trim().is_empty()
+                && p.phone.trim().is_empty())
+        })
+        .collect();
+    RegistrationInput {
+        channel: get("channel"),
+        visited_at: get("visited_at"),
+        petitioners,
+        visitor_count: num("visitor_count"),
+        people_involved: num("people_involved"),
+        issue_region: resolve_region(&get("issue_region")),
+        summary: get("summary"),
+        requests: get("requests"),
+        proposal: get("proposal"),
+        purpose: get("purpose"),
+        category: get("category"),
+        petition_class: get("petition_class"),
+        anonymous: flag("anonymous"),
+        consent_to_publish: flag("consent_to_publish"),
+        major_urgent: flag("major_urgent"),
+        confidential: flag("confidential"),
+        skip_level: flag("skip_level"),
+        out_of_district: flag("out_of_district"),
+        repeat_of: form
+            .get("repeat_of")
+            .cloned()
+            .filter(|s| !s.trim().is_empty()),
+        repeat_reason: get("repeat_reason"),
+        accused_unit_id: form
+            .get("accused_unit_id")
+            .cloned()
+            .filter(|s| !s.trim().is_empty()),
+    }
+}
+
+async fn register_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    let mut form: HashMap<String, String> = pairs
+        .into_iter()
+        .filter(|(k, _)| k != auth::CSRF_FIELD)
+        .collect();
+    if form.contains_key("add_petitioner") {
+        let rows = form
+            .get("petitioner_rows")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1);
+        form.insert("petitioner_rows".into(), (rows + 1).min(50).to_string());
+        form.insert(format!("p{rows}_id_type"), "resident_id".into());
+        form.remove("add_petitioner");
+        return register_page_for(&state, &u, form, Vec::new()).await;
+    }
+    let input = registration_from_form(&form);
+    match services::register(&state, &u, &input).await {
+        Ok(p) => Redirect::to(&format!("/petitions/{}?done=registered", p.id)).into_response(),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors
+                .iter()
+                .map(|e| (input_id(&e.field), e.message.clone()))
+                .collect();
+            register_page_for(&state, &u, form, errors).await
+        }
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "similar.html")]
+struct SimilarFragment {
+    rows: Vec<Row>,
+}
+
+async fn similar_fragment(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<crate::api::SimilarQuery>,
+) -> Response {
+    match crate::api::similar(&state, &u, &q).await {
+        Ok(rows) => Html(
+            SimilarFragment {
+                rows: rows.iter().map(row_of).collect(),
+            }
+            .render()
+            .unwrap_or_default(),
+        )
+        .into_response(),
+        Err(e) => (e.status(), e.body().message).into_response(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One petition
+
+struct PetitionerView {
+    name: String,
+    id_type: &'static str,
+    id_number: String,
+    sex: &'static str,
+    age: String,
+    ethnicity: &'static str,
+    phone: String,
+    occupation: String,
+    address: String,
+    representative: bool,
+}
+
+struct InterviewView {
+    recorded_at: String,
+    recorded_by: String,
+    facts_and_requests: String,
+    earlier_petitions: String,
+    skip_or_repeat_reason: String,
+    abnormal_behaviour: String,
+    coordination: String,
+    appointment_on: Option<String>,
+    appointment_note: String,
+}
+
+struct DocumentView {
+    id: String,
+    title: String,
+    doc_no: String,
+    issued_at: String,
+    template_version: String,
+    warnings: Vec<String>,
+}
+
+struct EventView {
+    at: String,
+    actor: String,
+    role: &'static str,
+    label: &'static str,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "petition.html")]
+struct PetitionPage {
+    layout: Layout,
+    p: xinfang_store::petitions::PetitionRecord,
+    errors: Vec<(Option<String>, String)>,
+    stage_label: &'static str,
+    channel_label: &'static str,
+    acceptance_label: &'static str,
+    visited_at: String,
+    registered_at: String,
+    query_code: String,
+    region_name: String,
+    repeat_of: String,
+    classification: String,
+    identity: bool,
+    petitioners: Vec<PetitionerView>,
+    interviews: Vec<InterviewView>,
+    can_interview: bool,
+    can_decide: bool,
+    acceptances: Vec<(&'static str, &'static str)>,
+    reasons: Vec<(&'static str, &'static str, &'static str)>,
+    units: Vec<(String, String)>,
+    documents: Vec<DocumentView>,
+    events: Vec<EventView>,
+    access_log: Vec<(String, String, String)>,
+}
+
+impl PetitionPage {
+    fn acceptance_label_of(&self, a: &str) -> &'static str {
+        Acceptance::parse(a).map(|x| x.label_zh()).unwrap_or("")
+    }
+}
+
+fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "registered" => "登记",
+        "interviewed" => "记录接谈",
+        "appointment_made" => "记录接谈并约谈",
+        "decided" => "作出受理决定",
+        "notice_served" => "当场送达告知单",
+        "document_issued" => "出具文书",
+        "recusal_declared" => "声明回避",
+        _ => "其他操作",
+    }
+}
+
+fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
+    let s = |k: &str| {
+        payload
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    match kind {
+        "registered" => format!("编号 {}", s("petition_no")),
+        "decided" => {
+            let a = Acceptance::parse(&s("acceptance"))
+                .map(|a| a.label_zh())
+                .unwrap_or("");
+            let due = s("dispose_due");
+            if due.is_empty() {
+                format!("{a}：{}", s("reason_text"))
+            } else {
+                format!("{a}：{}；应于 {due} 前确定办理方式", s("reason_text"))
+            }
+        }
+        "document_issued" => s("doc_no"),
+        "appointment_made" => format!("约谈日期 {}", s("appointment_on")),
+        "recusal_declared" => s("reason"),
+        _ => String::new(),
+    }
+}
+
+async fn petition_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: &str,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    let result = async {
+        let (p, access) = services::open_petition(state, u, id, "view").await?;
+        let identity = access == Access::Full;
+        let interviews = state.store.interviews(&p.id).await?;
+        let documents = state.store.documents_of(&p.id).await?;
+        let events = state.store.events(&p.id).await?;
+        let units = state.store.units(&state.bureau.id).await?;
+        let users: HashMap<String, String> = state
+            .store
+            .users(&state.bureau.id)
+            .await?
+            .into_iter()
+            .map(|x| (x.id, x.display_name))
+            .collect();
+        let access_log = if u.role().is_leader() {
+            state.store.access_log(&p.id).await?
+        } else {
+            Vec::new()
+        };
+        let repeat_of = match &p.repeat_of {
+            Some(r) => state
+                .store
+                .petition(&state.bureau.id, r)
+                .await
+                .map(|x| x.petition_no)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        let decidable = matches!(p.stage, Stage::Registered | Stage::AwaitingInstruction)
+            && xinfang_domain::lifecycle::authorized_roles(
+                &xinfang_domain::lifecycle::Command::Decide {
+                    acceptance: Acceptance::Accepted,
+                },
+                p.channel,
+            )
+            .contains(&u.role())
+            && !(p.channel == Channel::Letter && p.stage == Stage::Registered);
+        Ok::<_, AppError>(PetitionPage {
+            layout: layout(state, Some(u), flash),
+            stage_label: p.stage.label_zh(),
+            channel_label: p.channel.label_zh(),
+            acceptance_label: p.acceptance.map(|a| a.label_zh()).unwrap_or("尚未决定"),
+            visited_at: show(&p.visited_at),
+            registered_at: show(&p.registered_at),
+            query_code: if identity {
+                p.query_code.clone()
+            } else {
+                String::new()
+            },
+            region_name: region::lookup(&p.issue_region)
+                .map(|r| format!("{} {}", r.code, r.full_name))
+                .unwrap_or_else(|| p.issue_region.clone()),
+            repeat_of,
+            classification: [
+                p.purpose
+                    .as_deref()
+                    .and_then(|c| catalog::label(catalog::PURPOSES, c)),
+                p.category
+                    .as_deref()
+                    .and_then(|c| catalog::label(catalog::CATEGORIES, c)),
+                p.petition_class
+                    .as_deref()
+                    .and_then(|c| catalog::label(catalog::PETITION_CLASSES, c)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / "),
+            identity,
+            petitioners: p
+                .petitioners
+                .iter()
+                .map(|x| PetitionerView {
+                    name: x.name.clone(),
+                    id_type: catalog::label(catalog::ID_TYPES, &x.id_type).unwrap_or(""),
+                    id_number: x.id_number.clone().unwrap_or_default(),
+                    sex: match x.sex.as_deref() {
+                        Some("male") => "男",
+                        Some("female") => "女",
+                        _ => "",
+                    },
+                    age: x.age.map(|a| a.to_string()).unwrap_or_default(),
+                    ethnicity: x
+                        .ethnicity
+                        .as_deref()
+                        .and_then(ethnicity::name)
+                        .unwrap_or(""),
+                    phone: x.phone.clone(),
+                    occupation: x.occupation.clone(),
+                    address: x.address.clone(),
+                    representative: x.is_representative,
+                })
+                .collect(),
+            interviews: interviews
+                .into_iter()
+                .map(|i| InterviewView {
+                    recorded_at: show(&i.recorded_at),
+                    recorded_by: users.get(&i.recorded_by).cloned().unwrap_or_default(),
+                    facts_and_requests: i.facts_and_requests,
+                    earlier_petitions: i.earlier_petitions,
+                    skip_or_repeat_reason: i.skip_or_repeat_reason,
+                    abnormal_behaviour: i.abnormal_behaviour,
+                    coordination: i.coordination,
+                    appointment_on: i.appointment_on,
+                    appointment_note: i.appointment_note,
+                })
+                .collect(),
+            can_interview: matches!(u.role(), Role::Receptionist | Role::CaseOfficer)
+                && p.stage.is_open()
+                && p.channel != Channel::Letter,
+            can_decide: decidable,
+            acceptances: Acceptance::ALL
+                .iter()
+                .map(|a| (a.as_str(), a.label_zh()))
+                .collect(),
+            reasons: catalog::DECISION_REASONS
+                .iter()
+                .map(|(a, c, t, _)| (a.as_str(), *c, *t))
+                .collect(),
+            units: units
+                .iter()
+                .filter(|x| x.active)
+                .map(|x| {
+                    (
+                        x.id.clone(),
+                        format!(
+                            "{}（{}）",
+                            x.name,
+                            xinfang_store::people::UNIT_KINDS
+                                .iter()
+                                .find(|k| k.0 == x.kind)
+                                .map(|k| k.1)
+                                .unwrap_or("")
+                        ),
+                    )
+                })
+                .collect(),
+            documents: documents
+                .iter()
+                .map(|d| DocumentView {
+                    id: d.id.clone(),
+                    title: xinfang_domain::document::DocumentKind::parse(&d.kind)
+                        .map(|k| k.title_zh().to_string())
+                        .unwrap_or_else(|| d.kind.clone()),
+                    doc_no: d.doc_no.clone().unwrap_or_default(),
+                    issued_at: d.issued_at.as_deref().map(show).unwrap_or_default(),
+                    template_version: d.template_version.clone(),
+                    warnings: d
+                        .data
+                        .get("font_warnings")
+                        .and_then(|w| w.as_array())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            events: events
+                .iter()
+                .map(|e| EventView {
+                    at: show(&e.at),
+                    actor: e.actor_name.clone().unwrap_or_default(),
+                    role: Role::parse(&e.actor_role)
+                        .map(|r| r.label_zh())
+                        .unwrap_or(""),
+                    label: event_label(&e.kind),
+                    detail: event_detail(&e.kind, &e.payload),
+                })
+                .collect(),
+            access_log: access_log
+                .into_iter()
+                .map(|(at, who, what)| (show(&at), who, what))
+                .collect(),
+            errors,
+            p,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => {
+            let status = if page.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (status, page).into_response()
+        }
+        Err(e) => error_page(state, Some(u), e),
+    }
+}
+
+async fn petition(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    petition_page(&state, &u, &id, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InterviewForm {
+    facts_and_requests: String,
+    earlier_petitions: String,
+    skip_or_repeat_reason: String,
+    abnormal_behaviour: String,
+    coordination: String,
+    unfinished: Option<String>,
+    appointment_on: String,
+    appointment_note: String,
+}
+
+async fn interview_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<InterviewForm>,
+) -> Response {
+    let input = InterviewInput {
+        facts_and_requests: f.facts_and_requests,
+        earlier_petitions: f.earlier_petitions,
+        skip_or_repeat_reason: f.skip_or_repeat_reason,
+        abnormal_behaviour: f.abnormal_behaviour,
+        coordination: f.coordination,
+        finished: Some(f.unfinished.is_none()),
+        appointment_on: f.appointment_on,
+        appointment_note: f.appointment_note,
+    };
+    match services::record_interview(&state, &u, &id, &input).await {
+        Ok(()) => Redirect::to(&format!("/petitions/{id}?done=interview")).into_response(),
+        Err(e @ AppError::Invalid(_)) => petition_page(&state, &u, &id, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn decision_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionInput>,
+) -> Response {
+    match services::decide(&state, &u, &id, &f).await {
+        Ok(_) => Redirect::to(&format!("/petitions/{id}?done=decided")).into_response(),
+        Err(e @ AppError::Invalid(_)) => petition_page(&state, &u, &id, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RecusalForm {
+    reason: String,
+}
+
+async fn recusal_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<RecusalForm>,
+) -> Response {
+    let input = services::RecusalInput {
+        petition_id: Some(id),
+        reason: f.reason,
+        ..Default::default()
+    };
+    match services::declare_recusal(&state, &u, &input).await {
+        Ok(_) => Redirect::to("/petitions").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn document_pdf(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(file): Path<String>,
+) -> Response {
+    let id = file.trim_end_matches(".pdf");
+    match crate::api::pdf_response(&state, &u, id).await {
+        Ok(r) => r,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Same-day completeness (V1.3)
+
+#[derive(Template, WebTemplate)]
+#[template(path = "today.html")]
+struct TodayPage {
+    layout: Layout,
+    day: String,
+    workday_end: String,
+    rows: Vec<(String, String, String, String, String)>,
+    complete: usize,
+    total: usize,
+}
+
+async fn today(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !u.role().is_bureau_staff() {
+        return error_page(&state, Some(&u), AppError::forbidden());
+    }
+    let day = match q.get("day").filter(|d| !d.is_empty()) {
+        Some(d) => match xinfang_domain::registration::parse_date("day", d) {
+            Ok(d) => d,
+            Err(e) => return error_page(&state, Some(&u), e.into()),
+        },
+        None => local_date(state.clock.now()),
+    };
+    let list = match state.store.registrations_on(&state.bureau.id, day).await {
+        Ok(l) => l,
+        Err(e) => return error_page(&state, Some(&u), e.into()),
+    };
+    let rows: Vec<_> = list
+        .iter()
+        .map(|(p, presence)| {
+            let names = if p.confidential && !u.role().is_leader() {
+                "（保密）".into()
+            } else {
+                p.petitioners
+                    .iter()
+                    .map(|x| x.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            };
+            (
+                p.id.clone(),
+                p.petition_no.clone(),
+                names,
+                show(&p.registered_at),
+                missing_seed_fields(presence).join("、"),
+            )
+        })
+        .collect();
+    let complete = rows.iter().filter(|r| r.4.is_empty()).count();
+    TodayPage {
+        layout: layout(&state, Some(&u), ""),
+        day: day.to_string(),
+        workday_end: state.bureau.workday_end.clone(),
+        total: rows.len(),
+        complete,
+        rows,
+    }
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration
+
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    role: &'static str,
+    role_label: &'static str,
+    unit: String,
+    unit_id: String,
+    active: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_users.html")]
+struct UsersPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    users: Vec<UserRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    units: Vec<(String, String)>,
+}
+
+async fn users_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let (users, units) = match (
+        state.store.users(&state.bureau.id).await,
+        state.store.units(&state.bureau.id).await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(state, Some(u), e.into()),
+    };
+    let unit_name: HashMap<&str, &str> = units
+        .iter()
+        .map(|x| (x.id.as_str(), x.name.as_str()))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = UsersPage {
+        layout: layout(state, Some(u), flash),
+        users: users
+            .iter()
+            .map(|x| UserRow {
+                id: x.id.clone(),
+                username: x.username.clone(),
+                display_name: x.display_name.clone(),
+                role: x.role.as_str(),
+                role_label: x.role.label_zh(),
+                unit: x
+                    .unit_id
+                    .as_deref()
+                    .and_then(|id| unit_name.get(id))
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                unit_id: x.unit_id.clone().unwrap_or_default(),
+                active: x.active,
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
+        units: units
+            .iter()
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn users_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    users_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UserForm {
+    username: String,
+    display_name: String,
+    role: String,
+    unit_id: String,
+    password: String,
+    active: Option<String>,
+}
+
+impl UserForm {
+    fn input(self) -> services::UserInput {
+        services::UserInput {
+            username: self.username,
+            display_name: self.display_name,
+            role: self.role,
+            unit_id: Some(self.unit_id).filter(|s| !s.is_empty()),
+            password: self.password,
+            active: self.active.map(|a| a == "true"),
+        }
+    }
+}
+
+async fn user_create(State(state): S, PageUser(u): PageUser, Form(f): Form<UserForm>) -> Response {
+    match services::create_user(&state, &u, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/users?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => users_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn user_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<UserForm>,
+) -> Response {
+    match services::update_user(&state, &u, &id, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/users?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => users_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+struct UnitRow {
+    id: String,
+    code: String,
+    name: String,
+    kind: String,
+    kind_label: &'static str,
+    region: String,
+    region_code: String,
+    active: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_units.html")]
+struct UnitsPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    units: Vec<UnitRow>,
+    kinds: &'static [(&'static str, &'static str)],
+}
+
+async fn units_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let units = match state.store.units(&state.bureau.id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = UnitsPage {
+        layout: layout(state, Some(u), flash),
+        units: units
+            .iter()
+            .map(|x| UnitRow {
+                id: x.id.clone(),
+                code: x.code.clone(),
+                name: x.name.clone(),
+                kind: x.kind.clone(),
+                kind_label: xinfang_store::people::UNIT_KINDS
+                    .iter()
+                    .find(|k| k.0 == x.kind)
+                    .map(|k| k.1)
+                    .unwrap_or(""),
+                region: x
+                    .region_code
+                    .as_deref()
+                    .and_then(region::lookup)
+                    .map(|r| r.full_name.clone())
+                    .unwrap_or_default(),
+                region_code: x.region_code.clone().unwrap_or_default(),
+                active: x.active,
+            })
+            .collect(),
+        kinds: xinfang_store::people::UNIT_KINDS,
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn units_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    units_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UnitForm {
+    code: String,
+    name: String,
+    kind: String,
+    region_code: String,
+    active: Option<String>,
+}
+
+impl UnitForm {
+    fn input(self) -> services::UnitInput {
+        services::UnitInput {
+            code: self.code,
+            name: self.name,
+            kind: self.kind,
+            region_code: Some(self.region_code).filter(|s| !s.is_empty()),
+            active: self.active.map(|a| a == "true"),
+        }
+    }
+}
+
+async fn unit_create(State(state): S, PageUser(u): PageUser, Form(f): Form<UnitForm>) -> Response {
+    match services::create_unit(&state, &u, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/units?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => units_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn unit_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<UnitForm>,
+) -> Response {
+    match services::update_unit(&state, &u, &id, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/units?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => units_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/tasks/{id}/done", post(task_done))
+        .route("/petitions", get(petitions).post(register_submit))
+        .route("/petitions/new", get(register_page))
+        .route("/petitions/{id}", get(petition))
+        .route("/petitions/{id}/interview", post(interview_submit))
+        .route("/petitions/{id}/decision", post(decision_submit))
+        .route("/petitions/{id}/recusal", post(recusal_submit))
+        .route("/documents/{file}", get(document_pdf))
+        .route("/fragments/similar", get(similar_fragment))
+        .route("/registrations/today", get(today))
+        .route("/admin/users", get(users_page).post(user_create))
+        .route("/admin/users/{id}", post(user_update))
+        .route("/admin/units", get(units_page).post(unit_create))
+        .route("/admin/units/{id}", post(unit_update))
+}

@@ -1,0 +1,57 @@
+//! Administration: users and handling units; the OpenAPI document.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::harness::PASSWORD;
+
+backend_tests! {
+    async fn admin_manages_units_and_their_users(app) {
+        let a = app.token("admin").await;
+        let (status, unit) = app.post(&a, "/api/v1/units", &json!({"code": "tianchi", "name": "天池街道办事处", "kind": "street", "region_code": "652302"})).await;
+        assert_eq!(status, 201, "{unit}");
+        let (status, v) = app.post(&a, "/api/v1/units", &json!({"code": "tianchi", "name": "重复", "kind": "street"})).await;
+        assert_eq!(status, 422);
+        assert_eq!(v["field"], "code");
+        let (status, v) = app.post(&a, "/api/v1/units", &json!({"code": "x1", "name": "某单位", "kind": "street", "region_code": "000000"})).await;
+        assert_eq!(status, 422);
+        assert_eq!(v["field"], "region_code");
+        let (status, user) = app.post(&a, "/api/v1/users", &json!({"username": "tianchi_handler", "display_name": "天池经办", "role": "unit_handler", "unit_id": unit["id"], "password": "a-long-password"})).await;
+        assert_eq!(status, 201, "{user}");
+        let (status, v) = app.post(&a, "/api/v1/users", &json!({"username": "nounit", "display_name": "无单位", "role": "unit_handler", "password": "a-long-password"})).await;
+        assert_eq!(status, 422);
+        assert_eq!(v["field"], "unit_id");
+        // Deactivating a user ends their sessions and their logins.
+        let t = {
+            let (s, v) = app.post("", "/api/v1/login", &json!({"username": "tianchi_handler", "password": "a-long-password"})).await;
+            assert_eq!(s, 200);
+            v["token"].as_str().unwrap().to_string()
+        };
+        let (status, _) = app.put(&a, &format!("/api/v1/users/{}", user["id"].as_str().unwrap()), &json!({"display_name": "天池经办", "role": "unit_handler", "unit_id": unit["id"], "active": false})).await;
+        assert_eq!(status, 200);
+        let (status, _) = app.get(&t, "/api/v1/me").await;
+        assert_eq!(status, 401);
+        let (status, _) = app.post("", "/api/v1/login", &json!({"username": "tianchi_handler", "password": "a-long-password"})).await;
+        assert_eq!(status, 422);
+    }
+
+    async fn only_admin_manages_users(app) {
+        let t = app.token("director").await;
+        let (status, _) = app.post(&t, "/api/v1/users", &json!({"username": "x", "display_name": "x", "role": "receptionist", "password": PASSWORD})).await;
+        assert_eq!(status, 403);
+        let (status, _) = app.get(&t, "/api/v1/users").await;
+        assert_eq!(status, 403);
+        let (status, _) = app.post(&t, "/api/v1/units", &json!({"code": "y", "name": "y", "kind": "street"})).await;
+        assert_eq!(status, 403);
+    }
+
+    async fn openapi_document_lists_the_contract(app) {
+        let (status, doc) = app.get("", "/api/openapi.json").await;
+        assert_eq!(status, 200);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{}", doc["openapi"]);
+        let text = doc.to_string();
+        for op in ["login", "registerPetition", "getPetition", "listPetitions", "recordInterview", "decideAcceptance", "listPetitionDocuments", "downloadDocument"] {
+            assert!(text.contains(&format!("\"operationId\":\"{op}\"")), "missing {op}");
+        }
+    }
+}

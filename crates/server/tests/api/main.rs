@@ -1,0 +1,9 @@
+//! Integration tests: the real application over HTTP, on SQLite and PostgreSQL.
+
+mod harness;
+
+mod admin;
+mod audit;
+mod registration;
+mod security;
+mod window;

@@ -1,0 +1,209 @@
+//! Security (rules §11, §14): roles on every route, units, confidentiality, accusations,
+//! recusal, access logging, sessions, CSRF, throttling, masking.
+
+use serde_json::json;
+
+use crate::backend_tests;
+use crate::harness::{PASSWORD, visit_body};
+
+fn cookie_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+backend_tests! {
+    async fn forbidden_role_cannot_register_and_nothing_is_written(app) {
+        for who in ["case_officer", "zhujian_handler", "admin", "letter_clerk"] {
+            let t = app.token(who).await;
+            let (status, v) = app.post(&t, "/api/v1/petitions", &visit_body()).await;
+            assert_eq!(status, 403, "{who}: {v}");
+            assert_eq!(v["code"], "forbidden");
+        }
+        assert_eq!(app.count("petitions").await, 0);
+    }
+
+    async fn forbidden_role_cannot_decide(app) {
+        let t = app.token("receptionist").await;
+        let id = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let office = app.token("office").await;
+        let (status, v) = app.post(&office, &format!("/api/v1/petitions/{id}/decision"), &json!({"acceptance": "accepted"})).await;
+        assert_eq!(status, 403, "{v}");
+        let (_, p) = app.get(&t, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(p["state"], "registered");
+    }
+
+    async fn unauthenticated_requests_are_refused(app) {
+        let r = app.client.get(app.url("/api/v1/petitions")).send().await.unwrap();
+        assert_eq!(r.status(), 401);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "unauthenticated");
+        let r = app.client.get(app.url("/petitions")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        assert!(r.headers()["location"].to_str().unwrap().starts_with("/login"));
+    }
+
+    async fn unit_sees_only_its_own_petitions(app) {
+        let t = app.token("receptionist").await;
+        let zhujian = app.unit_id("zhujian").await;
+        let mine = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        app.post(&t, &format!("/api/v1/petitions/{mine}/decision"), &json!({"acceptance": "referred_to_department", "target_unit_id": zhujian})).await;
+        let other = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let h = app.token("renshe_handler").await;
+        let (_, list) = app.get(&h, "/api/v1/petitions").await;
+        assert!(list["items"].as_array().unwrap().is_empty());
+        let (status, _) = app.get(&h, &format!("/api/v1/petitions/{mine}")).await;
+        assert_eq!(status, 403);
+        let (status, _) = app.get(&h, &format!("/api/v1/petitions/{other}")).await;
+        assert_eq!(status, 403);
+        let z = app.token("zhujian_head").await;
+        let (status, _) = app.get(&z, &format!("/api/v1/petitions/{mine}")).await;
+        assert_eq!(status, 200);
+    }
+
+    async fn accused_unit_never_sees_the_accuser(app) {
+        let t = app.token("receptionist").await;
+        let zhujian = app.unit_id("zhujian").await;
+        let id = app.register_visit(&t, json!({"accused_unit_id": zhujian, "petition_class": "accusation", "purpose": "04"})).await["id"].as_str().unwrap().to_string();
+        app.post(&t, &format!("/api/v1/petitions/{id}/decision"), &json!({"acceptance": "referred_to_department", "target_unit_id": zhujian})).await;
+        let h = app.token("zhujian_handler").await;
+        let (status, v) = app.get(&h, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(v["identity_withheld"], true);
+        assert!(v["petitioners"].as_array().unwrap().is_empty());
+        assert!(!v.to_string().contains("张三"), "accuser leaked: {v}");
+        let (_, list) = app.get(&h, "/api/v1/petitions").await;
+        assert!(!list.to_string().contains("张三"));
+    }
+
+    async fn confidential_petition_is_visible_only_to_assigned_staff_and_leaders(app) {
+        let t = app.token("receptionist").await;
+        let id = app.register_visit(&t, json!({"confidential": true})).await["id"].as_str().unwrap().to_string();
+        let co = app.token("case_officer").await;
+        let (status, _) = app.get(&co, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(status, 403);
+        // Listed, but without personal details.
+        let (_, list) = app.get(&co, "/api/v1/petitions").await;
+        let row = &list["items"][0];
+        assert_eq!(row["id"], id.as_str());
+        assert!(row["petitioners"].as_array().unwrap().is_empty());
+        assert!(!list.to_string().contains("张三"));
+        let d = app.token("director").await;
+        let (status, _) = app.get(&d, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(status, 200);
+        let (status, _) = app.get(&t, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(status, 200);
+    }
+
+    async fn recused_staff_can_neither_see_nor_act(app) {
+        let t = app.token("receptionist").await;
+        let id = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let (status, v) = app.post(&t, "/api/v1/recusals", &json!({"petition_id": id, "reason": "信访人系本人亲属"})).await;
+        assert_eq!(status, 201, "{v}");
+        let (status, _) = app.get(&t, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(status, 403);
+        let (status, _) = app.post(&t, &format!("/api/v1/petitions/{id}/decision"), &json!({"acceptance": "accepted"})).await;
+        assert_eq!(status, 403);
+        let (_, list) = app.get(&t, "/api/v1/petitions").await;
+        assert!(list["items"].as_array().unwrap().is_empty());
+        // By petitioner: a later petition of the same person is hidden too.
+        let co = app.token("case_officer").await;
+        let (status, _) = app.post(&co, "/api/v1/recusals", &json!({"petitioner_id_number": "11010519491231002X", "reason": "邻居"})).await;
+        assert_eq!(status, 201);
+        let (status, _) = app.get(&co, &format!("/api/v1/petitions/{id}")).await;
+        assert_eq!(status, 403);
+    }
+
+    async fn every_opening_is_logged(app) {
+        let t = app.token("receptionist").await;
+        let id = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let co = app.token("case_officer").await;
+        app.get(&co, &format!("/api/v1/petitions/{id}")).await;
+        app.get(&co, &format!("/api/v1/petitions/{id}")).await;
+        let log = app.state.store.access_log(&id).await.unwrap();
+        assert_eq!(log.iter().filter(|(_, who, _)| who == "张志强").count(), 2, "{log:?}");
+    }
+
+    async fn lists_mask_id_numbers_and_phones(app) {
+        let t = app.token("receptionist").await;
+        app.register_visit(&t, json!({})).await;
+        let (_, list) = app.get(&t, "/api/v1/petitions").await;
+        let p = &list["items"][0]["petitioners"][0];
+        assert_eq!(p["id_number"], "110105********002X");
+        assert_eq!(p["phone"], "139****5678");
+        let (_, one) = app.get(&t, &format!("/api/v1/petitions/{}", list["items"][0]["id"].as_str().unwrap())).await;
+        assert_eq!(one["petitioners"][0]["id_number"], "11010519491231002X");
+    }
+
+    async fn passwords_are_argon2_and_sessions_are_httponly_samesite(app) {
+        let u = app.state.store.user_by_username("receptionist").await.unwrap().unwrap();
+        assert!(u.password_hash.starts_with("$argon2id$"), "{}", u.password_hash);
+        let r = app.client.post(app.url("/api/v1/login")).json(&json!({"username": "receptionist", "password": PASSWORD})).send().await.unwrap();
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+        let (status, v) = app.post("", "/api/v1/login", &json!({"username": "receptionist", "password": "wrong-password"})).await;
+        assert_eq!(status, 422);
+        assert_eq!(v["message"], "用户名或密码错误");
+    }
+
+    async fn login_is_throttled_after_repeated_failures(app) {
+        for _ in 0..5 {
+            let (status, _) = app.post("", "/api/v1/login", &json!({"username": "office", "password": "nope-nope"})).await;
+            assert_eq!(status, 422);
+        }
+        let (status, v) = app.post("", "/api/v1/login", &json!({"username": "office", "password": PASSWORD})).await;
+        assert_eq!(status, 429, "{v}");
+        assert!(v["message"].as_str().unwrap().contains("锁定"));
+        // Other accounts are unaffected; the lock lifts after the window.
+        app.token("case_officer").await;
+        app.clock.advance(chrono::Duration::minutes(16));
+        app.token("office").await;
+    }
+
+    async fn cookie_session_posts_need_the_csrf_token(app) {
+        let c = cookie_client();
+        let r = c.post(app.url("/login")).form(&[("username", "receptionist"), ("password", PASSWORD), ("next", "/")]).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let html = c.get(app.url("/petitions/new")).send().await.unwrap().text().await.unwrap();
+        let token = html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+        let mut form = vec![
+            ("p0_name", "王五"), ("p0_id_type", "none"), ("p0_sex", "male"), ("p0_age", "50"), ("p0_phone", "13711112222"),
+            ("petitioner_rows", "1"), ("issue_region", "652302"), ("summary", "反映噪声扰民"), ("channel", "visit"),
+        ];
+        let r = c.post(app.url("/petitions")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.count("petitions").await, 0);
+        // Cross-site, even with the token: refused.
+        form.push(("_csrf", &token));
+        let r = c.post(app.url("/petitions")).header("Origin", "http://evil.example").form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 403);
+        let r = c.post(app.url("/petitions")).form(&form).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+        assert_eq!(app.count("petitions").await, 1);
+    }
+
+    async fn malformed_json_gets_a_chinese_error(app) {
+        let t = app.token("receptionist").await;
+        let r = app.client.post(app.url("/api/v1/petitions")).bearer_auth(&t).header("content-type", "application/json").body("{not json").send().await.unwrap();
+        assert_eq!(r.status(), 422);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["code"], "invalid_json");
+        assert!(v["message"].as_str().unwrap().contains("JSON"));
+        let (status, v) = app.post(&t, "/api/v1/petitions", &json!({"visitor_count": "many"})).await;
+        assert_eq!(status, 422);
+        assert_eq!(v["code"], "invalid_json");
+        assert_eq!(app.count("petitions").await, 0);
+    }
+
+    async fn oversized_body_is_refused(app) {
+        let t = app.token("receptionist").await;
+        let mut body = visit_body();
+        body["summary"] = json!("很".repeat(600_000));
+        let r = app.client.post(app.url("/api/v1/petitions")).bearer_auth(&t).json(&body).send().await.unwrap();
+        assert!(r.status() == 413 || r.status() == 422, "{}", r.status());
+        assert_eq!(app.count("petitions").await, 0);
+    }
+}

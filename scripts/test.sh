@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every test: domain unit and property tests, document rendering, the HTTP integration
+# tests on SQLite and PostgreSQL, and the end-to-end tests in headless Chromium.
+# On a fresh machine it installs what the tests need (Chromium, ChromeDriver) and starts the
+# local PostgreSQL if it is down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing: ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "warning: ${need_apt[*]} missing and not root: end-to-end tests will be skipped" >&2
+  fi
+fi
+
+# PostgreSQL for the second backend (trust auth on 127.0.0.1:5432).
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+    sleep 2
+  fi
+fi
+
+# A persistent target directory keeps repeated runs incremental.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xinfang/target}"
+cargo test --workspace --all-targets "$@"
