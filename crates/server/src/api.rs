@@ -20,7 +20,9 @@ use xinfang_store::petitions::{ListFilter, PetitionRecord, PetitionerRow};
 use crate::app::AppState;
 use crate::auth::{self, ApiUser};
 use crate::error::{AppError, AppResult, ErrorBody};
-use crate::services::{self, DecisionInput, DecisionOutcome, RecusalInput, UnitInput, UserInput};
+use crate::services::{
+    self, DecisionInput, DecisionOutcome, ReasonInput, RecusalInput, UnitInput, UserInput,
+};
 
 type S = State<Arc<AppState>>;
 
@@ -886,12 +888,80 @@ pub async fn update_user(
     )))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ReasonJson {
+    pub id: String,
+    pub acceptance: String,
+    pub code: String,
+    pub reason: String,
+    pub legal_text: String,
+    pub position: i64,
+    pub active: bool,
+}
+
+impl From<&xinfang_store::reasons::DecisionReason> for ReasonJson {
+    fn from(r: &xinfang_store::reasons::DecisionReason) -> Self {
+        Self {
+            id: r.id.clone(),
+            acceptance: r.acceptance.clone(),
+            code: r.code.clone(),
+            reason: r.reason.clone(),
+            legal_text: r.legal_text.clone(),
+            position: r.position,
+            active: r.active,
+        }
+    }
+}
+
+/// The reasons offered for each acceptance decision (configurable per bureau).
+#[utoipa::path(get, path = "/api/v1/decision-reasons", operation_id = "listDecisionReasons", tag = "reference",
+    responses((status = 200, body = [ReasonJson])))]
+pub async fn list_reasons(
+    State(state): S,
+    ApiUser(_u): ApiUser,
+) -> AppResult<Json<Vec<ReasonJson>>> {
+    Ok(Json(
+        state
+            .store
+            .decision_reasons(&state.bureau.id)
+            .await?
+            .iter()
+            .map(ReasonJson::from)
+            .collect(),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/decision-reasons", operation_id = "createDecisionReason", tag = "admin",
+    request_body = ReasonInput, responses((status = 201, body = ReasonJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_reason(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiJson(req): ApiJson<ReasonInput>,
+) -> AppResult<Response> {
+    let r = services::create_reason(&state, &u, &req).await?;
+    Ok((StatusCode::CREATED, Json(ReasonJson::from(&r))).into_response())
+}
+
+#[utoipa::path(put, path = "/api/v1/decision-reasons/{id}", operation_id = "updateDecisionReason", tag = "admin",
+    params(("id" = String, Path, description = "Reason id")),
+    request_body = ReasonInput, responses((status = 200, body = ReasonJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_reason(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReasonInput>,
+) -> AppResult<Json<ReasonJson>> {
+    Ok(Json(ReasonJson::from(
+        &services::update_reason(&state, &u, &id, &req).await?,
+    )))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "xinfang 信访业务系统 API", version = "1"),
     paths(login, logout, me, register_petition, list_petitions, get_petition, record_interview, decide_acceptance,
         list_petition_documents, download_document, find_similar, search_regions, declare_recusal,
-        list_units, create_unit, update_unit, list_users, create_user, update_user),
+        list_units, create_unit, update_unit, list_users, create_user, update_user, list_reasons, create_reason, update_reason),
     components(schemas(ErrorBody, crate::error::ErrorItem)),
     modifiers(&BearerAuth)
 )]
@@ -945,5 +1015,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/units/{id}", put(update_unit))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", put(update_user))
+        .route("/decision-reasons", get(list_reasons).post(create_reason))
+        .route("/decision-reasons/{id}", put(update_reason))
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

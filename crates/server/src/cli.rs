@@ -123,11 +123,27 @@ pub enum AuditCommand {
     Checkpoint,
 }
 
+/// System CJK fonts used after the bundled ones when no font directory is configured: the
+/// bundled Fandol fonts cover GB2312 only, and names often use rarer characters (喆, 堃 …).
+const SYSTEM_CJK_FONT_DIRS: &[&str] = &[
+    "/usr/share/fonts/opentype/noto",
+    "/usr/share/fonts/truetype/noto",
+];
+
 pub fn config(g: &GlobalArgs) -> Config {
+    let font_dirs = if g.font_dirs.is_empty() {
+        SYSTEM_CJK_FONT_DIRS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir())
+            .collect()
+    } else {
+        g.font_dirs.clone()
+    };
     Config {
         data_dir: g.data_dir.clone(),
         database_url: g.database_url.clone().filter(|u| !u.is_empty()),
-        font_dirs: g.font_dirs.clone(),
+        font_dirs,
         template_dir: g.template_dir.clone(),
         ..Config::default()
     }

@@ -151,8 +151,8 @@ pub async fn populate(state: &AppState, today: NaiveDate, count: usize) -> anyho
         ],
     });
     for i in 0..count {
-        // Spread over the last 30 days, working hours.
-        let day = today - Duration::days((count - i) as i64 * 30 / count as i64);
+        // Spread over the 30 days before today, working hours, oldest first.
+        let day = today - Duration::days(1 + (count - 1 - i) as i64 * 29 / count.max(1) as i64);
         let minutes = 9 * 60 + (i as i64 * 37) % (8 * 60);
         let at = NaiveDateTime::new(
             day,

@@ -61,6 +61,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if role == Role::Admin {
         nav.push(("/admin/users", "用户管理", "u"));
         nav.push(("/admin/units", "承办单位", "d"));
+        nav.push(("/admin/reasons", "受理理由", "r"));
     }
     nav
 }
@@ -229,6 +230,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
         Role::Admin => {
             actions.push(("/admin/users", "用户管理", "新增、停用用户，重置密码"));
             actions.push(("/admin/units", "承办单位", "乡镇、街道和本级部门"));
+            actions.push((
+                "/admin/reasons",
+                "受理理由",
+                "不予受理等决定的理由及告知单上的法律说明",
+            ));
         }
         _ => {}
     }
@@ -573,6 +579,8 @@ async fn register_page(
             .to_string(),
     );
     values.insert("p0_id_type".into(), "resident_id".into());
+    // Most matters arise in the bureau's own county: start from it.
+    values.insert("issue_region".into(), state.bureau.region_code.clone());
     values.insert("petitioner_rows".into(), "1".into());
     register_page_for(&state, &u, values, Vec::new()).await
 }
@@ -781,7 +789,7 @@ struct PetitionPage {
     can_interview: bool,
     can_decide: bool,
     acceptances: Vec<(&'static str, &'static str)>,
-    reasons: Vec<(&'static str, &'static str, &'static str)>,
+    reasons: Vec<(String, String, String)>,
     units: Vec<(String, String)>,
     documents: Vec<DocumentView>,
     events: Vec<EventView>,
@@ -957,9 +965,13 @@ async fn petition_page(
                 .iter()
                 .map(|a| (a.as_str(), a.label_zh()))
                 .collect(),
-            reasons: catalog::DECISION_REASONS
-                .iter()
-                .map(|(a, c, t, _)| (a.as_str(), *c, *t))
+            reasons: state
+                .store
+                .decision_reasons(&state.bureau.id)
+                .await?
+                .into_iter()
+                .filter(|r| r.active)
+                .map(|r| (r.acceptance, r.code, r.reason))
                 .collect(),
             units: units
                 .iter()
@@ -1448,6 +1460,110 @@ async fn unit_update(
     }
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_reasons.html")]
+struct ReasonsPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    reasons: Vec<(xinfang_store::reasons::DecisionReason, &'static str)>,
+    acceptances: Vec<(&'static str, &'static str)>,
+}
+
+async fn reasons_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let reasons = match state.store.decision_reasons(&state.bureau.id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ReasonsPage {
+        layout: layout(state, Some(u), flash),
+        reasons: reasons
+            .into_iter()
+            .map(|r| {
+                let label = Acceptance::parse(&r.acceptance)
+                    .map(|a| a.label_zh())
+                    .unwrap_or("");
+                (r, label)
+            })
+            .collect(),
+        acceptances: Acceptance::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label_zh()))
+            .collect(),
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn reasons_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    reasons_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReasonForm {
+    acceptance: String,
+    code: String,
+    reason: String,
+    legal_text: String,
+    position: String,
+    active: Option<String>,
+}
+
+impl ReasonForm {
+    fn input(self) -> services::ReasonInput {
+        services::ReasonInput {
+            acceptance: self.acceptance,
+            code: self.code,
+            reason: self.reason,
+            legal_text: self.legal_text,
+            position: self.position.trim().parse().ok(),
+            active: self.active.map(|a| a == "true"),
+        }
+    }
+}
+
+async fn reason_create(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    match services::create_reason(&state, &u, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/reasons?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => reasons_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn reason_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    match services::update_reason(&state, &u, &id, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/reasons?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => reasons_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(home))
@@ -1467,4 +1583,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/users/{id}", post(user_update))
         .route("/admin/units", get(units_page).post(unit_create))
         .route("/admin/units/{id}", post(unit_update))
+        .route("/admin/reasons", get(reasons_page).post(reason_create))
+        .route("/admin/reasons/{id}", post(reason_update))
 }

@@ -4,7 +4,6 @@
 
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use xinfang_domain::catalog;
 use xinfang_domain::document::{DocumentKind, format_doc_no};
 use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
 use xinfang_domain::registration::{
@@ -300,21 +299,30 @@ pub async fn decide(
     };
     let transition =
         lifecycle::execute(&domain_state, &Command::Decide { acceptance }, user.role())?;
-    let reason_code = if input.reason.trim().is_empty() {
-        catalog::reasons_for(acceptance)
-            .next()
-            .map(|r| r.1)
-            .unwrap_or("")
-    } else {
-        input.reason.trim()
+    let reasons = state.store.decision_reasons(&state.bureau.id).await?;
+    let usable = |r: &&xinfang_store::reasons::DecisionReason| {
+        r.active && r.acceptance == acceptance.as_str()
     };
-    let reason = catalog::decision_reason(acceptance, reason_code).ok_or_else(|| {
-        AppError::field(
-            "reason",
-            "unknown_reason",
-            format!("「{}」不是该受理决定的理由", reason_code),
-        )
-    })?;
+    let reason_code = if input.reason.trim().is_empty() {
+        reasons
+            .iter()
+            .find(usable)
+            .map(|r| r.code.clone())
+            .unwrap_or_default()
+    } else {
+        input.reason.trim().to_string()
+    };
+    let reason = reasons
+        .iter()
+        .filter(usable)
+        .find(|r| r.code == reason_code)
+        .ok_or_else(|| {
+            AppError::field(
+                "reason",
+                "unknown_reason",
+                format!("「{reason_code}」不是该受理决定的可用理由"),
+            )
+        })?;
     if input.note.chars().count() > 2000 {
         return Err(AppError::field("note", "too_long", "说明不超过 2000 字"));
     }
@@ -357,7 +365,7 @@ pub async fn decide(
             &p.id,
             transition.to,
             acceptance,
-            reason_code,
+            &reason_code,
             input.note.trim(),
             target.as_ref().map(|u| u.id.as_str()),
             &user.user.id,
@@ -379,7 +387,7 @@ pub async fn decide(
             &serde_json::json!({
                 "acceptance": acceptance.as_str(),
                 "reason": reason_code,
-                "reason_text": reason.2,
+                "reason_text": reason.reason,
                 "note": input.note.trim(),
                 "target_unit_id": target.as_ref().map(|u| u.id.clone()),
                 "stage": transition.to.as_str(),
@@ -477,7 +485,7 @@ fn slip_data(
     officer: &User,
     p: &PetitionRecord,
     kind: DocumentKind,
-    reason: &(Acceptance, &str, &str, &str),
+    reason: &xinfang_store::reasons::DecisionReason,
     note: &str,
     target_unit: Option<&str>,
     today: chrono::NaiveDate,
@@ -513,8 +521,8 @@ fn slip_data(
         "summary": p.summary,
         "requests": if p.requests.is_empty() { serde_json::Value::Null } else { p.requests.clone().into() },
         "decision_label": decision_label,
-        "reason": if note.is_empty() { reason.2.to_string() } else { format!("{}。{}", reason.2, note) },
-        "legal_text": reason.3,
+        "reason": if note.is_empty() { reason.reason.clone() } else { format!("{}。{}", reason.reason, note) },
+        "legal_text": reason.legal_text,
         "target_unit": target_unit,
         "officer": officer.display_name,
         "issued_on": today.to_string(),
@@ -1042,4 +1050,157 @@ pub async fn update_unit(
 /// The shipped official calendar; later issues make it editable data.
 pub fn shipped_calendar() -> OfficialCalendar {
     OfficialCalendar::shipped()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration: the decision reasons (rules §3)
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ReasonInput {
+    /// The decision it belongs to (accepted, not_accepted, …); fixed once created.
+    pub acceptance: String,
+    /// Lower-case ASCII identifier; fixed once created.
+    pub code: String,
+    pub reason: String,
+    /// The legal explanation printed on the slip; required for every non-accepting decision.
+    pub legal_text: String,
+    pub position: Option<i64>,
+    pub active: Option<bool>,
+}
+
+fn check_reason_text(acceptance: Acceptance, input: &ReasonInput) -> AppResult<()> {
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 200 {
+        return Err(AppError::field(
+            "reason",
+            "invalid_reason",
+            "理由为必填项，不超过 200 字",
+        ));
+    }
+    if input.legal_text.chars().count() > 2000 {
+        return Err(AppError::field(
+            "legal_text",
+            "too_long",
+            "法律说明不超过 2000 字",
+        ));
+    }
+    if acceptance != Acceptance::Accepted && input.legal_text.trim().is_empty() {
+        return Err(AppError::field(
+            "legal_text",
+            "required",
+            "不予受理、不再受理和告知、转送的理由须附法律法规说明（印在告知单上）",
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create_reason(
+    state: &AppState,
+    admin: &CurrentUser,
+    input: &ReasonInput,
+) -> AppResult<xinfang_store::reasons::DecisionReason> {
+    admin.require(&[Role::Admin])?;
+    let acceptance = Acceptance::parse(input.acceptance.trim())
+        .ok_or_else(|| AppError::field("acceptance", "unknown_acceptance", "未知的受理决定"))?;
+    let code = input.code.trim();
+    if code.is_empty()
+        || code.len() > 40
+        || !code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(AppError::field(
+            "code",
+            "invalid_code",
+            "代码应为小写字母、数字或下划线，不超过 40 位",
+        ));
+    }
+    check_reason_text(acceptance, input)?;
+    if state
+        .store
+        .decision_reason(&state.bureau.id, acceptance.as_str(), code)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::field(
+            "code",
+            "duplicate",
+            "该受理决定下已有此代码",
+        ));
+    }
+    let r = xinfang_store::reasons::DecisionReason {
+        id: xinfang_store::new_id(),
+        acceptance: acceptance.as_str().into(),
+        code: code.into(),
+        reason: input.reason.trim().into(),
+        legal_text: input.legal_text.trim().into(),
+        position: input.position.unwrap_or(1000),
+        active: input.active.unwrap_or(true),
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_decision_reason(&mut tx, &state.bureau.id, &r)
+        .await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&admin.user.id),
+            "decision_reason_created",
+            &serde_json::to_value(&r).unwrap_or_default(),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
+pub async fn update_reason(
+    state: &AppState,
+    admin: &CurrentUser,
+    id: &str,
+    input: &ReasonInput,
+) -> AppResult<xinfang_store::reasons::DecisionReason> {
+    admin.require(&[Role::Admin])?;
+    let mut r = state
+        .store
+        .decision_reasons(&state.bureau.id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .ok_or_else(AppError::not_found)?;
+    let acceptance = Acceptance::parse(&r.acceptance)
+        .ok_or_else(|| AppError::Internal(format!("stored acceptance {}", r.acceptance)))?;
+    check_reason_text(acceptance, input)?;
+    r.reason = input.reason.trim().into();
+    r.legal_text = input.legal_text.trim().into();
+    if let Some(p) = input.position {
+        r.position = p;
+    }
+    if let Some(a) = input.active {
+        r.active = a;
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .update_decision_reason(&mut tx, &state.bureau.id, &r)
+        .await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&admin.user.id),
+            "decision_reason_updated",
+            &serde_json::to_value(&r).unwrap_or_default(),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(r)
 }

@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod documents;
 pub mod people;
 pub mod petitions;
+pub mod reasons;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -106,6 +106,7 @@ impl Store {
         .bind(ts(now))
         .execute(&mut **tx)
         .await?;
+        self.seed_decision_reasons(tx, &b.id).await?;
         Ok(())
     }
 

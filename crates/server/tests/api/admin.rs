@@ -55,3 +55,31 @@ backend_tests! {
         }
     }
 }
+
+backend_tests! {
+    async fn decision_reasons_are_configurable_per_bureau(app) {
+        let a = app.token("admin").await;
+        let (status, v) = app.post(&a, "/api/v1/decision-reasons", &json!({"acceptance": "not_accepted", "code": "arbitration", "reason": "属劳动争议仲裁范围", "legal_text": ""})).await;
+        assert_eq!(status, 422, "a slip needs its legal text: {v}");
+        assert_eq!(v["field"], "legal_text");
+        let (status, created) = app.post(&a, "/api/v1/decision-reasons", &json!({"acceptance": "not_accepted", "code": "arbitration", "reason": "属劳动争议仲裁范围", "legal_text": "请依照《劳动争议调解仲裁法》向劳动人事争议仲裁委员会申请仲裁。"})).await;
+        assert_eq!(status, 201, "{created}");
+        let t = app.token("receptionist").await;
+        let id = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let (status, v) = app.post(&t, &format!("/api/v1/petitions/{id}/decision"), &json!({"acceptance": "not_accepted", "reason": "arbitration"})).await;
+        assert_eq!(status, 200, "{v}");
+        let (_, pdf) = app.get_bytes(&t, &format!("/api/v1/documents/{}/pdf", v["document_id"].as_str().unwrap())).await;
+        let text: String = pdf_extract::extract_text_from_mem(&pdf).unwrap().chars().filter(|c| !c.is_whitespace()).collect();
+        assert!(text.contains("劳动人事争议仲裁委员会"), "{text}");
+        // A deactivated reason is no longer offered or accepted.
+        let (status, _) = app.put(&a, &format!("/api/v1/decision-reasons/{}", created["id"].as_str().unwrap()), &json!({"reason": "属劳动争议仲裁范围", "legal_text": "请申请仲裁。", "active": false})).await;
+        assert_eq!(status, 200);
+        let id2 = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let (status, v) = app.post(&t, &format!("/api/v1/petitions/{id2}/decision"), &json!({"acceptance": "not_accepted", "reason": "arbitration"})).await;
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["field"], "reason");
+        // Only an administrator edits the list.
+        let (status, _) = app.post(&t, "/api/v1/decision-reasons", &json!({"acceptance": "accepted", "code": "x", "reason": "x"})).await;
+        assert_eq!(status, 403);
+    }
+}
