@@ -21,7 +21,8 @@ use crate::app::AppState;
 use crate::auth::{self, ApiUser};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::services::{
-    self, DecisionInput, DecisionOutcome, ReasonInput, RecusalInput, UnitInput, UserInput,
+    self, CalendarNoticeInput, DeadlineInput, DecisionInput, DecisionOutcome, ReasonInput,
+    RecusalInput, UnitInput, UserInput,
 };
 
 type S = State<Arc<AppState>>;
@@ -956,12 +957,85 @@ pub async fn update_reason(
     )))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct CalendarNoticeJson {
+    pub year: i32,
+    /// Days off (放假), YYYY-MM-DD, in order.
+    pub holidays: Vec<String>,
+    /// Saturdays and Sundays that are working days (调休上班), YYYY-MM-DD, in order.
+    pub makeup_workdays: Vec<String>,
+}
+
+impl From<&xinfang_domain::calendar::YearNotice> for CalendarNoticeJson {
+    fn from(n: &xinfang_domain::calendar::YearNotice) -> Self {
+        Self {
+            year: n.year,
+            holidays: n.holidays.iter().map(ToString::to_string).collect(),
+            makeup_workdays: n.makeup_workdays.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// The official calendar: the State Council holiday notice of each year known (2020–2026 ship
+/// with the system). A year without a notice counts weekends only.
+#[utoipa::path(get, path = "/api/v1/calendar", operation_id = "listCalendarNotices", tag = "reference",
+    responses((status = 200, body = [CalendarNoticeJson])))]
+pub async fn list_calendar_notices(
+    State(state): S,
+    ApiUser(_u): ApiUser,
+) -> AppResult<Json<Vec<CalendarNoticeJson>>> {
+    Ok(Json(
+        state
+            .store
+            .calendar_notices(&state.bureau.id)
+            .await?
+            .iter()
+            .map(CalendarNoticeJson::from)
+            .collect(),
+    ))
+}
+
+/// Adds or corrects a year's holiday notice; deadlines computed from then on follow it.
+#[utoipa::path(put, path = "/api/v1/calendar/{year}", operation_id = "saveCalendarNotice", tag = "admin",
+    params(("year" = String, Path, description = "The notice's year, e.g. 2027")),
+    request_body = CalendarNoticeInput, responses((status = 200, body = CalendarNoticeJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn save_calendar_notice(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(year): Path<String>,
+    ApiJson(req): ApiJson<CalendarNoticeInput>,
+) -> AppResult<Json<CalendarNoticeJson>> {
+    Ok(Json(CalendarNoticeJson::from(
+        &services::save_calendar_notice(&state, &u, &year, &req).await?,
+    )))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeadlineJson {
+    /// The last day of the period, YYYY-MM-DD (China Standard Time).
+    pub due_date: String,
+}
+
+/// The due date of a period counted on the official calendar (rules §2).
+#[utoipa::path(post, path = "/api/v1/deadlines/compute", operation_id = "computeDeadline", tag = "reference",
+    request_body = DeadlineInput, responses((status = 200, body = DeadlineJson), (status = 422, body = ErrorBody)))]
+pub async fn compute_deadline(
+    State(state): S,
+    ApiUser(_u): ApiUser,
+    ApiJson(req): ApiJson<DeadlineInput>,
+) -> AppResult<Json<DeadlineJson>> {
+    Ok(Json(DeadlineJson {
+        due_date: services::compute_deadline(&state, &req).await?.to_string(),
+    }))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "xinfang 信访业务系统 API", version = "1"),
     paths(login, logout, me, register_petition, list_petitions, get_petition, record_interview, decide_acceptance,
         list_petition_documents, download_document, find_similar, search_regions, declare_recusal,
-        list_units, create_unit, update_unit, list_users, create_user, update_user, list_reasons, create_reason, update_reason),
+        list_units, create_unit, update_unit, list_users, create_user, update_user, list_reasons, create_reason, update_reason,
+        list_calendar_notices, save_calendar_notice, compute_deadline),
     components(schemas(ErrorBody, crate::error::ErrorItem)),
     modifiers(&BearerAuth)
 )]
@@ -1017,5 +1091,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/users/{id}", put(update_user))
         .route("/decision-reasons", get(list_reasons).post(create_reason))
         .route("/decision-reasons/{id}", put(update_reason))
+        .route("/calendar", get(list_calendar_notices))
+        .route("/calendar/{year}", put(save_calendar_notice))
+        .route("/deadlines/compute", post(compute_deadline))
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

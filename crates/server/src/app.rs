@@ -10,7 +10,6 @@ use axum::http::{HeaderValue, header};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use xinfang_docs::{Renderer, RendererConfig};
-use xinfang_domain::calendar::OfficialCalendar;
 use xinfang_store::Store;
 use xinfang_store::blobs::LocalBlobs;
 use xinfang_store::people::Bureau;
@@ -72,7 +71,6 @@ pub struct AppState {
     pub renderer: Arc<Renderer>,
     pub blobs: LocalBlobs,
     pub bureau: Bureau,
-    pub calendar: OfficialCalendar,
     pub config: Config,
     /// Verified against when a username does not exist, so a failed login takes as long either way.
     pub dummy_hash: String,
@@ -111,7 +109,6 @@ impl AppState {
             clock,
             renderer: Arc::new(renderer),
             bureau,
-            calendar: OfficialCalendar::shipped(),
             config,
             dummy_hash,
         })

@@ -20,7 +20,7 @@ use xinfang_domain::registration::{
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::role::Role;
 use xinfang_domain::visibility::Access;
-use xinfang_domain::{ethnicity, region};
+use xinfang_domain::{deadline, ethnicity, region};
 
 use crate::app::AppState;
 use crate::auth::{self, CurrentUser, PageUser};
@@ -62,6 +62,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/users", "用户管理", "u"));
         nav.push(("/admin/units", "承办单位", "d"));
         nav.push(("/admin/reasons", "受理理由", "r"));
+        nav.push(("/admin/calendar", "节假日安排", "c"));
     }
     nav
 }
@@ -234,6 +235,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
                 "/admin/reasons",
                 "受理理由",
                 "不予受理等决定的理由及告知单上的法律说明",
+            ));
+            actions.push((
+                "/admin/calendar",
+                "节假日安排",
+                "每年录入国务院办公厅的放假调休通知，期限按此计算",
             ));
         }
         _ => {}
@@ -1564,6 +1570,267 @@ async fn reason_update(
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Administration: the official calendar
+
+/// A year's notice as shown on the page: breaks as ranges, one per line.
+struct NoticeView {
+    year: i32,
+    holidays: String,
+    makeup_workdays: String,
+    summary: String,
+}
+
+/// What an administrator typed that was refused, shown again for correction.
+#[derive(Default)]
+struct NoticeDraft {
+    year: String,
+    holidays: String,
+    makeup_workdays: String,
+}
+
+#[derive(Default)]
+struct DeadlineTrial {
+    start: String,
+    days: String,
+    mode: String,
+    due: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_calendar.html")]
+struct CalendarPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    notices: Vec<NoticeView>,
+    new_notice: NoticeDraft,
+    missing_years: Vec<i32>,
+    trial: DeadlineTrial,
+    modes: Vec<(&'static str, &'static str)>,
+}
+
+/// Dates in order, consecutive days joined into `from 至 to`, one entry per line.
+fn date_ranges(dates: &[chrono::NaiveDate]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < dates.len() {
+        let mut j = i;
+        while j + 1 < dates.len() && dates[j].succ_opt() == Some(dates[j + 1]) {
+            j += 1;
+        }
+        lines.push(if i == j {
+            dates[i].to_string()
+        } else {
+            format!("{} 至 {}", dates[i], dates[j])
+        });
+        i = j + 1;
+    }
+    lines.join("\n")
+}
+
+/// Longest range accepted on the page (the 2020 Spring Festival break was 10 days).
+const MAX_RANGE_DAYS: i64 = 31;
+
+/// Dates typed on the calendar page: one per line or separated by commas, a break as a range
+/// `2027-02-06 至 2027-02-14` (or `~`). What is not a date passes through for the use case to
+/// name; a range too long or backwards is refused here.
+fn typed_dates(label: &str, text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for segment in text.split(['\n', '\r', ',', '，', '、', ';', '；']) {
+        let segment = segment.trim();
+        if segment.is_empty() {
+            continue;
+        }
+        let Some((from, to)) = segment.split_once(['至', '~', '～']) else {
+            out.extend(segment.split_whitespace().map(str::to_string));
+            continue;
+        };
+        let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+        let (Some(from), Some(to)) = (parse(from), parse(to)) else {
+            out.push(segment.to_string());
+            continue;
+        };
+        if to < from || (to - from).num_days() >= MAX_RANGE_DAYS {
+            return Err(format!(
+                "{label}：日期范围「{segment}」无效，结束日期不能早于开始日期，且一段不超过 {MAX_RANGE_DAYS} 天"
+            ));
+        }
+        out.extend(
+            from.iter_days()
+                .take_while(|d| *d <= to)
+                .map(|d| d.to_string()),
+        );
+    }
+    Ok(out)
+}
+
+async fn calendar_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+    draft: NoticeDraft,
+    trial: DeadlineTrial,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let notices = match state.store.calendar_notices(&state.bureau.id).await {
+        Ok(n) => n,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    let today = local_date(state.clock.now());
+    let this_year = chrono::Datelike::year(&today);
+    // Each notice appears in November for the next year.
+    let mut missing_years = vec![this_year];
+    if chrono::Datelike::month(&today) >= 11 {
+        missing_years.push(this_year + 1);
+    }
+    missing_years.retain(|y| !notices.iter().any(|n| n.year == *y));
+    let draft_year = draft.year.trim().parse::<i32>().ok();
+    let mut new_notice = Some(draft);
+    let mut views = Vec::new();
+    for n in notices.iter().rev() {
+        let mut view = NoticeView {
+            year: n.year,
+            holidays: date_ranges(&n.holidays),
+            makeup_workdays: n
+                .makeup_workdays
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            summary: format!(
+                "放假 {} 天，调休上班 {} 天",
+                n.holidays.len(),
+                n.makeup_workdays.len()
+            ),
+        };
+        if draft_year == Some(n.year)
+            && let Some(d) = new_notice.take()
+        {
+            view.holidays = d.holidays;
+            view.makeup_workdays = d.makeup_workdays;
+        }
+        views.push(view);
+    }
+    let status = if errors.is_empty() && trial.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = CalendarPage {
+        layout: layout(state, Some(u), flash),
+        errors,
+        notices: views,
+        new_notice: new_notice.unwrap_or_default(),
+        missing_years,
+        trial,
+        modes: vec![
+            ("calendar", deadline::CountingMode::Calendar.label_zh()),
+            ("working", deadline::CountingMode::Working.label_zh()),
+        ],
+    };
+    (status, page).into_response()
+}
+
+async fn calendar_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut trial = DeadlineTrial {
+        start: q.get("start").cloned().unwrap_or_default(),
+        days: q.get("days").cloned().unwrap_or_default(),
+        mode: q.get("mode").cloned().unwrap_or_default(),
+        ..Default::default()
+    };
+    if !trial.start.is_empty() && u.role() == Role::Admin {
+        let input = services::DeadlineInput {
+            start: trial.start.clone(),
+            // Not a whole number: asked for again like a missing one.
+            days: trial.days.trim().parse().ok(),
+            mode: trial.mode.clone(),
+        };
+        match services::compute_deadline(&state, &input).await {
+            Ok(due) => trial.due = due.to_string(),
+            Err(e @ AppError::Invalid(_)) => {
+                trial.errors = e.messages().into_iter().map(|m| m.1).collect()
+            }
+            Err(e) => return error_page(&state, Some(&u), e),
+        }
+    }
+    calendar_page_for(
+        &state,
+        &u,
+        Vec::new(),
+        &flash_of(&q),
+        NoticeDraft::default(),
+        trial,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeForm {
+    year: String,
+    holidays: String,
+    makeup_workdays: String,
+}
+
+async fn save_notice_form(state: &AppState, u: &CurrentUser, f: NoticeForm) -> Response {
+    let input = typed_dates("放假日期", &f.holidays).and_then(|holidays| {
+        Ok(services::CalendarNoticeInput {
+            holidays,
+            makeup_workdays: typed_dates("调休上班日", &f.makeup_workdays)?,
+        })
+    });
+    let result = match input {
+        Ok(input) => services::save_calendar_notice(state, u, &f.year, &input).await,
+        Err(message) => Err(AppError::Invalid(vec![
+            xinfang_domain::FieldError::general("invalid_range", message),
+        ])),
+    };
+    match result {
+        Ok(n) => Redirect::to(&format!("/admin/calendar?done=saved#y{}", n.year)).into_response(),
+        Err(e @ AppError::Invalid(_)) => {
+            let year = f.year.trim().to_string();
+            let errors = e
+                .messages()
+                .into_iter()
+                .map(|(field, m)| (field, format!("{year} 年：{m}")))
+                .collect();
+            let draft = NoticeDraft {
+                year: f.year,
+                holidays: f.holidays,
+                makeup_workdays: f.makeup_workdays,
+            };
+            calendar_page_for(state, u, errors, "", draft, DeadlineTrial::default()).await
+        }
+        Err(e) => error_page(state, Some(u), e),
+    }
+}
+
+async fn calendar_create(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<NoticeForm>,
+) -> Response {
+    save_notice_form(&state, &u, f).await
+}
+
+async fn calendar_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(year): Path<String>,
+    Form(mut f): Form<NoticeForm>,
+) -> Response {
+    f.year = year;
+    save_notice_form(&state, &u, f).await
+}
+
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(home))
@@ -1585,4 +1852,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/units/{id}", post(unit_update))
         .route("/admin/reasons", get(reasons_page).post(reason_create))
         .route("/admin/reasons/{id}", post(reason_update))
+        .route("/admin/calendar", get(calendar_page).post(calendar_create))
+        .route("/admin/calendar/{year}", post(calendar_update))
 }

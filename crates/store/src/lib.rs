@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod calendar;
 pub mod documents;
 pub mod people;
 pub mod petitions;

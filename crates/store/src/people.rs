@@ -107,6 +107,7 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         self.seed_decision_reasons(tx, &b.id).await?;
+        self.seed_calendar_notices(tx, &b.id, now).await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@ mod harness;
 
 mod admin;
 mod audit;
+mod calendar;
 mod registration;
 mod security;
 mod window;
