@@ -258,6 +258,16 @@ fn family_aliases(data: &[u8], index: u32) -> Vec<String> {
     out
 }
 
+/// Maps a font file instead of reading it: system CJK collections are 20–30 MB each, and a
+/// render touches only the few glyphs it uses, so mapping keeps the server's resident memory small.
+#[allow(unsafe_code)]
+fn map_font(path: &std::path::Path) -> std::io::Result<memmap2::Mmap> {
+    let file = fs::File::open(path)?;
+    // SAFETY: the mapping is read-only and font files are not modified while the server runs;
+    // a file truncated underneath a mapping is the same hazard every font stack accepts.
+    unsafe { memmap2::Mmap::map(&file) }
+}
+
 impl FontSet {
     pub fn load(dirs: &[PathBuf], families: &FontFamilies) -> Result<Self, RenderError> {
         let mut fonts = Vec::new();
@@ -289,7 +299,7 @@ impl FontSet {
             let mut files = Vec::new();
             collect_font_files(dir, &mut files)?;
             for path in files {
-                let data = fs::read(&path).map_err(|source| RenderError::Io {
+                let data = map_font(&path).map_err(|source| RenderError::Io {
                     path: path.clone(),
                     source,
                 })?;

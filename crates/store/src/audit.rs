@@ -25,48 +25,63 @@ impl VerifyReport {
 }
 
 impl Store {
-    /// The current head of every chain in the bureau.
-    pub async fn chain_heads(&self, bureau_id: &str) -> Result<Vec<ChainHead>> {
-        let rows = sqlx::query(
-            "SELECT e.petition_id, e.seq, e.hash FROM petition_events e JOIN petitions p ON p.id = e.petition_id AND p.event_seq = e.seq WHERE e.bureau_id = $1 ORDER BY e.petition_id",
+    /// Seals the heads of the chains that changed since the last checkpoint (a delta, so a
+    /// checkpoint stays small however many petitions there are). Returns the checkpoint's
+    /// sequence number, or `None` when nothing changed. The heads are read before the write
+    /// transaction, so writers wait only for the insert; if another instance sealed meanwhile,
+    /// this one yields.
+    pub async fn checkpoint(&self, bureau_id: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+        let last: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, hash, heads, at FROM chain_checkpoints WHERE bureau_id = $1 ORDER BY seq DESC LIMIT 1",
         )
         .bind(bureau_id)
+        .fetch_optional(self.pool())
+        .await?;
+        let since = last.as_ref().map(|l| l.3.clone()).unwrap_or_default();
+        let sealed: std::collections::HashSet<(String, i64)> = match &last {
+            Some((_, _, heads, _)) => serde_json::from_str::<Vec<ChainHead>>(heads)
+                .map(|v| v.into_iter().map(|h| (h.petition_id, h.seq)).collect())
+                .unwrap_or_default(),
+            None => Default::default(),
+        };
+        let rows = sqlx::query(
+            "SELECT e.petition_id, e.seq, e.hash FROM petitions p JOIN petition_events e ON e.petition_id = p.id AND e.seq = p.event_seq WHERE p.bureau_id = $1 AND p.updated_at >= $2 ORDER BY e.petition_id",
+        )
+        .bind(bureau_id)
+        .bind(&since)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ChainHead {
-                    petition_id: r.try_get("petition_id")?,
-                    seq: r.try_get("seq")?,
-                    hash: r.try_get("hash")?,
-                })
-            })
-            .collect()
-    }
-
-    /// Seals the current heads of all chains. Returns the checkpoint's sequence number, or
-    /// `None` when nothing changed since the last checkpoint.
-    pub async fn checkpoint(&self, bureau_id: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
-        let mut tx = self.begin().await?;
-        let last: Option<(i64, String, String)> = sqlx::query_as(
-            "SELECT seq, hash, heads FROM chain_checkpoints WHERE bureau_id = $1 ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(bureau_id)
-        .fetch_optional(&mut **tx)
-        .await?;
-        let heads = self.chain_heads(bureau_id).await?;
-        let heads_json = serde_json::to_string(&heads).expect("heads serialise");
-        if let Some((_, _, prev_heads)) = &last
-            && *prev_heads == heads_json
-        {
+        let mut heads = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let head = ChainHead {
+                petition_id: r.try_get("petition_id")?,
+                seq: r.try_get("seq")?,
+                hash: r.try_get("hash")?,
+            };
+            if !sealed.contains(&(head.petition_id.clone(), head.seq)) {
+                heads.push(head);
+            }
+        }
+        if heads.is_empty() {
             return Ok(None);
         }
-        let (seq, prev_hash) = match last {
-            Some((s, h, _)) => (s + 1, h),
+        let (seq, prev_hash) = match &last {
+            Some((s, h, _, _)) => (s + 1, h.clone()),
             None => (1, GENESIS_HASH.to_string()),
         };
         let at = ts(now);
         let hash = checkpoint_hash(&prev_hash, &at, &heads);
+        let heads_json = serde_json::to_string(&heads).expect("heads serialise");
+        let mut tx = self.begin().await?;
+        let (current,): (i64,) = sqlx::query_as(
+            "SELECT COALESCE(MAX(seq), 0) FROM chain_checkpoints WHERE bureau_id = $1",
+        )
+        .bind(bureau_id)
+        .fetch_one(&mut **tx)
+        .await?;
+        if current != seq - 1 {
+            return Ok(None);
+        }
         sqlx::query(
             "INSERT INTO chain_checkpoints (bureau_id, seq, at, heads, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)",
         )

@@ -56,3 +56,29 @@ backend_tests! {
         assert_eq!(app.state.store.events(&id).await.unwrap().len(), events.len());
     }
 }
+
+backend_tests! {
+    async fn checkpoints_seal_only_the_chains_that_changed(app) {
+        let t = app.token("receptionist").await;
+        let a = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let b = app.register_visit(&t, json!({})).await["id"].as_str().unwrap().to_string();
+        let store = &app.state.store;
+        let bureau = &app.state.bureau.id;
+        assert_eq!(store.checkpoint(bureau, app.clock.now()).await.unwrap(), Some(1));
+        app.clock.advance(chrono::Duration::minutes(10));
+        app.post(&t, &format!("/api/v1/petitions/{b}/decision"), &json!({"acceptance": "accepted"})).await;
+        assert_eq!(store.checkpoint(bureau, app.clock.now()).await.unwrap(), Some(2));
+        let (heads,): (String,) = xinfang_store::sqlx::query_as("SELECT heads FROM chain_checkpoints WHERE seq = 2").fetch_one(store.pool()).await.unwrap();
+        assert!(heads.contains(&b) && !heads.contains(&a), "{heads}");
+        assert!(store.verify(bureau).await.unwrap().ok());
+        // Rewriting a chain sealed only by the first checkpoint is still found.
+        xinfang_store::sqlx::query("UPDATE petition_events SET hash = $1 WHERE petition_id = $2 AND seq = 1")
+            .bind("0".repeat(64))
+            .bind(&a)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let report = store.verify(bureau).await.unwrap();
+        assert!(report.faults.iter().any(|f| f.petition_id == a && f.problem.contains("封存点")), "{:?}", report.faults);
+    }
+}
