@@ -884,15 +884,20 @@ async fn petition_page(
                 .unwrap_or_default(),
             None => String::new(),
         };
-        let decidable = matches!(p.stage, Stage::Registered | Stage::AwaitingInstruction)
-            && xinfang_domain::lifecycle::authorized_roles(
-                &xinfang_domain::lifecycle::Command::Decide {
-                    acceptance: Acceptance::Accepted,
-                },
-                p.channel,
-            )
-            .contains(&u.role())
-            && !(p.channel == Channel::Letter && p.stage == Stage::Registered);
+        // The form is offered exactly when the lifecycle would accept a decision from this user.
+        let decidable = xinfang_domain::lifecycle::execute(
+            &xinfang_domain::lifecycle::PetitionState {
+                channel: p.channel,
+                stage: p.stage,
+                acceptance: p.acceptance,
+                collective_without_representatives: false,
+            },
+            &xinfang_domain::lifecycle::Command::Decide {
+                acceptance: Acceptance::NotAccepted,
+            },
+            u.role(),
+        )
+        .is_ok();
         Ok::<_, AppError>(PetitionPage {
             layout: layout(state, Some(u), flash),
             stage_label: p.stage.label_zh(),

@@ -202,8 +202,12 @@ backend_tests! {
         let t = app.token("receptionist").await;
         let mut body = visit_body();
         body["summary"] = json!("很".repeat(600_000));
-        let r = app.client.post(app.url("/api/v1/petitions")).bearer_auth(&t).json(&body).send().await.unwrap();
-        assert!(r.status() == 413 || r.status() == 422, "{}", r.status());
+        // The server may answer 413 and close the connection before the client has sent the
+        // whole body; the client then sees the connection end instead of the response.
+        match app.client.post(app.url("/api/v1/petitions")).bearer_auth(&t).json(&body).send().await {
+            Ok(r) => assert!(r.status() == 413 || r.status() == 422, "{}", r.status()),
+            Err(e) => assert!(!e.is_status() && !e.is_decode(), "{e}"),
+        }
         assert_eq!(app.count("petitions").await, 0);
     }
 }
