@@ -104,8 +104,9 @@ impl Store {
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
                     } else {
                         // Statements are prepared once per connection; a generic plan made while a
-                        // table was still small (a seq scan) would otherwise stay as it grows.
-                        conn.execute("SET plan_cache_mode = force_custom_plan").await?;
+                        // table was still small (the wrong index) would otherwise stay as it grows.
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
                     }
                     Ok(())
                 })
