@@ -279,6 +279,37 @@ impl Acceptance {
         }
     }
 
+    /// A referral names the unit it sends the visitor or the matter to (V2.2): a township or
+    /// street office for the locality, a department of the bureau's own level for a 转送单.
+    /// Checks a unit's kind (`township`, `street`, `department`); `Ok(false)` when the decision
+    /// takes no unit.
+    pub fn check_target_unit_kind(self, kind: Option<&str>) -> Result<bool, FieldError> {
+        let wanted_department = match self {
+            Acceptance::ReferredToDepartment => true,
+            Acceptance::ReferredToLocality => false,
+            _ => return Ok(false),
+        };
+        let Some(kind) = kind else {
+            return Err(FieldError::new(
+                "target_unit_id",
+                "required",
+                "请选择承办单位",
+            ));
+        };
+        if (kind == "department") != wanted_department {
+            return Err(FieldError::new(
+                "target_unit_id",
+                "wrong_unit_kind",
+                if wanted_department {
+                    "转送单须选择本级部门"
+                } else {
+                    "告知回当地反映须选择乡镇或街道"
+                },
+            ));
+        }
+        Ok(true)
+    }
+
     /// The slip issued at the window for this decision (V1.2, V2.2), if any.
     pub fn window_slip(self) -> Option<crate::document::DocumentKind> {
         use crate::document::DocumentKind;
@@ -849,6 +880,34 @@ mod tests {
                 Role::UnitHead
             )
             .is_err()
+        );
+    }
+
+    #[test]
+    fn referrals_go_to_the_right_kind_of_unit() {
+        let dep = Acceptance::ReferredToDepartment;
+        let loc = Acceptance::ReferredToLocality;
+        assert_eq!(dep.check_target_unit_kind(Some("department")), Ok(true));
+        assert_eq!(
+            dep.check_target_unit_kind(Some("township"))
+                .unwrap_err()
+                .code,
+            "wrong_unit_kind"
+        );
+        assert_eq!(loc.check_target_unit_kind(Some("street")), Ok(true));
+        assert_eq!(
+            loc.check_target_unit_kind(Some("department"))
+                .unwrap_err()
+                .code,
+            "wrong_unit_kind"
+        );
+        assert_eq!(
+            loc.check_target_unit_kind(None).unwrap_err().code,
+            "required"
+        );
+        assert_eq!(
+            Acceptance::NotAccepted.check_target_unit_kind(None),
+            Ok(false)
         );
     }
 

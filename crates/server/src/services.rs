@@ -327,34 +327,27 @@ pub async fn decide(
     if input.note.chars().count() > 2000 {
         return Err(AppError::field("note", "too_long", "说明不超过 2000 字"));
     }
-    let target = match acceptance {
-        Acceptance::ReferredToDepartment | Acceptance::ReferredToLocality => {
-            let Some(uid) = input.target_unit_id.as_deref().filter(|s| !s.is_empty()) else {
-                return Err(AppError::field(
-                    "target_unit_id",
-                    "required",
-                    "请选择承办单位",
-                ));
-            };
-            let unit =
-                state.store.unit(&state.bureau.id, uid).await.map_err(|_| {
-                    AppError::field("target_unit_id", "unknown_unit", "承办单位不存在")
-                })?;
-            let is_department = unit.kind == "department";
-            if (acceptance == Acceptance::ReferredToDepartment) != is_department {
-                return Err(AppError::field(
-                    "target_unit_id",
-                    "wrong_unit_kind",
-                    if is_department {
-                        "告知回当地反映须选择乡镇或街道"
-                    } else {
-                        "转送单须选择本级部门"
-                    },
-                ));
-            }
-            Some(unit)
-        }
-        _ => None,
+    // Which kind of unit a referral needs is a domain rule; here only the lookup. Other
+    // decisions take no unit, and a unit sent with them is ignored.
+    let takes_unit = matches!(
+        acceptance,
+        Acceptance::ReferredToDepartment | Acceptance::ReferredToLocality
+    );
+    let unit =
+        match input
+            .target_unit_id
+            .as_deref()
+            .filter(|s| takes_unit && !s.is_empty())
+        {
+            Some(uid) => Some(state.store.unit(&state.bureau.id, uid).await.map_err(|_| {
+                AppError::field("target_unit_id", "unknown_unit", "承办单位不存在")
+            })?),
+            None => None,
+        };
+    let target = if acceptance.check_target_unit_kind(unit.as_ref().map(|u| u.kind.as_str()))? {
+        unit
+    } else {
+        None
     };
     let cal = calendar(state).await?;
     let now = state.clock.now();
@@ -505,10 +498,10 @@ fn slip_data(
         }
         Acceptance::Accepted => "受理".to_string(),
     };
-    let visited_on = p
-        .visited_at
+    // The local (CST) date of the visit: "2026-11-27 09:30" → "2026-11-27".
+    let visited_on = crate::clock::show(&p.visited_at)
         .get(..10)
-        .map(|_| crate::clock::show(&p.visited_at)[..10].to_string());
+        .map(str::to_string);
     serde_json::json!({
         "bureau_name": state.bureau.name,
         "title": kind.title_zh(),

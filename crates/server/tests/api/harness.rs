@@ -144,54 +144,43 @@ impl TestApp {
         v["token"].as_str().expect("token").to_string()
     }
 
-    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
+    /// Sends a request with a bearer token and returns the status and the body as JSON (or
+    /// as a JSON string when it is not JSON).
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut req = self
             .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("post");
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let r = req.send().await.expect("request");
         let status = r.status().as_u16();
         let text = r.text().await.expect("body");
         (
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
+        self.send(reqwest::Method::POST, token, path, Some(body))
+            .await
     }
 
     pub async fn put(&self, token: &str, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .put(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
+        self.send(reqwest::Method::PUT, token, path, Some(body))
             .await
-            .expect("put");
-        let status = r.status().as_u16();
-        let text = r.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
     }
 
     pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("get");
-        let status = r.status().as_u16();
-        let text = r.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        self.send(reqwest::Method::GET, token, path, None).await
     }
 
     pub async fn get_bytes(&self, token: &str, path: &str) -> (u16, Vec<u8>) {
