@@ -33,6 +33,12 @@ impl CountingMode {
     }
 }
 
+/// A date as written in Chinese documents and messages: 2026年12月1日.
+pub fn date_zh(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
 /// The due date of a period of `days` starting on `start`.
 ///
 /// Calendar mode: `start + days`, rolled forward to a working day (so `days = 0` is the start day

@@ -2,11 +2,14 @@
 //! arithmetic, checklists and validation. Pure code: no I/O, no framework types, time is a
 //! parameter.
 
+pub mod appeal;
+pub mod approval;
 pub mod catalog;
 pub mod document;
 pub mod error;
 pub mod ethnicity;
 pub mod event;
+pub mod handling;
 pub mod lifecycle;
 pub mod region;
 pub mod registration;

@@ -8,10 +8,20 @@
 //! - A window decision for a department of the bureau's own level (转送单, V2.2) is a fifth
 //!   acceptance value, `referred_to_department`, which goes straight to `transferred`.
 //! - A leader who does not approve a closing sends the petition back to `reviewing`.
+//! - Approval gates (approval.rs): a gated command is proposed by the roles below and takes
+//!   effect when its approval request is accepted (`execute_approved`); closing additionally
+//!   rests in `awaiting_closure` while its approval is pending.
+//! - A handling record acts only for its own unit: unit roles from another unit are refused.
 
 use serde::{Deserialize, Serialize};
 
+use chrono::NaiveDate;
+
+use crate::approval::Gate;
 use crate::error::FieldError;
+use crate::handling::{
+    ClosureFacts, ReviewOutcome, check_extension, closure_refusal, missing_conditions,
+};
 use crate::role::Role;
 
 /// 信访形式. Reports group online and phone as 网信.
@@ -367,7 +377,7 @@ pub enum Command {
     /// Every lead unit has reported: review begins (V7).
     BeginReview,
     /// Review failed and the leader approved: back to the unit to redo or supplement (V8.1).
-    SendBack,
+    SendBack { outcome: ReviewOutcome },
     /// Closing proposed, the six closing conditions met (V8.2).
     ProposeClosure,
     /// The deputy director approves the closing (V8.2).
@@ -395,7 +405,7 @@ impl Command {
             Command::Dispose { .. } => "dispose",
             Command::UpholdObjection => "uphold_objection",
             Command::BeginReview => "begin_review",
-            Command::SendBack => "send_back",
+            Command::SendBack { .. } => "send_back",
             Command::ProposeClosure => "propose_closure",
             Command::ApproveClosure => "approve_closure",
             Command::RejectClosure => "reject_closure",
@@ -403,6 +413,28 @@ impl Command {
             Command::Archive => "archive",
             Command::Destroy => "destroy",
             Command::Reopen => "reopen",
+        }
+    }
+
+    /// The approval a command waits for before it takes effect (lifecycle §5), if any.
+    pub fn gate(&self) -> Option<Gate> {
+        match self {
+            Command::Dispose {
+                disposition: Disposition::Assignment,
+            } => Some(Gate::Assignment),
+            Command::Dispose {
+                disposition: Disposition::Transfer,
+            } => Some(Gate::Transfer),
+            Command::Dispose {
+                disposition: Disposition::DirectReply,
+            } => Some(Gate::DirectReply),
+            Command::SendBack {
+                outcome: ReviewOutcome::Supplement,
+            } => Some(Gate::Supplement),
+            Command::SendBack { .. } => Some(Gate::Redo),
+            Command::ApproveClosure | Command::RejectClosure => Some(Gate::Closure),
+            Command::Destroy => Some(Gate::Destruction),
+            _ => None,
         }
     }
 }
@@ -415,6 +447,10 @@ pub struct PetitionState {
     pub acceptance: Option<Acceptance>,
     /// A collective visit must have chosen representatives before it can be accepted (rules §3).
     pub collective_without_representatives: bool,
+    /// Lead handling records that have not reported yet (review begins at zero).
+    pub lead_reports_pending: u32,
+    /// What the closing check sees (rules §7).
+    pub closure: ClosureFacts,
 }
 
 impl PetitionState {
@@ -428,6 +464,8 @@ impl PetitionState {
             },
             acceptance: None,
             collective_without_representatives: false,
+            lead_reports_pending: 0,
+            closure: ClosureFacts::default(),
         }
     }
 }
@@ -462,15 +500,17 @@ pub fn authorized_roles(command: &Command, channel: Channel) -> &'static [Role] 
                 &[Receptionist]
             }
         }
-        // 交办 / 转送 letters need the deputy director (V3.4, L4.2); the office (visits) or the
-        // clerk (letters) proposes, and the approval issues the command.
+        // 交办 / 转送 letters and a direct reply's outline are gated (`Command::gate`): the office
+        // (visits) or the clerk (letters) proposes, the approval makes it so (V2.3, V3.4, L4.2).
         Command::Dispose {
-            disposition: Disposition::Assignment | Disposition::Transfer,
-        } => &[DeputyDirector],
-        // A direct reply's outline is approved by a bureau leader (V2.3).
-        Command::Dispose {
-            disposition: Disposition::DirectReply,
-        } => &[DeputyDirector, Director],
+            disposition: Disposition::Assignment | Disposition::Transfer | Disposition::DirectReply,
+        } => {
+            if letters {
+                &[LetterClerk]
+            } else {
+                &[Office, CaseOfficer]
+            }
+        }
         Command::Dispose { .. } => {
             if letters {
                 &[LetterClerk, DeputyDirector, Director]
@@ -479,14 +519,16 @@ pub fn authorized_roles(command: &Command, channel: Channel) -> &'static [Role] 
             }
         }
         Command::UpholdObjection => &[DeputyDirector, Director],
-        Command::BeginReview | Command::ProposeClosure => {
+        // The reviewer proposes redo / supplement; the deputy director's approval sends it (V8.1).
+        Command::BeginReview | Command::ProposeClosure | Command::SendBack { .. } => {
             if letters {
                 &[LetterClerk]
             } else {
                 &[CaseOfficer]
             }
         }
-        Command::SendBack | Command::ApproveClosure | Command::RejectClosure => &[DeputyDirector],
+        // Only through the closing approval (V8.2): see `execute_approved`.
+        Command::ApproveClosure | Command::RejectClosure => &[],
         Command::Deregister => {
             if letters {
                 &[LetterClerk]
@@ -495,8 +537,8 @@ pub fn authorized_roles(command: &Command, channel: Channel) -> &'static [Role] 
             }
         }
         Command::Archive => &[Archivist],
-        // Destruction of set-aside letters is approved by a leader (L4.4).
-        Command::Destroy => &[DeputyDirector, Director],
+        // The clerk proposes destroying set-aside letters; a leader approves (L4.4).
+        Command::Destroy => &[LetterClerk],
         Command::Reopen => &[LetterClerk, DeputyDirector, Director],
     }
 }
@@ -507,6 +549,9 @@ pub struct Transition {
     pub from: Stage,
     pub to: Stage,
     pub acceptance: Option<Acceptance>,
+    /// The approval this command waits for: the caller files an approval request instead of
+    /// moving the petition (closing proposals move to `awaiting_closure` and file one too).
+    pub gate: Option<Gate>,
 }
 
 /// Judges a command against the petition's state and the actor's role, without changing
@@ -522,6 +567,25 @@ pub fn execute(
             format!("{}无权执行此操作", role.label_zh()),
         ));
     }
+    transition(state, command)
+}
+
+/// A gated command whose approval was accepted: the approver's authority was checked against the
+/// gate's configured roles (approval.rs), so only the move itself is judged here — again, because
+/// the petition may have moved since the proposal.
+pub fn execute_approved(
+    state: &PetitionState,
+    command: &Command,
+) -> Result<Transition, FieldError> {
+    if command.gate().is_none() {
+        return Err(FieldError::general("not_gated", "该操作无需审批"));
+    }
+    let mut t = transition(state, command)?;
+    t.gate = None;
+    Ok(t)
+}
+
+fn transition(state: &PetitionState, command: &Command) -> Result<Transition, FieldError> {
     let letters = state.channel.follows_letter_procedure();
     let mut acceptance = state.acceptance;
     let to = match (state.stage, command) {
@@ -573,8 +637,24 @@ pub fn execute(
             to
         }
         (Stage::Assigned | Stage::Transferred, Command::UpholdObjection) => Stage::Disposing,
-        (Stage::Assigned, Command::BeginReview) => Stage::Reviewing,
-        (Stage::Reviewing, Command::SendBack) => Stage::Assigned,
+        (Stage::Assigned, Command::BeginReview) => {
+            if state.lead_reports_pending > 0 {
+                return Err(FieldError::general(
+                    "reports_pending",
+                    format!(
+                        "尚有 {} 个主办单位未报送办理情况",
+                        state.lead_reports_pending
+                    ),
+                ));
+            }
+            Stage::Reviewing
+        }
+        (Stage::Reviewing, Command::SendBack { outcome }) => {
+            if *outcome == ReviewOutcome::Pass {
+                return Err(refused(state, command));
+            }
+            Stage::Assigned
+        }
         (
             Stage::Reviewing
             | Stage::Transferred
@@ -582,7 +662,14 @@ pub fn execute(
             | Stage::Coordinating
             | Stage::DirectReply,
             Command::ProposeClosure,
-        ) => Stage::AwaitingClosure,
+        ) => {
+            // The six closing conditions are hard gates (rules §7).
+            let missing = missing_conditions(&state.closure);
+            if !missing.is_empty() {
+                return Err(closure_refusal(&missing));
+            }
+            Stage::AwaitingClosure
+        }
         (Stage::AwaitingClosure, Command::ApproveClosure) => Stage::Closed,
         (Stage::AwaitingClosure, Command::RejectClosure) => Stage::Reviewing,
         (Stage::Closed, Command::Deregister) => Stage::Deregistered,
@@ -596,6 +683,7 @@ pub fn execute(
         from: state.stage,
         to,
         acceptance,
+        gate: command.gate(),
     })
 }
 
@@ -620,7 +708,7 @@ pub fn command_label_zh(command: &Command) -> &'static str {
         Command::Dispose { .. } => "确定办理方式",
         Command::UpholdObjection => "认定异议成立",
         Command::BeginReview => "开始审阅",
-        Command::SendBack => "发回重办或补报",
+        Command::SendBack { .. } => "发回重办或补报",
         Command::ProposeClosure => "提请结案",
         Command::ApproveClosure => "批准结案",
         Command::RejectClosure => "不予批准结案",
@@ -694,47 +782,139 @@ impl HandlingState {
 
 /// Commands on a unit's handling record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case")]
 pub enum HandlingCommand {
+    /// 签收 (starts: tell the petitioner within 15 days, object within 5 working days).
     SignFor,
+    /// Not our business, with a reason.
     Object,
+    /// The bureau rules the objection unfounded: back to the unit.
     RejectObjection,
+    /// The unit accepts and has told the petitioner.
     Accept,
-    Extend,
+    /// Extension of the handling deadline (gated: the unit's head approves).
+    Extend { days: u32 },
+    /// 汇报材料 submitted.
     Report,
+    /// Review failed: redo (gated: the deputy director approves).
     Redo,
+    /// Review failed: supply materials (gated).
     Supplement,
+    /// Review passed.
     Complete,
 }
 
-/// Judges a command on a handling record (lifecycle §2). Returns the next state.
+impl HandlingCommand {
+    pub fn gate(self) -> Option<Gate> {
+        match self {
+            HandlingCommand::Extend { .. } => Some(Gate::Extension),
+            HandlingCommand::Redo => Some(Gate::Redo),
+            HandlingCommand::Supplement => Some(Gate::Supplement),
+            _ => None,
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            HandlingCommand::SignFor => "签收",
+            HandlingCommand::Object => "提出异议",
+            HandlingCommand::RejectObjection => "驳回异议",
+            HandlingCommand::Accept => "受理",
+            HandlingCommand::Extend { .. } => "延期",
+            HandlingCommand::Report => "报送办理情况",
+            HandlingCommand::Redo => "重办",
+            HandlingCommand::Supplement => "补报材料",
+            HandlingCommand::Complete => "审阅通过",
+        }
+    }
+}
+
+/// What the handling machine needs to know about one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlingRecordState {
+    pub unit_id: String,
+    pub state: HandlingState,
+    /// Days granted by the one extension, 0 if none.
+    pub extended_days: u32,
+    /// The running handling deadline, once accepted.
+    pub due_on: Option<NaiveDate>,
+}
+
+/// Who acts: a role, and for unit roles the unit they belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HandlingActor<'a> {
+    pub role: Role,
+    pub unit_id: Option<&'a str>,
+}
+
+/// Who may issue (or, for gated commands, propose) each handling command (lifecycle §2, §5).
+pub fn handling_roles(command: HandlingCommand) -> &'static [Role] {
+    match command {
+        HandlingCommand::SignFor
+        | HandlingCommand::Object
+        | HandlingCommand::Accept
+        | HandlingCommand::Report
+        | HandlingCommand::Extend { .. } => &[Role::UnitHandler, Role::UnitHead],
+        HandlingCommand::RejectObjection => &[Role::DeputyDirector, Role::Director],
+        HandlingCommand::Redo | HandlingCommand::Supplement | HandlingCommand::Complete => {
+            &[Role::CaseOfficer, Role::LetterClerk]
+        }
+    }
+}
+
+/// Judges a command on a handling record (lifecycle §2) by an actor. Returns the next state; for
+/// gated commands the caller files an approval request and applies the state on approval
+/// (`execute_handling_approved`).
 pub fn execute_handling(
-    state: HandlingState,
+    record: &HandlingRecordState,
     command: HandlingCommand,
-    role: Role,
+    actor: HandlingActor<'_>,
+    today: NaiveDate,
+) -> Result<HandlingState, FieldError> {
+    if !handling_roles(command).contains(&actor.role) {
+        return Err(FieldError::general(
+            "forbidden",
+            format!("{}无权执行此操作", actor.role.label_zh()),
+        ));
+    }
+    // A unit acts only on its own records (lifecycle §5).
+    if actor.role.is_unit_staff() && actor.unit_id != Some(record.unit_id.as_str()) {
+        return Err(FieldError::general(
+            "forbidden",
+            "只能办理本单位承办的信访事项",
+        ));
+    }
+    handling_transition(record, command, today)
+}
+
+/// A gated handling command whose approval was accepted.
+pub fn execute_handling_approved(
+    record: &HandlingRecordState,
+    command: HandlingCommand,
+    today: NaiveDate,
+) -> Result<HandlingState, FieldError> {
+    if command.gate().is_none() {
+        return Err(FieldError::general("not_gated", "该操作无需审批"));
+    }
+    handling_transition(record, command, today)
+}
+
+fn handling_transition(
+    record: &HandlingRecordState,
+    command: HandlingCommand,
+    today: NaiveDate,
 ) -> Result<HandlingState, FieldError> {
     use HandlingCommand as C;
     use HandlingState as S;
-    let roles: &[Role] = match command {
-        C::SignFor | C::Object | C::Accept | C::Report => &[Role::UnitHandler, Role::UnitHead],
-        // The unit's head approves its extension (L5.2).
-        C::Extend => &[Role::UnitHead],
-        C::RejectObjection => &[Role::DeputyDirector, Role::Director],
-        C::Redo | C::Supplement => &[Role::DeputyDirector],
-        C::Complete => &[Role::CaseOfficer, Role::LetterClerk],
-    };
-    if !roles.contains(&role) {
-        return Err(FieldError::general(
-            "forbidden",
-            format!("{}无权执行此操作", role.label_zh()),
-        ));
-    }
-    let next = match (state, command) {
+    let next = match (record.state, command) {
         (S::Sent, C::SignFor) => S::Received,
         (S::Received, C::Object) => S::Objected,
         (S::Objected, C::RejectObjection) => S::Received,
         (S::Received, C::Accept) => S::Accepted,
-        (S::Accepted, C::Extend) => S::Extended,
+        (S::Accepted | S::Redo | S::Supplement, C::Extend { days }) => {
+            check_extension(days, record.extended_days > 0, record.due_on, today)?;
+            S::Extended
+        }
         (S::Accepted | S::Extended | S::Redo | S::Supplement, C::Report) => S::Reported,
         (S::Reported, C::Redo) => S::Redo,
         (S::Reported, C::Supplement) => S::Supplement,
@@ -742,7 +922,11 @@ pub fn execute_handling(
         _ => {
             return Err(FieldError::general(
                 "invalid_transition",
-                format!("承办记录当前状态为「{}」，不能执行该操作", state.label_zh()),
+                format!(
+                    "承办记录当前状态为「{}」，不能{}",
+                    record.state.label_zh(),
+                    command.label_zh()
+                ),
             ));
         }
     };
@@ -822,20 +1006,78 @@ mod tests {
     }
 
     #[test]
-    fn assignment_needs_the_deputy_director() {
+    fn assignment_is_proposed_by_the_office_and_waits_for_the_deputy_director() {
         let mut s = visit();
         s.stage = Stage::Disposing;
         let cmd = Command::Dispose {
             disposition: Disposition::Assignment,
         };
+        let t = execute(&s, &cmd, Role::Office).unwrap();
+        assert_eq!(t.gate, Some(Gate::Assignment));
         assert_eq!(
-            execute(&s, &cmd, Role::Office).unwrap_err().code,
+            execute(&s, &cmd, Role::Receptionist).unwrap_err().code,
             "forbidden"
         );
+        let approved = execute_approved(&s, &cmd).unwrap();
+        assert_eq!((approved.to, approved.gate), (Stage::Assigned, None));
+        // Ungated commands cannot sneak through the approval path.
         assert_eq!(
-            execute(&s, &cmd, Role::DeputyDirector).unwrap().to,
-            Stage::Assigned
+            execute_approved(
+                &s,
+                &Command::Dispose {
+                    disposition: Disposition::ReportUp
+                }
+            )
+            .unwrap_err()
+            .code,
+            "not_gated"
         );
+    }
+
+    #[test]
+    fn closing_needs_the_six_conditions() {
+        let mut s = visit();
+        s.stage = Stage::Reviewing;
+        s.acceptance = Some(Acceptance::Accepted);
+        let e = execute(&s, &Command::ProposeClosure, Role::CaseOfficer).unwrap_err();
+        assert_eq!(e.code, "closure_conditions");
+        assert!(e.message.contains("信访人签字确认"), "{}", e.message);
+        s.closure = ClosureFacts {
+            reviews_passed: true,
+            decision_recorded: true,
+            signed_off: true,
+            written_reply: true,
+            petitioner_signed_or_refused: true,
+            settlement_noted: true,
+            open_obligations: vec![],
+        };
+        let t = execute(&s, &Command::ProposeClosure, Role::CaseOfficer).unwrap();
+        assert_eq!(t.to, Stage::AwaitingClosure);
+        s.stage = Stage::AwaitingClosure;
+        // Nobody approves a closing directly; only the approval does.
+        for r in Role::ALL {
+            assert!(execute(&s, &Command::ApproveClosure, r).is_err());
+        }
+        assert_eq!(
+            execute_approved(&s, &Command::ApproveClosure).unwrap().to,
+            Stage::Closed
+        );
+    }
+
+    #[test]
+    fn review_begins_when_every_lead_unit_reported() {
+        let mut s = visit();
+        s.stage = Stage::Assigned;
+        s.acceptance = Some(Acceptance::Accepted);
+        s.lead_reports_pending = 1;
+        assert_eq!(
+            execute(&s, &Command::BeginReview, Role::CaseOfficer)
+                .unwrap_err()
+                .code,
+            "reports_pending"
+        );
+        s.lead_reports_pending = 0;
+        assert!(execute(&s, &Command::BeginReview, Role::CaseOfficer).is_ok());
     }
 
     #[test]
@@ -853,33 +1095,76 @@ mod tests {
         assert_eq!(err.code, "collective_without_representatives");
     }
 
+    fn record(state: HandlingState) -> HandlingRecordState {
+        HandlingRecordState {
+            unit_id: "u1".into(),
+            state,
+            extended_days: 0,
+            due_on: Some("2026-12-10".parse().unwrap()),
+        }
+    }
+
+    const TODAY: &str = "2026-12-01";
+
     #[test]
-    fn unit_head_approves_extension_but_handler_cannot() {
-        assert!(
-            execute_handling(
-                HandlingState::Accepted,
-                HandlingCommand::Extend,
-                Role::UnitHandler
-            )
-            .is_err()
+    fn a_unit_handles_only_its_own_records() {
+        let today = TODAY.parse().unwrap();
+        let own = HandlingActor {
+            role: Role::UnitHandler,
+            unit_id: Some("u1"),
+        };
+        let other = HandlingActor {
+            role: Role::UnitHandler,
+            unit_id: Some("u2"),
+        };
+        let r = record(HandlingState::Sent);
+        assert_eq!(
+            execute_handling(&r, HandlingCommand::SignFor, own, today),
+            Ok(HandlingState::Received)
         );
         assert_eq!(
-            execute_handling(
-                HandlingState::Accepted,
-                HandlingCommand::Extend,
-                Role::UnitHead
-            )
-            .unwrap(),
-            HandlingState::Extended
+            execute_handling(&r, HandlingCommand::SignFor, other, today)
+                .unwrap_err()
+                .code,
+            "forbidden"
         );
-        // Only once: an extended record cannot be extended again.
-        assert!(
-            execute_handling(
-                HandlingState::Extended,
-                HandlingCommand::Extend,
-                Role::UnitHead
-            )
-            .is_err()
+    }
+
+    #[test]
+    fn extensions_are_gated_once_and_at_most_thirty_days() {
+        let today = TODAY.parse().unwrap();
+        let handler = HandlingActor {
+            role: Role::UnitHandler,
+            unit_id: Some("u1"),
+        };
+        let r = record(HandlingState::Accepted);
+        assert_eq!(
+            HandlingCommand::Extend { days: 30 }.gate(),
+            Some(Gate::Extension)
+        );
+        assert_eq!(
+            execute_handling(&r, HandlingCommand::Extend { days: 30 }, handler, today),
+            Ok(HandlingState::Extended)
+        );
+        assert_eq!(
+            execute_handling_approved(&r, HandlingCommand::Extend { days: 31 }, today)
+                .unwrap_err()
+                .code,
+            "out_of_range"
+        );
+        let mut once = record(HandlingState::Redo);
+        once.extended_days = 10;
+        assert_eq!(
+            execute_handling_approved(&once, HandlingCommand::Extend { days: 5 }, today)
+                .unwrap_err()
+                .code,
+            "already_extended"
+        );
+        assert_eq!(
+            execute_handling_approved(&r, HandlingCommand::Report, today)
+                .unwrap_err()
+                .code,
+            "not_gated"
         );
     }
 
@@ -940,7 +1225,12 @@ mod tests {
             disposition.prop_map(|disposition| Command::Dispose { disposition }),
             Just(Command::UpholdObjection),
             Just(Command::BeginReview),
-            Just(Command::SendBack),
+            prop::sample::select(vec![
+                ReviewOutcome::Pass,
+                ReviewOutcome::Redo,
+                ReviewOutcome::Supplement
+            ])
+            .prop_map(|outcome| Command::SendBack { outcome }),
             Just(Command::ProposeClosure),
             Just(Command::ApproveClosure),
             Just(Command::RejectClosure),
@@ -951,27 +1241,95 @@ mod tests {
         ]
     }
 
+    #[derive(Debug, Clone)]
+    enum Step {
+        Issue(Command, Role),
+        /// The approver decides the pending approval request, if any.
+        Decide(bool),
+        /// Reports, reviews and obligations change what the closing check sees.
+        Facts(bool, u32),
+    }
+
+    fn complete_facts() -> ClosureFacts {
+        ClosureFacts {
+            reviews_passed: true,
+            decision_recorded: true,
+            signed_off: true,
+            written_reply: true,
+            petitioner_signed_or_refused: true,
+            settlement_noted: true,
+            open_obligations: vec![],
+        }
+    }
+
+    fn any_step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            6 => (any_command(), prop::sample::select(Role::ALL.to_vec()))
+                .prop_map(|(c, r)| Step::Issue(c, r)),
+            2 => any::<bool>().prop_map(Step::Decide),
+            1 => (any::<bool>(), 0u32..2).prop_map(|(c, p)| Step::Facts(c, p)),
+        ]
+    }
+
     proptest! {
-        /// No sequence of commands, by any roles, reaches a stage the reference table does not
-        /// allow, and the invariants hold after every step.
+        /// No sequence of commands, by any roles, with approvals given or refused, reaches a
+        /// stage the reference table does not allow; gated moves happen only through their
+        /// approval; nothing closes without the closing conditions; the invariants hold after
+        /// every step.
         #[test]
         fn lifecycle_never_reaches_an_invalid_state(
             channel in prop::sample::select(Channel::ALL.to_vec()),
-            steps in prop::collection::vec(
-                (any_command(), prop::sample::select(Role::ALL.to_vec())), 0..60),
+            steps in prop::collection::vec(any_step(), 0..80),
         ) {
             let mut state = PetitionState::new(channel);
-            for (cmd, role) in steps {
+            let mut pending: Option<Command> = None;
+            let mut facts_complete_at_proposal = false;
+            for step in steps {
                 let before = state.clone();
-                match execute(&state, &cmd, role) {
-                    Ok(t) => {
-                        prop_assert!(before.stage.next_stages().contains(&t.to),
-                            "{:?} -> {:?} not in table", before.stage, t.to);
-                        prop_assert!(authorized_roles(&cmd, channel).contains(&role));
-                        state.stage = t.to;
-                        state.acceptance = t.acceptance;
+                match step {
+                    Step::Facts(complete, reports_pending) => {
+                        state.closure = if complete { complete_facts() } else { ClosureFacts::default() };
+                        state.lead_reports_pending = reports_pending;
+                        continue;
                     }
-                    Err(_) => prop_assert_eq!(&state, &before),
+                    Step::Issue(cmd, role) => match execute(&state, &cmd, role) {
+                        Ok(t) => {
+                            prop_assert!(before.stage.next_stages().contains(&t.to),
+                                "{:?} -> {:?} not in table", before.stage, t.to);
+                            prop_assert!(authorized_roles(&cmd, channel).contains(&role));
+                            if t.gate.is_some() {
+                                // Filed for approval; nothing moves yet.
+                                pending = Some(cmd);
+                            } else {
+                                if t.to == Stage::AwaitingClosure {
+                                    facts_complete_at_proposal = missing_conditions(&state.closure).is_empty();
+                                    prop_assert!(facts_complete_at_proposal);
+                                    pending = Some(Command::ApproveClosure);
+                                }
+                                state.stage = t.to;
+                                state.acceptance = t.acceptance;
+                            }
+                        }
+                        Err(_) => prop_assert_eq!(&state, &before),
+                    },
+                    Step::Decide(accept) => {
+                        let Some(cmd) = pending.take() else { continue };
+                        let cmd = match (cmd, accept) {
+                            (Command::ApproveClosure, false) => Command::RejectClosure,
+                            (c, true) => c,
+                            (_, false) => continue,
+                        };
+                        if let Ok(t) = execute_approved(&state, &cmd) {
+                            prop_assert!(before.stage.next_stages().contains(&t.to));
+                            if t.to == Stage::Closed && before.stage == Stage::AwaitingClosure {
+                                prop_assert!(facts_complete_at_proposal, "closed without the conditions");
+                            }
+                            state.stage = t.to;
+                            state.acceptance = t.acceptance;
+                        } else {
+                            prop_assert_eq!(&state, &before);
+                        }
+                    }
                 }
                 // Invariants.
                 if channel != Channel::Letter {
@@ -994,6 +1352,59 @@ mod tests {
                         }
                     }
                 }
+            }
+        }
+
+        /// Random handling commands by random actors from two units, with approvals applied:
+        /// only unit 1's staff act on unit 1's record, and there is at most one extension, of
+        /// at most 30 days, asked before the deadline.
+        #[test]
+        fn handling_records_stay_within_the_rules(
+            steps in prop::collection::vec((
+                prop_oneof![
+                    Just(HandlingCommand::SignFor), Just(HandlingCommand::Object),
+                    Just(HandlingCommand::RejectObjection), Just(HandlingCommand::Accept),
+                    (0u32..40).prop_map(|days| HandlingCommand::Extend { days }),
+                    Just(HandlingCommand::Report), Just(HandlingCommand::Redo),
+                    Just(HandlingCommand::Supplement), Just(HandlingCommand::Complete),
+                ],
+                prop::sample::select(Role::ALL.to_vec()),
+                prop::sample::select(vec![None, Some("u1"), Some("u2")]),
+                0i64..20,
+                any::<bool>(),
+            ), 0..60),
+        ) {
+            let start: NaiveDate = "2026-12-01".parse().unwrap();
+            let mut rec = record(HandlingState::Sent);
+            let mut extensions = 0;
+            for (cmd, role, unit, day, approve) in steps {
+                let today = start + chrono::Days::new(day as u64);
+                let actor = HandlingActor { role, unit_id: unit };
+                let before = rec.clone();
+                match execute_handling(&rec, cmd, actor, today) {
+                    Ok(next) => {
+                        if role.is_unit_staff() {
+                            prop_assert_eq!(unit, Some("u1"));
+                        }
+                        let applied = if cmd.gate().is_some() {
+                            if !approve { continue; }
+                            execute_handling_approved(&rec, cmd, today).ok()
+                        } else {
+                            Some(next)
+                        };
+                        if let Some(next) = applied {
+                            if let HandlingCommand::Extend { days } = cmd {
+                                extensions += 1;
+                                prop_assert!((1..=30).contains(&days));
+                                prop_assert!(today <= before.due_on.unwrap());
+                                rec.extended_days = days;
+                            }
+                            rec.state = next;
+                        }
+                    }
+                    Err(_) => prop_assert_eq!(&rec, &before),
+                }
+                prop_assert!(extensions <= 1, "a second extension");
             }
         }
     }

@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI 3.1 document at `/api/openapi.json`.
 //! Handlers are thin: decode, call a use case in `services`, encode.
 
+mod handling;
+
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, Path, Query, Request, State};
@@ -308,6 +310,10 @@ pub struct PetitionJson {
     pub out_of_district: bool,
     pub repeat_of: Option<String>,
     pub repeat_reason: String,
+    /// 三级终结: handled, and 复核 decided or an appeal window lapsed unused. A new petition by
+    /// the same petitioner on the same matter is proposed as 不再受理. Set by the similar lookup.
+    #[serde(rename = "final")]
+    pub final_: bool,
     pub events: Vec<EventJson>,
 }
 
@@ -418,6 +424,7 @@ pub fn petition_json(
         out_of_district: p.out_of_district,
         repeat_of: p.repeat_of.clone(),
         repeat_reason: p.repeat_reason.clone(),
+        final_: false,
         events,
     }
 }
@@ -726,12 +733,13 @@ pub async fn find_similar(
     Query(q): Query<SimilarQuery>,
 ) -> AppResult<Json<PetitionListJson>> {
     let rows = similar(&state, &u, &q).await?;
-    Ok(Json(PetitionListJson {
-        items: rows
-            .iter()
-            .map(|r| petition_json(&r.record, r.with_details, false, Vec::new()))
-            .collect(),
-    }))
+    let mut items = Vec::new();
+    for r in &rows {
+        let mut j = petition_json(&r.record, r.with_details, false, Vec::new());
+        j.final_ = crate::handling::is_final(&state, &r.record).await?;
+        items.push(j);
+    }
+    Ok(Json(PetitionListJson { items }))
 }
 
 pub async fn similar(
@@ -1064,10 +1072,17 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The whole document: the core paths plus each feature module's.
+pub fn full_openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(handling::HandlingApi::openapi());
+    doc
+}
+
 pub async fn openapi_json() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_json().unwrap_or_default(),
+        full_openapi().to_json().unwrap_or_default(),
     )
 }
 
@@ -1094,5 +1109,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/calendar", get(list_calendar_notices))
         .route("/calendar/{year}", put(save_calendar_notice))
         .route("/deadlines/compute", post(compute_deadline))
+        .merge(handling::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

@@ -11,6 +11,7 @@ pub mod clock;
 pub mod demo;
 pub mod error;
 pub mod generate;
+pub mod handling;
 pub mod jobs;
 pub mod pages;
 pub mod services;

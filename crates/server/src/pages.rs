@@ -891,6 +891,7 @@ async fn petition_page(
                 stage: p.stage,
                 acceptance: p.acceptance,
                 collective_without_representatives: false,
+                ..xinfang_domain::lifecycle::PetitionState::new(p.channel)
             },
             &xinfang_domain::lifecycle::Command::Decide {
                 acceptance: Acceptance::NotAccepted,

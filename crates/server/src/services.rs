@@ -297,6 +297,7 @@ pub async fn decide(
         stage: p.stage,
         acceptance: p.acceptance,
         collective_without_representatives: p.collective && reps == 0,
+        ..PetitionState::new(p.channel)
     };
     let transition =
         lifecycle::execute(&domain_state, &Command::Decide { acceptance }, user.role())?;

@@ -1,0 +1,411 @@
+//! API for dispositions, approvals, the handling units' steps, review, closing, appeals,
+//! leader instructions, obligations, query replies and incidents (issue 4).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+
+use super::ApiJson;
+use crate::app::AppState;
+use crate::auth::ApiUser;
+use crate::error::{AppResult, ErrorBody};
+use crate::handling::{
+    self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, ClosureOutcome, DispositionInput,
+    DispositionOutcome, ExtensionInput, FulfilInput, IncidentInput, LeaderInstructionInput,
+    ObjectionInput, ObjectionRulingInput, QueryReplyInput, ReportInput, ReviewInput, UnitStepInput,
+};
+
+type S = State<Arc<AppState>>;
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedJson {
+    pub id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StateJson {
+    /// The new state (stage of the petition, or of the handling record, or of the approval).
+    pub state: String,
+}
+
+fn created(id: String) -> Response {
+    (StatusCode::CREATED, Json(CreatedJson { id })).into_response()
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApprovalJson {
+    pub id: String,
+    pub petition_id: String,
+    pub handling_record_id: Option<String>,
+    /// `assignment`, `transfer`, `direct_reply`, `redo`, `supplement`, `closure`, `extension`,
+    /// `destruction`, `written_query_reply`.
+    pub gate: String,
+    pub gate_label: String,
+    pub summary: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub state: String,
+}
+
+pub fn approval_json(a: &xinfang_store::handling::ApprovalRow) -> ApprovalJson {
+    ApprovalJson {
+        id: a.id.clone(),
+        petition_id: a.petition_id.clone(),
+        handling_record_id: a.handling_record_id.clone(),
+        gate: a.gate.clone(),
+        gate_label: xinfang_domain::approval::Gate::parse(&a.gate)
+            .map(|g| g.label_zh())
+            .unwrap_or_default()
+            .into(),
+        summary: a.summary.clone(),
+        proposed_by: a.proposed_by.clone(),
+        proposed_at: a.proposed_at.clone(),
+        state: a.state.clone(),
+    }
+}
+
+/// Propose the way of handling (拟办). Gated ways (交办, 转送, 直接答复) return an approval id
+/// and wait for the approver; the others take effect at once.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/disposition", operation_id = "proposeDisposition", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = DispositionInput,
+    responses((status = 200, body = DispositionOutcome), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn propose_disposition(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DispositionInput>,
+) -> AppResult<Json<DispositionOutcome>> {
+    Ok(Json(
+        handling::propose_disposition(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// The approval requests waiting for the current user.
+#[utoipa::path(get, path = "/api/v1/approvals", operation_id = "listApprovals", tag = "handling",
+    responses((status = 200, body = Vec<ApprovalJson>)))]
+pub async fn list_approvals(
+    State(state): S,
+    ApiUser(u): ApiUser,
+) -> AppResult<Json<Vec<ApprovalJson>>> {
+    let rows = handling::my_approvals(&state, &u).await?;
+    Ok(Json(rows.iter().map(approval_json).collect()))
+}
+
+/// Accept or reject one approval request; accepting makes its action so.
+#[utoipa::path(post, path = "/api/v1/approvals/{id}", operation_id = "approve", tag = "handling",
+    params(("id" = String, Path, description = "Approval id")), request_body = ApprovalDecisionInput,
+    responses((status = 200, body = StateJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ApprovalDecisionInput>,
+) -> AppResult<Json<StateJson>> {
+    let s = handling::decide_approval(&state, &u, &id, &req).await?;
+    Ok(Json(StateJson { state: s }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxJson {
+    pub record_id: String,
+    pub petition_id: String,
+    pub petition_no: String,
+    pub summary: String,
+    /// `assignment` (交办) or `transfer` (转送).
+    pub kind: String,
+    pub lead: bool,
+    pub state: String,
+    pub notify_due: Option<String>,
+    pub object_due: Option<String>,
+    pub due_on: Option<String>,
+}
+
+/// The handling unit's inbox: its open records.
+#[utoipa::path(get, path = "/api/v1/inbox", operation_id = "unitInbox", tag = "handling",
+    responses((status = 200, body = Vec<InboxJson>), (status = 403, body = ErrorBody)))]
+pub async fn unit_inbox(State(state): S, ApiUser(u): ApiUser) -> AppResult<Json<Vec<InboxJson>>> {
+    let rows = handling::unit_inbox(&state, &u).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| InboxJson {
+                record_id: r.id,
+                petition_id: r.petition_id,
+                petition_no: r.petition_no,
+                summary: r.summary,
+                kind: r.kind,
+                lead: r.lead != 0,
+                state: r.state,
+                notify_due: r.notify_due,
+                object_due: r.object_due,
+                due_on: r.due_on,
+            })
+            .collect(),
+    ))
+}
+
+/// 签收 (`action` = `sign_for`) or 受理 (`accept`, with how the petitioner was told).
+#[utoipa::path(post, path = "/api/v1/handling-records/{id}/receive", operation_id = "unitReceive", tag = "handling",
+    params(("id" = String, Path, description = "Handling record id")), request_body = UnitStepInput,
+    responses((status = 200, body = StateJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn unit_receive(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UnitStepInput>,
+) -> AppResult<Json<StateJson>> {
+    Ok(Json(StateJson {
+        state: handling::unit_receive(&state, &u, &id, &req).await?,
+    }))
+}
+
+/// Object that the matter is not the unit's business (within 5 working days of receipt).
+#[utoipa::path(post, path = "/api/v1/handling-records/{id}/objection", operation_id = "unitObject", tag = "handling",
+    params(("id" = String, Path, description = "Handling record id")), request_body = ObjectionInput,
+    responses((status = 200, body = StateJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn unit_object(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ObjectionInput>,
+) -> AppResult<Json<StateJson>> {
+    Ok(Json(StateJson {
+        state: handling::unit_object(&state, &u, &id, &req).await?,
+    }))
+}
+
+/// The bureau rules on a unit's objection.
+#[utoipa::path(post, path = "/api/v1/handling-records/{id}/objection-ruling", operation_id = "ruleObjection", tag = "handling",
+    params(("id" = String, Path, description = "Handling record id")), request_body = ObjectionRulingInput,
+    responses((status = 200, body = StateJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn rule_objection(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ObjectionRulingInput>,
+) -> AppResult<Json<StateJson>> {
+    Ok(Json(StateJson {
+        state: handling::rule_objection(&state, &u, &id, &req).await?,
+    }))
+}
+
+/// Ask for an extension (at most 30 days, once, before expiry); the unit's head approves.
+#[utoipa::path(post, path = "/api/v1/handling-records/{id}/extension", operation_id = "requestExtension", tag = "handling",
+    params(("id" = String, Path, description = "Handling record id")), request_body = ExtensionInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn request_extension(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ExtensionInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::request_extension(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// Submit a handling report (汇报材料), or the bureau's own result when `record_id` is empty.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/reports", operation_id = "submitHandlingReport", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = ReportInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn submit_handling_report(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReportInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::submit_report(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// Review a report: ten findings; a failed one sends it back (redo / supplement) once approved.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/review", operation_id = "reviewReport", tag = "handling",
+    params(("id" = String, Path, description = "Report id")), request_body = ReviewInput,
+    responses((status = 200, body = StateJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn review_report(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ReviewInput>,
+) -> AppResult<Json<StateJson>> {
+    Ok(Json(StateJson {
+        state: handling::review_report(&state, &u, &id, &req).await?,
+    }))
+}
+
+#[derive(Deserialize, Default, ToSchema)]
+#[serde(default)]
+pub struct CloseRequest {
+    /// `propose` (结案, needs the conditions; the deputy director approves) or `deregister` (销案).
+    pub action: String,
+}
+
+/// Propose closing (refused with the missing conditions listed), or deregister a closed petition.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/closure", operation_id = "closePetition", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = CloseRequest,
+    responses((status = 200, body = ClosureOutcome), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn close_petition(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CloseRequest>,
+) -> AppResult<Json<ClosureOutcome>> {
+    Ok(Json(
+        handling::close_petition(&state, &u, &id, &req.action).await?,
+    ))
+}
+
+/// Register a 复查 or 复核 request (refused when late, with the day the window closed).
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/appeals", operation_id = "requestAppeal", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = AppealInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn request_appeal(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AppealInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::request_appeal(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// Record the 复查 / 复核 opinion and its dates.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/appeals/{appeal_id}/opinion", operation_id = "recordAppealOpinion", tag = "handling",
+    params(("id" = String, Path, description = "Petition id"), ("appeal_id" = String, Path, description = "Appeal id")),
+    request_body = AppealOpinionInput,
+    responses((status = 200, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn record_appeal_opinion(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path((id, appeal_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<AppealOpinionInput>,
+) -> AppResult<Json<CreatedJson>> {
+    Ok(Json(CreatedJson {
+        id: handling::record_appeal_opinion(&state, &u, &id, &appeal_id, &req).await?,
+    }))
+}
+
+/// Record a local leader's instruction (批示); the report back becomes an obligation.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/leader-instructions", operation_id = "recordLeaderInstruction", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = LeaderInstructionInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn record_leader_instruction(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<LeaderInstructionInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::record_leader_instruction(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// Mark an obligation done.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/obligations/{obligation_id}", operation_id = "fulfilObligation", tag = "handling",
+    params(("id" = String, Path, description = "Petition id"), ("obligation_id" = String, Path, description = "Obligation id")),
+    request_body = FulfilInput,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn fulfil_obligation(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path((id, ob)): Path<(String, String)>,
+    ApiJson(req): ApiJson<FulfilInput>,
+) -> AppResult<StatusCode> {
+    handling::fulfil_obligation(&state, &u, &id, &ob, &req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Answer a petitioner's query: oral (recorded) or written (approved by a leader).
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/query-replies", operation_id = "recordQueryReply", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = QueryReplyInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn record_query_reply(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<QueryReplyInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::record_query_reply(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// Record an incident: an abnormal behaviour or a special visitor, and what was done.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/incidents", operation_id = "recordIncident", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = IncidentInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn record_incident(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<IncidentInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::record_incident(&state, &u, &id, &req).await?,
+    ))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        propose_disposition,
+        list_approvals,
+        approve,
+        unit_inbox,
+        unit_receive,
+        unit_object,
+        rule_objection,
+        request_extension,
+        submit_handling_report,
+        review_report,
+        close_petition,
+        request_appeal,
+        record_appeal_opinion,
+        record_leader_instruction,
+        fulfil_obligation,
+        record_query_reply,
+        record_incident
+    ),
+    components(schemas(crate::handling::UnitChoice))
+)]
+pub struct HandlingApi;
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/petitions/{id}/disposition", post(propose_disposition))
+        .route("/approvals", get(list_approvals))
+        .route("/approvals/{id}", post(approve))
+        .route("/inbox", get(unit_inbox))
+        .route("/handling-records/{id}/receive", post(unit_receive))
+        .route("/handling-records/{id}/objection", post(unit_object))
+        .route(
+            "/handling-records/{id}/objection-ruling",
+            post(rule_objection),
+        )
+        .route("/handling-records/{id}/extension", post(request_extension))
+        .route("/petitions/{id}/reports", post(submit_handling_report))
+        .route("/reports/{id}/review", post(review_report))
+        .route("/petitions/{id}/closure", post(close_petition))
+        .route("/petitions/{id}/appeals", post(request_appeal))
+        .route(
+            "/petitions/{id}/appeals/{appeal_id}/opinion",
+            post(record_appeal_opinion),
+        )
+        .route(
+            "/petitions/{id}/leader-instructions",
+            post(record_leader_instruction),
+        )
+        .route(
+            "/petitions/{id}/obligations/{obligation_id}",
+            post(fulfil_obligation),
+        )
+        .route("/petitions/{id}/query-replies", post(record_query_reply))
+        .route("/petitions/{id}/incidents", post(record_incident))
+}

@@ -1,0 +1,2321 @@
+//! From acceptance to closed (issue 4): dispositions, approvals, the handling units' steps,
+//! review, closing, appeals, leader instructions, obligations, query replies and incidents.
+//! Each function judges the step with the domain core, then writes the state and its event in
+//! one transaction.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use xinfang_domain::appeal::{self, AppealHistory, AppealLevel};
+use xinfang_domain::approval::{self, ApprovalState, Gate};
+use xinfang_domain::deadline::{self, CountingMode};
+use xinfang_domain::handling::{
+    self, ClosureFacts, Finding, HandlingReportInput, ReportDecision, ReviewOutcome,
+};
+use xinfang_domain::lifecycle::{
+    self, Channel, Command, Disposition, HandlingActor, HandlingCommand, HandlingRecordState,
+    HandlingState, PetitionState, Stage,
+};
+use xinfang_domain::role::Role;
+use xinfang_domain::{FieldError, registration};
+use xinfang_store::handling::{
+    AppealRow, ApprovalRow, HandlingRecordRow, IncidentRow, InstructionRow, NewDisposition,
+    QueryReplyRow, ReportRow, ReviewRow,
+};
+use xinfang_store::petitions::{Actor, PetitionRecord};
+use xinfang_store::{Tx, new_id};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::clock::local_date;
+use crate::error::{AppError, AppResult};
+use crate::services::{calendar, open_petition};
+
+fn actor(u: &CurrentUser) -> Actor<'_> {
+    Actor {
+        id: &u.user.id,
+        role: u.user.role,
+    }
+}
+
+fn date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref().and_then(|d| d.parse().ok())
+}
+
+/// The petition's days: handling 60 days from acceptance (2005 Art. 33), the unit's notice 15
+/// days and its objection 5 working days from receipt (2022 Art. 23).
+pub const HANDLING_DAYS: u32 = 60;
+pub const UNIT_NOTIFY_DAYS: u32 = 15;
+pub const UNIT_OBJECT_WORKING_DAYS: u32 = 5;
+
+/// Everything the lifecycle needs about a petition and its records.
+pub struct CaseView {
+    pub petition: PetitionRecord,
+    pub records: Vec<HandlingRecordRow>,
+    pub reports: Vec<ReportRow>,
+    pub reviews: Vec<ReviewRow>,
+    pub obligations: Vec<xinfang_store::handling::ObligationRow>,
+}
+
+impl CaseView {
+    pub async fn load(state: &AppState, p: PetitionRecord) -> AppResult<CaseView> {
+        let records = state.store.handling_records(&p.id).await?;
+        let reports = state.store.reports_of(&p.id).await?;
+        let reviews = state.store.reviews_of(&p.id).await?;
+        let obligations = state.store.obligations_of(&p.id).await?;
+        Ok(CaseView {
+            petition: p,
+            records,
+            reports,
+            reviews,
+            obligations,
+        })
+    }
+
+    fn lead_records(&self) -> impl Iterator<Item = &HandlingRecordRow> {
+        self.records
+            .iter()
+            .filter(|r| r.lead != 0 && r.state != HandlingState::Objected.as_str())
+            .filter(|r| r.objection_reason.is_empty() || r.state != "done")
+    }
+
+    /// The latest report that passed review, with the record it belongs to.
+    fn passed_reports(&self) -> Vec<&ReportRow> {
+        self.reports
+            .iter()
+            .filter(|rep| {
+                self.reviews
+                    .iter()
+                    .rev()
+                    .find(|rv| rv.handling_report_id == rep.id)
+                    .is_some_and(|rv| rv.outcome == ReviewOutcome::Pass.as_str())
+            })
+            .collect()
+    }
+
+    /// What the closing check sees (rules §7).
+    pub fn closure_facts(&self) -> ClosureFacts {
+        let leads: Vec<&HandlingRecordRow> = self.lead_records().collect();
+        let passed = self.passed_reports();
+        let closing_report = if leads.is_empty() {
+            passed.iter().rev().find(|r| r.handling_record_id.is_none())
+        } else {
+            passed
+                .iter()
+                .rev()
+                .find(|r| r.handling_record_id.as_deref() == Some(leads[0].id.as_str()))
+        };
+        let reviews_passed = if leads.is_empty() {
+            closing_report.is_some()
+        } else {
+            leads
+                .iter()
+                .all(|r| r.state == HandlingState::Done.as_str())
+        };
+        let mut facts = match closing_report {
+            Some(r) => ClosureFacts {
+                reviews_passed,
+                decision_recorded: ReportDecision::parse(&r.decision).is_some(),
+                signed_off: !r.signed_off_by.is_empty(),
+                written_reply: !r.reply.is_empty() && r.reply_served_on.is_some(),
+                petitioner_signed_or_refused: r.petitioner_signed != 0
+                    || !r.refusal_note.is_empty(),
+                settlement_noted: !r.settlement_note.is_empty(),
+                open_obligations: Vec::new(),
+            },
+            None => ClosureFacts {
+                reviews_passed,
+                ..ClosureFacts::default()
+            },
+        };
+        facts.open_obligations = self
+            .obligations
+            .iter()
+            .filter(|o| o.fulfilled_at.is_none())
+            .map(|o| o.description.clone())
+            .collect();
+        facts
+    }
+
+    pub fn domain_state(&self) -> PetitionState {
+        let p = &self.petition;
+        PetitionState {
+            channel: p.channel,
+            stage: p.stage,
+            acceptance: p.acceptance,
+            collective_without_representatives: false,
+            lead_reports_pending: self
+                .lead_records()
+                .filter(|r| {
+                    !matches!(
+                        HandlingState::parse(&r.state),
+                        Some(HandlingState::Reported | HandlingState::Done)
+                    )
+                })
+                .count() as u32,
+            closure: self.closure_facts(),
+        }
+    }
+
+    /// When the written handling opinion reached the petitioner, and the appeals so far.
+    pub fn appeal_history(&self, appeals: &[AppealRow]) -> AppealHistory {
+        let served = self
+            .passed_reports()
+            .iter()
+            .rev()
+            .find_map(|r| date(&r.reply_served_on));
+        let find = |level: AppealLevel| {
+            appeals.iter().find(|a| a.level == level.as_str()).map(|a| {
+                (
+                    a.requested_on.parse().unwrap_or(NaiveDate::MIN),
+                    date(&a.opinion_served_on),
+                )
+            })
+        };
+        AppealHistory {
+            opinion_served_on: served,
+            reexamination: find(AppealLevel::Reexamination),
+            recheck: find(AppealLevel::Recheck),
+        }
+    }
+}
+
+fn record_state(r: &HandlingRecordRow) -> HandlingRecordState {
+    HandlingRecordState {
+        unit_id: r.unit_id.clone(),
+        state: HandlingState::parse(&r.state).unwrap_or(HandlingState::Sent),
+        extended_days: r.extended_days.max(0) as u32,
+        due_on: date(&r.due_on),
+    }
+}
+
+fn reviewer_role(channel: Channel) -> Role {
+    if channel.follows_letter_procedure() {
+        Role::LetterClerk
+    } else {
+        Role::CaseOfficer
+    }
+}
+
+async fn approvers(state: &AppState, gate: Gate) -> AppResult<Vec<Role>> {
+    let configured = state.store.gate_approvers(&state.bureau.id).await?;
+    Ok(configured
+        .iter()
+        .find(|(g, _)| g == gate.as_str())
+        .map(|(_, roles)| roles.split(',').filter_map(Role::parse).collect())
+        .unwrap_or_else(|| gate.default_approvers().to_vec()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dispositions (rules §4)
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct UnitChoice {
+    pub unit_id: String,
+    /// The lead unit (主办); others co-handle (协办).
+    pub lead: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DispositionInput {
+    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`.
+    pub disposition: String,
+    /// 交办 / 转送: the units; exactly one lead for 交办.
+    pub units: Vec<UnitChoice>,
+    /// 交办: the handling period in days (default 60; a local leader may set a shorter one).
+    pub period_days: Option<u32>,
+    /// 上报: 每日信访信息 / 信访信息专报 / 重要信访问题请示报告单 (letters: 原件 / 摘要 / 综合).
+    pub carrier: String,
+    /// What the unit must do and report (交办 requirements), or the direct reply's outline.
+    pub requirements: String,
+    /// Urgent 交办: notified first by phone or fax; the 交办函 must follow.
+    pub urgent: bool,
+    /// `phone` or `fax`.
+    pub urgent_method: String,
+    /// 协调处理: the office's plan, and who coordinates (`bureau_leader`, `case_officer`,
+    /// `local_leader`).
+    pub plan: String,
+    pub coordination_level: String,
+    pub note: String,
+}
+
+pub const CARRIERS: [&str; 6] = [
+    "每日信访信息",
+    "信访信息专报",
+    "重要信访问题请示报告单",
+    "来信原件",
+    "来信摘要",
+    "综合报告",
+];
+
+fn parse_disposition(s: &str) -> Result<Disposition, FieldError> {
+    Ok(match s.trim() {
+        "report_up" => Disposition::ReportUp,
+        "assignment" => Disposition::Assignment,
+        "transfer" => Disposition::Transfer,
+        "coordination" => Disposition::Coordination,
+        "set_aside" => Disposition::SetAside,
+        "direct_reply" => Disposition::DirectReply,
+        other => {
+            return Err(FieldError::new(
+                "disposition",
+                "unknown_disposition",
+                format!("未知的办理方式：{other}"),
+            ));
+        }
+    })
+}
+
+pub fn disposition_label(s: &str) -> &'static str {
+    match s {
+        "report_up" => "上报",
+        "assignment" => "交办",
+        "transfer" => "转送",
+        "coordination" => "协调处理",
+        "set_aside" => "暂存",
+        "direct_reply" => "直接答复",
+        _ => "其他",
+    }
+}
+
+/// Checks the details each way of handling needs; returns the units by id.
+async fn check_disposition(
+    state: &AppState,
+    d: Disposition,
+    input: &DispositionInput,
+) -> AppResult<Vec<(xinfang_store::people::Unit, bool)>> {
+    let mut units = Vec::new();
+    match d {
+        Disposition::Assignment | Disposition::Transfer => {
+            if input.units.is_empty() {
+                return Err(AppError::field("units", "required", "请选择承办单位"));
+            }
+            for (i, c) in input.units.iter().enumerate() {
+                let u = state
+                    .store
+                    .unit(&state.bureau.id, c.unit_id.trim())
+                    .await
+                    .map_err(|_| {
+                        AppError::field(
+                            &format!("units[{i}].unit_id"),
+                            "unknown_unit",
+                            "承办单位不存在",
+                        )
+                    })?;
+                if units
+                    .iter()
+                    .any(|(x, _): &(xinfang_store::people::Unit, bool)| x.id == u.id)
+                {
+                    return Err(AppError::field(
+                        &format!("units[{i}].unit_id"),
+                        "duplicate_unit",
+                        format!("{}重复选择", u.name),
+                    ));
+                }
+                units.push((u, c.lead));
+            }
+            let leads = units.iter().filter(|(_, l)| *l).count();
+            if leads != 1 {
+                return Err(AppError::field(
+                    "units",
+                    "one_lead",
+                    "须指定且只指定一个主办单位",
+                ));
+            }
+            if let Some(days) = input.period_days
+                && !(1..=HANDLING_DAYS).contains(&days)
+            {
+                return Err(AppError::field(
+                    "period_days",
+                    "out_of_range",
+                    "办理期限应为 1 至 60 日",
+                ));
+            }
+        }
+        Disposition::ReportUp => {
+            if !CARRIERS.contains(&input.carrier.trim()) {
+                return Err(AppError::field(
+                    "carrier",
+                    "required",
+                    "请选择上报载体（每日信访信息、信访信息专报、请示报告单等）",
+                ));
+            }
+        }
+        Disposition::Coordination => {
+            if input.plan.trim().is_empty() {
+                return Err(AppError::field("plan", "required", "请填写协调处理方案"));
+            }
+            if !matches!(
+                input.coordination_level.trim(),
+                "bureau_leader" | "case_officer" | "local_leader"
+            ) {
+                return Err(AppError::field(
+                    "coordination_level",
+                    "required",
+                    "请选择协调层级（局领导、经办人或本级党政领导）",
+                ));
+            }
+        }
+        Disposition::DirectReply => {
+            if input.requirements.trim().is_empty() {
+                return Err(AppError::field(
+                    "requirements",
+                    "required",
+                    "请填写答复提纲",
+                ));
+            }
+        }
+        Disposition::SetAside => {}
+    }
+    if input.urgent
+        && d == Disposition::Assignment
+        && !matches!(input.urgent_method.trim(), "phone" | "fax")
+    {
+        return Err(AppError::field(
+            "urgent_method",
+            "required",
+            "紧急交办须先以电话或传真通知，请选择方式",
+        ));
+    }
+    for (field, text, max) in [
+        ("requirements", &input.requirements, 5000),
+        ("plan", &input.plan, 5000),
+        ("note", &input.note, 2000),
+    ] {
+        if text.chars().count() > max {
+            return Err(AppError::field(
+                field,
+                "too_long",
+                format!("不超过 {max} 字"),
+            ));
+        }
+    }
+    Ok(units)
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DispositionOutcome {
+    /// The petition's stage after the proposal.
+    pub stage: String,
+    /// Set when the disposition waits for approval.
+    pub approval_id: Option<String>,
+}
+
+/// 拟办 (V3.0, L4.0): the office (visits) or the clerk (letters) proposes the way of handling.
+/// Gated ways wait for their approver; the others take effect at once.
+pub async fn propose_disposition(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &DispositionInput,
+) -> AppResult<DispositionOutcome> {
+    let (p, _) = open_petition(state, user, petition_id, "dispose").await?;
+    let d = parse_disposition(&input.disposition)?;
+    let case = CaseView::load(state, p).await?;
+    let cmd = Command::Dispose { disposition: d };
+    let t = lifecycle::execute(&case.domain_state(), &cmd, user.role())?;
+    let units = check_disposition(state, d, input).await?;
+    let now = state.clock.now();
+    let p = &case.petition;
+    let mut tx = state.store.begin().await?;
+    if let Some(gate) = t.gate {
+        let names: Vec<&str> = units.iter().map(|(u, _)| u.name.as_str()).collect();
+        let summary = format!(
+            "{} {}：{}{}",
+            p.petition_no,
+            disposition_label(d_str(d)),
+            p.summary.chars().take(40).collect::<String>(),
+            if names.is_empty() {
+                String::new()
+            } else {
+                format!("（{}）", names.join("、"))
+            }
+        );
+        let payload = serde_json::to_value(input).map_err(|e| AppError::Internal(e.to_string()))?;
+        let approval_id = state
+            .store
+            .insert_approval(
+                &mut tx,
+                &state.bureau.id,
+                &p.id,
+                None,
+                None,
+                gate.as_str(),
+                &summary,
+                &payload,
+                &user.user.id,
+                user.role().as_str(),
+                now,
+            )
+            .await?;
+        state
+            .store
+            .append_event(
+                &mut tx,
+                &state.bureau.id,
+                &p.id,
+                p.event_seq,
+                "disposition_proposed",
+                &serde_json::json!({
+                    "disposition": d_str(d), "approval_id": approval_id, "gate": gate.as_str(),
+                    "units": units.iter().map(|(u, l)| serde_json::json!({"unit_id": u.id, "name": u.name, "lead": l})).collect::<Vec<_>>(),
+                    "note": input.note.trim(),
+                }),
+                &actor(user),
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        return Ok(DispositionOutcome {
+            stage: p.stage.as_str().into(),
+            approval_id: Some(approval_id),
+        });
+    }
+    apply_disposition(state, &mut tx, user, p, p.event_seq, d, input, &units, None).await?;
+    tx.commit().await?;
+    Ok(DispositionOutcome {
+        stage: t.to.as_str().into(),
+        approval_id: None,
+    })
+}
+
+fn d_str(d: Disposition) -> &'static str {
+    match d {
+        Disposition::ReportUp => "report_up",
+        Disposition::Assignment => "assignment",
+        Disposition::Transfer => "transfer",
+        Disposition::Coordination => "coordination",
+        Disposition::SetAside => "set_aside",
+        Disposition::DirectReply => "direct_reply",
+    }
+}
+
+/// Makes a disposition so: its row, the units' records, the stage and the event.
+#[allow(clippy::too_many_arguments)]
+async fn apply_disposition(
+    state: &AppState,
+    tx: &mut Tx,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+    seq: i64,
+    d: Disposition,
+    input: &DispositionInput,
+    units: &[(xinfang_store::people::Unit, bool)],
+    proposed_by: Option<&str>,
+) -> AppResult<i64> {
+    let now = state.clock.now();
+    let period = input.period_days.unwrap_or(HANDLING_DAYS);
+    let disposition_id = state
+        .store
+        .insert_disposition(
+            tx,
+            &state.bureau.id,
+            &NewDisposition {
+                petition_id: &p.id,
+                disposition: d_str(d),
+                carrier: input.carrier.trim(),
+                requirements: input.requirements.trim(),
+                period_days: matches!(d, Disposition::Assignment | Disposition::Transfer)
+                    .then_some(i64::from(period)),
+                urgent: input.urgent,
+                urgent_method: input.urgent_method.trim(),
+                plan: input.plan.trim(),
+                coordination_level: input.coordination_level.trim(),
+                note: input.note.trim(),
+                proposed_by: proposed_by.unwrap_or(&user.user.id),
+                approved_by: proposed_by.map(|_| user.user.id.as_str()),
+            },
+            now,
+        )
+        .await?;
+    let kind = if d == Disposition::Assignment {
+        "assignment"
+    } else {
+        "transfer"
+    };
+    let mut record_ids = Vec::new();
+    for (u, lead) in units {
+        let id = state
+            .store
+            .insert_assigned_record(
+                tx,
+                &state.bureau.id,
+                &p.id,
+                &u.id,
+                kind,
+                *lead,
+                &disposition_id,
+                i64::from(period),
+                now,
+            )
+            .await?;
+        record_ids.push(
+            serde_json::json!({"record_id": id, "unit_id": u.id, "name": u.name, "lead": lead}),
+        );
+    }
+    state.store.set_stage(tx, &p.id, d.stage()).await?;
+    let mut seq = state
+        .store
+        .append_event(
+            tx,
+            &state.bureau.id,
+            &p.id,
+            seq,
+            "disposed",
+            &serde_json::json!({
+                "disposition": d_str(d), "disposition_id": disposition_id,
+                "stage": d.stage().as_str(), "units": record_ids,
+                "period_days": period, "carrier": input.carrier.trim(),
+                "urgent": input.urgent, "urgent_method": input.urgent_method.trim(),
+                "coordination_level": input.coordination_level.trim(),
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    // An urgent assignment is notified by phone or fax first; the 交办函 remains owed (V3.4).
+    if input.urgent && d == Disposition::Assignment {
+        let ob = state
+            .store
+            .insert_obligation(
+                tx,
+                &state.bureau.id,
+                &p.id,
+                "follow_up_letter",
+                "紧急交办已电话/传真通知，须补发交办函",
+                None,
+                now,
+            )
+            .await?;
+        seq = state
+            .store
+            .append_event(
+                tx,
+                &state.bureau.id,
+                &p.id,
+                seq,
+                "obligation_opened",
+                &serde_json::json!({"obligation_id": ob, "kind": "follow_up_letter"}),
+                &actor(user),
+                now,
+            )
+            .await?;
+    }
+    Ok(seq)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Approvals (lifecycle §5)
+
+/// The approval requests this user may decide: bureau gates by role, extensions by the unit's
+/// own head.
+pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec<ApprovalRow>> {
+    let mut gates = Vec::new();
+    for g in Gate::ALL {
+        if approvers(state, g).await?.contains(&user.role()) {
+            gates.push(g.as_str());
+        }
+    }
+    let unit = user
+        .role()
+        .is_unit_staff()
+        .then_some(user.user.unit_id.as_deref())
+        .flatten();
+    if user.role().is_unit_staff() && unit.is_none() {
+        return Ok(Vec::new());
+    }
+    Ok(state
+        .store
+        .pending_approvals(&state.bureau.id, &gates, unit)
+        .await?)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ApprovalDecisionInput {
+    /// true to approve, false to reject.
+    pub accept: bool,
+    /// Required when rejecting.
+    pub comment: String,
+}
+
+/// 审批: the approver accepts or rejects one request; an accepted request makes its action so.
+pub async fn decide_approval(
+    state: &AppState,
+    user: &CurrentUser,
+    approval_id: &str,
+    input: &ApprovalDecisionInput,
+) -> AppResult<String> {
+    let a = state.store.approval(&state.bureau.id, approval_id).await?;
+    let gate = Gate::parse(&a.gate).ok_or_else(|| AppError::Internal("unknown gate".into()))?;
+    let roles = approvers(state, gate).await?;
+    if gate.approved_within_unit() && user.user.unit_id.as_deref() != a.unit_id.as_deref() {
+        return Err(AppError::Forbidden("只能审批本单位的延期申请".into()));
+    }
+    let decided = approval::check_decision(
+        gate,
+        ApprovalState::parse(&a.state).unwrap_or(ApprovalState::Pending),
+        user.role(),
+        &roles,
+        input.accept,
+        &input.comment,
+    )?;
+    let p = state
+        .store
+        .petition(&state.bureau.id, &a.petition_id)
+        .await?;
+    let case = CaseView::load(state, p).await?;
+    let p = &case.petition;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let cal = calendar(state).await?;
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .decide_approval(
+            &mut tx,
+            &a.id,
+            decided.as_str(),
+            &user.user.id,
+            input.comment.trim(),
+            now,
+        )
+        .await?;
+    let mut seq = state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "approval_decided",
+            &serde_json::json!({
+                "approval_id": a.id, "gate": gate.as_str(), "state": decided.as_str(),
+                "comment": input.comment.trim(),
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    let payload: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
+    let accepted = decided == ApprovalState::Approved;
+    match gate {
+        Gate::Assignment | Gate::Transfer | Gate::DirectReply if accepted => {
+            let input: DispositionInput =
+                serde_json::from_value(payload).map_err(|e| AppError::Internal(e.to_string()))?;
+            let d = parse_disposition(&input.disposition)?;
+            lifecycle::execute_approved(
+                &case.domain_state(),
+                &Command::Dispose { disposition: d },
+            )?;
+            let units = check_disposition(state, d, &input).await?;
+            apply_disposition(
+                state,
+                &mut tx,
+                user,
+                p,
+                seq,
+                d,
+                &input,
+                &units,
+                Some(&a.proposed_by),
+            )
+            .await?;
+        }
+        Gate::Redo | Gate::Supplement if accepted => {
+            let record_id = payload["record_id"].as_str().unwrap_or_default();
+            let days = payload["new_period_days"].as_u64().unwrap_or(15) as u32;
+            let mut r = state
+                .store
+                .handling_record(&state.bureau.id, record_id)
+                .await?;
+            let cmd = if gate == Gate::Redo {
+                HandlingCommand::Redo
+            } else {
+                HandlingCommand::Supplement
+            };
+            let next = lifecycle::execute_handling_approved(&record_state(&r), cmd, today)?;
+            let expected = r.state.clone();
+            r.state = next.as_str().into();
+            r.due_on =
+                Some(deadline::due_date(&cal, today, days, CountingMode::Calendar).to_string());
+            state
+                .store
+                .update_handling_record(&mut tx, &r, &expected, now)
+                .await?;
+            let outcome = if gate == Gate::Redo {
+                ReviewOutcome::Redo
+            } else {
+                ReviewOutcome::Supplement
+            };
+            let t =
+                lifecycle::execute_approved(&case.domain_state(), &Command::SendBack { outcome })?;
+            state.store.set_stage(&mut tx, &p.id, t.to).await?;
+            seq = state
+                .store
+                .append_event(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    seq,
+                    "sent_back",
+                    &serde_json::json!({
+                        "record_id": r.id, "unit_id": r.unit_id, "outcome": outcome.as_str(),
+                        "due_on": r.due_on, "stage": t.to.as_str(),
+                    }),
+                    &actor(user),
+                    now,
+                )
+                .await?;
+            let _ = seq;
+        }
+        Gate::Closure => {
+            let cmd = if accepted {
+                Command::ApproveClosure
+            } else {
+                Command::RejectClosure
+            };
+            let t = lifecycle::execute_approved(&case.domain_state(), &cmd)?;
+            state.store.set_stage(&mut tx, &p.id, t.to).await?;
+            let route = closing_route(state, p).await?;
+            state
+                .store
+                .append_event(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    seq,
+                    if accepted {
+                        "closed"
+                    } else {
+                        "closure_rejected"
+                    },
+                    &serde_json::json!({
+                        "stage": t.to.as_str(),
+                        "closing_report_route": accepted.then_some(route.0),
+                        "closing_report_route_label": accepted.then_some(route.1),
+                    }),
+                    &actor(user),
+                    now,
+                )
+                .await?;
+        }
+        Gate::Extension if accepted => {
+            let record_id = a.handling_record_id.as_deref().unwrap_or_default();
+            let days = payload["days"].as_u64().unwrap_or(0) as u32;
+            let mut r = state
+                .store
+                .handling_record(&state.bureau.id, record_id)
+                .await?;
+            let next = lifecycle::execute_handling_approved(
+                &record_state(&r),
+                HandlingCommand::Extend { days },
+                today,
+            )?;
+            let old_due = date(&r.due_on).unwrap_or(today);
+            let expected = r.state.clone();
+            r.state = next.as_str().into();
+            r.extended_days = i64::from(days);
+            r.extension_reason = payload["reason"].as_str().unwrap_or_default().into();
+            r.due_on =
+                Some(deadline::due_date(&cal, old_due, days, CountingMode::Calendar).to_string());
+            state
+                .store
+                .update_handling_record(&mut tx, &r, &expected, now)
+                .await?;
+            state
+                .store
+                .append_event(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    seq,
+                    "extended",
+                    &serde_json::json!({
+                        "record_id": r.id, "unit_id": r.unit_id, "days": days,
+                        "reason": r.extension_reason, "due_on": r.due_on,
+                        // The bureau sees this event; the petitioner is told why (L5.2).
+                        "petitioner_told": payload["petitioner_told"],
+                    }),
+                    &actor(user),
+                    now,
+                )
+                .await?;
+        }
+        Gate::Destruction if accepted => {
+            let t = lifecycle::execute_approved(&case.domain_state(), &Command::Destroy)?;
+            state.store.set_stage(&mut tx, &p.id, t.to).await?;
+            state
+                .store
+                .append_event(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    seq,
+                    "destroyed",
+                    &serde_json::json!({"stage": t.to.as_str(), "approved_by": user.user.display_name}),
+                    &actor(user),
+                    now,
+                )
+                .await?;
+        }
+        Gate::WrittenQueryReply => {
+            let id = payload["query_reply_id"].as_str().unwrap_or_default();
+            state
+                .store
+                .set_query_reply_state(&mut tx, id, if accepted { "approved" } else { "rejected" })
+                .await?;
+        }
+        _ => {}
+    }
+    tx.commit().await?;
+    Ok(decided.as_str().into())
+}
+
+/// Where the closing report goes (V8.3, L7.3): up to a higher organ, to the local leader whose
+/// instruction started it, or to the archive.
+async fn closing_route(state: &AppState, p: &PetitionRecord) -> AppResult<(&'static str, String)> {
+    let instructions = state.store.instructions_of(&p.id).await?;
+    if let Some(i) = instructions.first() {
+        return Ok(("local_leader", format!("报{}（批示领导）", i.leader)));
+    }
+    if p.stage == Stage::ReportedUp
+        || state
+            .store
+            .dispositions(&p.id)
+            .await?
+            .iter()
+            .any(|d| d.disposition == "report_up")
+    {
+        return Ok(("higher_organ", "报上级机关".into()));
+    }
+    Ok(("archive", "本机关立卷归档".into()))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The handling unit's steps (lifecycle §2)
+
+async fn load_record(
+    state: &AppState,
+    user: &CurrentUser,
+    record_id: &str,
+) -> AppResult<(CaseView, HandlingRecordRow)> {
+    let r = state
+        .store
+        .handling_record(&state.bureau.id, record_id)
+        .await?;
+    let (p, _) = open_petition(state, user, &r.petition_id, "handle").await?;
+    Ok((CaseView::load(state, p).await?, r))
+}
+
+fn handling_actor(user: &CurrentUser) -> HandlingActor<'_> {
+    HandlingActor {
+        role: user.role(),
+        unit_id: user.user.unit_id.as_deref(),
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct UnitStepInput {
+    /// `sign_for` (签收) or `accept` (受理, with how the petitioner was told).
+    pub action: String,
+    /// For `accept`: how the petitioner was told (phone, in writing, in person …).
+    pub petitioner_told_how: String,
+    /// For `accept`: the day the petitioner was told, YYYY-MM-DD.
+    pub petitioner_told_on: String,
+}
+
+/// 签收 and 受理 by the handling unit.
+pub async fn unit_receive(
+    state: &AppState,
+    user: &CurrentUser,
+    record_id: &str,
+    input: &UnitStepInput,
+) -> AppResult<String> {
+    let (case, mut r) = load_record(state, user, record_id).await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let cal = calendar(state).await?;
+    let cmd = match input.action.trim() {
+        "" | "sign_for" => HandlingCommand::SignFor,
+        "accept" => HandlingCommand::Accept,
+        other => {
+            return Err(AppError::field(
+                "action",
+                "unknown_action",
+                format!("未知操作：{other}"),
+            ));
+        }
+    };
+    let next = lifecycle::execute_handling(&record_state(&r), cmd, handling_actor(user), today)?;
+    let expected = r.state.clone();
+    let mut payload =
+        serde_json::json!({"record_id": r.id, "unit_id": r.unit_id, "state": next.as_str()});
+    if cmd == HandlingCommand::SignFor {
+        r.received_at = Some(xinfang_store::ts(now));
+        r.received_by = Some(user.user.id.clone());
+        r.notify_due = Some(
+            deadline::due_date(&cal, today, UNIT_NOTIFY_DAYS, CountingMode::Calendar).to_string(),
+        );
+        r.object_due = Some(
+            deadline::due_date(&cal, today, UNIT_OBJECT_WORKING_DAYS, CountingMode::Working)
+                .to_string(),
+        );
+        payload["notify_due"] = r.notify_due.clone().into();
+        payload["object_due"] = r.object_due.clone().into();
+    } else {
+        let how = input.petitioner_told_how.trim();
+        if how.is_empty() {
+            return Err(AppError::field(
+                "petitioner_told_how",
+                "required",
+                "请填写告知信访人的方式",
+            ));
+        }
+        let told_on = registration::parse_date("petitioner_told_on", &input.petitioner_told_on)?;
+        if told_on > today {
+            return Err(AppError::field(
+                "petitioner_told_on",
+                "in_future",
+                "告知日期不能晚于今天",
+            ));
+        }
+        r.petitioner_told_at = Some(told_on.to_string());
+        r.petitioner_told_how = how.chars().take(200).collect();
+        // The handling period runs from acceptance (2005 Art. 33).
+        r.due_on = Some(
+            deadline::due_date(
+                &cal,
+                today,
+                r.period_days.clamp(1, i64::from(HANDLING_DAYS)) as u32,
+                CountingMode::Calendar,
+            )
+            .to_string(),
+        );
+        payload["due_on"] = r.due_on.clone().into();
+        payload["petitioner_told_how"] = how.into();
+    }
+    r.state = next.as_str().into();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .update_handling_record(&mut tx, &r, &expected, now)
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &case.petition.id,
+            case.petition.event_seq,
+            if cmd == HandlingCommand::SignFor {
+                "unit_signed_for"
+            } else {
+                "unit_accepted"
+            },
+            &payload,
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(next.as_str().into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ObjectionInput {
+    pub reason: String,
+}
+
+/// 异议: not the unit's business, within 5 working days of receipt (2022 Art. 23).
+pub async fn unit_object(
+    state: &AppState,
+    user: &CurrentUser,
+    record_id: &str,
+    input: &ObjectionInput,
+) -> AppResult<String> {
+    let (case, mut r) = load_record(state, user, record_id).await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let next = lifecycle::execute_handling(
+        &record_state(&r),
+        HandlingCommand::Object,
+        handling_actor(user),
+        today,
+    )?;
+    let reason = input.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(AppError::field(
+            "reason",
+            "required",
+            "请说明异议理由（不超过 2000 字）",
+        ));
+    }
+    if let Some(due) = date(&r.object_due)
+        && today > due
+    {
+        return Err(AppError::field(
+            "reason",
+            "past_deadline",
+            format!(
+                "提出异议的期限（签收后5个工作日）已于{}届满",
+                deadline::date_zh(due)
+            ),
+        ));
+    }
+    let expected = r.state.clone();
+    r.state = next.as_str().into();
+    r.objection_reason = reason.into();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .update_handling_record(&mut tx, &r, &expected, now)
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &case.petition.id,
+            case.petition.event_seq,
+            "unit_objected",
+            &serde_json::json!({"record_id": r.id, "unit_id": r.unit_id, "reason": reason}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(next.as_str().into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ObjectionRulingInput {
+    /// true: the objection stands, the petition goes back to disposing.
+    pub upheld: bool,
+    pub comment: String,
+}
+
+/// The bureau rules on a unit's objection: upheld → disposing again; rejected → back to the unit.
+pub async fn rule_objection(
+    state: &AppState,
+    user: &CurrentUser,
+    record_id: &str,
+    input: &ObjectionRulingInput,
+) -> AppResult<String> {
+    let (case, mut r) = load_record(state, user, record_id).await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    // Same authority either way: the leaders who may reject an objection may uphold it.
+    let next = lifecycle::execute_handling(
+        &record_state(&r),
+        HandlingCommand::RejectObjection,
+        handling_actor(user),
+        today,
+    )?;
+    let expected = r.state.clone();
+    let mut tx = state.store.begin().await?;
+    let stage;
+    if input.upheld {
+        let t = lifecycle::execute(&case.domain_state(), &Command::UpholdObjection, user.role())?;
+        state
+            .store
+            .set_stage(&mut tx, &case.petition.id, t.to)
+            .await?;
+        stage = t.to;
+        r.state = HandlingState::Done.as_str().into();
+    } else {
+        r.state = next.as_str().into();
+        r.objection_reason = String::new();
+        stage = case.petition.stage;
+    }
+    state
+        .store
+        .update_handling_record(&mut tx, &r, &expected, now)
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &case.petition.id,
+            case.petition.event_seq,
+            "objection_ruled",
+            &serde_json::json!({
+                "record_id": r.id, "unit_id": r.unit_id, "upheld": input.upheld,
+                "comment": input.comment.trim(), "stage": stage.as_str(),
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(stage.as_str().into())
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ExtensionInput {
+    /// 1 to 30 days.
+    pub days: i64,
+    pub reason: String,
+    /// How and when the petitioner was told why (L5.2).
+    pub petitioner_told: String,
+}
+
+/// 延期申请: the unit asks, its head approves (once, at most 30 days, before expiry).
+pub async fn request_extension(
+    state: &AppState,
+    user: &CurrentUser,
+    record_id: &str,
+    input: &ExtensionInput,
+) -> AppResult<String> {
+    let (case, r) = load_record(state, user, record_id).await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let days = u32::try_from(input.days).unwrap_or(0);
+    if input.days > 30 || input.days < 1 {
+        return Err(AppError::field(
+            "days",
+            "out_of_range",
+            "延期不得超过 30 日",
+        ));
+    }
+    lifecycle::execute_handling(
+        &record_state(&r),
+        HandlingCommand::Extend { days },
+        handling_actor(user),
+        today,
+    )?;
+    if input.reason.trim().is_empty() {
+        return Err(AppError::field("reason", "required", "请说明延期理由"));
+    }
+    if input.petitioner_told.trim().is_empty() {
+        return Err(AppError::field(
+            "petitioner_told",
+            "required",
+            "请填写向信访人说明延期理由的方式和时间",
+        ));
+    }
+    let pending = state.store.approvals_of(&case.petition.id).await?;
+    if pending.iter().any(|a| {
+        a.gate == "extension"
+            && a.state == "pending"
+            && a.handling_record_id.as_deref() == Some(&r.id)
+    }) {
+        return Err(AppError::field(
+            "days",
+            "already_requested",
+            "延期申请已在审批中",
+        ));
+    }
+    let mut tx = state.store.begin().await?;
+    let id = state
+        .store
+        .insert_approval(
+            &mut tx,
+            &state.bureau.id,
+            &case.petition.id,
+            Some(&r.id),
+            Some(&r.unit_id),
+            Gate::Extension.as_str(),
+            &format!("{} 申请延期 {} 日：{}", case.petition.petition_no, days, input.reason.trim()),
+            &serde_json::json!({"days": days, "reason": input.reason.trim(), "petitioner_told": input.petitioner_told.trim()}),
+            &user.user.id,
+            user.role().as_str(),
+            now,
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &case.petition.id,
+            case.petition.event_seq,
+            "extension_requested",
+            &serde_json::json!({"record_id": r.id, "days": days, "reason": input.reason.trim(), "approval_id": id}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ReportInput {
+    /// The handling record reported on; empty for the bureau's own result (direct reply,
+    /// coordination, reported up).
+    pub record_id: String,
+    pub findings: String,
+    /// `support` (支持), `explain` (解释), `reject` (不予支持).
+    pub decision: String,
+    pub reply: String,
+    pub reply_served_on: String,
+    pub petitioner_signed: bool,
+    pub refusal_note: String,
+    pub settlement_note: String,
+    pub signed_off_by: String,
+}
+
+/// 汇报材料: the unit reports (or the bureau records its own result); when every lead unit has
+/// reported on an assigned petition, review begins.
+pub async fn submit_report(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &ReportInput,
+) -> AppResult<String> {
+    let (p, _) = open_petition(state, user, petition_id, "report").await?;
+    let case = CaseView::load(state, p).await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let report = handling::parse_report(
+        &HandlingReportInput {
+            findings: input.findings.clone(),
+            decision: input.decision.clone(),
+            reply: input.reply.clone(),
+            reply_served_on: input.reply_served_on.clone(),
+            petitioner_signed: input.petitioner_signed,
+            refusal_note: input.refusal_note.clone(),
+            settlement_note: input.settlement_note.clone(),
+            signed_off_by: input.signed_off_by.clone(),
+        },
+        today,
+    )?;
+    let p = &case.petition;
+    let mut tx = state.store.begin().await?;
+    let record = match input.record_id.trim() {
+        "" => {
+            // The bureau's own result: only its staff, only where no unit handles it.
+            if !matches!(
+                user.role(),
+                Role::CaseOfficer | Role::Office | Role::LetterClerk
+            ) {
+                return Err(AppError::forbidden());
+            }
+            if !matches!(
+                p.stage,
+                Stage::DirectReply | Stage::Coordinating | Stage::ReportedUp
+            ) {
+                return Err(AppError::Conflict(format!(
+                    "当前状态为「{}」，本机关办理结果只用于直接答复、协调处理或上报的信访件",
+                    p.stage.label_zh()
+                )));
+            }
+            None
+        }
+        rid => {
+            let mut r = case
+                .records
+                .iter()
+                .find(|r| r.id == rid)
+                .cloned()
+                .ok_or_else(AppError::not_found)?;
+            let next = lifecycle::execute_handling(
+                &record_state(&r),
+                HandlingCommand::Report,
+                handling_actor(user),
+                today,
+            )?;
+            let expected = r.state.clone();
+            r.state = next.as_str().into();
+            state
+                .store
+                .update_handling_record(&mut tx, &r, &expected, now)
+                .await?;
+            Some(r)
+        }
+    };
+    let id = new_id();
+    state
+        .store
+        .insert_report(
+            &mut tx,
+            &state.bureau.id,
+            &ReportRow {
+                id: id.clone(),
+                petition_id: p.id.clone(),
+                handling_record_id: record.as_ref().map(|r| r.id.clone()),
+                unit_id: record.as_ref().map(|r| r.unit_id.clone()),
+                findings: report.findings.clone(),
+                decision: report.decision.as_str().into(),
+                reply: report.reply.clone(),
+                reply_served_on: report.reply_served_on.map(|d| d.to_string()),
+                petitioner_signed: i64::from(report.petitioner_signed),
+                refusal_note: report.refusal_note.clone(),
+                settlement_note: report.settlement_note.clone(),
+                signed_off_by: report.signed_off_by.clone(),
+                submitted_by: user.user.id.clone(),
+                submitted_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    let mut seq = state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "report_submitted",
+            &serde_json::json!({
+                "report_id": id, "record_id": record.as_ref().map(|r| r.id.clone()),
+                "unit_id": record.as_ref().map(|r| r.unit_id.clone()),
+                "decision": report.decision.as_str(),
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    // Review begins once every lead unit has reported (V7).
+    if record.is_some() && p.stage == Stage::Assigned {
+        let mut after = CaseView::load(state, p.clone()).await?;
+        if let Some(r) = &record {
+            for x in after.records.iter_mut().filter(|x| x.id == r.id) {
+                x.state = r.state.clone();
+            }
+        }
+        if let Ok(t) = lifecycle::execute(
+            &after.domain_state(),
+            &Command::BeginReview,
+            reviewer_role(p.channel),
+        ) {
+            state.store.set_stage(&mut tx, &p.id, t.to).await?;
+            seq = state
+                .store
+                .append_event(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    seq,
+                    "review_begun",
+                    &serde_json::json!({"stage": t.to.as_str()}),
+                    &actor(user),
+                    now,
+                )
+                .await?;
+        }
+    }
+    let _ = seq;
+    tx.commit().await?;
+    Ok(id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review (rules §6)
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ReviewInput {
+    /// One per check (procedure, matches_matter, facts_clear, evidence_solid, characterisation,
+    /// law_applied, handling_appropriate, formalities_complete, carried_out,
+    /// answered_in_writing).
+    #[schema(value_type = Vec<Object>)]
+    pub findings: Vec<Finding>,
+    /// `redo` or `supplement` when a check failed.
+    pub outcome: String,
+    pub opinion: String,
+    /// Days for the redo or supplement.
+    pub new_period_days: Option<u32>,
+}
+
+/// 审阅: ten findings; all pass → the record is done; a fail → a redo / supplement request for
+/// the deputy director's approval.
+pub async fn review_report(
+    state: &AppState,
+    user: &CurrentUser,
+    report_id: &str,
+    input: &ReviewInput,
+) -> AppResult<String> {
+    let petition_id = state
+        .store
+        .report_petition(&state.bureau.id, report_id)
+        .await?;
+    let (p, _) = open_petition(state, user, &petition_id, "review").await?;
+    let case = CaseView::load(state, p).await?;
+    let p = &case.petition;
+    if user.role() != reviewer_role(p.channel) {
+        return Err(AppError::Forbidden(format!(
+            "{}审阅办理情况",
+            if p.channel.follows_letter_procedure() {
+                "来信由办信人员"
+            } else {
+                "来访由经办人"
+            }
+        )));
+    }
+    let report = case
+        .reports
+        .iter()
+        .find(|r| r.id == report_id)
+        .ok_or_else(AppError::not_found)?;
+    let review = handling::judge_review(
+        &input.findings,
+        &input.outcome,
+        &input.opinion,
+        input.new_period_days,
+    )?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let record = report
+        .handling_record_id
+        .as_ref()
+        .and_then(|rid| case.records.iter().find(|r| &r.id == rid))
+        .cloned();
+    if let Some(r) = &record
+        && r.state != HandlingState::Reported.as_str()
+    {
+        return Err(AppError::Conflict(format!(
+            "承办记录当前状态为「{}」，该办理情况已审阅或已退回",
+            HandlingState::parse(&r.state)
+                .map(|s| s.label_zh())
+                .unwrap_or("")
+        )));
+    }
+    let mut tx = state.store.begin().await?;
+    let review_id = new_id();
+    state
+        .store
+        .insert_review(
+            &mut tx,
+            &state.bureau.id,
+            &ReviewRow {
+                id: review_id.clone(),
+                petition_id: p.id.clone(),
+                handling_report_id: report.id.clone(),
+                findings: serde_json::to_string(&review.findings).unwrap_or_default(),
+                outcome: review.outcome.as_str().into(),
+                opinion: review.opinion.clone(),
+                new_period_days: review.new_period_days.map(i64::from),
+                reviewed_by: user.user.id.clone(),
+                reviewed_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    let seq = state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "report_reviewed",
+            &serde_json::json!({
+                "report_id": report.id, "review_id": review_id, "outcome": review.outcome.as_str(),
+                "failed": review.findings.iter().filter(|f| !f.pass).map(|f| f.check.as_str()).collect::<Vec<_>>(),
+                "opinion": review.opinion,
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    let _ = seq;
+    if let Some(mut r) = record {
+        match review.outcome {
+            ReviewOutcome::Pass => {
+                let next = lifecycle::execute_handling(
+                    &record_state(&r),
+                    HandlingCommand::Complete,
+                    handling_actor(user),
+                    today,
+                )?;
+                let expected = r.state.clone();
+                r.state = next.as_str().into();
+                state
+                    .store
+                    .update_handling_record(&mut tx, &r, &expected, now)
+                    .await?;
+            }
+            outcome => {
+                let cmd = if outcome == ReviewOutcome::Redo {
+                    HandlingCommand::Redo
+                } else {
+                    HandlingCommand::Supplement
+                };
+                lifecycle::execute_handling(&record_state(&r), cmd, handling_actor(user), today)?;
+                let gate = cmd.gate().unwrap_or(Gate::Redo);
+                state
+                    .store
+                    .insert_approval(
+                        &mut tx,
+                        &state.bureau.id,
+                        &p.id,
+                        Some(&r.id),
+                        None,
+                        gate.as_str(),
+                        &format!(
+                            "{} {}：{}",
+                            p.petition_no,
+                            outcome.label_zh(),
+                            review.opinion
+                        ),
+                        &serde_json::json!({
+                            "record_id": r.id, "review_id": review_id,
+                            "new_period_days": review.new_period_days,
+                        }),
+                        &user.user.id,
+                        user.role().as_str(),
+                        now,
+                    )
+                    .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(review.outcome.as_str().into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing (rules §7), deregistration
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClosureOutcome {
+    pub stage: String,
+    pub approval_id: Option<String>,
+}
+
+/// 结案: proposes closing when the conditions hold (the refusal lists what is missing); the
+/// deputy director's approval closes it. `action = deregister` then 销案.
+pub async fn close_petition(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    action: &str,
+) -> AppResult<ClosureOutcome> {
+    let (p, _) = open_petition(state, user, petition_id, "close").await?;
+    let case = CaseView::load(state, p).await?;
+    let p = &case.petition;
+    let now = state.clock.now();
+    let cmd = match action.trim() {
+        "" | "propose" => Command::ProposeClosure,
+        "deregister" => Command::Deregister,
+        other => {
+            return Err(AppError::field(
+                "action",
+                "unknown_action",
+                format!("未知操作：{other}"),
+            ));
+        }
+    };
+    let t = lifecycle::execute(&case.domain_state(), &cmd, user.role())?;
+    let mut tx = state.store.begin().await?;
+    state.store.set_stage(&mut tx, &p.id, t.to).await?;
+    let mut approval_id = None;
+    if cmd == Command::ProposeClosure {
+        approval_id = Some(
+            state
+                .store
+                .insert_approval(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    None,
+                    None,
+                    Gate::Closure.as_str(),
+                    &format!(
+                        "{} 结案审批：{}",
+                        p.petition_no,
+                        p.summary.chars().take(40).collect::<String>()
+                    ),
+                    &serde_json::json!({}),
+                    &user.user.id,
+                    user.role().as_str(),
+                    now,
+                )
+                .await?,
+        );
+    }
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            if cmd == Command::ProposeClosure {
+                "closure_proposed"
+            } else {
+                "deregistered"
+            },
+            &serde_json::json!({"stage": t.to.as_str(), "approval_id": approval_id}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(ClosureOutcome {
+        stage: t.to.as_str().into(),
+        approval_id,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Appeals (lifecycle §3)
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AppealInput {
+    /// `reexamination` (复查) or `recheck` (复核).
+    pub level: String,
+    /// The day the request was received, YYYY-MM-DD.
+    pub requested_on: String,
+    /// The competent organ (one level up), or this bureau's level.
+    pub organ: String,
+    /// The bureau's own level is the competent organ and handles it here.
+    pub handled_here: bool,
+    pub reason: String,
+}
+
+/// 复查 / 复核 request: refused when late, with the day the window closed.
+pub async fn request_appeal(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &AppealInput,
+) -> AppResult<String> {
+    if !matches!(
+        user.role(),
+        Role::Receptionist | Role::LetterClerk | Role::CaseOfficer | Role::Office
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "appeal").await?;
+    if !matches!(
+        p.stage,
+        Stage::Closed | Stage::Deregistered | Stage::Archived
+    ) {
+        return Err(AppError::Conflict(format!(
+            "当前状态为「{}」，办结后方可申请复查或复核",
+            p.stage.label_zh()
+        )));
+    }
+    let level = AppealLevel::parse(input.level.trim())
+        .ok_or_else(|| AppError::field("level", "required", "请选择复查或复核"))?;
+    let requested_on = registration::parse_date("requested_on", &input.requested_on)?;
+    let organ = input.organ.trim();
+    if organ.is_empty() || organ.chars().count() > 100 {
+        return Err(AppError::field(
+            "organ",
+            "required",
+            "请填写复查（复核）机关（不超过 100 字）",
+        ));
+    }
+    let case = CaseView::load(state, p).await?;
+    let appeals = state.store.appeals_of(&case.petition.id).await?;
+    let history = case.appeal_history(&appeals);
+    let cal = calendar(state).await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let contested = appeal::check_request(&cal, &history, level, requested_on, today)?;
+    let _ = contested;
+    let contested_received_on = match level {
+        AppealLevel::Reexamination => history.opinion_served_on,
+        AppealLevel::Recheck => history.reexamination.and_then(|r| r.1),
+    }
+    .unwrap_or(requested_on);
+    let due = appeal::decision_due(&cal, requested_on, 0);
+    let id = new_id();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_appeal(
+            &mut tx,
+            &state.bureau.id,
+            &AppealRow {
+                id: id.clone(),
+                petition_id: case.petition.id.clone(),
+                level: level.as_str().into(),
+                requested_on: requested_on.to_string(),
+                contested_received_on: contested_received_on.to_string(),
+                organ: organ.into(),
+                handled_here: i64::from(input.handled_here),
+                reason: input.reason.trim().chars().take(5000).collect(),
+                due_on: due.to_string(),
+                hearing_days: 0,
+                opinion: None,
+                opinion_on: None,
+                opinion_served_on: None,
+                registered_by: user.user.id.clone(),
+                registered_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &case.petition.id,
+            case.petition.event_seq,
+            "appeal_requested",
+            &serde_json::json!({
+                "appeal_id": id, "level": level.as_str(), "requested_on": requested_on.to_string(),
+                "organ": organ, "handled_here": input.handled_here, "due_on": due.to_string(),
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct AppealOpinionInput {
+    pub opinion: String,
+    /// The day the opinion was made, YYYY-MM-DD.
+    pub opinion_on: String,
+    /// The day the petitioner received it (starts the next window).
+    pub opinion_served_on: String,
+    /// 复核 only: days spent on a hearing (听证), excluded from the 30 days.
+    pub hearing_days: i64,
+}
+
+/// The 复查 / 复核 opinion and its dates.
+pub async fn record_appeal_opinion(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    appeal_id: &str,
+    input: &AppealOpinionInput,
+) -> AppResult<String> {
+    if !matches!(
+        user.role(),
+        Role::LetterClerk | Role::CaseOfficer | Role::Office
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "appeal").await?;
+    let appeals = state.store.appeals_of(&p.id).await?;
+    let mut a = appeals
+        .into_iter()
+        .find(|a| a.id == appeal_id)
+        .ok_or_else(AppError::not_found)?;
+    if a.opinion.is_some() {
+        return Err(AppError::Conflict("该申请已记录意见".into()));
+    }
+    let opinion = input.opinion.trim();
+    if opinion.is_empty() || opinion.chars().count() > 10_000 {
+        return Err(AppError::field(
+            "opinion",
+            "required",
+            "请填写复查（复核）意见（不超过 10000 字）",
+        ));
+    }
+    let now = state.clock.now();
+    let today = local_date(now);
+    let opinion_on = registration::parse_date("opinion_on", &input.opinion_on)?;
+    let served = match input.opinion_served_on.trim() {
+        "" => None,
+        s => Some(registration::parse_date("opinion_served_on", s)?),
+    };
+    let requested: NaiveDate = a.requested_on.parse().unwrap_or(today);
+    if opinion_on > today || opinion_on < requested {
+        return Err(AppError::field(
+            "opinion_on",
+            "out_of_range",
+            "意见日期应在申请日期与今天之间",
+        ));
+    }
+    if let Some(s) = served
+        && (s < opinion_on || s > today)
+    {
+        return Err(AppError::field(
+            "opinion_served_on",
+            "out_of_range",
+            "送达日期应在意见日期与今天之间",
+        ));
+    }
+    let level = AppealLevel::parse(&a.level).unwrap_or(AppealLevel::Reexamination);
+    if input.hearing_days < 0
+        || input.hearing_days > 365
+        || (input.hearing_days > 0 && level != AppealLevel::Recheck)
+    {
+        return Err(AppError::field(
+            "hearing_days",
+            "out_of_range",
+            "听证时间只适用于复核，且为 0 至 365 日",
+        ));
+    }
+    let cal = calendar(state).await?;
+    a.hearing_days = input.hearing_days;
+    a.due_on = appeal::decision_due(&cal, requested, input.hearing_days as u32).to_string();
+    a.opinion = Some(opinion.into());
+    a.opinion_on = Some(opinion_on.to_string());
+    a.opinion_served_on = served.map(|d| d.to_string());
+    let mut tx = state.store.begin().await?;
+    state.store.record_appeal_opinion(&mut tx, &a).await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "appeal_opinion_recorded",
+            &serde_json::json!({
+                "appeal_id": a.id, "level": a.level, "opinion_on": a.opinion_on,
+                "opinion_served_on": a.opinion_served_on, "due_on": a.due_on,
+                "on_time": opinion_on.to_string() <= a.due_on,
+                "final": level == AppealLevel::Recheck,
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(a.id)
+}
+
+/// 三级终结 for a petition, today.
+pub async fn is_final(state: &AppState, p: &PetitionRecord) -> AppResult<bool> {
+    if !matches!(
+        p.stage,
+        Stage::Closed | Stage::Deregistered | Stage::Archived
+    ) {
+        return Ok(false);
+    }
+    let appeals = state.store.appeals_of(&p.id).await?;
+    let case = CaseView::load(state, p.clone()).await?;
+    let cal = calendar(state).await?;
+    Ok(appeal::is_final(
+        &cal,
+        &case.appeal_history(&appeals),
+        local_date(state.clock.now()),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leader instructions and obligations (lifecycle §4)
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct LeaderInstructionInput {
+    /// The local leader (本级党政领导) who gave it.
+    pub leader: String,
+    pub given_on: String,
+    pub text: String,
+    pub required_action: String,
+    /// A deadline set by the instruction, YYYY-MM-DD (may be shorter than 60 days).
+    pub due_on: String,
+    /// The person named to supervise it.
+    pub supervisor: String,
+}
+
+/// 批示 on reported material: recorded, and the written report back becomes an obligation.
+pub async fn record_leader_instruction(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &LeaderInstructionInput,
+) -> AppResult<String> {
+    if !matches!(
+        user.role(),
+        Role::Office
+            | Role::LetterClerk
+            | Role::CaseOfficer
+            | Role::DeputyDirector
+            | Role::Director
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "instruction").await?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let mut errors = Vec::new();
+    for (field, v, label) in [
+        ("leader", &input.leader, "批示领导"),
+        ("text", &input.text, "批示内容"),
+        ("supervisor", &input.supervisor, "督办责任人"),
+    ] {
+        if v.trim().is_empty() {
+            errors.push(FieldError::new(field, "required", format!("请填写{label}")));
+        }
+    }
+    let given_on = registration::parse_date("given_on", &input.given_on)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if let Some(g) = given_on
+        && g > today
+    {
+        errors.push(FieldError::new(
+            "given_on",
+            "in_future",
+            "批示日期不能晚于今天",
+        ));
+    }
+    let due = match input.due_on.trim() {
+        "" => None,
+        s => registration::parse_date("due_on", s)
+            .map_err(|e| errors.push(e))
+            .ok(),
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let given_on = given_on.unwrap_or(today);
+    let id = new_id();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_instruction(
+            &mut tx,
+            &state.bureau.id,
+            &InstructionRow {
+                id: id.clone(),
+                petition_id: p.id.clone(),
+                leader: input.leader.trim().chars().take(50).collect(),
+                given_on: given_on.to_string(),
+                text: input.text.trim().chars().take(5000).collect(),
+                required_action: input.required_action.trim().chars().take(2000).collect(),
+                due_on: due.map(|d| d.to_string()),
+                supervisor: input.supervisor.trim().chars().take(50).collect(),
+                recorded_by: user.user.id.clone(),
+                recorded_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    let ob = state
+        .store
+        .insert_obligation(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            "report_to_leader",
+            &format!("向{}书面报告批示落实情况", input.leader.trim()),
+            due.map(|d| d.to_string()).as_deref(),
+            now,
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "leader_instruction_recorded",
+            &serde_json::json!({
+                "instruction_id": id, "leader": input.leader.trim(), "given_on": given_on.to_string(),
+                "due_on": due.map(|d| d.to_string()), "obligation_id": ob,
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct FulfilInput {
+    pub note: String,
+}
+
+/// Marks an obligation done, with what was done.
+pub async fn fulfil_obligation(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    obligation_id: &str,
+    input: &FulfilInput,
+) -> AppResult<()> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "obligation").await?;
+    if input.note.trim().is_empty() {
+        return Err(AppError::field("note", "required", "请填写完成情况"));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .fulfil_obligation(
+            &mut tx,
+            &p.id,
+            obligation_id,
+            &user.user.id,
+            input.note.trim(),
+            now,
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "obligation_fulfilled",
+            &serde_json::json!({"obligation_id": obligation_id, "note": input.note.trim()}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query replies (seed 一(九), 二(八)) and incidents (seed 一 4, rules §10)
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct QueryReplyInput {
+    /// `oral` (recorded) or `written` (书面告知单, approved by a leader).
+    pub method: String,
+    pub asked_on: String,
+    pub question: String,
+    pub answer: String,
+}
+
+pub async fn record_query_reply(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &QueryReplyInput,
+) -> AppResult<String> {
+    if !matches!(
+        user.role(),
+        Role::Receptionist | Role::LetterClerk | Role::CaseOfficer | Role::Office
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "query_reply").await?;
+    let written = match input.method.trim() {
+        "oral" => false,
+        "written" => true,
+        _ => {
+            return Err(AppError::field(
+                "method",
+                "required",
+                "请选择答复方式：口头或书面",
+            ));
+        }
+    };
+    let now = state.clock.now();
+    let asked_on = registration::parse_date("asked_on", &input.asked_on)?;
+    if asked_on > local_date(now) {
+        return Err(AppError::field(
+            "asked_on",
+            "in_future",
+            "查询日期不能晚于今天",
+        ));
+    }
+    if input.answer.trim().is_empty() {
+        return Err(AppError::field("answer", "required", "请填写答复内容"));
+    }
+    let id = new_id();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_query_reply(
+            &mut tx,
+            &state.bureau.id,
+            &QueryReplyRow {
+                id: id.clone(),
+                petition_id: p.id.clone(),
+                method: input.method.trim().into(),
+                asked_on: asked_on.to_string(),
+                question: input.question.trim().chars().take(2000).collect(),
+                answer: input.answer.trim().chars().take(5000).collect(),
+                state: if written { "pending" } else { "answered" }.into(),
+                recorded_by: user.user.id.clone(),
+                recorded_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    let approval = if written {
+        Some(
+            state
+                .store
+                .insert_approval(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    None,
+                    None,
+                    Gate::WrittenQueryReply.as_str(),
+                    &format!(
+                        "{} 书面答复查询：{}",
+                        p.petition_no,
+                        input.answer.trim().chars().take(40).collect::<String>()
+                    ),
+                    &serde_json::json!({"query_reply_id": id}),
+                    &user.user.id,
+                    user.role().as_str(),
+                    now,
+                )
+                .await?,
+        )
+    } else {
+        None
+    };
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "query_answered",
+            &serde_json::json!({"query_reply_id": id, "method": input.method.trim(), "approval_id": approval}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// The six abnormal behaviours and four special visitors (rules §10).
+pub const INCIDENT_KINDS: [(&str, &str); 10] = [
+    ("illegal_gathering", "在机关周边非法聚集、围堵、冲击"),
+    ("dangerous_items", "携带危险物品、管制器具"),
+    (
+        "assault_or_threat",
+        "侮辱、殴打、威胁工作人员或限制他人人身自由",
+    ),
+    ("lingering", "滞留、滋事或将生活不能自理的人弃留在接待场所"),
+    ("inciting", "煽动、串联、胁迫、以信访为名借机敛财"),
+    ("other_disturbance", "其他扰乱公共秩序的行为"),
+    ("sudden_illness", "突发疾病"),
+    ("infectious_disease", "疑似传染病"),
+    ("homeless_or_mentally_ill", "流浪乞讨或精神异常"),
+    ("self_harm", "自伤、自残、自杀"),
+];
+
+pub const INCIDENT_MEASURES: [(&str, &str); 7] = [
+    ("dissuaded", "劝阻、批评、教育"),
+    ("police", "移交公安机关"),
+    ("call_110", "拨打110"),
+    ("call_120", "拨打120"),
+    ("civil_affairs", "联系民政部门"),
+    ("health_authority", "报告卫生健康部门"),
+    ("other", "其他"),
+];
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IncidentInput {
+    pub kind: String,
+    pub measures: Vec<String>,
+    pub note: String,
+    /// YYYY-MM-DD HH:MM, China Standard Time.
+    pub occurred_at: String,
+    /// The visitor concerned (a petitioner of this petition), if known.
+    pub petitioner_id: String,
+}
+
+pub async fn record_incident(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &IncidentInput,
+) -> AppResult<String> {
+    if !matches!(
+        user.role(),
+        Role::Receptionist | Role::CaseOfficer | Role::Office
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "incident").await?;
+    if !INCIDENT_KINDS.iter().any(|(k, _)| *k == input.kind.trim()) {
+        return Err(AppError::field("kind", "required", "请选择异常情况类别"));
+    }
+    if input.measures.is_empty() {
+        return Err(AppError::field("measures", "required", "请选择处置措施"));
+    }
+    for m in &input.measures {
+        if !INCIDENT_MEASURES.iter().any(|(k, _)| k == m) {
+            return Err(AppError::field(
+                "measures",
+                "unknown_measure",
+                format!("未知的处置措施：{m}"),
+            ));
+        }
+    }
+    let now = state.clock.now();
+    let occurred = registration::parse_datetime("occurred_at", &input.occurred_at)?;
+    let occurred_utc = crate::clock::from_local(occurred);
+    if occurred_utc > now {
+        return Err(AppError::field(
+            "occurred_at",
+            "in_future",
+            "发生时间不能晚于现在",
+        ));
+    }
+    let petitioner_id = match input.petitioner_id.trim() {
+        "" => None,
+        pid => {
+            if !p.petitioners.iter().any(|x| x.id == pid) {
+                return Err(AppError::field(
+                    "petitioner_id",
+                    "unknown",
+                    "该信访人不属于本信访件",
+                ));
+            }
+            Some(pid.to_string())
+        }
+    };
+    let id = new_id();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_incident(
+            &mut tx,
+            &state.bureau.id,
+            &IncidentRow {
+                id: id.clone(),
+                petition_id: Some(p.id.clone()),
+                petitioner_id,
+                kind: input.kind.trim().into(),
+                measures: input.measures.join(","),
+                note: input.note.trim().chars().take(5000).collect(),
+                occurred_at: xinfang_store::ts(occurred_utc),
+                recorded_by: user.user.id.clone(),
+                recorded_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "incident_recorded",
+            &serde_json::json!({"incident_id": id, "kind": input.kind.trim(), "measures": input.measures}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A unit's inbox.
+pub async fn unit_inbox(
+    state: &AppState,
+    user: &CurrentUser,
+) -> AppResult<Vec<xinfang_store::handling::InboxRow>> {
+    let Some(unit) = user
+        .user
+        .unit_id
+        .as_deref()
+        .filter(|_| user.role().is_unit_staff())
+    else {
+        return Err(AppError::Forbidden("只有承办单位用户有办理收件箱".into()));
+    };
+    Ok(state.store.unit_inbox(&state.bureau.id, unit).await?)
+}

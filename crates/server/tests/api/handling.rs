@@ -1,0 +1,521 @@
+//! From acceptance to closed (issue 4): dispositions and their approval gates, the unit's
+//! steps, review, closing conditions, deregistration, appeals, instructions, obligations,
+//! query replies and incidents.
+
+use serde_json::{Value, json};
+
+use xinfang::clock::Clock;
+
+use crate::backend_tests;
+use crate::harness::TestApp;
+
+/// A visit accepted at the window: in `disposing`.
+async fn accepted_visit(app: &TestApp) -> String {
+    let t = app.token("receptionist").await;
+    let id = app.register_visit(&t, json!({})).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = app
+        .post(
+            &t,
+            &format!("/api/v1/petitions/{id}/decision"),
+            &json!({"acceptance": "accepted"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "disposing");
+    id
+}
+
+async fn stage(app: &TestApp, id: &str) -> String {
+    app.state
+        .store
+        .petition(&app.state.bureau.id, id)
+        .await
+        .unwrap()
+        .stage
+        .as_str()
+        .to_string()
+}
+
+/// 交办 to 城关镇 (lead) proposed by the office and approved by the deputy director; returns the
+/// lead record's id.
+async fn assigned(app: &TestApp, id: &str) -> String {
+    let office = app.token("office").await;
+    let unit = app.unit_id("chengguan").await;
+    let (s, v) = app
+        .post(
+            &office,
+            &format!("/api/v1/petitions/{id}/disposition"),
+            &json!({
+                "disposition": "assignment", "units": [{"unit_id": unit, "lead": true}],
+                "requirements": "查清欠薪事实，督促支付，书面答复信访人。"
+            }),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let approval = v["approval_id"].as_str().expect("gated").to_string();
+    let dd = app.token("deputy_director").await;
+    let (s, v) = app
+        .post(
+            &dd,
+            &format!("/api/v1/approvals/{approval}"),
+            &json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let records = app.state.store.handling_records(id).await.unwrap();
+    records[0].id.clone()
+}
+
+fn report_body(record_id: &str) -> Value {
+    json!({
+        "record_id": record_id,
+        "findings": "经核实，某建筑公司确欠张三工资三万元。",
+        "decision": "support",
+        "reply": "已督促该公司于11月30日前支付全部工资。",
+        "reply_served_on": "2026-11-27",
+        "petitioner_signed": true,
+        "settlement_note": "信访人表示满意，承诺息诉罢访。",
+        "signed_off_by": "李镇长"
+    })
+}
+
+fn findings(fail: &[&str]) -> Value {
+    let checks = [
+        "procedure",
+        "matches_matter",
+        "facts_clear",
+        "evidence_solid",
+        "characterisation",
+        "law_applied",
+        "handling_appropriate",
+        "formalities_complete",
+        "carried_out",
+        "answered_in_writing",
+    ];
+    Value::Array(
+        checks
+            .iter()
+            .map(|c| {
+                let failed = fail.contains(c);
+                json!({"check": c, "pass": !failed, "note": if failed { "证据不足" } else { "" }})
+            })
+            .collect(),
+    )
+}
+
+/// The unit signs for and accepts its record, then reports.
+async fn unit_handles(app: &TestApp, id: &str, record: &str) -> String {
+    let h = app.token("chengguan_handler").await;
+    let (s, v) = app
+        .post(
+            &h,
+            &format!("/api/v1/handling-records/{record}/receive"),
+            &json!({"action": "sign_for"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+        "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"
+    })).await;
+    assert_eq!((s, v["state"].as_str()), (200, Some("accepted")), "{v}");
+    let (s, v) = app
+        .post(
+            &h,
+            &format!("/api/v1/petitions/{id}/reports"),
+            &report_body(record),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v["id"].as_str().unwrap().to_string()
+}
+
+backend_tests! {
+    async fn assignment_waits_for_the_deputy_director(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let unit = app.unit_id("chengguan").await;
+        let (s, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "assignment", "units": [{"unit_id": unit, "lead": true}]
+        })).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(stage(&app, &id).await, "disposing", "nothing moves before approval");
+        assert_eq!(app.count("handling_records").await, 0);
+        let approval = v["approval_id"].as_str().unwrap();
+        // The office cannot approve its own proposal; the deputy director sees it in the inbox.
+        let (s, _) = app.post(&office, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 403);
+        let dd = app.token("deputy_director").await;
+        let (s, list) = app.get(&dd, "/api/v1/approvals").await;
+        assert_eq!(s, 200);
+        assert_eq!(list[0]["gate"], "assignment");
+        // A rejection needs a comment.
+        let (s, v) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": false})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("comment")));
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "assigned");
+        let records = app.state.store.handling_records(&id).await.unwrap();
+        assert_eq!((records.len(), records[0].state.as_str(), records[0].lead), (1, "sent", 1));
+        // Decided once only.
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 422);
+    }
+
+    async fn a_rejected_assignment_changes_nothing_but_the_request(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let unit = app.unit_id("chengguan").await;
+        let (_, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "transfer", "units": [{"unit_id": unit, "lead": true}]
+        })).await;
+        let approval = v["approval_id"].as_str().unwrap();
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": false, "comment": "应由人社局办理"})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("rejected")));
+        assert_eq!(stage(&app, &id).await, "disposing");
+        assert_eq!(app.count("handling_records").await, 0);
+    }
+
+    async fn dispositions_check_their_details(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let path = format!("/api/v1/petitions/{id}/disposition");
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "assignment"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("units")));
+        let a = app.unit_id("chengguan").await;
+        let b = app.unit_id("renshe").await;
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "assignment",
+            "units": [{"unit_id": a, "lead": true}, {"unit_id": b, "lead": true}]})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("one_lead")));
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "report_up", "carrier": "随便"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("carrier")));
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "coordination", "plan": ""})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("plan")));
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "set_aside"})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("set_aside_letters_only")));
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "assignment", "urgent": true,
+            "units": [{"unit_id": a, "lead": true}]})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("urgent_method")));
+        assert_eq!(app.count("approvals").await, 0);
+        // 上报 takes effect at once.
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "report_up", "carrier": "信访信息专报"})).await;
+        assert_eq!((s, v["state"].as_str(), v["stage"].as_str()), (200, None, Some("reported_up")), "{v}");
+        // The receptionist may not dispose.
+        let r = app.token("receptionist").await;
+        let id2 = accepted_visit(&app).await;
+        let (s, _) = app.post(&r, &format!("/api/v1/petitions/{id2}/disposition"), &json!({"disposition": "report_up", "carrier": "信访信息专报"})).await;
+        assert_eq!(s, 403);
+    }
+
+    async fn urgent_assignment_owes_the_follow_up_letter(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let unit = app.unit_id("chengguan").await;
+        let (_, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "assignment", "urgent": true, "urgent_method": "phone",
+            "units": [{"unit_id": unit, "lead": true}]})).await;
+        let dd = app.token("deputy_director").await;
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        let obligations = app.state.store.obligations_of(&id).await.unwrap();
+        assert_eq!(obligations.len(), 1);
+        assert_eq!(obligations[0].kind, "follow_up_letter");
+        assert!(obligations[0].fulfilled_at.is_none());
+    }
+
+    async fn units_act_only_on_their_own_records(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let other = app.token("ganhezi_handler").await;
+        let (s, _) = app.post(&other, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        assert_eq!(s, 403);
+        let (s, inbox) = app.get(&other, "/api/v1/inbox").await;
+        assert_eq!((s, inbox.as_array().unwrap().len()), (200, 0));
+        let own = app.token("chengguan_handler").await;
+        let (s, inbox) = app.get(&own, "/api/v1/inbox").await;
+        assert_eq!((s, inbox[0]["record_id"].as_str()), (200, Some(record.as_str())));
+        let (s, v) = app.post(&own, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("received")));
+        let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        // Received Friday 2026-11-27: notify within 15 days (12-12 is a Saturday → Monday 12-14),
+        // object within 5 working days (12-04).
+        assert_eq!(r.notify_due.as_deref(), Some("2026-12-14"));
+        assert_eq!(r.object_due.as_deref(), Some("2026-12-04"));
+        // Accepting needs how the petitioner was told.
+        let (s, v) = app.post(&own, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "accept"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("petitioner_told_how")));
+    }
+
+    async fn an_upheld_objection_returns_the_petition_to_disposing(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        let (s, v) = app.post(&h, &format!("/api/v1/handling-records/{record}/objection"), &json!({"reason": ""})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("reason")));
+        // Five working days after receipt: Friday 12-04 is the last day.
+        app.clock.set(app.clock.now() + chrono::Duration::days(8));
+        // Sessions expire while the clock runs: log in again.
+        let late = app.token("chengguan_handler").await;
+        let (s, v) = app.post(&late, &format!("/api/v1/handling-records/{record}/objection"), &json!({"reason": "属人社局职责"})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("past_deadline")));
+        app.clock.set(app.clock.now() - chrono::Duration::days(8));
+        let (s, v) = app.post(&h, &format!("/api/v1/handling-records/{record}/objection"), &json!({"reason": "属人社局职责"})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("objected")));
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app.post(&dd, &format!("/api/v1/handling-records/{record}/objection-ruling"), &json!({"upheld": true})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("disposing")), "{v}");
+        assert_eq!(stage(&app, &id).await, "disposing");
+    }
+
+    async fn extension_is_approved_by_the_unit_head_once(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+            "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+        let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        // Accepted 2026-11-27: 60 days → 2027-01-26.
+        assert_eq!(r.due_on.as_deref(), Some("2027-01-26"));
+        let path = format!("/api/v1/handling-records/{record}/extension");
+        let (s, v) = app.post(&h, &path, &json!({"days": 31, "reason": "需鉴定", "petitioner_told": "电话"})).await;
+        assert_eq!((s, v["message"].as_str()), (422, Some("延期不得超过 30 日")));
+        let (s, v) = app.post(&h, &path, &json!({"days": 30, "reason": "需司法鉴定", "petitioner_told": "11月27日电话告知"})).await;
+        assert_eq!(s, 201, "{v}");
+        let approval = v["id"].as_str().unwrap().to_string();
+        // Another unit's head, and the bureau's leaders, cannot approve it.
+        for who in ["ganhezi_head", "deputy_director"] {
+            let t = app.token(who).await;
+            let (s, _) = app.post(&t, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+            assert_eq!(s, 403, "{who}");
+        }
+        let head = app.token("chengguan_head").await;
+        let (_, list) = app.get(&head, "/api/v1/approvals").await;
+        assert_eq!(list[0]["gate"], "extension");
+        let (s, _) = app.post(&head, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        assert_eq!((r.state.as_str(), r.extended_days), ("extended", 30));
+        assert_eq!(r.due_on.as_deref(), Some("2027-02-25"));
+        let (s, v) = app.post(&h, &path, &json!({"days": 5, "reason": "再延", "petitioner_told": "电话"})).await;
+        assert_eq!(s, 409, "a second extension: {v}");
+    }
+
+    async fn review_fails_a_check_and_sends_the_report_back(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let report = unit_handles(&app, &id, &record).await;
+        assert_eq!(stage(&app, &id).await, "reviewing");
+        let co = app.token("case_officer").await;
+        let path = format!("/api/v1/reports/{report}/review");
+        // Nine findings are not a review.
+        let mut nine = findings(&[]);
+        nine.as_array_mut().unwrap().pop();
+        let (s, v) = app.post(&co, &path, &json!({"findings": nine})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("findings.answered_in_writing")));
+        let (s, v) = app.post(&co, &path, &json!({"findings": findings(&["evidence_solid"]), "outcome": "redo"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("opinion")));
+        let (s, v) = app.post(&co, &path, &json!({"findings": findings(&["evidence_solid"]), "outcome": "redo",
+            "opinion": "欠薪金额缺少证据，请补充工资表并重办。", "new_period_days": 15})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("redo")), "{v}");
+        // Nothing moves before the deputy director approves.
+        assert_eq!(stage(&app, &id).await, "reviewing");
+        let dd = app.token("deputy_director").await;
+        let (_, list) = app.get(&dd, "/api/v1/approvals").await;
+        let approval = list.as_array().unwrap().iter().find(|a| a["gate"] == "redo").unwrap()["id"].as_str().unwrap().to_string();
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "assigned");
+        let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        assert_eq!((r.state.as_str(), r.due_on.as_deref()), ("redo", Some("2026-12-14")));
+        // The unit reports again, the review passes.
+        let h = app.token("chengguan_handler").await;
+        let (s, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
+        assert_eq!(s, 201, "{v}");
+        let report2 = v["id"].as_str().unwrap();
+        assert_eq!(stage(&app, &id).await, "reviewing");
+        let (s, v) = app.post(&co, &format!("/api/v1/reports/{report2}/review"), &json!({"findings": findings(&[])})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("pass")));
+        let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        assert_eq!(r.state, "done");
+    }
+
+    async fn closing_lists_what_is_missing_then_closes_and_deregisters(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+            "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+        // A report without the petitioner's signature or a settlement note.
+        let mut body = report_body(&record);
+        body["petitioner_signed"] = json!(false);
+        body["settlement_note"] = json!("");
+        let (_, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &body).await;
+        let report = v["id"].as_str().unwrap();
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("closure_conditions")), "{v}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(msg.contains("信访人签字确认或拒签说明") && msg.contains("息诉罢访"), "{msg}");
+        assert!(!msg.contains("承办机关"), "present conditions are not listed: {msg}");
+        assert_eq!(stage(&app, &id).await, "reviewing");
+        // An open obligation blocks too: a leader's instruction to report back.
+        let office = app.token("office").await;
+        let (s, v) = app.post(&office, &format!("/api/v1/petitions/{id}/leader-instructions"), &json!({
+            "leader": "王副市长", "given_on": "2026-11-27", "text": "请尽快解决欠薪问题。",
+            "required_action": "督促支付并报告", "supervisor": "局办公室刘某"})).await;
+        assert_eq!(s, 201, "{v}");
+        // Fix the report: a new one with signature and settlement; reviewed again.
+        let mut ob = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        assert_eq!(ob.state, "done");
+        ob.state = "done".into();
+        let bureau_report = report_body("");
+        let (s, _) = app.post(&co, &format!("/api/v1/petitions/{id}/reports"), &bureau_report).await;
+        assert_eq!(s, 409, "no bureau result on an assigned petition");
+        // Supplement by the unit is the proper way: review fails one check …
+        let (_, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
+        assert!(v["code"].is_string(), "a done record cannot report again: {v}");
+        let obligations = app.state.store.obligations_of(&id).await.unwrap();
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert_eq!(s, 422, "{v}");
+        assert!(v["message"].as_str().unwrap().contains("待办事项"));
+        for o in obligations {
+            let (s, _) = app.post(&office, &format!("/api/v1/petitions/{id}/obligations/{}", o.id), &json!({"note": "已书面报告王副市长"})).await;
+            assert_eq!(s, 204);
+        }
+        let _ = dd;
+    }
+
+    async fn the_whole_journey_closes_routes_and_deregisters(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let report = unit_handles(&app, &id, &record).await;
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({"action": "propose"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("awaiting_closure")), "{v}");
+        let approval = v["approval_id"].as_str().unwrap().to_string();
+        // The case officer cannot close it; the deputy director's approval does.
+        let (s, _) = app.post(&co, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 403);
+        let dd = app.token("deputy_director").await;
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "closed");
+        let events = app.state.store.events(&id).await.unwrap();
+        let closed = events.iter().find(|e| e.kind == "closed").unwrap();
+        assert_eq!(closed.payload["closing_report_route"], "archive");
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({"action": "deregister"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("deregistered")));
+        // Every step is in the chain, in order.
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        for k in ["disposition_proposed", "approval_decided", "disposed", "unit_signed_for", "unit_accepted", "report_submitted", "review_begun", "report_reviewed", "closure_proposed", "closed"] {
+            assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+        }
+    }
+
+    async fn closing_report_goes_to_the_instructing_leader(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let (s, _) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "carrier": "信访信息专报"})).await;
+        assert_eq!(s, 200);
+        let (s, _) = app.post(&office, &format!("/api/v1/petitions/{id}/leader-instructions"), &json!({
+            "leader": "王副市长", "given_on": "2026-11-27", "text": "请局里直接答复。", "required_action": "答复并报告",
+            "due_on": "2026-12-10", "supervisor": "刘某"})).await;
+        assert_eq!(s, 201);
+        // The bureau's own result, reviewed.
+        let co = app.token("case_officer").await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/reports"), &report_body("")).await;
+        assert_eq!(s, 201, "{v}");
+        let report = v["id"].as_str().unwrap();
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert_eq!(s, 422, "the report to the leader is still owed: {v}");
+        let ob = &app.state.store.obligations_of(&id).await.unwrap()[0];
+        assert_eq!(ob.due_on.as_deref(), Some("2026-12-10"));
+        app.post(&office, &format!("/api/v1/petitions/{id}/obligations/{}", ob.id), &json!({"note": "12月1日书面报告"})).await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let dd = app.token("deputy_director").await;
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        let events = app.state.store.events(&id).await.unwrap();
+        let closed = &events.iter().find(|e| e.kind == "closed").unwrap().payload;
+        assert_eq!(closed["closing_report_route"], "local_leader");
+    }
+
+    async fn appeals_run_to_finality_and_refuse_late_requests(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let report = unit_handles(&app, &id, &record).await;
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (_, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        let dd = app.token("deputy_director").await;
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({"action": "deregister"})).await;
+        let path = format!("/api/v1/petitions/{id}/appeals");
+        // 复核 before 复查 is refused.
+        let (s, v) = app.post(&co, &path, &json!({"level": "recheck", "requested_on": "2026-11-27", "organ": "昌吉州信访局"})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("reexamination_first")));
+        // The written opinion was served 2026-11-27: the 复查 window closes 2026-12-28
+        // (12-27 is a Sunday). A request on 12-29 is late.
+        app.clock.set(app.clock.now() + chrono::Duration::days(40));
+        let co = app.token("case_officer").await;
+        let (s, v) = app.post(&co, &path, &json!({"level": "reexamination", "requested_on": "2026-12-29", "organ": "阜康市人民政府"})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("window_closed")));
+        assert!(v["message"].as_str().unwrap().contains("2026年12月28日"), "{v}");
+        let (s, v) = app.post(&co, &path, &json!({"level": "reexamination", "requested_on": "2026-12-28", "organ": "阜康市人民政府", "handled_here": true, "reason": "不服处理意见"})).await;
+        assert_eq!(s, 201, "{v}");
+        let appeal = v["id"].as_str().unwrap().to_string();
+        let a = &app.state.store.appeals_of(&id).await.unwrap()[0];
+        assert_eq!(a.due_on, "2027-01-27");
+        let (s, v) = app.post(&co, &format!("{path}/{appeal}/opinion"), &json!({"opinion": "维持原处理意见。", "opinion_on": "2027-01-05", "opinion_served_on": "2027-01-06", "hearing_days": 3})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("hearing_days")), "hearing days are for 复核 only");
+        let (s, v) = app.post(&co, &format!("{path}/{appeal}/opinion"), &json!({"opinion": "维持原处理意见。", "opinion_on": "2027-01-05", "opinion_served_on": "2027-01-06"})).await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = app.post(&co, &path, &json!({"level": "recheck", "requested_on": "2027-01-06", "organ": "昌吉州信访局", "handled_here": false})).await;
+        assert_eq!(s, 201, "{v}");
+        let recheck = v["id"].as_str().unwrap().to_string();
+        let (s, v) = app.post(&co, &format!("{path}/{recheck}/opinion"), &json!({"opinion": "复核维持。", "opinion_on": "2027-01-06", "opinion_served_on": "2027-01-06", "hearing_days": 10})).await;
+        assert_eq!(s, 200, "{v}");
+        let rows = app.state.store.appeals_of(&id).await.unwrap();
+        // 2027-01-06 + 30 + 10 hearing days = 2027-02-15 (Monday).
+        assert_eq!(rows[1].due_on, "2027-02-15");
+        let p = app.state.store.petition(&app.state.bureau.id, &id).await.unwrap();
+        assert!(xinfang::handling::is_final(&app.state, &p).await.unwrap());
+        // A new visit on the same matter by the same person is proposed as 不再受理.
+        let r = app.token("receptionist").await;
+        let (s, v) = app.get(&r, "/api/v1/petitions/similar?id_number=11010519491231002X").await;
+        assert_eq!(s, 200, "{v}");
+        let hit = v["items"].as_array().unwrap().iter().find(|x| x["id"] == id.as_str()).expect("found");
+        assert_eq!(hit["final"], true, "{hit}");
+    }
+
+    async fn query_replies_and_incidents_are_recorded(app) {
+        let id = accepted_visit(&app).await;
+        let r = app.token("receptionist").await;
+        let (s, v) = app.post(&r, &format!("/api/v1/petitions/{id}/query-replies"), &json!({"method": "oral", "asked_on": "2026-11-27", "question": "办到哪一步了？", "answer": "已交办城关镇，60日内答复。"})).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = app.post(&r, &format!("/api/v1/petitions/{id}/query-replies"), &json!({"method": "written", "asked_on": "2026-11-27", "answer": "书面告知办理进展。"})).await;
+        assert_eq!(s, 201, "{v}");
+        let dd = app.token("deputy_director").await;
+        let (_, list) = app.get(&dd, "/api/v1/approvals").await;
+        let a = list.as_array().unwrap().iter().find(|a| a["gate"] == "written_query_reply").expect("written reply waits for a leader");
+        app.post(&dd, &format!("/api/v1/approvals/{}", a["id"].as_str().unwrap()), &json!({"accept": true})).await;
+        let replies = app.state.store.query_replies_of(&id).await.unwrap();
+        assert_eq!((replies[0].state.as_str(), replies[1].state.as_str()), ("answered", "approved"));
+        let (s, v) = app.post(&r, &format!("/api/v1/petitions/{id}/incidents"), &json!({"kind": "self_harm", "measures": ["call_110", "call_120"], "occurred_at": "2026-11-27 09:50", "note": "已送医"})).await;
+        assert_eq!(s, 201, "{v}");
+        let (s, v) = app.post(&r, &format!("/api/v1/petitions/{id}/incidents"), &json!({"kind": "riot", "measures": ["police"], "occurred_at": "2026-11-27 09:50"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("kind")));
+        let (s, v) = app.post(&r, &format!("/api/v1/petitions/{id}/incidents"), &json!({"kind": "lingering", "measures": ["dissuaded"], "occurred_at": "2026-11-28 09:50"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("occurred_at")));
+        assert_eq!(app.state.store.incidents_of(&id).await.unwrap().len(), 1);
+    }
+}
