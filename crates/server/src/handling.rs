@@ -179,7 +179,7 @@ impl CaseView {
     }
 }
 
-fn record_state(r: &HandlingRecordRow) -> HandlingRecordState {
+pub fn record_state(r: &HandlingRecordRow) -> HandlingRecordState {
     HandlingRecordState {
         unit_id: r.unit_id.clone(),
         state: HandlingState::parse(&r.state).unwrap_or(HandlingState::Sent),
@@ -1477,6 +1477,18 @@ pub async fn review_report(
                 .map(|s| s.label_zh())
                 .unwrap_or("")
         )));
+    }
+    if let Some(r) = &record {
+        let pending = state.store.approvals_of(&p.id).await?;
+        if pending.iter().any(|a| {
+            a.state == "pending"
+                && a.handling_record_id.as_deref() == Some(r.id.as_str())
+                && matches!(a.gate.as_str(), "redo" | "supplement")
+        }) {
+            return Err(AppError::Conflict(
+                "该办理情况的重办（补报）意见正在审批中".into(),
+            ));
+        }
     }
     let mut tx = state.store.begin().await?;
     let review_id = new_id();

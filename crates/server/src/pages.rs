@@ -1,6 +1,8 @@
 //! Server-rendered pages (Simplified Chinese, keyboard first). Handlers decode forms, call the
 //! same use cases as the API, and render askama templates.
 
+mod handling;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,8 +30,8 @@ use crate::clock::{local, local_date, show};
 use crate::error::AppError;
 use crate::services::{self, DecisionInput};
 
-type S = State<Arc<AppState>>;
-type Pairs = Vec<(String, String)>;
+pub(crate) type S = State<Arc<AppState>>;
+pub(crate) type Pairs = Vec<(String, String)>;
 
 pub struct UserView {
     pub display_name: String,
@@ -55,6 +57,12 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if role != Role::Admin {
         nav.push(("/petitions", "信访件", "l"));
     }
+    if role.is_unit_staff() {
+        nav.push(("/inbox", "办理收件箱", "i"));
+    }
+    if matches!(role, Role::DeputyDirector | Role::Director | Role::UnitHead) {
+        nav.push(("/approvals", "待我审批", "a"));
+    }
     if role.is_bureau_staff() {
         nav.push(("/registrations/today", "当日登记", "t"));
     }
@@ -67,7 +75,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     nav
 }
 
-fn layout(state: &AppState, user: Option<&CurrentUser>, flash: &str) -> Layout {
+pub(crate) fn layout(state: &AppState, user: Option<&CurrentUser>, flash: &str) -> Layout {
     Layout {
         bureau_name: state.bureau.name.clone(),
         user: user.map(|u| UserView {
@@ -88,7 +96,7 @@ struct ErrorPage {
     messages: Vec<String>,
 }
 
-fn error_page(state: &AppState, user: Option<&CurrentUser>, e: AppError) -> Response {
+pub(crate) fn error_page(state: &AppState, user: Option<&CurrentUser>, e: AppError) -> Response {
     if let AppError::Internal(detail) = &e {
         tracing::error!(%detail, "internal error");
     }
@@ -708,7 +716,8 @@ async fn register_submit(
 #[derive(Template)]
 #[template(path = "similar.html")]
 struct SimilarFragment {
-    rows: Vec<Row>,
+    /// Each earlier petition, and whether it is final (三级终结: propose 不再受理).
+    rows: Vec<(Row, bool)>,
 }
 
 async fn similar_fragment(
@@ -717,14 +726,16 @@ async fn similar_fragment(
     Query(q): Query<crate::api::SimilarQuery>,
 ) -> Response {
     match crate::api::similar(&state, &u, &q).await {
-        Ok(rows) => Html(
-            SimilarFragment {
-                rows: rows.iter().map(row_of).collect(),
+        Ok(rows) => {
+            let mut out = Vec::new();
+            for r in &rows {
+                let fin = crate::handling::is_final(&state, &r.record)
+                    .await
+                    .unwrap_or(false);
+                out.push((row_of(r), fin));
             }
-            .render()
-            .unwrap_or_default(),
-        )
-        .into_response(),
+            Html(SimilarFragment { rows: out }.render().unwrap_or_default()).into_response()
+        }
         Err(e) => (e.status(), e.body().message).into_response(),
     }
 }
@@ -794,12 +805,14 @@ struct PetitionPage {
     interviews: Vec<InterviewView>,
     can_interview: bool,
     can_decide: bool,
-    acceptances: Vec<(&'static str, &'static str)>,
+    acceptances: Vec<(&'static str, &'static str, bool)>,
+    repeat_final: bool,
     reasons: Vec<(String, String, String)>,
     units: Vec<(String, String)>,
     documents: Vec<DocumentView>,
     events: Vec<EventView>,
     access_log: Vec<(String, String, String)>,
+    h: handling::HandlingPanel,
 }
 
 impl PetitionPage {
@@ -817,6 +830,31 @@ fn event_label(kind: &str) -> &'static str {
         "notice_served" => "当场送达告知单",
         "document_issued" => "出具文书",
         "recusal_declared" => "声明回避",
+        "disposition_proposed" => "提出拟办意见（待审批）",
+        "disposed" => "确定办理方式",
+        "approval_decided" => "审批",
+        "obligation_opened" => "新增待办事项",
+        "obligation_fulfilled" => "完成待办事项",
+        "unit_signed_for" => "承办单位签收",
+        "unit_accepted" => "承办单位受理",
+        "unit_objected" => "承办单位提出异议",
+        "objection_ruled" => "裁定异议",
+        "extension_requested" => "申请延期",
+        "extended" => "批准延期",
+        "report_submitted" => "报送办理情况",
+        "review_begun" => "开始审阅",
+        "report_reviewed" => "审阅办理情况",
+        "sent_back" => "退回重办或补报",
+        "closure_proposed" => "提请结案",
+        "closed" => "结案",
+        "closure_rejected" => "结案未获批准",
+        "deregistered" => "销案",
+        "destroyed" => "销毁",
+        "appeal_requested" => "登记复查（复核）申请",
+        "appeal_opinion_recorded" => "记录复查（复核）意见",
+        "leader_instruction_recorded" => "登记领导批示",
+        "query_answered" => "答复查询",
+        "incident_recorded" => "登记异常情况处置",
         _ => "其他操作",
     }
 }
@@ -845,11 +883,52 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "document_issued" => s("doc_no"),
         "appointment_made" => format!("约谈日期 {}", s("appointment_on")),
         "recusal_declared" => s("reason"),
+        "disposed" | "disposition_proposed" => {
+            let units: Vec<String> = payload
+                .get("units")
+                .and_then(|u| u.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}{}",
+                crate::handling::disposition_label(&s("disposition")),
+                if units.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", units.join("、"))
+                }
+            )
+        }
+        "approval_decided" => format!(
+            "{}{}",
+            if s("state") == "approved" {
+                "同意"
+            } else {
+                "不同意"
+            },
+            if s("comment").is_empty() {
+                String::new()
+            } else {
+                format!("：{}", s("comment"))
+            }
+        ),
+        "unit_signed_for" => format!("告知期限 {}，异议期限 {}", s("notify_due"), s("object_due")),
+        "unit_accepted" => format!("{}；办理期限 {}", s("petitioner_told_how"), s("due_on")),
+        "unit_objected" => s("reason"),
+        "extended" => format!("延期至 {}：{}", s("due_on"), s("reason")),
+        "report_reviewed" | "sent_back" => s("outcome"),
+        "closed" => s("closing_report_route_label"),
+        "appeal_requested" => format!("{}，应于 {} 前作出意见", s("organ"), s("due_on")),
+        "leader_instruction_recorded" => s("leader"),
         _ => String::new(),
     }
 }
 
-async fn petition_page(
+pub(crate) async fn petition_page(
     state: &AppState,
     u: &CurrentUser,
     id: &str,
@@ -875,14 +954,23 @@ async fn petition_page(
         } else {
             Vec::new()
         };
-        let repeat_of = match &p.repeat_of {
-            Some(r) => state
-                .store
-                .petition(&state.bureau.id, r)
-                .await
-                .map(|x| x.petition_no)
-                .unwrap_or_default(),
-            None => String::new(),
+        let earlier = match &p.repeat_of {
+            Some(r) => state.store.petition(&state.bureau.id, r).await.ok(),
+            None => None,
+        };
+        let repeat_of = earlier
+            .as_ref()
+            .map(|x| x.petition_no.clone())
+            .unwrap_or_default();
+        // The same matter after 复核 or a lapsed window: propose 不再受理 at intake (lifecycle §3).
+        let repeat_final = match &earlier {
+            Some(x) => crate::handling::is_final(state, x).await?,
+            None => false,
+        };
+        let preselect = if repeat_final {
+            Acceptance::NoLongerAccepted
+        } else {
+            Acceptance::Accepted
         };
         // The form is offered exactly when the lifecycle would accept a decision from this user.
         let decidable = xinfang_domain::lifecycle::execute(
@@ -973,9 +1061,10 @@ async fn petition_page(
                 && p.stage.is_open()
                 && p.channel != Channel::Letter,
             can_decide: decidable,
+            repeat_final,
             acceptances: Acceptance::ALL
                 .iter()
-                .map(|a| (a.as_str(), a.label_zh()))
+                .map(|a| (a.as_str(), a.label_zh(), *a == preselect))
                 .collect(),
             reasons: state
                 .store
@@ -1041,6 +1130,7 @@ async fn petition_page(
                 .into_iter()
                 .map(|(at, who, what)| (show(&at), who, what))
                 .collect(),
+            h: handling::panel(state, u, &p).await?,
             errors,
             p,
         })
@@ -1860,4 +1950,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/reasons/{id}", post(reason_update))
         .route("/admin/calendar", get(calendar_page).post(calendar_create))
         .route("/admin/calendar/{year}", post(calendar_update))
+        .merge(handling::router())
 }

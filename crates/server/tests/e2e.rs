@@ -333,3 +333,451 @@ async fn receptionist_registers_a_visitor_and_prints_the_notice_slip() {
     drop(driver);
     eprintln!("e2e journey took {:.1?}", started.elapsed());
 }
+
+// ---------------------------------------------------------------------------------------------
+// From acceptance to closed (issue 4)
+
+fn chromedriver_or_skip() -> Option<PathBuf> {
+    let found = on_path("chromedriver");
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
+        );
+        eprintln!("SKIP: chromedriver not installed");
+    }
+    found
+}
+
+/// Signs in as `username` in a fresh session.
+async fn sign_in(c: &Client, app: &TestApp, username: &str) {
+    c.delete_all_cookies().await.expect("sign out");
+    c.goto(&app.url("/login")).await.expect("open login");
+    wait_for_focus(c, "username").await;
+    type_into(c, "username", username).await;
+    type_into(c, "password", &format!("{PASSWORD}{ENTER}")).await;
+    wait_for_text(c, "main h1", "工作台").await;
+}
+
+async fn open(c: &Client, app: &TestApp, path: &str) {
+    c.goto(&app.url(path)).await.expect("open page");
+}
+
+async fn click(c: &Client, css: &str) {
+    find(c, css)
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Sets an input's value by script (date inputs take keystrokes in the browser's locale).
+async fn set_value(c: &Client, css: &str, value: &str) {
+    find(c, css).await;
+    c.execute(
+        "document.querySelector(arguments[0]).value = arguments[1];",
+        vec![json!(css), json!(value)],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("set {css}: {e}"));
+}
+
+/// The unit's report, typed into the first report form on the page.
+async fn fill_report(c: &Client) {
+    find(c, ".report-form .report-findings")
+        .await
+        .send_keys("经核实，该建筑公司确欠张三工资三万元。")
+        .await
+        .expect("findings");
+    find(c, ".report-form .report-reply")
+        .await
+        .send_keys("已督促该公司于11月30日前支付全部工资。")
+        .await
+        .expect("reply");
+    set_value(c, ".report-form .report-served-on", "2026-11-27").await;
+    click(c, ".report-form .report-signed").await;
+    find(c, ".report-form .report-settlement")
+        .await
+        .send_keys("信访人表示满意，承诺息诉罢访。")
+        .await
+        .expect("settlement");
+    find(c, ".report-form .report-signed-off-by")
+        .await
+        .send_keys("李镇长")
+        .await
+        .expect("signed off by");
+    click(c, ".report-form .report-submit").await;
+}
+
+async fn approve_first(c: &Client, app: &TestApp, gate_label: &str) {
+    open(c, app, "/approvals").await;
+    wait_for_text(c, "main", gate_label).await;
+    click(c, ".approval-form .approve").await;
+    wait_for_text(c, "main h1", "待我审批").await;
+}
+
+async fn stage_of(app: &TestApp, id: &str) -> String {
+    app.state
+        .store
+        .petition(&app.state.bureau.id, id)
+        .await
+        .expect("petition")
+        .stage
+        .as_str()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_is_assigned_sent_back_reported_again_and_closed() {
+    let Some(chromedriver) = chromedriver_or_skip() else {
+        return;
+    };
+    let started = Instant::now();
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    let t = app.token("receptionist").await;
+    let id = app.register_visit(&t, json!({})).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+    let petition = format!("/petitions/{id}");
+
+    // The receptionist accepts the visit.
+    sign_in(&c, &app, "receptionist").await;
+    open(&c, &app, &petition).await;
+    click(&c, "#acceptance_accepted").await;
+    click(&c, "#decision-submit").await;
+    wait_for_text(&c, "main h1", "拟办中").await;
+
+    // The office proposes 交办 to 城关镇; nothing moves until the deputy director approves.
+    sign_in(&c, &app, "office").await;
+    open(&c, &app, &petition).await;
+    click(&c, "#disposition_assignment").await;
+    let chengguan = app.unit_id("chengguan").await;
+    find(&c, "#lead_unit")
+        .await
+        .select_by_value(&chengguan)
+        .await
+        .expect("lead unit");
+    type_into(
+        &c,
+        "requirements",
+        "查清欠薪事实，督促支付，书面答复信访人。",
+    )
+    .await;
+    click(&c, "#disposition-submit").await;
+    wait_for_text(&c, "#handling", "交办审批").await;
+    assert_eq!(stage_of(&app, &id).await, "disposing");
+    screenshot(&c, "handling-proposed").await;
+
+    sign_in(&c, &app, "deputy_director").await;
+    approve_first(&c, &app, "交办审批").await;
+    assert_eq!(stage_of(&app, &id).await, "assigned");
+
+    // The unit finds it in its inbox, signs for it, accepts it and reports.
+    sign_in(&c, &app, "chengguan_handler").await;
+    open(&c, &app, "/inbox").await;
+    click(&c, "a.inbox-link").await;
+    click(&c, "button.sign-for").await;
+    wait_for_text(&c, "#records", "已签收").await;
+    find(&c, ".accept-form .told-how")
+        .await
+        .send_keys("电话告知")
+        .await
+        .expect("told how");
+    set_value(&c, ".accept-form .told-on", "2026-11-27").await;
+    click(&c, ".accept-form .accept-record").await;
+    wait_for_text(&c, "#records", "已受理").await;
+    fill_report(&c).await;
+    wait_for_text(&c, "main h1", "审阅中").await;
+
+    // The case officer's review fails one check and asks for a redo.
+    sign_in(&c, &app, "case_officer").await;
+    open(&c, &app, &petition).await;
+    click(
+        &c,
+        ".review-form input.check-fail[data-check='evidence_solid']",
+    )
+    .await;
+    find(
+        &c,
+        ".review-form input.check-note[data-check='evidence_solid']",
+    )
+    .await
+    .send_keys("欠薪金额缺少工资表佐证")
+    .await
+    .expect("note");
+    find(&c, ".review-form select.review-outcome")
+        .await
+        .select_by_value("redo")
+        .await
+        .expect("outcome");
+    set_value(&c, ".review-form .review-days", "15").await;
+    find(&c, ".review-form .review-opinion")
+        .await
+        .send_keys("请补充工资表并重办。")
+        .await
+        .expect("opinion");
+    click(&c, ".review-form .review-submit").await;
+    wait_for_text(&c, ".review-result", "证据确凿").await;
+    screenshot(&c, "handling-review-failed").await;
+
+    sign_in(&c, &app, "deputy_director").await;
+    approve_first(&c, &app, "重办审批").await;
+    assert_eq!(stage_of(&app, &id).await, "assigned");
+
+    // The unit reports again; this time the review passes.
+    sign_in(&c, &app, "chengguan_handler").await;
+    open(&c, &app, &petition).await;
+    wait_for_text(&c, "#records", "重办").await;
+    fill_report(&c).await;
+    wait_for_text(&c, "main h1", "审阅中").await;
+
+    sign_in(&c, &app, "case_officer").await;
+    open(&c, &app, &petition).await;
+    click(&c, ".review-form .review-submit").await;
+    wait_for_text(&c, "#closure-checklist", "息诉罢访").await;
+    click(&c, "#propose-closure").await;
+    wait_for_text(&c, "main h1", "待结案审批").await;
+
+    sign_in(&c, &app, "deputy_director").await;
+    approve_first(&c, &app, "结案审批").await;
+    open(&c, &app, &petition).await;
+    wait_for_text(&c, "main h1", "已结案").await;
+    let history = wait_for_text(&c, "ol.history", "本机关立卷归档").await;
+    assert!(history.contains("退回重办或补报"), "{history}");
+    screenshot(&c, "handling-closed").await;
+
+    c.close().await.expect("close browser");
+    drop(driver);
+    eprintln!("e2e handling journey took {:.1?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appeals_run_through_reexamination_and_recheck_to_no_longer_accepted() {
+    let Some(chromedriver) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    // A petition handled to the end through the API: accepted, assigned, reported, reviewed,
+    // closed and deregistered, the written opinion served on 2026-11-27.
+    let r = app.token("receptionist").await;
+    let id = app.register_visit(&r, json!({})).await["id"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    app.post(
+        &r,
+        &format!("/api/v1/petitions/{id}/decision"),
+        &json!({"acceptance": "accepted"}),
+    )
+    .await;
+    let office = app.token("office").await;
+    let unit = app.unit_id("chengguan").await;
+    let (_, v) = app
+        .post(
+            &office,
+            &format!("/api/v1/petitions/{id}/disposition"),
+            &json!({
+            "disposition": "assignment", "units": [{"unit_id": unit, "lead": true}]}),
+        )
+        .await;
+    let dd = app.token("deputy_director").await;
+    app.post(
+        &dd,
+        &format!(
+            "/api/v1/approvals/{}",
+            v["approval_id"].as_str().expect("approval")
+        ),
+        &json!({"accept": true}),
+    )
+    .await;
+    let record = app
+        .state
+        .store
+        .handling_records(&id)
+        .await
+        .expect("records")[0]
+        .id
+        .clone();
+    let h = app.token("chengguan_handler").await;
+    app.post(
+        &h,
+        &format!("/api/v1/handling-records/{record}/receive"),
+        &json!({"action": "sign_for"}),
+    )
+    .await;
+    app.post(
+        &h,
+        &format!("/api/v1/handling-records/{record}/receive"),
+        &json!({
+        "action": "accept", "petitioner_told_how": "电话", "petitioner_told_on": "2026-11-27"}),
+    )
+    .await;
+    let (s, v) = app
+        .post(&h, &format!("/api/v1/petitions/{id}/reports"), &json!({
+            "record_id": record, "findings": "经核实", "decision": "reject", "reply": "不予支持。",
+            "reply_served_on": "2026-11-27", "refusal_note": "信访人拒绝签字", "settlement_note": "已做解释疏导",
+            "signed_off_by": "李镇长"}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let co = app.token("case_officer").await;
+    let checks = [
+        "procedure",
+        "matches_matter",
+        "facts_clear",
+        "evidence_solid",
+        "characterisation",
+        "law_applied",
+        "handling_appropriate",
+        "formalities_complete",
+        "carried_out",
+        "answered_in_writing",
+    ];
+    let findings: Vec<_> = checks
+        .iter()
+        .map(|c| json!({"check": c, "pass": true}))
+        .collect();
+    app.post(
+        &co,
+        &format!(
+            "/api/v1/reports/{}/review",
+            v["id"].as_str().expect("report")
+        ),
+        &json!({"findings": findings}),
+    )
+    .await;
+    let (_, v) = app
+        .post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({}))
+        .await;
+    app.post(
+        &dd,
+        &format!(
+            "/api/v1/approvals/{}",
+            v["approval_id"].as_str().expect("closure approval")
+        ),
+        &json!({"accept": true}),
+    )
+    .await;
+    app.post(
+        &co,
+        &format!("/api/v1/petitions/{id}/closure"),
+        &json!({"action": "deregister"}),
+    )
+    .await;
+    assert_eq!(stage_of(&app, &id).await, "deregistered");
+
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+    let petition = format!("/petitions/{id}");
+    sign_in(&c, &app, "case_officer").await;
+
+    // 复查, handled at this level, and its opinion.
+    open(&c, &app, &petition).await;
+    c.execute(
+        "document.querySelectorAll('#handling details').forEach(d => d.open = true);",
+        vec![],
+    )
+    .await
+    .expect("open sections");
+    set_value(&c, "#appeal_requested_on", "2026-11-27").await;
+    type_into(&c, "appeal_organ", "阜康市人民政府").await;
+    click(&c, "#appeal_handled_here").await;
+    click(&c, "#appeal-submit").await;
+    wait_for_text(&c, ".appeal", "阜康市人民政府").await;
+    find(&c, ".appeal-opinion-form textarea")
+        .await
+        .send_keys("经复查，维持原处理意见。")
+        .await
+        .expect("opinion");
+    set_value(
+        &c,
+        ".appeal-opinion-form input[name='opinion_on']",
+        "2026-11-27",
+    )
+    .await;
+    set_value(
+        &c,
+        ".appeal-opinion-form input[name='opinion_served_on']",
+        "2026-11-27",
+    )
+    .await;
+    click(&c, ".appeal-opinion-form .appeal-opinion-submit").await;
+    wait_for_text(&c, ".appeal", "维持原处理意见").await;
+
+    // 复核 by the organ one level up, with three days of hearing; then the matter is final.
+    c.execute(
+        "document.querySelectorAll('#handling details').forEach(d => d.open = true);",
+        vec![],
+    )
+    .await
+    .expect("open sections");
+    find(&c, "#appeal_level")
+        .await
+        .select_by_value("recheck")
+        .await
+        .expect("level");
+    set_value(&c, "#appeal_requested_on", "2026-11-27").await;
+    type_into(&c, "appeal_organ", "昌吉回族自治州信访局").await;
+    click(&c, "#appeal-submit").await;
+    wait_for_text(&c, "#handling", "昌吉回族自治州信访局").await;
+    let forms = c
+        .find_all(Locator::Css(".appeal-opinion-form"))
+        .await
+        .expect("opinion forms");
+    assert_eq!(forms.len(), 1, "only the open 复核 takes an opinion");
+    find(&c, ".appeal-opinion-form textarea")
+        .await
+        .send_keys("经复核，维持复查意见。")
+        .await
+        .expect("opinion");
+    set_value(
+        &c,
+        ".appeal-opinion-form input[name='opinion_on']",
+        "2026-11-27",
+    )
+    .await;
+    set_value(
+        &c,
+        ".appeal-opinion-form input[name='opinion_served_on']",
+        "2026-11-27",
+    )
+    .await;
+    set_value(&c, ".appeal-opinion-form input[name='hearing_days']", "3").await;
+    click(&c, ".appeal-opinion-form .appeal-opinion-submit").await;
+    wait_for_text(&c, "#final-notice", "三级终结").await;
+    screenshot(&c, "appeals-final").await;
+
+    // The same person comes back with the same matter: the window proposes 不再受理.
+    let again = app
+        .register_visit(
+            &r,
+            json!({"repeat_of": id, "repeat_reason": "同一事项，不服复核意见"}),
+        )
+        .await;
+    let again_id = again["id"].as_str().expect("id");
+    sign_in(&c, &app, "receptionist").await;
+    open(&c, &app, &format!("/petitions/{again_id}")).await;
+    wait_for_text(&c, "#repeat-final", "不再受理").await;
+    let checked = find(&c, "#acceptance_no_longer_accepted")
+        .await
+        .prop("checked")
+        .await
+        .expect("checked");
+    assert_eq!(checked.as_deref(), Some("true"));
+    click(&c, "#decision-submit").await;
+    wait_for_text(&c, "main h1", "已结案").await;
+    let link = wait_for_text(&c, "a.doc-link", "告知单").await;
+    assert!(link.contains("阜信告〔2026〕"), "{link}");
+    let p = app
+        .state
+        .store
+        .petition(&app.state.bureau.id, again_id)
+        .await
+        .expect("petition");
+    assert_eq!(p.acceptance.map(|a| a.as_str()), Some("no_longer_accepted"));
+
+    c.close().await.expect("close browser");
+    drop(driver);
+}

@@ -321,8 +321,10 @@ backend_tests! {
         let (s, v) = app.post(&co, &path, &json!({"findings": findings(&["evidence_solid"]), "outcome": "redo",
             "opinion": "欠薪金额缺少证据，请补充工资表并重办。", "new_period_days": 15})).await;
         assert_eq!((s, v["state"].as_str()), (200, Some("redo")), "{v}");
-        // Nothing moves before the deputy director approves.
+        // Nothing moves before the deputy director approves, and the report is not reviewed twice.
         assert_eq!(stage(&app, &id).await, "reviewing");
+        let (s, _) = app.post(&co, &path, &json!({"findings": findings(&[])})).await;
+        assert_eq!(s, 409);
         let dd = app.token("deputy_director").await;
         let (_, list) = app.get(&dd, "/api/v1/approvals").await;
         let approval = list.as_array().unwrap().iter().find(|a| a["gate"] == "redo").unwrap()["id"].as_str().unwrap().to_string();
