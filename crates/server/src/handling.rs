@@ -846,6 +846,19 @@ pub async fn decide_approval(
         Gate::Destruction if accepted => {
             let t = lifecycle::execute_approved(&case.domain_state(), &Command::Destroy)?;
             state.store.set_stage(&mut tx, &p.id, t.to).await?;
+            let description = payload["description"].as_str().unwrap_or_default();
+            let entry = state
+                .store
+                .insert_destruction(
+                    &mut tx,
+                    &state.bureau.id,
+                    &p.id,
+                    description,
+                    &a.id,
+                    &user.user.id,
+                    now,
+                )
+                .await?;
             state
                 .store
                 .append_event(
@@ -854,7 +867,10 @@ pub async fn decide_approval(
                     &p.id,
                     seq,
                     "destroyed",
-                    &serde_json::json!({"stage": t.to.as_str(), "approved_by": user.user.display_name}),
+                    &serde_json::json!({
+                        "stage": t.to.as_str(), "register_entry": entry,
+                        "description": description, "approved_by": user.user.display_name,
+                    }),
                     &actor(user),
                     now,
                 )
@@ -2330,4 +2346,222 @@ pub async fn unit_inbox(
         return Err(AppError::Forbidden("只有承办单位用户有办理收件箱".into()));
     };
     Ok(state.store.unit_inbox(&state.bureau.id, unit).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Set-aside letters (L4.4), coordination meetings (V3.6, V3.7), gate approvers (lifecycle §5)
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DestructionInput {
+    /// What is destroyed (the letter and its enclosures, number of pages …).
+    pub description: String,
+}
+
+/// The clerk proposes destroying a set-aside letter; a leader approves; the register keeps it.
+pub async fn propose_destruction(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &DestructionInput,
+) -> AppResult<String> {
+    let (p, _) = open_petition(state, user, petition_id, "destruction").await?;
+    let case = CaseView::load(state, p).await?;
+    let p = &case.petition;
+    let t = lifecycle::execute(&case.domain_state(), &Command::Destroy, user.role())?;
+    let description = input.description.trim();
+    if description.is_empty() || description.chars().count() > 500 {
+        return Err(AppError::field(
+            "description",
+            "required",
+            "请写明销毁的材料（不超过 500 字）",
+        ));
+    }
+    let pending = state.store.approvals_of(&p.id).await?;
+    if pending
+        .iter()
+        .any(|a| a.gate == Gate::Destruction.as_str() && a.state == "pending")
+    {
+        return Err(AppError::Conflict("销毁申请已在审批中".into()));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let id = state
+        .store
+        .insert_approval(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            None,
+            None,
+            t.gate.unwrap_or(Gate::Destruction).as_str(),
+            &format!("{} 暂存件销毁：{}", p.petition_no, description),
+            &serde_json::json!({"description": description}),
+            &user.user.id,
+            user.role().as_str(),
+            now,
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "destruction_proposed",
+            &serde_json::json!({"approval_id": id, "description": description}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// How long set-aside letters are kept before the scheduled destruction (seed 二 二(四)4:
+/// 定期销毁). One year from setting aside.
+pub const SET_ASIDE_KEEP_DAYS: u32 = 365;
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct MeetingInput {
+    pub held_on: String,
+    pub place: String,
+    /// Who took part (units, leaders, the petitioner's representatives).
+    pub participants: String,
+    pub outcome: String,
+}
+
+/// A coordination meeting: on a petition being coordinated, or a collective visit coordinated
+/// on the spot while it is being disposed.
+pub async fn record_meeting(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    input: &MeetingInput,
+) -> AppResult<String> {
+    if !matches!(
+        user.role(),
+        Role::Office
+            | Role::CaseOfficer
+            | Role::LetterClerk
+            | Role::DeputyDirector
+            | Role::Director
+    ) {
+        return Err(AppError::forbidden());
+    }
+    let (p, _) = open_petition(state, user, petition_id, "coordination").await?;
+    if !(p.stage == Stage::Coordinating || (p.collective && p.stage == Stage::Disposing)) {
+        return Err(AppError::Conflict(format!(
+            "当前状态为「{}」，只有协调处理中的信访件（或现场协调的集体访）可以记录协调会议",
+            p.stage.label_zh()
+        )));
+    }
+    let now = state.clock.now();
+    let held_on = registration::parse_date("held_on", &input.held_on)?;
+    if held_on > local_date(now) {
+        return Err(AppError::field(
+            "held_on",
+            "in_future",
+            "会议日期不能晚于今天",
+        ));
+    }
+    let mut errors = Vec::new();
+    for (field, v, label) in [
+        ("participants", &input.participants, "参加人员"),
+        ("outcome", &input.outcome, "协调结果"),
+    ] {
+        if v.trim().is_empty() {
+            errors.push(FieldError::new(field, "required", format!("请填写{label}")));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let id = new_id();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_meeting(
+            &mut tx,
+            &state.bureau.id,
+            &xinfang_store::handling::MeetingRow {
+                id: id.clone(),
+                petition_id: p.id.clone(),
+                held_on: held_on.to_string(),
+                place: input.place.trim().chars().take(200).collect(),
+                participants: input.participants.trim().chars().take(2000).collect(),
+                outcome: input.outcome.trim().chars().take(5000).collect(),
+                recorded_by: user.user.id.clone(),
+                recorded_at: xinfang_store::ts(now),
+            },
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "coordination_meeting_recorded",
+            &serde_json::json!({"meeting_id": id, "held_on": held_on.to_string(), "outcome": input.outcome.trim()}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Each gate with the roles that approve it in this bureau.
+pub async fn gate_approvers(state: &AppState) -> AppResult<Vec<(Gate, Vec<Role>)>> {
+    let mut out = Vec::new();
+    for g in Gate::ALL {
+        out.push((g, approvers(state, g).await?));
+    }
+    Ok(out)
+}
+
+/// An administrator changes who approves a gate (lifecycle §5); audited.
+pub async fn set_gate_approvers(
+    state: &AppState,
+    user: &CurrentUser,
+    gate: &str,
+    roles: &[String],
+) -> AppResult<()> {
+    user.require(&[Role::Admin])?;
+    let gate = Gate::parse(gate).ok_or_else(|| {
+        AppError::field("gate", "unknown_gate", format!("未知的审批事项：{gate}"))
+    })?;
+    let mut parsed = Vec::new();
+    for r in roles {
+        let role = Role::parse(r.trim())
+            .ok_or_else(|| AppError::field("roles", "unknown_role", format!("未知的角色：{r}")))?;
+        if !parsed.contains(&role) {
+            parsed.push(role);
+        }
+    }
+    approval::check_approvers(gate, &parsed)?;
+    let joined: Vec<&str> = parsed.iter().map(|r| r.as_str()).collect();
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .set_gate_approvers(&mut tx, &state.bureau.id, gate.as_str(), &joined.join(","))
+        .await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&user.user.id),
+            "gate_approvers_changed",
+            &serde_json::json!({"gate": gate.as_str(), "roles": joined}),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -63,6 +63,12 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if matches!(role, Role::DeputyDirector | Role::Director | Role::UnitHead) {
         nav.push(("/approvals", "待我审批", "a"));
     }
+    if matches!(
+        role,
+        Role::LetterClerk | Role::DeputyDirector | Role::Director
+    ) {
+        nav.push(("/set-aside", "暂存件", "z"));
+    }
     if role.is_bureau_staff() {
         nav.push(("/registrations/today", "当日登记", "t"));
     }
@@ -71,6 +77,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/units", "承办单位", "d"));
         nav.push(("/admin/reasons", "受理理由", "r"));
         nav.push(("/admin/calendar", "节假日安排", "c"));
+        nav.push(("/admin/approval-gates", "审批设置", "g"));
     }
     nav
 }

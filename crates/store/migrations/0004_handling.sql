@@ -184,3 +184,29 @@ CREATE TABLE incidents (
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX incidents_petition ON incidents (petition_id);
+
+-- 协调处理: meetings held under a coordination plan (V3.6, V3.7).
+CREATE TABLE coordination_meetings (
+    id TEXT PRIMARY KEY,
+    bureau_id TEXT NOT NULL REFERENCES bureaus(id),
+    petition_id TEXT NOT NULL REFERENCES petitions(id),
+    held_on TEXT NOT NULL,
+    place TEXT NOT NULL,
+    participants TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    recorded_by TEXT NOT NULL REFERENCES users(id),
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX coordination_meetings_petition ON coordination_meetings (petition_id);
+
+-- 暂存件销毁登记 (L4.4): what was destroyed, when, and by whose approval.
+CREATE TABLE destruction_register (
+    id TEXT PRIMARY KEY,
+    bureau_id TEXT NOT NULL REFERENCES bureaus(id),
+    petition_id TEXT NOT NULL REFERENCES petitions(id),
+    description TEXT NOT NULL,
+    approval_id TEXT NOT NULL REFERENCES approvals(id),
+    approved_by TEXT NOT NULL REFERENCES users(id),
+    destroyed_at TEXT NOT NULL
+);
+CREATE INDEX destruction_register_bureau ON destruction_register (bureau_id, destroyed_at);

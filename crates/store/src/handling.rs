@@ -768,3 +768,111 @@ impl Store {
         .await?)
     }
 }
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MeetingRow {
+    pub id: String,
+    pub petition_id: String,
+    pub held_on: String,
+    pub place: String,
+    pub participants: String,
+    pub outcome: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A set-aside letter as the register lists it: by township (issue region) and date.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SetAsideRow {
+    pub id: String,
+    pub petition_no: String,
+    pub issue_region: String,
+    pub registered_on: String,
+    pub summary: String,
+    pub set_aside_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct DestructionRow {
+    pub id: String,
+    pub petition_id: String,
+    pub description: String,
+    pub approval_id: String,
+    pub approved_by: String,
+    pub destroyed_at: String,
+}
+
+impl Store {
+    pub async fn insert_meeting(&self, tx: &mut Tx, bureau_id: &str, r: &MeetingRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO coordination_meetings (id, bureau_id, petition_id, held_on, place, participants, outcome, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&r.id)
+        .bind(bureau_id)
+        .bind(&r.petition_id)
+        .bind(&r.held_on)
+        .bind(&r.place)
+        .bind(&r.participants)
+        .bind(&r.outcome)
+        .bind(&r.recorded_by)
+        .bind(&r.recorded_at)
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn meetings_of(&self, petition_id: &str) -> Result<Vec<MeetingRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, petition_id, held_on, place, participants, outcome, recorded_by, recorded_at FROM coordination_meetings WHERE petition_id = $1 ORDER BY held_on, id",
+        )
+        .bind(petition_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Set-aside letters by township and date (L4.4).
+    pub async fn set_aside_register(&self, bureau_id: &str) -> Result<Vec<SetAsideRow>> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, p.petition_no, p.issue_region, p.registered_on, p.summary, d.created_at AS set_aside_at FROM petitions p JOIN dispositions d ON d.petition_id = p.id AND d.disposition = 'set_aside' WHERE p.bureau_id = $1 AND p.stage = 'set_aside' ORDER BY p.issue_region, p.registered_on, p.id",
+        )
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_destruction(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        petition_id: &str,
+        description: &str,
+        approval_id: &str,
+        approved_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO destruction_register (id, bureau_id, petition_id, description, approval_id, approved_by, destroyed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&id)
+        .bind(bureau_id)
+        .bind(petition_id)
+        .bind(description)
+        .bind(approval_id)
+        .bind(approved_by)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn destruction_register(&self, bureau_id: &str) -> Result<Vec<DestructionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, petition_id, description, approval_id, approved_by, destroyed_at FROM destruction_register WHERE bureau_id = $1 ORDER BY destroyed_at DESC, id",
+        )
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
@@ -16,9 +16,10 @@ use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{AppResult, ErrorBody};
 use crate::handling::{
-    self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, ClosureOutcome, DispositionInput,
-    DispositionOutcome, ExtensionInput, FulfilInput, IncidentInput, LeaderInstructionInput,
-    ObjectionInput, ObjectionRulingInput, QueryReplyInput, ReportInput, ReviewInput, UnitStepInput,
+    self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, ClosureOutcome, DestructionInput,
+    DispositionInput, DispositionOutcome, ExtensionInput, FulfilInput, IncidentInput,
+    LeaderInstructionInput, MeetingInput, ObjectionInput, ObjectionRulingInput, QueryReplyInput,
+    ReportInput, ReviewInput, UnitStepInput,
 };
 
 type S = State<Arc<AppState>>;
@@ -352,6 +353,80 @@ pub async fn record_incident(
     ))
 }
 
+/// Propose destroying a set-aside letter; a leader approves and the register keeps the entry.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/destruction", operation_id = "proposeDestruction", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = DestructionInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn propose_destruction(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DestructionInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::propose_destruction(&state, &u, &id, &req).await?,
+    ))
+}
+
+/// Record a coordination meeting: date, place, participants, outcome.
+#[utoipa::path(post, path = "/api/v1/petitions/{id}/coordination-meetings", operation_id = "recordCoordinationMeeting", tag = "handling",
+    params(("id" = String, Path, description = "Petition id")), request_body = MeetingInput,
+    responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn record_meeting(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<MeetingInput>,
+) -> AppResult<Response> {
+    Ok(created(
+        handling::record_meeting(&state, &u, &id, &req).await?,
+    ))
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct GateJson {
+    pub gate: String,
+    pub label: String,
+    /// Roles that approve it (role identifiers).
+    pub roles: Vec<String>,
+}
+
+/// Who approves each gate in this bureau.
+#[utoipa::path(get, path = "/api/v1/approval-gates", operation_id = "listApprovalGates", tag = "handling",
+    responses((status = 200, body = Vec<GateJson>)))]
+pub async fn list_gates(State(state): S, ApiUser(_u): ApiUser) -> AppResult<Json<Vec<GateJson>>> {
+    Ok(Json(
+        handling::gate_approvers(&state)
+            .await?
+            .into_iter()
+            .map(|(g, roles)| GateJson {
+                gate: g.as_str().into(),
+                label: g.label_zh().into(),
+                roles: roles.iter().map(|r| r.as_str().into()).collect(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct GateRequest {
+    pub roles: Vec<String>,
+}
+
+/// Change who approves a gate (administrators).
+#[utoipa::path(put, path = "/api/v1/approval-gates/{gate}", operation_id = "updateApprovalGate", tag = "handling",
+    params(("gate" = String, Path, description = "Gate")), request_body = GateRequest,
+    responses((status = 204), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn update_gate(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(gate): Path<String>,
+    ApiJson(req): ApiJson<GateRequest>,
+) -> AppResult<StatusCode> {
+    handling::set_gate_approvers(&state, &u, &gate, &req.roles).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(OpenApi)]
 #[openapi(
     paths(
@@ -408,4 +483,11 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/petitions/{id}/query-replies", post(record_query_reply))
         .route("/petitions/{id}/incidents", post(record_incident))
+        .route("/petitions/{id}/destruction", post(propose_destruction))
+        .route(
+            "/petitions/{id}/coordination-meetings",
+            post(record_meeting),
+        )
+        .route("/approval-gates", get(list_gates))
+        .route("/approval-gates/{gate}", put(update_gate))
 }

@@ -121,6 +121,9 @@ pub struct HandlingPanel {
     pub incidents: Vec<String>,
     pub incident_kinds: Vec<(&'static str, &'static str)>,
     pub incident_measures: Vec<(&'static str, &'static str)>,
+    pub meetings: Vec<String>,
+    pub can_meet: bool,
+    pub can_destroy: bool,
 }
 
 fn opt(s: &Option<String>) -> String {
@@ -452,6 +455,28 @@ pub async fn panel(
             .collect(),
         incident_kinds: INCIDENT_KINDS.to_vec(),
         incident_measures: INCIDENT_MEASURES.to_vec(),
+        meetings: state
+            .store
+            .meetings_of(&p.id)
+            .await?
+            .into_iter()
+            .map(|m| {
+                format!(
+                    "{} {}：参加 {}；结果：{}",
+                    m.held_on, m.place, m.participants, m.outcome
+                )
+            })
+            .collect(),
+        can_meet: matches!(
+            role,
+            Role::Office
+                | Role::CaseOfficer
+                | Role::LetterClerk
+                | Role::DeputyDirector
+                | Role::Director
+        ) && (p.stage == Stage::Coordinating
+            || (p.collective && p.stage == Stage::Disposing)),
+        can_destroy: lifecycle::execute(&ds, &Command::Destroy, role).is_ok(),
     })
 }
 
@@ -737,6 +762,155 @@ async fn query_reply_submit(
     back(&state, &u, &id, r, "saved").await
 }
 
+async fn meeting_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<handling::MeetingInput>,
+) -> Response {
+    let r = handling::record_meeting(&state, &u, &id, &f)
+        .await
+        .map(|_| ());
+    back(&state, &u, &id, r, "saved").await
+}
+
+async fn destruction_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<handling::DestructionInput>,
+) -> Response {
+    let r = handling::propose_destruction(&state, &u, &id, &f)
+        .await
+        .map(|_| ());
+    back(&state, &u, &id, r, "saved").await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "set_aside.html")]
+struct SetAsidePage {
+    layout: Layout,
+    /// Township, petition id, number, received on, summary, set aside on, destroy from.
+    rows: Vec<(String, String, String, String, String, String, String)>,
+    destroyed: Vec<(String, String, String)>,
+}
+
+/// 暂存件登记: set-aside letters by township and date, with the destruction schedule, and the
+/// destruction register.
+async fn set_aside_page(State(state): S, PageUser(u): PageUser) -> Response {
+    let result: AppResult<SetAsidePage> = async {
+        if !matches!(
+            u.role(),
+            Role::LetterClerk | Role::DeputyDirector | Role::Director
+        ) {
+            return Err(AppError::forbidden());
+        }
+        let cal = crate::services::calendar(&state).await?;
+        let rows = state.store.set_aside_register(&state.bureau.id).await?;
+        let users = state.store.users(&state.bureau.id).await?;
+        let destroyed = state
+            .store
+            .destruction_register(&state.bureau.id)
+            .await?
+            .into_iter()
+            .map(|d| {
+                let who = users
+                    .iter()
+                    .find(|x| x.id == d.approved_by)
+                    .map(|x| x.display_name.clone())
+                    .unwrap_or_default();
+                (show(&d.destroyed_at), d.description, who)
+            })
+            .collect();
+        Ok(SetAsidePage {
+            layout: layout(&state, Some(&u), ""),
+            rows: rows
+                .into_iter()
+                .map(|r| {
+                    let set_aside_on = crate::clock::local_date(
+                        xinfang_store::parse_ts(&r.set_aside_at).unwrap_or_default(),
+                    );
+                    let destroy_from = xinfang_domain::deadline::due_date(
+                        &cal,
+                        set_aside_on,
+                        handling::SET_ASIDE_KEEP_DAYS,
+                        xinfang_domain::deadline::CountingMode::Calendar,
+                    );
+                    (
+                        xinfang_domain::region::lookup(&r.issue_region)
+                            .map(|x| x.name.to_string())
+                            .unwrap_or(r.issue_region),
+                        r.id,
+                        r.petition_no,
+                        r.registered_on,
+                        r.summary.chars().take(40).collect(),
+                        set_aside_on.to_string(),
+                        destroy_from.to_string(),
+                    )
+                })
+                .collect(),
+            destroyed,
+        })
+    }
+    .await;
+    match result {
+        Ok(p) => p.into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_gates.html")]
+struct GatesPage {
+    layout: Layout,
+    /// Gate, its label, and each role that may be chosen with whether it is chosen.
+    gates: Vec<(
+        &'static str,
+        &'static str,
+        Vec<(&'static str, &'static str, bool)>,
+    )>,
+}
+
+async fn gates_page(State(state): S, PageUser(u): PageUser) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(&state, Some(&u), AppError::forbidden());
+    }
+    match handling::gate_approvers(&state).await {
+        Ok(rows) => GatesPage {
+            layout: layout(&state, Some(&u), ""),
+            gates: rows
+                .into_iter()
+                .map(|(g, roles)| {
+                    let choices = Role::ALL
+                        .into_iter()
+                        .filter(|r| {
+                            g.approved_within_unit() == r.is_unit_staff() && *r != Role::Admin
+                        })
+                        .filter(|r| !matches!(r, Role::UnitHandler))
+                        .map(|r| (r.as_str(), r.label_zh(), roles.contains(&r)))
+                        .collect();
+                    (g.as_str(), g.label_zh(), choices)
+                })
+                .collect(),
+        }
+        .into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn gate_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(gate): Path<String>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let roles: Vec<String> = all(&f, "roles").map(str::to_string).collect();
+    match handling::set_gate_approvers(&state, &u, &gate, &roles).await {
+        Ok(()) => Redirect::to("/admin/approval-gates?done=saved").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
 async fn incident_submit(
     State(state): S,
     PageUser(u): PageUser,
@@ -863,4 +1037,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/approvals", get(approvals_page))
         .route("/approvals/{id}", post(approval_submit))
         .route("/inbox", get(inbox_page))
+        .route(
+            "/petitions/{id}/coordination-meetings",
+            post(meeting_submit),
+        )
+        .route("/petitions/{id}/destruction", post(destruction_submit))
+        .route("/set-aside", get(set_aside_page))
+        .route("/admin/approval-gates", get(gates_page))
+        .route("/admin/approval-gates/{gate}", post(gate_submit))
 }

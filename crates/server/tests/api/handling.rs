@@ -521,3 +521,87 @@ backend_tests! {
         assert_eq!(app.state.store.incidents_of(&id).await.unwrap().len(), 1);
     }
 }
+
+backend_tests! {
+    async fn set_aside_letters_are_destroyed_only_with_approval_and_registered(app) {
+        let clerk = app.token("letter_clerk").await;
+        let mut body = crate::harness::visit_body();
+        body["channel"] = json!("letter");
+        body["visited_at"] = json!("2026-11-26T09:00");
+        let (s, v) = app.post(&clerk, "/api/v1/petitions", &body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        // The deputy director's instruction accepted it (the mailroom's step); here set directly.
+        xinfang_store::sqlx::query("UPDATE petitions SET stage = 'disposing', acceptance = 'accepted' WHERE id = $1")
+            .bind(&id)
+            .execute(app.state.store.pool())
+            .await
+            .unwrap();
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "set_aside"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("set_aside")), "{v}");
+        let path = format!("/api/v1/petitions/{id}/destruction");
+        let (s, v) = app.post(&clerk, &path, &json!({"description": ""})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("description")));
+        let (s, v) = app.post(&clerk, &path, &json!({"description": "来信原件2页及信封"})).await;
+        assert_eq!(s, 201, "{v}");
+        let approval = v["id"].as_str().unwrap().to_string();
+        assert_eq!(stage(&app, &id).await, "set_aside", "kept until a leader approves");
+        assert_eq!(app.count("destruction_register").await, 0);
+        let director = app.token("director").await;
+        let (s, _) = app.post(&director, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "destroyed");
+        let reg = app.state.store.destruction_register(&app.state.bureau.id).await.unwrap();
+        assert_eq!(reg.len(), 1);
+        assert_eq!(reg[0].description, "来信原件2页及信封");
+        assert_eq!(reg[0].approval_id, approval);
+    }
+
+    async fn an_administrator_changes_who_approves_a_gate(app) {
+        let admin = app.token("admin").await;
+        let (s, v) = app.get(&admin, "/api/v1/approval-gates").await;
+        assert_eq!(s, 200);
+        let closure = v.as_array().unwrap().iter().find(|g| g["gate"] == "closure").unwrap().clone();
+        assert_eq!(closure["roles"], json!(["deputy_director"]));
+        let (s, v) = app.put(&admin, "/api/v1/approval-gates/extension", &json!({"roles": ["director"]})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("roles")), "a bureau leader cannot approve a unit's extension");
+        let (s, _) = app.put(&admin, "/api/v1/approval-gates/closure", &json!({"roles": ["director"]})).await;
+        assert_eq!(s, 204);
+        let office = app.token("office").await;
+        let (s, _) = app.put(&office, "/api/v1/approval-gates/closure", &json!({"roles": ["office"]})).await;
+        assert_eq!(s, 403);
+        // Now only the director closes.
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let report = unit_handles(&app, &id, &record).await;
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (_, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        let approval = v["approval_id"].as_str().unwrap().to_string();
+        let dd = app.token("deputy_director").await;
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 403);
+        let director = app.token("director").await;
+        let (s, _) = app.post(&director, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "closed");
+    }
+
+    async fn coordination_records_its_plan_and_meetings(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let (s, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "coordination", "plan": "召集人社局、城关镇和施工企业三方协调。", "coordination_level": "bureau_leader"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("coordinating")), "{v}");
+        let path = format!("/api/v1/petitions/{id}/coordination-meetings");
+        let (s, v) = app.post(&office, &path, &json!({"held_on": "2026-11-27", "participants": "", "outcome": "x"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("participants")));
+        let (s, v) = app.post(&office, &path, &json!({"held_on": "2026-11-27", "place": "局三楼会议室",
+            "participants": "人社局、城关镇、施工企业、信访人代表", "outcome": "企业同意12月5日前支付。"})).await;
+        assert_eq!(s, 201, "{v}");
+        let m = app.state.store.meetings_of(&id).await.unwrap();
+        assert_eq!(m[0].outcome, "企业同意12月5日前支付。");
+        let d = &app.state.store.dispositions(&id).await.unwrap()[0];
+        assert_eq!((d.disposition.as_str(), d.coordination_level.as_str()), ("coordination", "bureau_leader"));
+    }
+}
