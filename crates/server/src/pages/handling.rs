@@ -861,14 +861,13 @@ async fn set_aside_page(State(state): S, PageUser(u): PageUser) -> Response {
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin_gates.html")]
+/// A role that may be chosen for a gate, its label, and whether it is chosen.
+type RoleChoice = (&'static str, &'static str, bool);
+
 struct GatesPage {
     layout: Layout,
-    /// Gate, its label, and each role that may be chosen with whether it is chosen.
-    gates: Vec<(
-        &'static str,
-        &'static str,
-        Vec<(&'static str, &'static str, bool)>,
-    )>,
+    /// Gate, its label, and the roles to choose from.
+    gates: Vec<(&'static str, &'static str, Vec<RoleChoice>)>,
 }
 
 async fn gates_page(State(state): S, PageUser(u): PageUser) -> Response {
