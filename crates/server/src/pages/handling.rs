@@ -859,11 +859,11 @@ async fn set_aside_page(State(state): S, PageUser(u): PageUser) -> Response {
     }
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "admin_gates.html")]
 /// A role that may be chosen for a gate, its label, and whether it is chosen.
 type RoleChoice = (&'static str, &'static str, bool);
 
+#[derive(Template, WebTemplate)]
+#[template(path = "admin_gates.html")]
 struct GatesPage {
     layout: Layout,
     /// Gate, its label, and the roles to choose from.
