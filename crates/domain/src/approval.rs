@@ -16,6 +16,8 @@ pub enum Gate {
     Transfer,
     /// A direct reply's outline (V2.3).
     DirectReply,
+    /// The office's coordination plan; the leader arranges who coordinates (V3.7).
+    Coordination,
     /// Review failed: back to the unit to redo (V8.1).
     Redo,
     /// Review failed: back to the unit to supply materials (V8.1).
@@ -31,10 +33,11 @@ pub enum Gate {
 }
 
 impl Gate {
-    pub const ALL: [Gate; 9] = [
+    pub const ALL: [Gate; 10] = [
         Gate::Assignment,
         Gate::Transfer,
         Gate::DirectReply,
+        Gate::Coordination,
         Gate::Redo,
         Gate::Supplement,
         Gate::Closure,
@@ -48,6 +51,7 @@ impl Gate {
             Gate::Assignment => "assignment",
             Gate::Transfer => "transfer",
             Gate::DirectReply => "direct_reply",
+            Gate::Coordination => "coordination",
             Gate::Redo => "redo",
             Gate::Supplement => "supplement",
             Gate::Closure => "closure",
@@ -66,6 +70,7 @@ impl Gate {
             Gate::Assignment => "交办审批",
             Gate::Transfer => "转送审批",
             Gate::DirectReply => "直接答复提纲审批",
+            Gate::Coordination => "协调处理方案审批",
             Gate::Redo => "重办审批",
             Gate::Supplement => "补报材料审批",
             Gate::Closure => "结案审批",
@@ -82,9 +87,10 @@ impl Gate {
             Gate::Assignment | Gate::Transfer | Gate::Redo | Gate::Supplement | Gate::Closure => {
                 &[DeputyDirector]
             }
-            Gate::DirectReply | Gate::Destruction | Gate::WrittenQueryReply => {
-                &[DeputyDirector, Director]
-            }
+            Gate::DirectReply
+            | Gate::Coordination
+            | Gate::Destruction
+            | Gate::WrittenQueryReply => &[DeputyDirector, Director],
             Gate::Extension => &[UnitHead],
         }
     }

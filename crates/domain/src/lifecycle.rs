@@ -428,6 +428,9 @@ impl Command {
             Command::Dispose {
                 disposition: Disposition::DirectReply,
             } => Some(Gate::DirectReply),
+            Command::Dispose {
+                disposition: Disposition::Coordination,
+            } => Some(Gate::Coordination),
             Command::SendBack {
                 outcome: ReviewOutcome::Supplement,
             } => Some(Gate::Supplement),
@@ -500,10 +503,15 @@ pub fn authorized_roles(command: &Command, channel: Channel) -> &'static [Role] 
                 &[Receptionist]
             }
         }
-        // 交办 / 转送 letters and a direct reply's outline are gated (`Command::gate`): the office
-        // (visits) or the clerk (letters) proposes, the approval makes it so (V2.3, V3.4, L4.2).
+        // 交办 / 转送 letters, a direct reply's outline and a coordination plan are gated
+        // (`Command::gate`): the office (visits) or the clerk (letters) proposes, the approval
+        // makes it so (V2.3, V3.4, V3.7, L4.2).
         Command::Dispose {
-            disposition: Disposition::Assignment | Disposition::Transfer | Disposition::DirectReply,
+            disposition:
+                Disposition::Assignment
+                | Disposition::Transfer
+                | Disposition::DirectReply
+                | Disposition::Coordination,
         } => {
             if letters {
                 &[LetterClerk]

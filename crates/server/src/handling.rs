@@ -701,7 +701,7 @@ pub async fn decide_approval(
     let payload: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     let accepted = decided == ApprovalState::Approved;
     match gate {
-        Gate::Assignment | Gate::Transfer | Gate::DirectReply if accepted => {
+        Gate::Assignment | Gate::Transfer | Gate::DirectReply | Gate::Coordination if accepted => {
             let input: DispositionInput =
                 serde_json::from_value(payload).map_err(|e| AppError::Internal(e.to_string()))?;
             let d = parse_disposition(&input.disposition)?;

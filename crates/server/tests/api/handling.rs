@@ -210,6 +210,59 @@ backend_tests! {
         assert_eq!(s, 403);
     }
 
+    async fn a_direct_reply_needs_its_outline_approved_by_a_leader(app) {
+        let id = accepted_visit(&app).await;
+        let co = app.token("case_officer").await;
+        let path = format!("/api/v1/petitions/{id}/disposition");
+        let (s, v) = app.post(&co, &path, &json!({"disposition": "direct_reply"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("requirements")), "the outline is required");
+        let (s, v) = app.post(&co, &path, &json!({"disposition": "direct_reply",
+            "requirements": "一、欠薪事实；二、法律依据；三、救济途径。"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(stage(&app, &id).await, "disposing");
+        let director = app.token("director").await;
+        let (_, list) = app.get(&director, "/api/v1/approvals").await;
+        assert_eq!(list[0]["gate"], "direct_reply");
+        app.post(&director, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(stage(&app, &id).await, "direct_reply");
+        // The bureau records its written reply as its own result, reviewed, then closes.
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/reports"), &report_body("")).await;
+        assert_eq!(s, 201, "{v}");
+        app.post(&co, &format!("/api/v1/reports/{}/review", v["id"].as_str().unwrap()), &json!({"findings": findings(&[])})).await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("awaiting_closure")), "{v}");
+    }
+
+    async fn a_transfer_is_approved_and_its_unit_reports_back(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let unit = app.unit_id("renshe").await;
+        let (_, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "transfer", "units": [{"unit_id": unit, "lead": true}]})).await;
+        let dd = app.token("deputy_director").await;
+        let (_, list) = app.get(&dd, "/api/v1/approvals").await;
+        assert_eq!(list[0]["gate"], "transfer");
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(stage(&app, &id).await, "transferred");
+        let record = app.state.store.handling_records(&id).await.unwrap()[0].clone();
+        assert_eq!(record.kind, "transfer");
+        let h = app.token("renshe_handler").await;
+        let (s, inbox) = app.get(&h, "/api/v1/inbox").await;
+        assert_eq!((s, inbox[0]["kind"].as_str()), (200, Some("transfer")));
+        app.post(&h, &format!("/api/v1/handling-records/{}/receive", record.id), &json!({"action": "sign_for"})).await;
+        app.post(&h, &format!("/api/v1/handling-records/{}/receive", record.id), &json!({
+            "action": "accept", "petitioner_told_how": "书面告知", "petitioner_told_on": "2026-11-27"})).await;
+        let (s, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record.id)).await;
+        assert_eq!(s, 201, "{v}");
+        // A transferred petition stays transferred: its report is read and filed, then it closes.
+        assert_eq!(stage(&app, &id).await, "transferred");
+        let co = app.token("case_officer").await;
+        let (s, _) = app.post(&co, &format!("/api/v1/reports/{}/review", v["id"].as_str().unwrap()), &json!({"findings": findings(&[])})).await;
+        assert_eq!(s, 200);
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("awaiting_closure")), "{v}");
+    }
+
     async fn urgent_assignment_owes_the_follow_up_letter(app) {
         let id = accepted_visit(&app).await;
         let office = app.token("office").await;
@@ -592,7 +645,11 @@ backend_tests! {
         let office = app.token("office").await;
         let (s, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
             "disposition": "coordination", "plan": "召集人社局、城关镇和施工企业三方协调。", "coordination_level": "bureau_leader"})).await;
-        assert_eq!((s, v["stage"].as_str()), (200, Some("coordinating")), "{v}");
+        assert_eq!((s, v["stage"].as_str()), (200, Some("disposing")), "the plan waits for a leader: {v}");
+        let director = app.token("director").await;
+        let (s, _) = app.post(&director, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "coordinating");
         let path = format!("/api/v1/petitions/{id}/coordination-meetings");
         let (s, v) = app.post(&office, &path, &json!({"held_on": "2026-11-27", "participants": "", "outcome": "x"})).await;
         assert_eq!((s, v["field"].as_str()), (422, Some("participants")));
