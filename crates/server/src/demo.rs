@@ -227,10 +227,176 @@ pub async fn populate(state: &AppState, today: NaiveDate, count: usize) -> anyho
         services::decide(&demo_state, &receptionist, &p.id, &decision)
             .await
             .map_err(|e| anyhow::anyhow!("demo decision: {}", e.body().message))?;
+        if decision.acceptance == "accepted" {
+            clock.set(from_local(at + Duration::hours(2)));
+            let unit = ["chengguan", "ganhezi", "renshe"][i % 3];
+            advance(&demo_state, &p.id, unit, i % 6).await?;
+        }
     }
     state
         .store
         .checkpoint(&state.bureau.id, clock.now())
         .await?;
+    Ok(())
+}
+
+/// Moves an accepted demo petition along the handling path: `steps` 0 leaves it for the office
+/// to dispose; 1 a 交办 awaits the deputy director; 2 the unit has it in its inbox; 3 the unit
+/// reported; 4 the review sent it back for a redo (awaiting approval); 5 closing awaits approval.
+async fn advance(
+    state: &AppState,
+    petition_id: &str,
+    unit_code: &str,
+    steps: usize,
+) -> anyhow::Result<()> {
+    use crate::handling::{
+        self, ApprovalDecisionInput, DispositionInput, ReportInput, ReviewInput, UnitChoice,
+        UnitStepInput,
+    };
+    let err = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo {what}: {}", e.body().message)
+    };
+    if steps == 0 {
+        return Ok(());
+    }
+    let office = acting(state, "office").await?;
+    let deputy = acting(state, "deputy_director").await?;
+    let handler = acting(state, &format!("{unit_code}_handler")).await?;
+    let officer = acting(state, "case_officer").await?;
+    let unit = state
+        .store
+        .unit_by_code(&state.bureau.id, unit_code)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo unit {unit_code} missing"))?;
+    let proposed = handling::propose_disposition(
+        state,
+        &office,
+        petition_id,
+        &DispositionInput {
+            disposition: "assignment".into(),
+            units: vec![UnitChoice {
+                unit_id: unit.id.clone(),
+                lead: true,
+            }],
+            requirements: "请依法调查核实，妥善处理，书面答复信访人并报送办理结果。".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err("disposition"))?;
+    if steps == 1 {
+        return Ok(());
+    }
+    let approve = |id: String| {
+        let deputy = &deputy;
+        async move {
+            handling::decide_approval(
+                state,
+                deputy,
+                &id,
+                &ApprovalDecisionInput {
+                    accept: true,
+                    comment: String::new(),
+                },
+            )
+            .await
+            .map_err(err("approval"))
+        }
+    };
+    approve(proposed.approval_id.unwrap_or_default()).await?;
+    let record = state
+        .store
+        .handling_records(petition_id)
+        .await?
+        .remove(0)
+        .id;
+    handling::unit_receive(
+        state,
+        &handler,
+        &record,
+        &UnitStepInput {
+            action: "sign_for".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err("sign for"))?;
+    if steps == 2 {
+        return Ok(());
+    }
+    let today = crate::clock::local_date(state.clock.now()).to_string();
+    handling::unit_receive(
+        state,
+        &handler,
+        &record,
+        &UnitStepInput {
+            action: "accept".into(),
+            petitioner_told_how: "电话告知".into(),
+            petitioner_told_on: today.clone(),
+        },
+    )
+    .await
+    .map_err(err("accept"))?;
+    let report = handling::submit_report(
+        state,
+        &handler,
+        petition_id,
+        &ReportInput {
+            record_id: record.clone(),
+            findings: "经调查核实，信访人反映的情况基本属实。".into(),
+            decision: "support".into(),
+            reply: "已责成有关方面限期解决，并书面答复信访人。".into(),
+            reply_served_on: today,
+            petitioner_signed: steps != 4,
+            refusal_note: if steps == 4 {
+                String::new()
+            } else {
+                String::new()
+            },
+            settlement_note: "信访人对处理结果表示认可。".into(),
+            signed_off_by: "单位负责人".into(),
+        },
+    )
+    .await
+    .map_err(err("report"))?;
+    if steps == 3 {
+        return Ok(());
+    }
+    let findings = xinfang_domain::handling::ReviewCheck::ALL
+        .into_iter()
+        .map(|check| xinfang_domain::handling::Finding {
+            check,
+            pass: !(steps == 4
+                && check == xinfang_domain::handling::ReviewCheck::AnsweredInWriting),
+            note: String::new(),
+        })
+        .map(|mut f: xinfang_domain::handling::Finding| {
+            if !f.pass {
+                f.note = "缺少信访人签字确认".into();
+            }
+            f
+        })
+        .collect();
+    let review = if steps == 4 {
+        ReviewInput {
+            findings,
+            outcome: "supplement".into(),
+            opinion: "请补报信访人签收的书面答复。".into(),
+            new_period_days: Some(10),
+        }
+    } else {
+        ReviewInput {
+            findings,
+            ..Default::default()
+        }
+    };
+    handling::review_report(state, &officer, &report, &review)
+        .await
+        .map_err(err("review"))?;
+    if steps == 5 {
+        handling::close_petition(state, &officer, petition_id, "propose")
+            .await
+            .map_err(err("closing"))?;
+    }
     Ok(())
 }
