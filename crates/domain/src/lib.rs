@@ -7,6 +7,7 @@ pub mod document;
 pub mod error;
 pub mod ethnicity;
 pub mod event;
+pub mod letter;
 pub mod lifecycle;
 pub mod region;
 pub mod registration;

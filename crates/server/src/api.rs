@@ -25,6 +25,11 @@ use crate::services::{
     RecusalInput, UnitInput, UserInput,
 };
 
+mod letters;
+
+pub use letters::upload_router as scan_upload_router;
+pub use letters::{read_upload, scan_response};
+
 type S = State<Arc<AppState>>;
 
 /// JSON body extractor whose rejections are Chinese JSON errors like every other error.
@@ -1065,10 +1070,11 @@ impl utoipa::Modify for BearerAuth {
 }
 
 pub async fn openapi_json() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_json().unwrap_or_default(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], {
+        let mut doc = ApiDoc::openapi();
+        doc.merge(letters::LettersDoc::openapi());
+        doc.to_json().unwrap_or_default()
+    })
 }
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -1094,5 +1100,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/calendar", get(list_calendar_notices))
         .route("/calendar/{year}", put(save_calendar_notice))
         .route("/deadlines/compute", post(compute_deadline))
+        .merge(letters::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

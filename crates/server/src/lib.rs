@@ -12,5 +12,7 @@ pub mod demo;
 pub mod error;
 pub mod generate;
 pub mod jobs;
+pub mod letters;
+pub mod multipart;
 pub mod pages;
 pub mod services;
