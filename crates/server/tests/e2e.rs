@@ -454,7 +454,7 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
     type_into(&c, "requests", CTRL_ENTER).await;
     wait_for_text(&c, "main .flash", "来信已登记").await;
     wait_for_text(&c, "main h1", "已登记").await;
-    wait_for_text(&c, "main dl", "2 人签名").await;
+    wait_for_text(&c, "#letter-details", "2 人签名").await;
 
     // The 来信办理单 goes to the deputy director.
     type_into(&c, "form_proposal", "建议受理，转市住房和城乡建设局办理。").await;
@@ -481,7 +481,7 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
     // The clerk records the written notice and opens its PDF.
     sign_in(&c, &app, "letter_clerk", "办信人员").await;
     c.goto(&url).await.expect("letter page");
-    wait_for_text(&c, "main h2", "告知来信人").await;
+    find(&c, "#notice-form").await;
     click(&c, "#method_written").await;
     click(&c, "#notice-submit").await;
     wait_for_text(&c, "main .flash", "告知情况已记录").await;
