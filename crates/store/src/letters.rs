@@ -511,6 +511,7 @@ impl Store {
     }
 
     /// Closes the notice obligation. Fails with `Conflict` if it was already closed.
+    #[allow(clippy::too_many_arguments)]
     pub async fn set_notice(
         &self,
         tx: &mut Tx,
