@@ -415,6 +415,36 @@ backend_tests! {
         assert_eq!(event_kinds(&app, &id).await.last().unwrap(), "notice_served");
     }
 
+    async fn mailroom_written_notices_for_non_accepting_decisions(app) {
+        let t = app.token("letter_clerk").await;
+        let d = app.token("deputy_director").await;
+        for (acceptance, kind, title, no, phrase) in [
+            ("not_accepted", "non_acceptance_notice", "不予受理告知书", "阜信不受告〔2026〕1号", "不予受理"),
+            ("no_longer_accepted", "no_longer_accepted_notice", "不再受理告知书", "阜信不再告〔2026〕1号", "不再受理"),
+        ] {
+            let id = registered_letter(&app, &t, json!({})).await;
+            let (status, _) = app.post(&t, &format!("/api/v1/letters/{id}/handling-form"), &json!({"proposal": "拟不予受理。"})).await;
+            assert_eq!(status, 200);
+            let (status, v) = app.post(&d, &format!("/api/v1/letters/{id}/instruction"), &json!({"acceptance": acceptance, "instruction": "同意。"})).await;
+            assert_eq!(status, 200, "{v}");
+            assert_eq!(v["state"], "decided");
+            let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written"})).await;
+            assert_eq!(status, 200, "{v}");
+            assert_eq!(v["doc_no"], no);
+            assert_eq!(v["state"], "closed");
+            let (_, l) = app.get(&t, &format!("/api/v1/letters/{id}")).await;
+            let doc = l["documents"].as_array().unwrap().iter().find(|x| x["kind"] == kind).unwrap().clone();
+            assert_eq!(doc["title"], title);
+            let (status, pdf) = app.get_bytes(&t, doc["download_url"].as_str().unwrap()).await;
+            assert_eq!(status, 200);
+            let text = pdf_text(&pdf);
+            assert!(text.contains(title), "{text}");
+            assert!(text.contains(no), "{text}");
+            assert!(text.contains(phrase), "{text}");
+            assert!(text.contains("张三"), "{text}");
+        }
+    }
+
     async fn mailroom_anonymous_letter_closes_the_notice_as_cannot_notify(app) {
         let t = app.token("letter_clerk").await;
         let id = registered_letter(&app, &t, json!({"petitioners": [], "anonymous": true})).await;
