@@ -27,6 +27,26 @@ const BUILTIN: &[(&str, &str)] = &[
         "visit_transfer_slip.typ",
         include_str!("../templates/visit_transfer_slip.typ"),
     ),
+    (
+        "lib/letter_notice.typ",
+        include_str!("../templates/lib/letter_notice.typ"),
+    ),
+    (
+        "letter_handling_form.typ",
+        include_str!("../templates/letter_handling_form.typ"),
+    ),
+    (
+        "acceptance_notice.typ",
+        include_str!("../templates/acceptance_notice.typ"),
+    ),
+    (
+        "non_acceptance_notice.typ",
+        include_str!("../templates/non_acceptance_notice.typ"),
+    ),
+    (
+        "no_longer_accepted_notice.typ",
+        include_str!("../templates/no_longer_accepted_notice.typ"),
+    ),
 ];
 
 /// One file of the template tree.

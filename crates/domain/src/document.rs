@@ -9,6 +9,14 @@ pub enum DocumentKind {
     VisitNoticeSlip,
     /// 来访事项转送单
     VisitTransferSlip,
+    /// 来信办理单 (internal form, no number)
+    LetterHandlingForm,
+    /// 受理告知书
+    AcceptanceNotice,
+    /// 不予受理告知书
+    NonAcceptanceNotice,
+    /// 不再受理告知书
+    NoLongerAcceptedNotice,
 }
 
 /// How a kind is numbered (rules §13).
@@ -23,15 +31,23 @@ pub enum Numbering {
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 2] = [
+    pub const ALL: [DocumentKind; 6] = [
         DocumentKind::VisitNoticeSlip,
         DocumentKind::VisitTransferSlip,
+        DocumentKind::LetterHandlingForm,
+        DocumentKind::AcceptanceNotice,
+        DocumentKind::NonAcceptanceNotice,
+        DocumentKind::NoLongerAcceptedNotice,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::VisitNoticeSlip => "visit_notice_slip",
             DocumentKind::VisitTransferSlip => "visit_transfer_slip",
+            DocumentKind::LetterHandlingForm => "letter_handling_form",
+            DocumentKind::AcceptanceNotice => "acceptance_notice",
+            DocumentKind::NonAcceptanceNotice => "non_acceptance_notice",
+            DocumentKind::NoLongerAcceptedNotice => "no_longer_accepted_notice",
         }
     }
 
@@ -43,6 +59,10 @@ impl DocumentKind {
         match self {
             DocumentKind::VisitNoticeSlip => "来访事项告知单",
             DocumentKind::VisitTransferSlip => "来访事项转送单",
+            DocumentKind::LetterHandlingForm => "来信办理单",
+            DocumentKind::AcceptanceNotice => "受理告知书",
+            DocumentKind::NonAcceptanceNotice => "不予受理告知书",
+            DocumentKind::NoLongerAcceptedNotice => "不再受理告知书",
         }
     }
 
@@ -51,17 +71,31 @@ impl DocumentKind {
         match self {
             DocumentKind::VisitNoticeSlip => "告",
             DocumentKind::VisitTransferSlip => "转",
+            DocumentKind::LetterHandlingForm => "",
+            DocumentKind::AcceptanceNotice => "受告",
+            DocumentKind::NonAcceptanceNotice => "不受告",
+            DocumentKind::NoLongerAcceptedNotice => "不再告",
         }
     }
 
     pub fn numbering(self) -> Numbering {
-        Numbering::PerKindAndYear
+        match self {
+            DocumentKind::LetterHandlingForm => Numbering::None,
+            _ => Numbering::PerKindAndYear,
+        }
     }
 
     /// Window slips are issued on the spot from a leader-approved template: no per-slip sign-off.
     pub fn needs_sign_off(self) -> bool {
         match self {
             DocumentKind::VisitNoticeSlip | DocumentKind::VisitTransferSlip => false,
+            // The 来信办理单 is routed to the leader as the form itself (rules §13).
+            DocumentKind::LetterHandlingForm => false,
+            // Rules §13 wants a leader's sign-off; until the sign-off workflow lands, the clerk
+            // issues them directly after the deputy director's instruction.
+            DocumentKind::AcceptanceNotice
+            | DocumentKind::NonAcceptanceNotice
+            | DocumentKind::NoLongerAcceptedNotice => true,
         }
     }
 }

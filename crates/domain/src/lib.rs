@@ -10,6 +10,7 @@ pub mod error;
 pub mod ethnicity;
 pub mod event;
 pub mod handling;
+pub mod letter;
 pub mod lifecycle;
 pub mod region;
 pub mod registration;

@@ -27,6 +27,11 @@ use crate::services::{
     RecusalInput, UnitInput, UserInput,
 };
 
+mod letters;
+
+pub use letters::upload_router as scan_upload_router;
+pub use letters::{read_upload, scan_response};
+
 type S = State<Arc<AppState>>;
 
 /// JSON body extractor whose rejections are Chinese JSON errors like every other error.
@@ -1076,6 +1081,7 @@ impl utoipa::Modify for BearerAuth {
 pub fn full_openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(handling::HandlingApi::openapi());
+    doc.merge(letters::LettersDoc::openapi());
     doc
 }
 
@@ -1110,5 +1116,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/calendar/{year}", put(save_calendar_notice))
         .route("/deadlines/compute", post(compute_deadline))
         .merge(handling::router())
+        .merge(letters::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

@@ -34,6 +34,8 @@ pub struct Config {
     /// Minutes between checkpoints sealing all event chains.
     pub checkpoint_minutes: u64,
     pub max_connections: u32,
+    /// Largest scanned letter file accepted (default 20 MB).
+    pub max_scan_bytes: usize,
 }
 
 impl Default for Config {
@@ -48,6 +50,7 @@ impl Default for Config {
             password_policy: PasswordPolicy::default(),
             checkpoint_minutes: 10,
             max_connections: 8,
+            max_scan_bytes: xinfang_domain::letter::DEFAULT_MAX_SCAN_BYTES,
         }
     }
 }
@@ -121,8 +124,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/api/v1", crate::api::router())
         .route("/api/openapi.json", axum::routing::get(crate::api::openapi_json))
         .merge(crate::assets::router())
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session_layer))
         .layer(RequestBodyLimitLayer::new(MAX_FORM_BYTES))
+        // Scan uploads read their body themselves, up to the configured scan limit.
+        .merge(crate::api::scan_upload_router())
+        .merge(crate::pages::scan_upload_router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session_layer))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

@@ -252,8 +252,23 @@ pub async fn session_layer(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+        // File uploads (multipart, too large to buffer here) carry the token in the query string.
+        let is_multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("multipart/form-data"));
+        let query_token = parts.uri.query().and_then(|q| {
+            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+                .ok()?
+                .into_iter()
+                .find(|(k, _)| k == CSRF_FIELD)
+                .map(|(_, v)| v)
+        });
         let (ok, body) = if header_token.as_deref() == Some(u.csrf.as_str()) {
             (true, body)
+        } else if is_multipart {
+            (query_token.as_deref() == Some(u.csrf.as_str()), body)
         } else if is_form {
             match axum::body::to_bytes(body, crate::app::MAX_FORM_BYTES).await {
                 Ok(bytes) => {

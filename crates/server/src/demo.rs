@@ -14,6 +14,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::{Clock, ManualClock, from_local};
 use crate::generate::{Generator, GeneratorConfig};
+use crate::letters as svc_letters;
 use crate::services::{self, DecisionInput};
 
 pub const DEMO_PASSWORD: &str = "xinfang-demo";
@@ -227,12 +228,14 @@ pub async fn populate(state: &AppState, today: NaiveDate, count: usize) -> anyho
         services::decide(&demo_state, &receptionist, &p.id, &decision)
             .await
             .map_err(|e| anyhow::anyhow!("demo decision: {}", e.body().message))?;
-        if decision.acceptance == "accepted" {
+        // Confidential petitions stay with the staff they were assigned to.
+        if decision.acceptance == "accepted" && !p.confidential {
             clock.set(from_local(at + Duration::hours(2)));
             let unit = ["chengguan", "ganhezi", "renshe"][i % 3];
             advance(&demo_state, &p.id, unit, i % 6).await?;
         }
     }
+    populate_letters(&demo_state, &clock, today).await?;
     state
         .store
         .checkpoint(&state.bureau.id, clock.now())
@@ -398,5 +401,194 @@ async fn advance(
             .await
             .map_err(err("closing"))?;
     }
+    Ok(())
+}
+
+/// A few letters in the mailroom: an express item not yet opened, an opened letter waiting to
+/// be registered, a joint letter with its 来信办理单 on the deputy director's desk, an accepted
+/// letter whose writer is still to be told, and an anonymous one closed as "cannot notify".
+async fn populate_letters(
+    state: &AppState,
+    clock: &ManualClock,
+    today: NaiveDate,
+) -> anyhow::Result<()> {
+    use xinfang_domain::letter::{
+        HandlingFormInput, InstructionInput, LetterDetailsInput, NoticeInput, OpeningInput,
+        ReceiptInput,
+    };
+    use xinfang_domain::registration::{PetitionerInput, RegistrationInput};
+    let err = |what: &'static str| {
+        move |e: crate::error::AppError| anyhow::anyhow!("demo {what}: {}", e.body().message)
+    };
+    let clerk = acting(state, "letter_clerk").await?;
+    let deputy = acting(state, "deputy_director").await?;
+    let at = |days: i64, h: u32| {
+        from_local(NaiveDateTime::new(
+            today - Duration::days(days),
+            NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default(),
+        ))
+    };
+    let receipt = |mode: &str, sender: &str| ReceiptInput {
+        delivery_mode: mode.into(),
+        tracking_no: if mode == "express" {
+            "SF1409882736".into()
+        } else {
+            String::new()
+        },
+        sender: sender.into(),
+        sender_address: "阜康市城关镇东风村3组".into(),
+        ..Default::default()
+    };
+    let opening = OpeningInput {
+        disinfected_by: "马建军".into(),
+        distributed_to: "李秀英".into(),
+        stamps_kept: true,
+        postmark_kept: true,
+        postcode_kept: true,
+        address_kept: true,
+        ..Default::default()
+    };
+    let writer = |name: &str, phone: &str| PetitionerInput {
+        name: name.into(),
+        id_type: "none".into(),
+        address: "阜康市城关镇东风村3组".into(),
+        phone: phone.into(),
+        ..Default::default()
+    };
+    let registration =
+        |petitioners: Vec<PetitionerInput>, summary: &str, anonymous: bool| RegistrationInput {
+            channel: "letter".into(),
+            petitioners,
+            issue_region: state.bureau.region_code.clone(),
+            summary: summary.into(),
+            requests: "请求有关部门依法处理。".into(),
+            purpose: "01".into(),
+            petition_class: "claim".into(),
+            anonymous,
+            ..Default::default()
+        };
+    // 1. Express, just signed for: on top of the queue until opened.
+    clock.set(at(0, 8));
+    svc_letters::receive(state, &clerk, &receipt("express", "赵建国"))
+        .await
+        .map_err(err("receipt"))?;
+    // 2. Opened, waiting to be registered.
+    clock.set(at(1, 9));
+    let p = svc_letters::receive(state, &clerk, &receipt("post", "孙丽"))
+        .await
+        .map_err(err("receipt"))?;
+    svc_letters::record_opening(state, &clerk, &p.id, &opening)
+        .await
+        .map_err(err("opening"))?;
+    // 3. A joint letter whose 来信办理单 awaits the deputy director's instruction.
+    clock.set(at(6, 10));
+    let p = svc_letters::receive(state, &clerk, &receipt("post", "周明"))
+        .await
+        .map_err(err("receipt"))?;
+    svc_letters::record_opening(state, &clerk, &p.id, &opening)
+        .await
+        .map_err(err("opening"))?;
+    svc_letters::register_letter(
+        state,
+        &clerk,
+        &p.id,
+        &registration(
+            vec![writer("周明", "13899001122"), writer("吴芳", "13899001123")],
+            "反映小区供暖温度长期不达标，物业公司拒不整改。",
+            false,
+        ),
+        &LetterDetailsInput {
+            joint: true,
+            signatory_count: Some(26),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err("registration"))?;
+    svc_letters::submit_handling_form(
+        state,
+        &clerk,
+        &p.id,
+        &HandlingFormInput {
+            proposal: "建议受理，转市住房和城乡建设局办理。".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err("handling form"))?;
+    // 4. Accepted on instruction; the writer is still to be told.
+    clock.set(at(12, 9));
+    let p = svc_letters::receive(state, &clerk, &receipt("post", "郑海"))
+        .await
+        .map_err(err("receipt"))?;
+    svc_letters::record_opening(state, &clerk, &p.id, &opening)
+        .await
+        .map_err(err("opening"))?;
+    svc_letters::register_letter(
+        state,
+        &clerk,
+        &p.id,
+        &registration(
+            vec![writer("郑海", "13899001124")],
+            "反映承包的集体土地被占用，补偿款未发放。",
+            false,
+        ),
+        &LetterDetailsInput::default(),
+    )
+    .await
+    .map_err(err("registration"))?;
+    svc_letters::submit_handling_form(
+        state,
+        &clerk,
+        &p.id,
+        &HandlingFormInput {
+            proposal: "建议受理，交滋泥泉子镇人民政府办理。".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err("handling form"))?;
+    clock.set(at(11, 11));
+    svc_letters::record_instruction(
+        state,
+        &deputy,
+        &p.id,
+        &InstructionInput {
+            acceptance: "accepted".into(),
+            instruction: "同意受理，请按程序办理。".into(),
+            reason: String::new(),
+        },
+    )
+    .await
+    .map_err(err("instruction"))?;
+    // 5. Anonymous: registered and closed as "cannot notify".
+    clock.set(at(3, 15));
+    let p = svc_letters::receive(state, &clerk, &receipt("post", ""))
+        .await
+        .map_err(err("receipt"))?;
+    svc_letters::record_opening(state, &clerk, &p.id, &opening)
+        .await
+        .map_err(err("opening"))?;
+    svc_letters::register_letter(
+        state,
+        &clerk,
+        &p.id,
+        &registration(Vec::new(), "匿名反映某村干部优亲厚友分配低保名额。", true),
+        &LetterDetailsInput::default(),
+    )
+    .await
+    .map_err(err("registration"))?;
+    svc_letters::record_notice(
+        state,
+        &clerk,
+        &p.id,
+        &NoticeInput {
+            method: "cannot_notify".into(),
+            reason: "匿名信，未留姓名和通信地址".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(err("notice"))?;
     Ok(())
 }

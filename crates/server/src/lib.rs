@@ -13,5 +13,7 @@ pub mod error;
 pub mod generate;
 pub mod handling;
 pub mod jobs;
+pub mod letters;
+pub mod multipart;
 pub mod pages;
 pub mod services;

@@ -30,6 +30,10 @@ use crate::clock::{local, local_date, show};
 use crate::error::AppError;
 use crate::services::{self, DecisionInput};
 
+mod letters;
+
+pub use letters::upload_router as scan_upload_router;
+
 pub(crate) type S = State<Arc<AppState>>;
 pub(crate) type Pairs = Vec<(String, String)>;
 
@@ -52,7 +56,10 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/petitions/new", "来访登记", "n"));
     }
     if matches!(role, Role::LetterClerk) {
-        nav.push(("/petitions/new?channel=letter", "来信登记", "n"));
+        nav.push(("/letters", "收信", "m"));
+    }
+    if matches!(role, Role::DeputyDirector | Role::Director) {
+        nav.push(("/letters", "来信批示", "m"));
     }
     if role != Role::Admin {
         nav.push(("/petitions", "信访件", "l"));
@@ -1958,4 +1965,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/calendar", get(calendar_page).post(calendar_create))
         .route("/admin/calendar/{year}", post(calendar_update))
         .merge(handling::router())
+        .merge(letters::router())
 }

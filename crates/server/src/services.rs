@@ -33,7 +33,7 @@ fn actor(u: &User) -> Actor<'_> {
 /// Characters for query codes: no 0/O or 1/I, so they can be read out on the phone.
 const QUERY_CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
-fn query_code() -> String {
+pub fn query_code() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..8)

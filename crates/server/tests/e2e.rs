@@ -352,6 +352,8 @@ fn chromedriver_or_skip() -> Option<PathBuf> {
 /// Signs in as `username` in a fresh session.
 async fn sign_in(c: &Client, app: &TestApp, username: &str) {
     c.delete_all_cookies().await.expect("sign out");
+/// Signs in through the login page with the keyboard.
+async fn sign_in(c: &Client, app: &TestApp, username: &str, role_label: &str) {
     c.goto(&app.url("/login")).await.expect("open login");
     wait_for_focus(c, "username").await;
     type_into(c, "username", username).await;
@@ -361,6 +363,16 @@ async fn sign_in(c: &Client, app: &TestApp, username: &str) {
 
 async fn open(c: &Client, app: &TestApp, path: &str) {
     c.goto(&app.url(path)).await.expect("open page");
+    wait_for_text(c, "header .who", role_label).await;
+}
+
+async fn sign_out(c: &Client) {
+    find(c, "header form button")
+        .await
+        .click()
+        .await
+        .expect("sign out");
+    find(c, "#username").await;
 }
 
 async fn click(c: &Client, css: &str) {
@@ -430,6 +442,15 @@ async fn stage_of(app: &TestApp, id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_is_assigned_sent_back_reported_again_and_closed() {
     let Some(chromedriver) = chromedriver_or_skip() else {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
+    let Some(chromedriver) = on_path("chromedriver") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!("SKIP: chromedriver not installed");
         return;
     };
     let started = Instant::now();
@@ -780,4 +801,148 @@ async fn appeals_run_through_reexamination_and_recheck_to_no_longer_accepted() {
 
     c.close().await.expect("close browser");
     drop(driver);
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+    // Two scanned pages on disk, as the scanner leaves them.
+    let dir = std::env::temp_dir().join(format!("xinfang-scans-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("scan dir");
+    let page1 = dir.join("page1.pdf");
+    std::fs::write(&page1, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").expect("page 1");
+    let page2 = dir.join("page2.png");
+    std::fs::write(
+        &page2,
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13],
+    )
+    .expect("page 2");
+
+    sign_in(&c, &app, "letter_clerk", "办信人员").await;
+    // Alt+M: the mailroom desk; the delivery mode has the focus.
+    let desk = find(&c, "a[accesskey='m']").await;
+    assert_eq!(
+        desk.attr("href").await.expect("href").as_deref(),
+        Some("/letters")
+    );
+    desk.click().await.expect("open desk");
+    wait_for_text(&c, "main h1", "来信").await;
+    let mode = wait_for_focus(&c, "delivery_mode").await;
+    mode.send_keys("快递").await.expect("choose express");
+    type_into(&c, "tracking_no", "SF1409882736").await;
+    type_into(&c, "sender", "周明").await;
+    type_into(&c, "sender_address", "阜康市城关镇东风村3组").await;
+    screenshot(&c, "letter-receive").await;
+    click(&c, "#receive-submit").await;
+    let heading = wait_for_text(&c, "main h1", "已签收").await;
+    assert!(heading.contains("L2026-000001"), "{heading}");
+    assert!(
+        heading.contains("立即拆阅"),
+        "express is opened at once: {heading}"
+    );
+
+    // Opening: disinfection and distribution, everything kept intact.
+    wait_for_focus(&c, "disinfected_by")
+        .await
+        .send_keys("马建军")
+        .await
+        .expect("type");
+    type_into(&c, "distributed_to", "李秀英").await;
+    click(&c, "#opening-submit").await;
+    wait_for_text(&c, "main .flash", "拆封情况已记录").await;
+
+    // Two scanned pages: the letter itself, then an attachment.
+    for (part, path) in [("main_document", &page1), ("attachment", &page2)] {
+        let select = find(&c, "#part").await;
+        select.select_by_value(part).await.expect("choose part");
+        find(&c, "#file")
+            .await
+            .send_keys(&path.display().to_string())
+            .await
+            .expect("choose file");
+        click(&c, "#scan-submit").await;
+        wait_for_text(&c, "main .flash", "扫描件已上传").await;
+    }
+    let scans = wait_for_text(&c, "#scans", "page2.png").await;
+    assert!(scans.find("page1.pdf") < scans.find("page2.png"), "{scans}");
+
+    // Registration as a joint letter with two signatories.
+    click(&c, "#joint").await;
+    type_into(&c, "p0_name", "周明").await;
+    type_into(&c, "p0_phone", "13899001122").await;
+    type_into(&c, "p0_address", "阜康市城关镇东风村3组").await;
+    type_into(&c, "p1_name", "吴芳").await;
+    type_into(&c, "p1_phone", "13899001123").await;
+    type_into(&c, "signatory_count", "2").await;
+    type_into(
+        &c,
+        "summary",
+        "反映小区供暖温度长期不达标，物业公司拒不整改。",
+    )
+    .await;
+    type_into(&c, "requests", "要求物业公司整改。").await;
+    screenshot(&c, "letter-register").await;
+    type_into(&c, "requests", CTRL_ENTER).await;
+    wait_for_text(&c, "main .flash", "来信已登记").await;
+    wait_for_text(&c, "main h1", "已登记").await;
+    wait_for_text(&c, "#letter-details", "2 人签名").await;
+
+    // The 来信办理单 goes to the deputy director.
+    type_into(&c, "form_proposal", "建议受理，转市住房和城乡建设局办理。").await;
+    click(&c, "#handling-form-submit").await;
+    wait_for_text(&c, "main h1", "待领导批示").await;
+    wait_for_text(&c, "ul.documents", "来信办理单").await;
+    let url = c.current_url().await.expect("url").to_string();
+    sign_out(&c).await;
+
+    // The deputy director finds it on the desk and gives the instruction.
+    sign_in(&c, &app, "deputy_director", "分管领导").await;
+    click(&c, "a[accesskey='m']").await;
+    wait_for_text(&c, "#awaiting", "L2026-000001").await;
+    click(&c, "#awaiting a").await;
+    wait_for_text(&c, "main h1", "待领导批示").await;
+    click(&c, "#acceptance_accepted").await;
+    type_into(&c, "instruction", "同意受理，请转市住建局办理。").await;
+    screenshot(&c, "letter-instruction").await;
+    click(&c, "#instruction-submit").await;
+    wait_for_text(&c, "main .flash", "批示已记录").await;
+    wait_for_text(&c, "main h1", "拟办中").await;
+    sign_out(&c).await;
+
+    // The clerk records the written notice and opens its PDF.
+    sign_in(&c, &app, "letter_clerk", "办信人员").await;
+    c.goto(&url).await.expect("letter page");
+    find(&c, "#notice-form").await;
+    click(&c, "#method_written").await;
+    click(&c, "#notice-submit").await;
+    wait_for_text(&c, "main .flash", "告知情况已记录").await;
+    let links = wait_for_text(&c, "ul.documents", "受理告知书").await;
+    assert!(links.contains("阜信受告〔2026〕1号"), "{links}");
+    screenshot(&c, "letter-notified").await;
+    let link = find(&c, "ul.documents li:last-child a.doc-link").await;
+    let href = link.prop("href").await.expect("href").expect("href");
+    c.goto(&href).await.expect("open the PDF");
+    let session = c
+        .get_named_cookie(xinfang::auth::SESSION_COOKIE)
+        .await
+        .expect("session cookie");
+    let r = app
+        .client
+        .get(&href)
+        .header(
+            reqwest::header::COOKIE,
+            format!("{}={}", session.name(), session.value()),
+        )
+        .send()
+        .await
+        .expect("fetch notice");
+    assert_eq!(r.status(), 200, "{href}");
+    let pdf = r.bytes().await.expect("pdf bytes");
+    assert!(pdf.starts_with(b"%PDF"));
+    let text = without_whitespace(&pdf_extract::extract_text_from_mem(&pdf).expect("pdf text"));
+    assert!(text.contains("受理告知书"), "{text}");
+    assert!(text.contains("周明"), "{text}");
+    assert!(text.contains("阜信受告〔2026〕1号"), "{text}");
+
+    c.close().await.expect("close browser");
+    drop(driver);
+    let _ = std::fs::remove_dir_all(&dir);
+    eprintln!("mailroom e2e journey took {:.1?}", started.elapsed());
 }

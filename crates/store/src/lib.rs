@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod calendar;
 pub mod documents;
 pub mod handling;
+pub mod letters;
 pub mod people;
 pub mod petitions;
 pub mod reasons;

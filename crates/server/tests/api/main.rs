@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod calendar;
 mod handling;
+mod mailroom;
 mod registration;
 mod security;
 mod window;
