@@ -352,8 +352,6 @@ fn chromedriver_or_skip() -> Option<PathBuf> {
 /// Signs in as `username` in a fresh session.
 async fn sign_in(c: &Client, app: &TestApp, username: &str) {
     c.delete_all_cookies().await.expect("sign out");
-/// Signs in through the login page with the keyboard.
-async fn sign_in(c: &Client, app: &TestApp, username: &str, role_label: &str) {
     c.goto(&app.url("/login")).await.expect("open login");
     wait_for_focus(c, "username").await;
     type_into(c, "username", username).await;
@@ -363,16 +361,6 @@ async fn sign_in(c: &Client, app: &TestApp, username: &str, role_label: &str) {
 
 async fn open(c: &Client, app: &TestApp, path: &str) {
     c.goto(&app.url(path)).await.expect("open page");
-    wait_for_text(c, "header .who", role_label).await;
-}
-
-async fn sign_out(c: &Client) {
-    find(c, "header form button")
-        .await
-        .click()
-        .await
-        .expect("sign out");
-    find(c, "#username").await;
 }
 
 async fn click(c: &Client, css: &str) {
@@ -442,15 +430,6 @@ async fn stage_of(app: &TestApp, id: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_is_assigned_sent_back_reported_again_and_closed() {
     let Some(chromedriver) = chromedriver_or_skip() else {
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
-    let Some(chromedriver) = on_path("chromedriver") else {
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
-            );
-        }
-        eprintln!("SKIP: chromedriver not installed");
         return;
     };
     let started = Instant::now();
@@ -801,6 +780,39 @@ async fn appeals_run_through_reexamination_and_recheck_to_no_longer_accepted() {
 
     c.close().await.expect("close browser");
     drop(driver);
+}
+
+/// Signs in through the login page with the keyboard.
+async fn sign_in_with_keyboard(c: &Client, app: &TestApp, username: &str, role_label: &str) {
+    c.goto(&app.url("/login")).await.expect("open login");
+    wait_for_focus(c, "username").await;
+    type_into(c, "username", username).await;
+    type_into(c, "password", &format!("{PASSWORD}{ENTER}")).await;
+    wait_for_text(c, "header .who", role_label).await;
+}
+
+async fn sign_out(c: &Client) {
+    find(c, "header form button")
+        .await
+        .click()
+        .await
+        .expect("sign out");
+    find(c, "#username").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
+    let Some(chromedriver) = on_path("chromedriver") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!("SKIP: chromedriver not installed");
+        return;
+    };
+    let started = Instant::now();
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
     let driver = Driver::start(&chromedriver);
     let c = driver.connect().await;
     // Two scanned pages on disk, as the scanner leaves them.
@@ -815,7 +827,7 @@ async fn appeals_run_through_reexamination_and_recheck_to_no_longer_accepted() {
     )
     .expect("page 2");
 
-    sign_in(&c, &app, "letter_clerk", "办信人员").await;
+    sign_in_with_keyboard(&c, &app, "letter_clerk", "办信人员").await;
     // Alt+M: the mailroom desk; the delivery mode has the focus.
     let desk = find(&c, "a[accesskey='m']").await;
     assert_eq!(
@@ -893,7 +905,7 @@ async fn appeals_run_through_reexamination_and_recheck_to_no_longer_accepted() {
     sign_out(&c).await;
 
     // The deputy director finds it on the desk and gives the instruction.
-    sign_in(&c, &app, "deputy_director", "分管领导").await;
+    sign_in_with_keyboard(&c, &app, "deputy_director", "分管领导").await;
     click(&c, "a[accesskey='m']").await;
     wait_for_text(&c, "#awaiting", "L2026-000001").await;
     click(&c, "#awaiting a").await;
@@ -907,7 +919,7 @@ async fn appeals_run_through_reexamination_and_recheck_to_no_longer_accepted() {
     sign_out(&c).await;
 
     // The clerk records the written notice and opens its PDF.
-    sign_in(&c, &app, "letter_clerk", "办信人员").await;
+    sign_in_with_keyboard(&c, &app, "letter_clerk", "办信人员").await;
     c.goto(&url).await.expect("letter page");
     find(&c, "#notice-form").await;
     click(&c, "#method_written").await;
