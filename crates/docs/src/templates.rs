@@ -27,6 +27,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "visit_transfer_slip.typ",
         include_str!("../templates/visit_transfer_slip.typ"),
     ),
+    (
+        "supervision_letter.typ",
+        include_str!("../templates/supervision_letter.typ"),
+    ),
 ];
 
 /// One file of the template tree.

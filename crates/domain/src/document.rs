@@ -9,6 +9,8 @@ pub enum DocumentKind {
     VisitNoticeSlip,
     /// 来访事项转送单
     VisitTransferSlip,
+    /// 督办函 (信函式): the bureau supervises a handling unit (rules §5, §13).
+    SupervisionLetter,
 }
 
 /// How a kind is numbered (rules §13).
@@ -23,15 +25,17 @@ pub enum Numbering {
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 2] = [
+    pub const ALL: [DocumentKind; 3] = [
         DocumentKind::VisitNoticeSlip,
         DocumentKind::VisitTransferSlip,
+        DocumentKind::SupervisionLetter,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentKind::VisitNoticeSlip => "visit_notice_slip",
             DocumentKind::VisitTransferSlip => "visit_transfer_slip",
+            DocumentKind::SupervisionLetter => "supervision_letter",
         }
     }
 
@@ -43,6 +47,7 @@ impl DocumentKind {
         match self {
             DocumentKind::VisitNoticeSlip => "来访事项告知单",
             DocumentKind::VisitTransferSlip => "来访事项转送单",
+            DocumentKind::SupervisionLetter => "督办函",
         }
     }
 
@@ -51,6 +56,7 @@ impl DocumentKind {
         match self {
             DocumentKind::VisitNoticeSlip => "告",
             DocumentKind::VisitTransferSlip => "转",
+            DocumentKind::SupervisionLetter => "督",
         }
     }
 
@@ -62,6 +68,8 @@ impl DocumentKind {
     pub fn needs_sign_off(self) -> bool {
         match self {
             DocumentKind::VisitNoticeSlip | DocumentKind::VisitTransferSlip => false,
+            // Rules §13: the deputy director signs 督办函 off.
+            DocumentKind::SupervisionLetter => true,
         }
     }
 }

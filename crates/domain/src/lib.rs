@@ -18,3 +18,5 @@ pub use error::FieldError;
 
 pub mod calendar;
 pub mod deadline;
+pub mod deadline_rules;
+pub mod supervision;

@@ -27,6 +27,8 @@ use crate::services::{
 
 type S = State<Arc<AppState>>;
 
+mod supervision;
+
 /// JSON body extractor whose rejections are Chinese JSON errors like every other error.
 pub struct ApiJson<T>(pub T);
 
@@ -1067,7 +1069,11 @@ impl utoipa::Modify for BearerAuth {
 pub async fn openapi_json() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_json().unwrap_or_default(),
+        {
+            let mut doc = ApiDoc::openapi();
+            doc.merge(<supervision::SupervisionApi as OpenApi>::openapi());
+            doc.to_json().unwrap_or_default()
+        },
     )
 }
 
@@ -1094,5 +1100,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/calendar", get(list_calendar_notices))
         .route("/calendar/{year}", put(save_calendar_notice))
         .route("/deadlines/compute", post(compute_deadline))
+        .merge(supervision::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

@@ -14,3 +14,4 @@ pub mod generate;
 pub mod jobs;
 pub mod pages;
 pub mod services;
+pub mod supervision;

@@ -6,10 +6,12 @@
 pub mod audit;
 pub mod blobs;
 pub mod calendar;
+pub mod deadlines;
 pub mod documents;
 pub mod people;
 pub mod petitions;
 pub mod reasons;
+pub mod supervision;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -8,3 +8,5 @@ mod calendar;
 mod registration;
 mod security;
 mod window;
+mod deadlines;
+mod supervision;
