@@ -124,21 +124,201 @@ pub fn default_rules() -> Vec<DeadlineRule> {
     use CountingMode::{Calendar, Working};
     use ExpiryAction::*;
     vec![
-        rule("register_same_day", "当日录入登记", "来访或收信", 0, Working, Overdue, None, "office", false, "seed 一(一)3", true),
-        rule("dispose_visit", "确定办理方式（上报、交办、转送、协调）", "登记", 15, Calendar, Overdue, None, "office", false, "seed 一(三)；2022 条例第22条", true),
-        rule("notify_letter_writer", "告知来信人是否受理", "收到来信", 15, Calendar, Overdue, None, "letter_clerk", false, "seed 二(三)；2005 条例第21条", true),
-        rule("unit_notify_petitioner", "承办单位告知信访人是否受理", "承办单位收到转送、交办", 15, Calendar, Supervise, Some(TriggerKind::NotTold), "unit", false, "2022 条例第23条", true),
-        rule("unit_objection", "承办单位对转送提出异议", "承办单位收到转送、交办", 5, Working, WindowCloses, None, "unit", false, "2022 条例第23条", true),
-        rule("handle_and_close", "办理并办结", "受理", 60, Calendar, Supervise, Some(TriggerKind::Overdue), "unit", false, "2005 条例第33条；2022 条例", true),
-        rule("handling_report", "报送办理情况汇报", "交办函送达承办单位", 60, Calendar, Supervise, Some(TriggerKind::ReportMissing), "unit", false, "seed 一(三)4；rules §5", true),
-        rule(EXTENSION_RULE, "延期（最多一次）", "期满前经承办单位负责人批准", MAX_EXTENSION_DAYS, Calendar, Overdue, None, "unit", false, "seed 二(五)2；2005 条例第33条", false),
-        rule("request_reexamination", "信访人申请复查", "收到书面答复", 30, Calendar, WindowCloses, None, "petitioner", false, "2005 条例第34条", true),
-        rule("reexamination_decision", "作出复查意见", "收到复查申请", 30, Calendar, Overdue, None, "case_officer", false, "2005 条例第34条", true),
-        rule("request_recheck", "信访人申请复核", "收到复查意见", 30, Calendar, WindowCloses, None, "petitioner", false, "2005 条例第35条", true),
-        rule("recheck_decision", "作出复核意见（听证时间不计）", "收到复核申请", 30, Calendar, Overdue, None, "case_officer", true, "2005 条例第35条", true),
-        rule("supervision_answer", "承办单位书面答复督办", "督办通知", 30, Calendar, Overdue, None, "unit", false, "2005 条例第36条", true),
-        rule("monthly_backup", "电子档案每月备份", "月末", 0, Calendar, Overdue, None, "office", false, "seed 一(八)4、5", false),
-        rule("yearly_dossiers", "案卷年底移交局办公室", "年末", 0, Calendar, Overdue, None, "office", false, "seed 二 四", false),
+        rule(
+            "register_same_day",
+            "当日录入登记",
+            "来访或收信",
+            0,
+            Working,
+            Overdue,
+            None,
+            "office",
+            false,
+            "seed 一(一)3",
+            true,
+        ),
+        rule(
+            "dispose_visit",
+            "确定办理方式（上报、交办、转送、协调）",
+            "登记",
+            15,
+            Calendar,
+            Overdue,
+            None,
+            "office",
+            false,
+            "seed 一(三)；2022 条例第22条",
+            true,
+        ),
+        rule(
+            "notify_letter_writer",
+            "告知来信人是否受理",
+            "收到来信",
+            15,
+            Calendar,
+            Overdue,
+            None,
+            "letter_clerk",
+            false,
+            "seed 二(三)；2005 条例第21条",
+            true,
+        ),
+        rule(
+            "unit_notify_petitioner",
+            "承办单位告知信访人是否受理",
+            "承办单位收到转送、交办",
+            15,
+            Calendar,
+            Supervise,
+            Some(TriggerKind::NotTold),
+            "unit",
+            false,
+            "2022 条例第23条",
+            true,
+        ),
+        rule(
+            "unit_objection",
+            "承办单位对转送提出异议",
+            "承办单位收到转送、交办",
+            5,
+            Working,
+            WindowCloses,
+            None,
+            "unit",
+            false,
+            "2022 条例第23条",
+            true,
+        ),
+        rule(
+            "handle_and_close",
+            "办理并办结",
+            "受理",
+            60,
+            Calendar,
+            Supervise,
+            Some(TriggerKind::Overdue),
+            "unit",
+            false,
+            "2005 条例第33条；2022 条例",
+            true,
+        ),
+        rule(
+            "handling_report",
+            "报送办理情况汇报",
+            "交办函送达承办单位",
+            60,
+            Calendar,
+            Supervise,
+            Some(TriggerKind::ReportMissing),
+            "unit",
+            false,
+            "seed 一(三)4；rules §5",
+            true,
+        ),
+        rule(
+            EXTENSION_RULE,
+            "延期（最多一次）",
+            "期满前经承办单位负责人批准",
+            MAX_EXTENSION_DAYS,
+            Calendar,
+            Overdue,
+            None,
+            "unit",
+            false,
+            "seed 二(五)2；2005 条例第33条",
+            false,
+        ),
+        rule(
+            "request_reexamination",
+            "信访人申请复查",
+            "收到书面答复",
+            30,
+            Calendar,
+            WindowCloses,
+            None,
+            "petitioner",
+            false,
+            "2005 条例第34条",
+            true,
+        ),
+        rule(
+            "reexamination_decision",
+            "作出复查意见",
+            "收到复查申请",
+            30,
+            Calendar,
+            Overdue,
+            None,
+            "case_officer",
+            false,
+            "2005 条例第34条",
+            true,
+        ),
+        rule(
+            "request_recheck",
+            "信访人申请复核",
+            "收到复查意见",
+            30,
+            Calendar,
+            WindowCloses,
+            None,
+            "petitioner",
+            false,
+            "2005 条例第35条",
+            true,
+        ),
+        rule(
+            "recheck_decision",
+            "作出复核意见（听证时间不计）",
+            "收到复核申请",
+            30,
+            Calendar,
+            Overdue,
+            None,
+            "case_officer",
+            true,
+            "2005 条例第35条",
+            true,
+        ),
+        rule(
+            "supervision_answer",
+            "承办单位书面答复督办",
+            "督办通知",
+            30,
+            Calendar,
+            Overdue,
+            None,
+            "unit",
+            false,
+            "2005 条例第36条",
+            true,
+        ),
+        rule(
+            "monthly_backup",
+            "电子档案每月备份",
+            "月末",
+            0,
+            Calendar,
+            Overdue,
+            None,
+            "office",
+            false,
+            "seed 一(八)4、5",
+            false,
+        ),
+        rule(
+            "yearly_dossiers",
+            "案卷年底移交局办公室",
+            "年末",
+            0,
+            Calendar,
+            Overdue,
+            None,
+            "office",
+            false,
+            "seed 二 四",
+            false,
+        ),
     ]
 }
 
@@ -482,10 +662,7 @@ mod tests {
     fn deadline_shorten_needs_a_shorter_period_and_the_instruction() {
         let f = facts(d(2027, 1, 4));
         assert_eq!(check_shorten(&f, 20, "区长批示：20日内办结"), Ok(20));
-        assert_eq!(
-            check_shorten(&f, 60, "x").unwrap_err().code,
-            "not_shorter"
-        );
+        assert_eq!(check_shorten(&f, 60, "x").unwrap_err().code, "not_shorter");
         assert_eq!(check_shorten(&f, 0, "x").unwrap_err().code, "not_shorter");
         assert_eq!(
             check_shorten(&f, 20, "").unwrap_err().code,
@@ -501,7 +678,10 @@ mod tests {
         f.period_days = 30;
         assert_eq!(check_pause(&f, false).unwrap_err().code, "not_pausable");
         assert_eq!(check_pause(&f, true), Ok(()));
-        assert_eq!(check_resume(&f, d(2026, 11, 20)).unwrap_err().code, "not_paused");
+        assert_eq!(
+            check_resume(&f, d(2026, 11, 20)).unwrap_err().code,
+            "not_paused"
+        );
         f.paused_since = Some(d(2026, 11, 10));
         assert_eq!(check_pause(&f, true).unwrap_err().code, "already_paused");
         let days = check_resume(&f, d(2026, 11, 17)).unwrap();
@@ -561,20 +741,37 @@ mod tests {
                 assert!(!cal.is_working_day(day), "{day}");
                 for (days, mode) in [(15, CountingMode::Calendar), (60, CountingMode::Calendar)] {
                     let start = day - chrono::Duration::days(i64::from(days));
-                    assert_eq!(due_date(&cal, start, days, mode), ymd(after), "{start} + {days} lands on {day}");
+                    assert_eq!(
+                        due_date(&cal, start, days, mode),
+                        ymd(after),
+                        "{start} + {days} lands on {day}"
+                    );
                 }
                 day = day.succ_opt().unwrap();
             }
         }
         let makeup = [
-            (2025, 1, 26), (2025, 2, 8), (2025, 4, 27), (2025, 9, 28), (2025, 10, 11),
-            (2026, 1, 4), (2026, 2, 14), (2026, 2, 28), (2026, 5, 9), (2026, 9, 20), (2026, 10, 10),
+            (2025, 1, 26),
+            (2025, 2, 8),
+            (2025, 4, 27),
+            (2025, 9, 28),
+            (2025, 10, 11),
+            (2026, 1, 4),
+            (2026, 2, 14),
+            (2026, 2, 28),
+            (2026, 5, 9),
+            (2026, 9, 20),
+            (2026, 10, 10),
         ];
         for m in makeup {
             let day = ymd(m);
             assert!(cal.is_makeup_workday(day), "{day}");
             let start = day - chrono::Duration::days(15);
-            assert_eq!(due_date(&cal, start, 15, CountingMode::Calendar), day, "{day} stays");
+            assert_eq!(
+                due_date(&cal, start, 15, CountingMode::Calendar),
+                day,
+                "{day} stays"
+            );
             // Counted as a working day: the day before it (a weekend or holiday eve) + 1 working
             // day lands on it when the days between are off.
             let prev_working = {
@@ -584,7 +781,11 @@ mod tests {
                 }
                 p
             };
-            assert_eq!(due_date(&cal, prev_working, 1, CountingMode::Working), day, "1 working day after {prev_working}");
+            assert_eq!(
+                due_date(&cal, prev_working, 1, CountingMode::Working),
+                day,
+                "1 working day after {prev_working}"
+            );
         }
     }
 
@@ -592,29 +793,58 @@ mod tests {
     fn deadline_first_day_of_the_nine_day_spring_festival_break_2026() {
         let cal = OfficialCalendar::shipped();
         // 2026-01-31 + 15 = 02-15, the first of nine days off (02-15 … 02-23): due 02-24.
-        assert_eq!(due_date(&cal, d(2026, 1, 31), 15, CountingMode::Calendar), d(2026, 2, 24));
+        assert_eq!(
+            due_date(&cal, d(2026, 1, 31), 15, CountingMode::Calendar),
+            d(2026, 2, 24)
+        );
         // Working days: from Friday 02-13, the make-up Saturday 02-14 is the 1st, 02-24 the 2nd,
         // 02-26 the 4th; five working days from 02-13 land on 02-27.
-        assert_eq!(due_date(&cal, d(2026, 2, 13), 5, CountingMode::Working), d(2026, 2, 27));
+        assert_eq!(
+            due_date(&cal, d(2026, 2, 13), 5, CountingMode::Working),
+            d(2026, 2, 27)
+        );
         // 2025's eight-day break (01-28 … 02-04) after the make-up Sunday 01-26.
-        assert_eq!(due_date(&cal, d(2025, 1, 13), 15, CountingMode::Calendar), d(2025, 2, 5));
-        assert_eq!(due_date(&cal, d(2025, 1, 24), 2, CountingMode::Working), d(2025, 1, 27));
+        assert_eq!(
+            due_date(&cal, d(2025, 1, 13), 15, CountingMode::Calendar),
+            d(2025, 2, 5)
+        );
+        assert_eq!(
+            due_date(&cal, d(2025, 1, 24), 2, CountingMode::Working),
+            d(2025, 1, 27)
+        );
     }
 
     #[test]
     fn deadline_year_ends() {
         let cal = OfficialCalendar::shipped();
         // Into 元旦 2026 (01-01 … 01-03): the make-up Sunday 01-04.
-        assert_eq!(due_date(&cal, d(2025, 12, 17), 15, CountingMode::Calendar), d(2026, 1, 4));
-        assert_eq!(due_date(&cal, d(2025, 12, 31), 1, CountingMode::Working), d(2026, 1, 4));
+        assert_eq!(
+            due_date(&cal, d(2025, 12, 17), 15, CountingMode::Calendar),
+            d(2026, 1, 4)
+        );
+        assert_eq!(
+            due_date(&cal, d(2025, 12, 31), 1, CountingMode::Working),
+            d(2026, 1, 4)
+        );
         // Into 2025 (only 01-01 off).
-        assert_eq!(due_date(&cal, d(2024, 12, 17), 15, CountingMode::Calendar), d(2025, 1, 2));
+        assert_eq!(
+            due_date(&cal, d(2024, 12, 17), 15, CountingMode::Calendar),
+            d(2025, 1, 2)
+        );
         // Into 2027, whose notice is not entered: Friday 01-01 counts as a working day until
         // an administrator enters the notice.
-        assert_eq!(due_date(&cal, d(2026, 12, 17), 15, CountingMode::Calendar), d(2027, 1, 1));
-        assert_eq!(due_date(&cal, d(2026, 12, 31), 1, CountingMode::Working), d(2027, 1, 1));
+        assert_eq!(
+            due_date(&cal, d(2026, 12, 17), 15, CountingMode::Calendar),
+            d(2027, 1, 1)
+        );
+        assert_eq!(
+            due_date(&cal, d(2026, 12, 31), 1, CountingMode::Working),
+            d(2027, 1, 1)
+        );
         // A 60-day handling period across the year end: 2026-11-27 + 60 = 2027-01-26 (Tue).
-        assert_eq!(due_date(&cal, d(2026, 11, 27), 60, CountingMode::Calendar), d(2027, 1, 26));
+        assert_eq!(
+            due_date(&cal, d(2026, 11, 27), 60, CountingMode::Calendar),
+            d(2027, 1, 26)
+        );
     }
 }
-

@@ -102,7 +102,12 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::Phone, Method::Letter, Method::Summon, Method::OnSite];
+    pub const ALL: [Method; 4] = [
+        Method::Phone,
+        Method::Letter,
+        Method::Summon,
+        Method::OnSite,
+    ];
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Phone => "phone",
@@ -276,13 +281,41 @@ mod tests {
     #[test]
     fn supervision_office_for_visits_clerk_for_letters_inspector_for_projects() {
         assert!(may_supervise(Role::Office, Channel::Visit, ItemState::Open));
-        assert!(!may_supervise(Role::Office, Channel::Letter, ItemState::Open));
-        assert!(may_supervise(Role::LetterClerk, Channel::Letter, ItemState::Open));
-        assert!(!may_supervise(Role::UnitHandler, Channel::Visit, ItemState::Open));
-        assert!(may_supervise(Role::Inspector, Channel::Visit, ItemState::Project));
-        assert!(!may_supervise(Role::Office, Channel::Visit, ItemState::Project));
-        assert!(may_supervise(Role::Director, Channel::Visit, ItemState::Escalated));
-        assert!(!may_supervise(Role::Office, Channel::Visit, ItemState::Resolved));
+        assert!(!may_supervise(
+            Role::Office,
+            Channel::Letter,
+            ItemState::Open
+        ));
+        assert!(may_supervise(
+            Role::LetterClerk,
+            Channel::Letter,
+            ItemState::Open
+        ));
+        assert!(!may_supervise(
+            Role::UnitHandler,
+            Channel::Visit,
+            ItemState::Open
+        ));
+        assert!(may_supervise(
+            Role::Inspector,
+            Channel::Visit,
+            ItemState::Project
+        ));
+        assert!(!may_supervise(
+            Role::Office,
+            Channel::Visit,
+            ItemState::Project
+        ));
+        assert!(may_supervise(
+            Role::Director,
+            Channel::Visit,
+            ItemState::Escalated
+        ));
+        assert!(!may_supervise(
+            Role::Office,
+            Channel::Visit,
+            ItemState::Resolved
+        ));
     }
 
     #[test]
@@ -299,8 +332,14 @@ mod tests {
             assert_eq!(parse_method(m.as_str()), Ok(m));
         }
         assert_eq!(parse_method("fax").unwrap_err().code, "unknown_method");
-        assert_eq!(check_note("note", "督办内容", "  ").unwrap_err().code, "note_required");
-        assert_eq!(check_note("note", "督办内容", " 请速办 ").unwrap(), "请速办");
+        assert_eq!(
+            check_note("note", "督办内容", "  ").unwrap_err().code,
+            "note_required"
+        );
+        assert_eq!(
+            check_note("note", "督办内容", " 请速办 ").unwrap(),
+            "请速办"
+        );
         for s in ItemState::ALL {
             assert_eq!(ItemState::parse(s.as_str()), Some(s));
         }

@@ -1067,14 +1067,11 @@ impl utoipa::Modify for BearerAuth {
 }
 
 pub async fn openapi_json() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        {
-            let mut doc = ApiDoc::openapi();
-            doc.merge(<supervision::SupervisionApi as OpenApi>::openapi());
-            doc.to_json().unwrap_or_default()
-        },
-    )
+    ([(header::CONTENT_TYPE, "application/json")], {
+        let mut doc = ApiDoc::openapi();
+        doc.merge(<supervision::SupervisionApi as OpenApi>::openapi());
+        doc.to_json().unwrap_or_default()
+    })
 }
 
 pub fn router() -> Router<Arc<AppState>> {

@@ -23,13 +23,7 @@ const LEASE_MINUTES: i64 = 30;
 /// This process's name in `job_runs`.
 pub fn instance_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| {
-        format!(
-            "{}-{}",
-            std::process::id(),
-            &xinfang_store::new_id()[24..]
-        )
-    })
+    ID.get_or_init(|| format!("{}-{}", std::process::id(), &xinfang_store::new_id()[24..]))
 }
 
 /// Runs the daily scan and digest if this instance claims today's run. Returns the scan's
@@ -96,7 +90,9 @@ pub fn spawn(state: Arc<AppState>) {
         loop {
             tick.tick().await;
             match run_daily(&state, instance_id()).await {
-                Ok(Some(r)) => tracing::info!(day = %r.day, raised = r.raised, "deadline scan done"),
+                Ok(Some(r)) => {
+                    tracing::info!(day = %r.day, raised = r.raised, "deadline scan done")
+                }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "deadline scan failed"),
             }

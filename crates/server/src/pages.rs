@@ -892,9 +892,16 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "appointment_made" => format!("约谈日期 {}", s("appointment_on")),
         "recusal_declared" => s("reason"),
         "supervision_raised" | "supervision_opened" => s("trigger_label"),
-        "supervised" => format!("{}：{}；应于 {} 前书面答复", s("method_label"), s("note"), s("answer_due")),
+        "supervised" => format!(
+            "{}：{}；应于 {} 前书面答复",
+            s("method_label"),
+            s("note"),
+            s("answer_due")
+        ),
         "supervision_answered" => s("answer"),
-        "deadline_extended" | "deadline_shortened" | "deadline_resumed" => format!("期限至 {}", s("due_on")),
+        "deadline_extended" | "deadline_shortened" | "deadline_resumed" => {
+            format!("期限至 {}", s("due_on"))
+        }
         _ => String::new(),
     }
 }
@@ -1133,7 +1140,9 @@ async fn deadline_views(
     let t = crate::supervision::thresholds(&settings);
     let today = local_date(state.clock.now());
     let rules = state.store.deadline_rules(&state.bureau.id).await?;
-    let own = |unit: &Option<String>| !u.role().is_unit_staff() || (unit.is_some() && *unit == u.user.unit_id);
+    let own = |unit: &Option<String>| {
+        !u.role().is_unit_staff() || (unit.is_some() && *unit == u.user.unit_id)
+    };
     let deadlines = state
         .store
         .deadlines_of(&p.id)
@@ -1160,7 +1169,9 @@ async fn deadline_views(
                 _ => "已取消",
             },
             note: [
-                d.shortened_by.as_ref().map(|s| format!("领导批示缩短：{s}")),
+                d.shortened_by
+                    .as_ref()
+                    .map(|s| format!("领导批示缩短：{s}")),
                 (d.extended_days > 0).then(|| format!("已延期 {} 日", d.extended_days)),
                 d.paused_since.map(|s| format!("{s} 起中止计算")),
                 (d.paused_days > 0).then(|| format!("听证中止 {} 日", d.paused_days)),
@@ -1169,7 +1180,9 @@ async fn deadline_views(
             .flatten()
             .collect::<Vec<_>>()
             .join("；"),
-            badge: d.running().then(|| crate::supervision::badge(&d, today, &t)),
+            badge: d
+                .running()
+                .then(|| crate::supervision::badge(&d, today, &t)),
         })
         .collect();
     let items = state

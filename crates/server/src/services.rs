@@ -177,8 +177,15 @@ pub async fn register(
         .await?;
     // A new visit or letter on a matter already transferred or assigned is supervised (rules §5).
     if let Some(earlier) = &reg.repeat_of {
-        crate::supervision::on_repeat_registered(state, &mut tx, earlier, &id, &no, &actor(&user.user))
-            .await?;
+        crate::supervision::on_repeat_registered(
+            state,
+            &mut tx,
+            earlier,
+            &id,
+            &no,
+            &actor(&user.user),
+        )
+        .await?;
     }
     // Out-of-district visitors are reported to the bureau head (V2.3).
     if reg.out_of_district {
@@ -1413,7 +1420,11 @@ pub async fn compute_deadline(
             None
         }
     };
-    let rule_code = input.rule.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let rule_code = input
+        .rule
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     if let Some(code) = rule_code {
         if input.days.is_some() || !input.mode.trim().is_empty() {
             errors.push(FieldError::new(
@@ -1422,7 +1433,10 @@ pub async fn compute_deadline(
                 "请只指定期限规则（rule），或只指定天数和计算方式（days、mode），不能同时指定",
             ));
         }
-        let rule = state.store.deadline_rule(&state.bureau.id, code, None).await;
+        let rule = state
+            .store
+            .deadline_rule(&state.bureau.id, code, None)
+            .await;
         let (Some(start), Ok(rule), true) = (start, &rule, errors.is_empty()) else {
             if rule.is_err() {
                 errors.push(FieldError::new(

@@ -391,7 +391,8 @@ pub async fn extend(
         .ok_or_else(|| AppError::field("days", "required", "请填写延期天数（1 至 30 日）"))?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let d2 = extend_deadline_in(state, &mut tx, &d.id, days, &input.reason, local_date(now)).await?;
+    let d2 =
+        extend_deadline_in(state, &mut tx, &d.id, days, &input.reason, local_date(now)).await?;
     state
         .store
         .append_event(
@@ -857,12 +858,7 @@ pub async fn queue(
     limit: i64,
 ) -> AppResult<Vec<QueueItem>> {
     let unit_id = if user.role().is_unit_staff() {
-        Some(
-            user.user
-                .unit_id
-                .clone()
-                .ok_or_else(AppError::forbidden)?,
-        )
+        Some(user.user.unit_id.clone().ok_or_else(AppError::forbidden)?)
     } else if user.role().is_bureau_staff() {
         unit_id.map(str::to_string)
     } else {
@@ -968,7 +964,12 @@ pub async fn inbox(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Superv
         let unit = user.user.unit_id.clone().ok_or_else(AppError::forbidden)?;
         return Ok(state
             .store
-            .supervision_items(&state.bureau.id, &["open", "escalated", "project"], Some(&unit), 200)
+            .supervision_items(
+                &state.bureau.id,
+                &["open", "escalated", "project"],
+                Some(&unit),
+                200,
+            )
             .await?);
     }
     let states: &[&str] = match role {
@@ -1088,15 +1089,27 @@ pub async fn open_item(
     if !sup::may_supervise(user.role(), p.channel, ItemState::Open) {
         return Err(AppError::Forbidden(format!(
             "{}由{}督办",
-            if p.channel == Channel::Letter { "来信事项" } else { "来访事项" },
-            if p.channel == Channel::Letter { "办信人员" } else { "办公室" }
+            if p.channel == Channel::Letter {
+                "来信事项"
+            } else {
+                "来访事项"
+            },
+            if p.channel == Channel::Letter {
+                "办信人员"
+            } else {
+                "办公室"
+            }
         )));
     }
     let trigger = sup::check_manual_trigger(&input.trigger)?;
     let note = sup::check_note("note", "督办事由", &input.note)?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    let hr = match input.handling_record_id.as_deref().filter(|s| !s.is_empty()) {
+    let hr = match input
+        .handling_record_id
+        .as_deref()
+        .filter(|s| !s.is_empty())
+    {
         Some(h) => {
             let row: Option<(String, String)> = xinfang_store::sqlx::query_as(
                 "SELECT id, unit_id FROM handling_records WHERE id = $1 AND petition_id = $2",
@@ -1107,7 +1120,11 @@ pub async fn open_item(
             .await
             .map_err(xinfang_store::StoreError::from)?;
             Some(row.ok_or_else(|| {
-                AppError::field("handling_record_id", "unknown_handling_record", "该信访件没有这个承办记录")
+                AppError::field(
+                    "handling_record_id",
+                    "unknown_handling_record",
+                    "该信访件没有这个承办记录",
+                )
             })?)
         }
         None => state.store.lead_handling_record(&mut tx, &p.id).await?,
@@ -1218,7 +1235,11 @@ pub async fn record_action(
     .await?;
     let answer_due = answer.due_on.to_string();
     let new_count = item.action_count + 1;
-    let escalated = sup::escalates(st, u32::try_from(new_count).unwrap_or(u32::MAX), settings.escalate_after);
+    let escalated = sup::escalates(
+        st,
+        u32::try_from(new_count).unwrap_or(u32::MAX),
+        settings.escalate_after,
+    );
     let new_state = if escalated { ItemState::Escalated } else { st };
     state
         .store
@@ -1417,7 +1438,10 @@ pub async fn answer(
         )
         .await?;
     tx.commit().await?;
-    Ok(state.store.supervision_item(&state.bureau.id, &item.id).await?)
+    Ok(state
+        .store
+        .supervision_item(&state.bureau.id, &item.id)
+        .await?)
 }
 
 /// A bureau leader approves the formal supervision project (立项督办) of an escalated item:
@@ -1439,8 +1463,22 @@ pub async fn approve_project(
         )));
     }
     let note = sup::check_note("note", "批准意见", &input.note)?;
-    transition(state, user, &item, &p, "escalated", "project", "project", &note, "supervision_project_approved").await?;
-    Ok(state.store.supervision_item(&state.bureau.id, &item.id).await?)
+    transition(
+        state,
+        user,
+        &item,
+        &p,
+        "escalated",
+        "project",
+        "project",
+        &note,
+        "supervision_project_approved",
+    )
+    .await?;
+    Ok(state
+        .store
+        .supervision_item(&state.bureau.id, &item.id)
+        .await?)
 }
 
 /// Closes an item once the unit has done what was asked.
@@ -1456,8 +1494,22 @@ pub async fn resolve(
         return Err(AppError::forbidden());
     }
     let note = sup::check_note("note", "办结情况", &input.note)?;
-    transition(state, user, &item, &p, st.as_str(), "resolved", "resolve", &note, "supervision_resolved").await?;
-    Ok(state.store.supervision_item(&state.bureau.id, &item.id).await?)
+    transition(
+        state,
+        user,
+        &item,
+        &p,
+        st.as_str(),
+        "resolved",
+        "resolve",
+        &note,
+        "supervision_resolved",
+    )
+    .await?;
+    Ok(state
+        .store
+        .supervision_item(&state.bureau.id, &item.id)
+        .await?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1590,7 +1642,10 @@ pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
             let trigger = TriggerKind::parse(trigger).unwrap_or(TriggerKind::Overdue);
             // A concurrent event on the petition makes the append fail: retry with fresh state.
             for attempt in 0..3 {
-                let p = state.store.petition(&state.bureau.id, &d.petition_id).await?;
+                let p = state
+                    .store
+                    .petition(&state.bureau.id, &d.petition_id)
+                    .await?;
                 let now = state.clock.now();
                 let mut tx = state.store.begin().await?;
                 let r = raise(
@@ -1690,7 +1745,12 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
     let soon = queue(state, user, QueueKind::DueSoon, None, None, 1000).await?;
     let items = state
         .store
-        .supervision_items(&state.bureau.id, &["open", "escalated", "project"], None, 1000)
+        .supervision_items(
+            &state.bureau.id,
+            &["open", "escalated", "project"],
+            None,
+            1000,
+        )
         .await?;
     let today_s = today.to_string();
     let raised_today = items
@@ -1709,7 +1769,11 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
         units: unit_counts(state, user).await?,
         scan: state
             .store
-            .job_result(crate::jobs::DEADLINE_SCAN, &state.bureau.id, &today.to_string())
+            .job_result(
+                crate::jobs::DEADLINE_SCAN,
+                &state.bureau.id,
+                &today.to_string(),
+            )
             .await?
             .and_then(|v| serde_json::from_value(v).ok()),
     })

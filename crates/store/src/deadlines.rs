@@ -28,7 +28,8 @@ pub fn parse_mode(s: &str) -> Option<CountingMode> {
 }
 
 fn date(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|e| StoreError::Corrupt(format!("date {s}: {e}")))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| StoreError::Corrupt(format!("date {s}: {e}")))
 }
 
 fn rule_from(r: &AnyRow) -> Result<DeadlineRule> {
@@ -41,11 +42,17 @@ fn rule_from(r: &AnyRow) -> Result<DeadlineRule> {
         version: r.try_get("version")?,
         name: r.try_get("name")?,
         starts: r.try_get("starts")?,
-        days: u32::try_from(days).map_err(|_| StoreError::Corrupt(format!("rule {code} days {days}")))?,
-        mode: parse_mode(&mode).ok_or_else(|| StoreError::Corrupt(format!("rule {code} mode {mode}")))?,
-        on_expiry: ExpiryAction::parse(&exp).ok_or_else(|| StoreError::Corrupt(format!("rule {code} on_expiry {exp}")))?,
+        days: u32::try_from(days)
+            .map_err(|_| StoreError::Corrupt(format!("rule {code} days {days}")))?,
+        mode: parse_mode(&mode)
+            .ok_or_else(|| StoreError::Corrupt(format!("rule {code} mode {mode}")))?,
+        on_expiry: ExpiryAction::parse(&exp)
+            .ok_or_else(|| StoreError::Corrupt(format!("rule {code} on_expiry {exp}")))?,
         trigger: match trig {
-            Some(t) => Some(TriggerKind::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("rule {code} trigger {t}")))?),
+            Some(t) => Some(
+                TriggerKind::parse(&t)
+                    .ok_or_else(|| StoreError::Corrupt(format!("rule {code} trigger {t}")))?,
+            ),
             None => None,
         },
         responsible: r.try_get("responsible")?,
@@ -141,7 +148,8 @@ pub fn deadline_from(r: &AnyRow) -> Result<DeadlineRow> {
         rule_version: r.try_get("rule_version")?,
         started_on: date(&started)?,
         period_days: u32_of(r, "period_days")?,
-        mode: parse_mode(&mode).ok_or_else(|| StoreError::Corrupt(format!("deadline mode {mode}")))?,
+        mode: parse_mode(&mode)
+            .ok_or_else(|| StoreError::Corrupt(format!("deadline mode {mode}")))?,
         due_on: date(&due)?,
         shortened_by: r.try_get("shortened_by")?,
         extended_days: u32_of(r, "extended_days")?,
@@ -205,9 +213,15 @@ pub struct UnitCounts {
 
 impl Store {
     /// Gives a new bureau the shipped rules (version 1) and the default settings.
-    pub async fn seed_deadline_rules(&self, tx: &mut Tx, bureau_id: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn seed_deadline_rules(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         for r in default_rules() {
-            self.insert_deadline_rule(tx, bureau_id, &r, None, now).await?;
+            self.insert_deadline_rule(tx, bureau_id, &r, None, now)
+                .await?;
         }
         let s = DeadlineSettings::default();
         sqlx::query(
@@ -271,12 +285,25 @@ impl Store {
         .await?;
         let mut rules: Vec<DeadlineRule> = rows.iter().map(rule_from).collect::<Result<_>>()?;
         let order: Vec<String> = default_rules().into_iter().map(|r| r.code).collect();
-        rules.sort_by_key(|r| (order.iter().position(|c| *c == r.code).unwrap_or(usize::MAX), r.code.clone()));
+        rules.sort_by_key(|r| {
+            (
+                order
+                    .iter()
+                    .position(|c| *c == r.code)
+                    .unwrap_or(usize::MAX),
+                r.code.clone(),
+            )
+        });
         Ok(rules)
     }
 
     /// One rule: its current version, or the given one.
-    pub async fn deadline_rule(&self, bureau_id: &str, code: &str, version: Option<i64>) -> Result<DeadlineRule> {
+    pub async fn deadline_rule(
+        &self,
+        bureau_id: &str,
+        code: &str,
+        version: Option<i64>,
+    ) -> Result<DeadlineRule> {
         let row = match version {
             Some(v) => sqlx::query("SELECT * FROM deadline_rules WHERE bureau_id = $1 AND code = $2 AND version = $3")
                 .bind(bureau_id)
@@ -290,16 +317,25 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?,
         };
-        row.as_ref().map(rule_from).transpose()?.ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(rule_from)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Every version of a rule, newest first.
-    pub async fn deadline_rule_versions(&self, bureau_id: &str, code: &str) -> Result<Vec<DeadlineRule>> {
-        let rows = sqlx::query("SELECT * FROM deadline_rules WHERE bureau_id = $1 AND code = $2 ORDER BY version DESC")
-            .bind(bureau_id)
-            .bind(code)
-            .fetch_all(self.pool())
-            .await?;
+    pub async fn deadline_rule_versions(
+        &self,
+        bureau_id: &str,
+        code: &str,
+    ) -> Result<Vec<DeadlineRule>> {
+        let rows = sqlx::query(
+            "SELECT * FROM deadline_rules WHERE bureau_id = $1 AND code = $2 ORDER BY version DESC",
+        )
+        .bind(bureau_id)
+        .bind(code)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(rule_from).collect()
     }
 
@@ -312,7 +348,8 @@ impl Store {
             return Ok(DeadlineSettings::default());
         };
         let get = |c: &str| -> Result<i64> { Ok(r.try_get::<i64, _>(c)?) };
-        let pct = |v: i64| u8::try_from(v).map_err(|_| StoreError::Corrupt(format!("threshold {v}")));
+        let pct =
+            |v: i64| u8::try_from(v).map_err(|_| StoreError::Corrupt(format!("threshold {v}")));
         Ok(DeadlineSettings {
             warning_pct: pct(get("warning_pct")?)?,
             alert_pct: pct(get("alert_pct")?)?,
@@ -348,7 +385,12 @@ impl Store {
     }
 
     /// Stores a running deadline; returns its id.
-    pub async fn insert_deadline(&self, tx: &mut Tx, d: &NewDeadline<'_>, now: DateTime<Utc>) -> Result<String> {
+    pub async fn insert_deadline(
+        &self,
+        tx: &mut Tx,
+        d: &NewDeadline<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         let id = new_id();
         sqlx::query(
             "INSERT INTO deadlines (id, bureau_id, petition_id, handling_record_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, extended_days, paused_days, state, created_at, updated_at) \
@@ -379,7 +421,10 @@ impl Store {
             .bind(id)
             .fetch_optional(self.pool())
             .await?;
-        row.as_ref().map(deadline_from).transpose()?.ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(deadline_from)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Reads a deadline inside a transaction (for the check-then-write of a change).
@@ -389,7 +434,10 @@ impl Store {
             .bind(id)
             .fetch_optional(&mut **tx)
             .await?;
-        row.as_ref().map(deadline_from).transpose()?.ok_or(StoreError::NotFound)
+        row.as_ref()
+            .map(deadline_from)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// The running deadlines matching (petition, handling record, rule) inside a transaction.
@@ -400,7 +448,8 @@ impl Store {
         handling_record_id: Option<&str>,
         rule_code: Option<&str>,
     ) -> Result<Vec<DeadlineRow>> {
-        let mut sql = String::from("SELECT * FROM deadlines WHERE petition_id = $1 AND state = 'running'");
+        let mut sql =
+            String::from("SELECT * FROM deadlines WHERE petition_id = $1 AND state = 'running'");
         let mut args = vec![petition_id.to_string()];
         if let Some(h) = handling_record_id {
             args.push(h.to_string());
@@ -456,7 +505,13 @@ impl Store {
     }
 
     /// Stops a running deadline: `met` or `cancelled`. Returns whether it was running.
-    pub async fn stop_deadline(&self, tx: &mut Tx, id: &str, state: &str, now: DateTime<Utc>) -> Result<bool> {
+    pub async fn stop_deadline(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        state: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
         let r = sqlx::query("UPDATE deadlines SET state = $1, met_at = $2, updated_at = $3 WHERE id = $4 AND state = 'running'")
             .bind(state)
             .bind(ts(now))
@@ -534,7 +589,10 @@ impl Store {
         if let Some(d) = f.due_from {
             push(" AND d.due_on >= ?", d.to_string(), &mut sql);
         }
-        sql.push_str(&format!(" ORDER BY d.due_on, d.id LIMIT {}", f.limit.clamp(1, 1000)));
+        sql.push_str(&format!(
+            " ORDER BY d.due_on, d.id LIMIT {}",
+            f.limit.clamp(1, 1000)
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in &args {
             q = q.bind(a);
@@ -549,7 +607,9 @@ impl Store {
                     stage: r.try_get("stage")?,
                     confidential: r.try_get::<i64, _>("confidential")? != 0,
                     unit_name: r.try_get("unit_name")?,
-                    rule_name: r.try_get::<Option<String>, _>("rule_name")?.unwrap_or_default(),
+                    rule_name: r
+                        .try_get::<Option<String>, _>("rule_name")?
+                        .unwrap_or_default(),
                 })
             })
             .collect()
@@ -557,7 +617,12 @@ impl Store {
 
     /// The daily scan's query: running deadlines past their due date whose rule raises a
     /// supervision item, not yet raised (no item with the trigger key of this deadline).
-    pub async fn expired_supervised_deadlines(&self, bureau_id: &str, today: NaiveDate, limit: i64) -> Result<Vec<(DeadlineRow, String)>> {
+    pub async fn expired_supervised_deadlines(
+        &self,
+        bureau_id: &str,
+        today: NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<(DeadlineRow, String)>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT d.*, r.trigger_kind FROM deadlines d JOIN deadline_rules r ON r.bureau_id = d.bureau_id AND r.code = d.rule_code AND r.version = d.rule_version \
              WHERE d.bureau_id = $1 AND d.state = 'running' AND d.due_on < $2 AND r.on_expiry = 'supervise' AND d.paused_since IS NULL \
@@ -571,7 +636,13 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((deadline_from(r)?, r.try_get::<Option<String>, _>("trigger_kind")?.unwrap_or_default())))
+            .map(|r| {
+                Ok((
+                    deadline_from(r)?,
+                    r.try_get::<Option<String>, _>("trigger_kind")?
+                        .unwrap_or_default(),
+                ))
+            })
             .collect()
     }
 
@@ -640,7 +711,15 @@ impl Store {
         Ok(taken.rows_affected() == 1)
     }
 
-    pub async fn finish_job(&self, job: &str, bureau_id: &str, period: &str, instance: &str, result: &serde_json::Value, now: DateTime<Utc>) -> Result<()> {
+    pub async fn finish_job(
+        &self,
+        job: &str,
+        bureau_id: &str,
+        period: &str,
+        instance: &str,
+        result: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         sqlx::query("UPDATE job_runs SET finished_at = $1, result = $2 WHERE job = $3 AND bureau_id = $4 AND period = $5 AND instance = $6")
             .bind(ts(now))
             .bind(result.to_string())
@@ -654,14 +733,23 @@ impl Store {
     }
 
     /// The stored result of a finished job run (the daily digest's figures).
-    pub async fn job_result(&self, job: &str, bureau_id: &str, period: &str) -> Result<Option<serde_json::Value>> {
-        let row: Option<(Option<String>,)> = sqlx::query_as("SELECT result FROM job_runs WHERE job = $1 AND bureau_id = $2 AND period = $3")
-            .bind(job)
-            .bind(bureau_id)
-            .bind(period)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.and_then(|r| r.0).and_then(|s| serde_json::from_str(&s).ok()))
+    pub async fn job_result(
+        &self,
+        job: &str,
+        bureau_id: &str,
+        period: &str,
+    ) -> Result<Option<serde_json::Value>> {
+        let row: Option<(Option<String>,)> = sqlx::query_as(
+            "SELECT result FROM job_runs WHERE job = $1 AND bureau_id = $2 AND period = $3",
+        )
+        .bind(job)
+        .bind(bureau_id)
+        .bind(period)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row
+            .and_then(|r| r.0)
+            .and_then(|s| serde_json::from_str(&s).ok()))
     }
 }
 
@@ -680,14 +768,19 @@ mod tests {
         let store = Store::connect(&url, 1).await.unwrap();
         let earlier = dir.join("migrations");
         std::fs::create_dir_all(&earlier).unwrap();
-        for entry in std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations")).unwrap() {
+        for entry in
+            std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations"))
+                .unwrap()
+        {
             let entry = entry.unwrap();
             let name = entry.file_name().to_string_lossy().to_string();
             if name.as_str() < "0007" {
                 std::fs::copy(entry.path(), earlier.join(&name)).unwrap();
             }
         }
-        let before = sqlx::migrate::Migrator::new(earlier.as_path()).await.unwrap();
+        let before = sqlx::migrate::Migrator::new(earlier.as_path())
+            .await
+            .unwrap();
         before.run(store.pool()).await.unwrap();
         let now = Utc::now();
         sqlx::query("INSERT INTO bureaus (id, code, name, organ_code, region_code, workday_end, created_at) VALUES ('old', 'old', '旧局', '旧信', '652302', '17:30', $1)")
@@ -697,7 +790,10 @@ mod tests {
             .unwrap();
         store.migrate().await.unwrap();
         assert_eq!(store.deadline_rules("old").await.unwrap(), default_rules());
-        assert_eq!(store.deadline_settings("old").await.unwrap(), DeadlineSettings::default());
+        assert_eq!(
+            store.deadline_settings("old").await.unwrap(),
+            DeadlineSettings::default()
+        );
         let b = Bureau {
             id: "new".into(),
             code: "new".into(),

@@ -112,7 +112,12 @@ pub struct NewAction<'a> {
 impl Store {
     /// Inserts an item; `Ok(None)` when its trigger key was already raised (by another instance
     /// or an earlier run), so raising is idempotent.
-    pub async fn insert_supervision_item(&self, tx: &mut Tx, n: &NewItem<'_>, now: DateTime<Utc>) -> Result<Option<String>> {
+    pub async fn insert_supervision_item(
+        &self,
+        tx: &mut Tx,
+        n: &NewItem<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
         let id = new_id();
         let r = sqlx::query(
             "INSERT INTO supervision_items (id, bureau_id, petition_id, handling_record_id, unit_id, deadline_id, trigger_kind, automatic, trigger_key, state, note, opened_at, opened_by, action_count, updated_at) \
@@ -137,16 +142,27 @@ impl Store {
     }
 
     pub async fn supervision_item(&self, bureau_id: &str, id: &str) -> Result<SupervisionItem> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE s.bureau_id = $1 AND s.id = $2")))
-            .bind(bureau_id)
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
-        row.as_ref().map(item_from).transpose()?.ok_or(StoreError::NotFound)
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ITEM_SELECT} WHERE s.bureau_id = $1 AND s.id = $2"
+        )))
+        .bind(bureau_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref()
+            .map(item_from)
+            .transpose()?
+            .ok_or(StoreError::NotFound)
     }
 
     /// Items in the given states, optionally of one unit, newest first.
-    pub async fn supervision_items(&self, bureau_id: &str, states: &[&str], unit_id: Option<&str>, limit: i64) -> Result<Vec<SupervisionItem>> {
+    pub async fn supervision_items(
+        &self,
+        bureau_id: &str,
+        states: &[&str],
+        unit_id: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<SupervisionItem>> {
         let mut sql = format!("{ITEM_SELECT} WHERE s.bureau_id = $1");
         let mut args = vec![bureau_id.to_string()];
         if !states.is_empty() {
@@ -163,7 +179,10 @@ impl Store {
             args.push(u.to_string());
             sql.push_str(&format!(" AND s.unit_id = ${}", args.len()));
         }
-        sql.push_str(&format!(" ORDER BY s.opened_at DESC, s.id DESC LIMIT {}", limit.clamp(1, 1000)));
+        sql.push_str(&format!(
+            " ORDER BY s.opened_at DESC, s.id DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        ));
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in &args {
             q = q.bind(a);
@@ -173,14 +192,21 @@ impl Store {
     }
 
     pub async fn supervision_items_of(&self, petition_id: &str) -> Result<Vec<SupervisionItem>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{ITEM_SELECT} WHERE s.petition_id = $1 ORDER BY s.opened_at, s.id")))
-            .bind(petition_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{ITEM_SELECT} WHERE s.petition_id = $1 ORDER BY s.opened_at, s.id"
+        )))
+        .bind(petition_id)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(item_from).collect()
     }
 
-    pub async fn insert_supervision_action(&self, tx: &mut Tx, a: &NewAction<'_>, now: DateTime<Utc>) -> Result<String> {
+    pub async fn insert_supervision_action(
+        &self,
+        tx: &mut Tx,
+        a: &NewAction<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
         let id = new_id();
         sqlx::query(
             "INSERT INTO supervision_actions (id, bureau_id, item_id, kind, method, note, actor_id, actor_role, at, answer_due, document_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -261,7 +287,14 @@ impl Store {
         Ok(())
     }
 
-    pub async fn answer_supervision(&self, tx: &mut Tx, id: &str, answer: &str, user_id: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn answer_supervision(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        answer: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let r = sqlx::query("UPDATE supervision_items SET answer = $1, answered_at = $2, answered_by = $3, updated_at = $4 WHERE id = $5 AND state <> 'resolved'")
             .bind(answer)
             .bind(ts(now))
@@ -277,11 +310,25 @@ impl Store {
     }
 
     /// Moves an item from one state to another (escalated → project, any open → resolved).
-    pub async fn set_supervision_state(&self, tx: &mut Tx, id: &str, from: &str, to: &str, user_id: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn set_supervision_state(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        from: &str,
+        to: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let sql = match to {
-            "project" => "UPDATE supervision_items SET state = $1, project_approved_by = $2, project_approved_at = $3, updated_at = $4 WHERE id = $5 AND state = $6",
-            "resolved" => "UPDATE supervision_items SET state = $1, resolved_by = $2, resolved_at = $3, updated_at = $4 WHERE id = $5 AND state = $6",
-            _ => "UPDATE supervision_items SET state = $1, escalated_at = CASE WHEN $2 = '' THEN escalated_at ELSE $3 END, updated_at = $4 WHERE id = $5 AND state = $6",
+            "project" => {
+                "UPDATE supervision_items SET state = $1, project_approved_by = $2, project_approved_at = $3, updated_at = $4 WHERE id = $5 AND state = $6"
+            }
+            "resolved" => {
+                "UPDATE supervision_items SET state = $1, resolved_by = $2, resolved_at = $3, updated_at = $4 WHERE id = $5 AND state = $6"
+            }
+            _ => {
+                "UPDATE supervision_items SET state = $1, escalated_at = CASE WHEN $2 = '' THEN escalated_at ELSE $3 END, updated_at = $4 WHERE id = $5 AND state = $6"
+            }
         };
         let r = sqlx::query(sql)
             .bind(to)
@@ -299,7 +346,11 @@ impl Store {
     }
 
     /// The lead handling record of a petition and its unit, if any (for the repeat trigger).
-    pub async fn lead_handling_record(&self, tx: &mut Tx, petition_id: &str) -> Result<Option<(String, String)>> {
+    pub async fn lead_handling_record(
+        &self,
+        tx: &mut Tx,
+        petition_id: &str,
+    ) -> Result<Option<(String, String)>> {
         let row: Option<(String, String)> = sqlx::query_as(
             "SELECT id, unit_id FROM handling_records WHERE petition_id = $1 ORDER BY lead DESC, created_at DESC, id LIMIT 1",
         )

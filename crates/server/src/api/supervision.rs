@@ -3,12 +3,12 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use xinfang_domain::deadline_rules::DeadlineRule;
@@ -115,7 +115,11 @@ pub struct StoredDeadlineJson {
     pub badge: Option<Badge>,
 }
 
-pub fn stored_json(state: &AppState, d: &DeadlineRow, settings: &DeadlineSettings) -> StoredDeadlineJson {
+pub fn stored_json(
+    state: &AppState,
+    d: &DeadlineRow,
+    settings: &DeadlineSettings,
+) -> StoredDeadlineJson {
     let today = local_date(state.clock.now());
     StoredDeadlineJson {
         id: d.id.clone(),
@@ -252,8 +256,15 @@ pub async fn list_rules(State(state): S, ApiUser(_u): ApiUser) -> AppResult<Json
 #[utoipa::path(get, path = "/api/v1/deadline-rules/{code}/versions", operation_id = "listDeadlineRuleVersions", tag = "deadlines",
     params(("code" = String, Path, description = "Rule code")),
     responses((status = 200, body = [RuleJson])))]
-pub async fn rule_versions(State(state): S, ApiUser(_u): ApiUser, Path(code): Path<String>) -> AppResult<Json<Vec<RuleJson>>> {
-    let v = state.store.deadline_rule_versions(&state.bureau.id, &code).await?;
+pub async fn rule_versions(
+    State(state): S,
+    ApiUser(_u): ApiUser,
+    Path(code): Path<String>,
+) -> AppResult<Json<Vec<RuleJson>>> {
+    let v = state
+        .store
+        .deadline_rule_versions(&state.bureau.id, &code)
+        .await?;
     if v.is_empty() {
         return Err(AppError::not_found());
     }
@@ -265,21 +276,38 @@ pub async fn rule_versions(State(state): S, ApiUser(_u): ApiUser, Path(code): Pa
     params(("code" = String, Path, description = "Rule code")),
     request_body = RuleInput,
     responses((status = 200, body = RuleJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn save_rule(State(state): S, ApiUser(u): ApiUser, Path(code): Path<String>, ApiJson(req): ApiJson<RuleInput>) -> AppResult<Json<RuleJson>> {
-    Ok(Json(RuleJson::from(&sv::save_rule(&state, &u, &code, &req).await?)))
+pub async fn save_rule(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<RuleInput>,
+) -> AppResult<Json<RuleJson>> {
+    Ok(Json(RuleJson::from(
+        &sv::save_rule(&state, &u, &code, &req).await?,
+    )))
 }
 
 #[utoipa::path(get, path = "/api/v1/deadline-settings", operation_id = "getDeadlineSettings", tag = "deadlines",
     responses((status = 200, body = SettingsJson)))]
 pub async fn get_settings(State(state): S, ApiUser(_u): ApiUser) -> AppResult<Json<SettingsJson>> {
-    Ok(Json(state.store.deadline_settings(&state.bureau.id).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .deadline_settings(&state.bureau.id)
+            .await?
+            .into(),
+    ))
 }
 
 /// The warning ladder's thresholds, the escalation count and "due soon" (administrators).
 #[utoipa::path(put, path = "/api/v1/deadline-settings", operation_id = "saveDeadlineSettings", tag = "admin",
     request_body = SettingsInput,
     responses((status = 200, body = SettingsJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn save_settings(State(state): S, ApiUser(u): ApiUser, ApiJson(req): ApiJson<SettingsInput>) -> AppResult<Json<SettingsJson>> {
+pub async fn save_settings(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiJson(req): ApiJson<SettingsInput>,
+) -> AppResult<Json<SettingsJson>> {
     Ok(Json(sv::save_settings(&state, &u, &req).await?.into()))
 }
 
@@ -302,34 +330,61 @@ pub struct QueueQuery {
 #[utoipa::path(get, path = "/api/v1/deadlines/queue", operation_id = "listDeadlineQueue", tag = "deadlines",
     params(QueueQuery),
     responses((status = 200, body = [QueueItem]), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn queue(State(state): S, ApiUser(u): ApiUser, Query(q): Query<QueueQuery>) -> AppResult<Json<Vec<QueueItem>>> {
+pub async fn queue(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Json<Vec<QueueItem>>> {
     let kind = sv::QueueKind::parse(q.kind.trim()).ok_or_else(|| {
-        AppError::field("kind", "unknown_queue", format!("未知的队列：{}，应为 due_soon 或 overdue", q.kind.trim()))
+        AppError::field(
+            "kind",
+            "unknown_queue",
+            format!("未知的队列：{}，应为 due_soon 或 overdue", q.kind.trim()),
+        )
     })?;
     let role = q.role.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    let unit = q.unit_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    Ok(Json(sv::queue(&state, &u, kind, role, unit, q.limit.unwrap_or(200)).await?))
+    let unit = q
+        .unit_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    Ok(Json(
+        sv::queue(&state, &u, kind, role, unit, q.limit.unwrap_or(200)).await?,
+    ))
 }
 
 /// The deadlines of one petition, running first.
 #[utoipa::path(get, path = "/api/v1/petitions/{id}/deadlines", operation_id = "listPetitionDeadlines", tag = "deadlines",
     params(("id" = String, Path, description = "Petition id")),
     responses((status = 200, body = [StoredDeadlineJson]), (status = 403, body = ErrorBody)))]
-pub async fn petition_deadlines(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>) -> AppResult<Json<Vec<StoredDeadlineJson>>> {
+pub async fn petition_deadlines(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<StoredDeadlineJson>>> {
     let (p, _) = crate::services::open_petition(&state, &u, &id, "api_deadlines").await?;
     let settings = state.store.deadline_settings(&state.bureau.id).await?;
     let mut rows = state.store.deadlines_of(&p.id).await?;
     if u.role().is_unit_staff() {
         rows.retain(|d| d.unit_id.is_some() && d.unit_id == u.user.unit_id);
     }
-    Ok(Json(rows.iter().map(|d| stored_json(&state, d, &settings)).collect()))
+    Ok(Json(
+        rows.iter()
+            .map(|d| stored_json(&state, d, &settings))
+            .collect(),
+    ))
 }
 
 /// Extends a deadline (at most 30 days, once, before expiry); approved by the unit's head.
 #[utoipa::path(post, path = "/api/v1/deadlines/{id}/extension", operation_id = "extendDeadline", tag = "deadlines",
     params(("id" = String, Path, description = "Deadline id")), request_body = DeadlineChangeInput,
     responses((status = 200, body = StoredDeadlineJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn extend(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<DeadlineChangeInput>) -> AppResult<Json<StoredDeadlineJson>> {
+pub async fn extend(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeadlineChangeInput>,
+) -> AppResult<Json<StoredDeadlineJson>> {
     let d = sv::extend(&state, &u, &id, &req).await?;
     let settings = state.store.deadline_settings(&state.bureau.id).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
@@ -339,7 +394,12 @@ pub async fn extend(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>
 #[utoipa::path(post, path = "/api/v1/deadlines/{id}/shorten", operation_id = "shortenDeadline", tag = "deadlines",
     params(("id" = String, Path, description = "Deadline id")), request_body = DeadlineChangeInput,
     responses((status = 200, body = StoredDeadlineJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn shorten(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<DeadlineChangeInput>) -> AppResult<Json<StoredDeadlineJson>> {
+pub async fn shorten(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeadlineChangeInput>,
+) -> AppResult<Json<StoredDeadlineJson>> {
     let d = sv::shorten(&state, &u, &id, &req).await?;
     let settings = state.store.deadline_settings(&state.bureau.id).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
@@ -349,7 +409,12 @@ pub async fn shorten(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String
 #[utoipa::path(post, path = "/api/v1/deadlines/{id}/pause", operation_id = "pauseDeadline", tag = "deadlines",
     params(("id" = String, Path, description = "Deadline id")), request_body = DeadlineChangeInput,
     responses((status = 200, body = StoredDeadlineJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn pause(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<DeadlineChangeInput>) -> AppResult<Json<StoredDeadlineJson>> {
+pub async fn pause(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeadlineChangeInput>,
+) -> AppResult<Json<StoredDeadlineJson>> {
     let d = sv::pause_or_resume(&state, &u, &id, &req, true).await?;
     let settings = state.store.deadline_settings(&state.bureau.id).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
@@ -359,7 +424,12 @@ pub async fn pause(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>,
 #[utoipa::path(post, path = "/api/v1/deadlines/{id}/resume", operation_id = "resumeDeadline", tag = "deadlines",
     params(("id" = String, Path, description = "Deadline id")), request_body = DeadlineChangeInput,
     responses((status = 200, body = StoredDeadlineJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn resume(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<DeadlineChangeInput>) -> AppResult<Json<StoredDeadlineJson>> {
+pub async fn resume(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DeadlineChangeInput>,
+) -> AppResult<Json<StoredDeadlineJson>> {
     let d = sv::pause_or_resume(&state, &u, &id, &req, false).await?;
     let settings = state.store.deadline_settings(&state.bureau.id).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
@@ -375,7 +445,10 @@ pub async fn digest(State(state): S, ApiUser(u): ApiUser) -> AppResult<Json<Dige
 /// Running and overdue deadlines and open supervision items per unit (periodic circulars).
 #[utoipa::path(get, path = "/api/v1/deadlines/unit-counts", operation_id = "listUnitDeadlineCounts", tag = "deadlines",
     responses((status = 200, body = [UnitCountsJson]), (status = 403, body = ErrorBody)))]
-pub async fn unit_counts(State(state): S, ApiUser(u): ApiUser) -> AppResult<Json<Vec<UnitCountsJson>>> {
+pub async fn unit_counts(
+    State(state): S,
+    ApiUser(u): ApiUser,
+) -> AppResult<Json<Vec<UnitCountsJson>>> {
     Ok(Json(sv::unit_counts(&state, &u).await?))
 }
 
@@ -387,7 +460,13 @@ pub async fn unit_counts(State(state): S, ApiUser(u): ApiUser) -> AppResult<Json
 #[utoipa::path(get, path = "/api/v1/supervision", operation_id = "listSupervisionItems", tag = "supervision",
     responses((status = 200, body = [ItemJson])))]
 pub async fn inbox(State(state): S, ApiUser(u): ApiUser) -> AppResult<Json<Vec<ItemJson>>> {
-    Ok(Json(sv::inbox(&state, &u).await?.iter().map(|i| item_json(i, &[])).collect()))
+    Ok(Json(
+        sv::inbox(&state, &u)
+            .await?
+            .iter()
+            .map(|i| item_json(i, &[]))
+            .collect(),
+    ))
 }
 
 /// Opens a supervision item by hand (wrong procedure, perfunctory handling, opinion not carried
@@ -395,7 +474,12 @@ pub async fn inbox(State(state): S, ApiUser(u): ApiUser) -> AppResult<Json<Vec<I
 #[utoipa::path(post, path = "/api/v1/petitions/{id}/supervision", operation_id = "openSupervisionItem", tag = "supervision",
     params(("id" = String, Path, description = "Petition id")), request_body = OpenItemInput,
     responses((status = 201, body = ItemJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn open_item(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<OpenItemInput>) -> AppResult<Response> {
+pub async fn open_item(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<OpenItemInput>,
+) -> AppResult<Response> {
     let item = sv::open_item(&state, &u, &id, &req).await?;
     Ok((StatusCode::CREATED, Json(item_json(&item, &[]))).into_response())
 }
@@ -403,7 +487,11 @@ pub async fn open_item(State(state): S, ApiUser(u): ApiUser, Path(id): Path<Stri
 #[utoipa::path(get, path = "/api/v1/supervision/{id}", operation_id = "getSupervisionItem", tag = "supervision",
     params(("id" = String, Path, description = "Item id")),
     responses((status = 200, body = ItemJson), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_item(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>) -> AppResult<Json<ItemJson>> {
+pub async fn get_item(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> AppResult<Json<ItemJson>> {
     let (item, _, actions) = sv::item_for(&state, &u, &id).await?;
     Ok(Json(item_json(&item, &actions)))
 }
@@ -413,38 +501,91 @@ pub async fn get_item(State(state): S, ApiUser(u): ApiUser, Path(id): Path<Strin
 #[utoipa::path(post, path = "/api/v1/supervision/{id}/actions", operation_id = "recordSupervisionAction", tag = "supervision",
     params(("id" = String, Path, description = "Item id")), request_body = ActionInput,
     responses((status = 201, body = ActionOutcome), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn record_action(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<ActionInput>) -> AppResult<Response> {
-    Ok((StatusCode::CREATED, Json(sv::record_action(&state, &u, &id, &req).await?)).into_response())
+pub async fn record_action(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ActionInput>,
+) -> AppResult<Response> {
+    Ok((
+        StatusCode::CREATED,
+        Json(sv::record_action(&state, &u, &id, &req).await?),
+    )
+        .into_response())
 }
 
 /// The unit's written answer to the supervision.
 #[utoipa::path(post, path = "/api/v1/supervision/{id}/answer", operation_id = "answerSupervision", tag = "supervision",
     params(("id" = String, Path, description = "Item id")), request_body = NoteInput,
     responses((status = 200, body = ItemJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn answer(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<NoteInput>) -> AppResult<Json<ItemJson>> {
-    Ok(Json(item_json(&sv::answer(&state, &u, &id, &req).await?, &[])))
+pub async fn answer(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NoteInput>,
+) -> AppResult<Json<ItemJson>> {
+    Ok(Json(item_json(
+        &sv::answer(&state, &u, &id, &req).await?,
+        &[],
+    )))
 }
 
 /// A bureau leader approves the formal supervision project (立项督办) of an escalated item.
 #[utoipa::path(post, path = "/api/v1/supervision/{id}/project", operation_id = "approveSupervisionProject", tag = "supervision",
     params(("id" = String, Path, description = "Item id")), request_body = NoteInput,
     responses((status = 200, body = ItemJson), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn project(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<NoteInput>) -> AppResult<Json<ItemJson>> {
-    Ok(Json(item_json(&sv::approve_project(&state, &u, &id, &req).await?, &[])))
+pub async fn project(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NoteInput>,
+) -> AppResult<Json<ItemJson>> {
+    Ok(Json(item_json(
+        &sv::approve_project(&state, &u, &id, &req).await?,
+        &[],
+    )))
 }
 
 /// Closes a supervision item.
 #[utoipa::path(post, path = "/api/v1/supervision/{id}/resolve", operation_id = "resolveSupervisionItem", tag = "supervision",
     params(("id" = String, Path, description = "Item id")), request_body = NoteInput,
     responses((status = 200, body = ItemJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn resolve(State(state): S, ApiUser(u): ApiUser, Path(id): Path<String>, ApiJson(req): ApiJson<NoteInput>) -> AppResult<Json<ItemJson>> {
-    Ok(Json(item_json(&sv::resolve(&state, &u, &id, &req).await?, &[])))
+pub async fn resolve(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NoteInput>,
+) -> AppResult<Json<ItemJson>> {
+    Ok(Json(item_json(
+        &sv::resolve(&state, &u, &id, &req).await?,
+        &[],
+    )))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_rules, rule_versions, save_rule, get_settings, save_settings, queue, petition_deadlines, extend, shorten,
-        pause, resume, digest, unit_counts, inbox, open_item, get_item, record_action, answer, project, resolve),
+    paths(
+        list_rules,
+        rule_versions,
+        save_rule,
+        get_settings,
+        save_settings,
+        queue,
+        petition_deadlines,
+        extend,
+        shorten,
+        pause,
+        resume,
+        digest,
+        unit_counts,
+        inbox,
+        open_item,
+        get_item,
+        record_action,
+        answer,
+        project,
+        resolve
+    ),
     components(schemas(ErrorBody))
 )]
 pub struct SupervisionApi;

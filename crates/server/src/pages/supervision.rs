@@ -100,9 +100,8 @@ struct QueueQuery {
 
 async fn queues(State(state): S, PageUser(u): PageUser, Query(q): Query<QueueQuery>) -> Response {
     let result = async {
-        let kind = sv::QueueKind::parse(q.kind.trim()).ok_or_else(|| {
-            AppError::field("kind", "unknown_queue", "未知的队列")
-        })?;
+        let kind = sv::QueueKind::parse(q.kind.trim())
+            .ok_or_else(|| AppError::field("kind", "unknown_queue", "未知的队列"))?;
         let role = Some(q.role.trim()).filter(|s| !s.is_empty());
         let unit = Some(q.unit_id.trim()).filter(|s| !s.is_empty());
         let rows = sv::queue(&state, &u, kind, role, unit, 500).await?;
@@ -200,7 +199,10 @@ async fn item_page(
             can_supervise: xinfang_domain::supervision::may_supervise(u.role(), p.channel, st),
             can_answer: u.role().is_unit_staff() && st != ItemState::Resolved,
             can_approve: u.role().is_leader() && st == ItemState::Escalated,
-            methods: Method::ALL.iter().map(|m| (m.as_str(), m.label_zh())).collect(),
+            methods: Method::ALL
+                .iter()
+                .map(|m| (m.as_str(), m.label_zh()))
+                .collect(),
             actions: actions
                 .iter()
                 .map(|a| ActionView {
@@ -270,7 +272,14 @@ async fn after(
     match r {
         Ok(()) => Redirect::to(&format!("/supervision/{id}?done={done}")).into_response(),
         Err(e @ AppError::Invalid(_)) => {
-            item_page(state, u, id, e.messages().into_iter().map(|m| m.1).collect(), "").await
+            item_page(
+                state,
+                u,
+                id,
+                e.messages().into_iter().map(|m| m.1).collect(),
+                "",
+            )
+            .await
         }
         Err(e) => error_page(state, Some(u), e),
     }
@@ -438,7 +447,10 @@ async fn rules_page_for(
                         xinfang_domain::deadline::CountingMode::Working => "working",
                     },
                     on_expiry: r.on_expiry.as_str(),
-                    trigger: r.trigger.map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    trigger: r
+                        .trigger
+                        .map(|t| t.as_str().to_string())
+                        .unwrap_or_default(),
                     code: r.code,
                     version: r.version,
                     name: r.name,
@@ -482,7 +494,11 @@ async fn rules_page(
     PageUser(u): PageUser,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let flash = if q.contains_key("done") { "已保存。" } else { "" };
+    let flash = if q.contains_key("done") {
+        "已保存。"
+    } else {
+        ""
+    };
     rules_page_for(&state, &u, Vec::new(), flash).await
 }
 

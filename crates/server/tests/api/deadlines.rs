@@ -24,7 +24,11 @@ pub async fn accepted_visit(app: &TestApp) -> String {
         .unwrap()
         .to_string();
     let (status, v) = app
-        .post(&t, &format!("/api/v1/petitions/{id}/decision"), &json!({"acceptance": "accepted"}))
+        .post(
+            &t,
+            &format!("/api/v1/petitions/{id}/decision"),
+            &json!({"acceptance": "accepted"}),
+        )
         .await;
     assert_eq!(status, 200, "{v}");
     id
@@ -50,13 +54,17 @@ pub async fn referred_visit(app: &TestApp, unit: &str) -> String {
 }
 
 pub async fn deadlines(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
-    let (status, v) = app.get(token, &format!("/api/v1/petitions/{id}/deadlines")).await;
+    let (status, v) = app
+        .get(token, &format!("/api/v1/petitions/{id}/deadlines"))
+        .await;
     assert_eq!(status, 200, "{v}");
     v.as_array().unwrap().clone()
 }
 
 async fn queue(app: &TestApp, token: &str, query: &str) -> Vec<Value> {
-    let (status, v) = app.get(token, &format!("/api/v1/deadlines/queue?{query}")).await;
+    let (status, v) = app
+        .get(token, &format!("/api/v1/deadlines/queue?{query}"))
+        .await;
     assert_eq!(status, 200, "{v}");
     v.as_array().unwrap().clone()
 }

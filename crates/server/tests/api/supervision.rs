@@ -32,7 +32,9 @@ fn pdf_text(bytes: &[u8]) -> String {
 /// A second instance of the application on the same database (as a second server process
 /// would be), with the same clock.
 async fn second_instance(app: &TestApp) -> Arc<xinfang::app::AppState> {
-    let store = xinfang::app::open_store(&app.state.config).await.expect("store");
+    let store = xinfang::app::open_store(&app.state.config)
+        .await
+        .expect("store");
     Arc::new(
         xinfang::app::AppState::new(
             app.state.config.clone(),
