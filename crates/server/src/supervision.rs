@@ -736,11 +736,12 @@ pub struct Badge {
 }
 
 impl Badge {
+    /// What the badge says: "逾期 2 天", "严重 · 今日到期", "预警 · 剩 3 天".
     pub fn text(&self) -> String {
         match self.days_left {
             n if n < 0 => format!("逾期 {} 天", -n),
-            0 => "今日到期".into(),
-            n => format!("剩 {n} 天"),
+            0 => format!("{} · 今日到期", self.label),
+            n => format!("{} · 剩 {n} 天", self.label),
         }
     }
 }
@@ -1631,15 +1632,28 @@ pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
     loop {
         let batch = state
             .store
-            .expired_supervised_deadlines(&state.bureau.id, today, 500)
+            .expired_unhandled_deadlines(&state.bureau.id, today, 500)
             .await?;
         if batch.is_empty() {
             break;
         }
-        let mut raised_now = 0;
-        for (d, trigger) in &batch {
+        for (d, on_expiry, trigger) in &batch {
             result.examined += 1;
-            let trigger = TriggerKind::parse(trigger).unwrap_or(TriggerKind::Overdue);
+            if on_expiry != ExpiryAction::Supervise.as_str() {
+                // Overdue only, or a petitioner's window closing: shown on the queues; the
+                // scan has nothing to raise.
+                let mut tx = state.store.begin().await?;
+                state
+                    .store
+                    .mark_expiry_handled(&mut tx, &d.id, state.clock.now())
+                    .await?;
+                tx.commit().await?;
+                continue;
+            }
+            let trigger = trigger
+                .as_deref()
+                .and_then(TriggerKind::parse)
+                .unwrap_or(TriggerKind::Overdue);
             // A concurrent event on the petition makes the append fail: retry with fresh state.
             for attempt in 0..3 {
                 let p = state
@@ -1663,20 +1677,18 @@ pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
                 )
                 .await;
                 match r {
-                    Ok(Some(_)) => {
+                    Ok(raised) => {
+                        state.store.mark_expiry_handled(&mut tx, &d.id, now).await?;
                         tx.commit().await?;
-                        result.raised += 1;
-                        raised_now += 1;
+                        if raised.is_some() {
+                            result.raised += 1;
+                        }
                         break;
                     }
-                    Ok(None) => break,
                     Err(AppError::Conflict(_)) if attempt < 2 => continue,
                     Err(e) => return Err(e),
                 }
             }
-        }
-        if raised_now == 0 {
-            break;
         }
     }
     Ok(result)
@@ -1741,30 +1753,27 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
         return Err(AppError::forbidden());
     }
     let today = local_date(state.clock.now());
-    let overdue = queue(state, user, QueueKind::Overdue, None, None, 1000).await?;
-    let soon = queue(state, user, QueueKind::DueSoon, None, None, 1000).await?;
-    let items = state
-        .store
-        .supervision_items(
-            &state.bureau.id,
-            &["open", "escalated", "project"],
-            None,
-            1000,
-        )
-        .await?;
+    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let b = &state.bureau.id;
+    let store = &state.store;
+    let soon_by = today.checked_add_days(chrono::Days::new(u64::from(settings.due_soon_days)));
     let today_s = today.to_string();
-    let raised_today = items
+    let recent = store
+        .supervision_items(b, &["open", "escalated", "project"], None, 500)
+        .await?;
+    let raised_today = recent
         .iter()
         .filter(|i| crate::clock::show(&i.opened_at).starts_with(&today_s))
         .count();
+    let n = |v: i64| usize::try_from(v).unwrap_or(0);
     Ok(Digest {
         day: today_s,
-        overdue: overdue.len(),
-        due_today: soon.iter().filter(|q| q.badge.days_left == 0).count(),
-        due_soon: soon.len(),
-        supervision_open: items.iter().filter(|i| i.state == "open").count(),
-        supervision_escalated: items.iter().filter(|i| i.state == "escalated").count(),
-        supervision_project: items.iter().filter(|i| i.state == "project").count(),
+        overdue: n(store.count_running(b, None, today.pred_opt()).await?),
+        due_today: n(store.count_running(b, Some(today), Some(today)).await?),
+        due_soon: n(store.count_running(b, Some(today), soon_by).await?),
+        supervision_open: n(store.count_items(b, "open").await?),
+        supervision_escalated: n(store.count_items(b, "escalated").await?),
+        supervision_project: n(store.count_items(b, "project").await?),
         raised_today,
         units: unit_counts(state, user).await?,
         scan: state

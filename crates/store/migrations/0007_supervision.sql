@@ -58,9 +58,13 @@ CREATE TABLE deadlines (
     paused_since TEXT,
     state TEXT NOT NULL,
     met_at TEXT,
+    expiry_handled_at TEXT,
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+-- The daily scan reads only running deadlines whose expiry it has not handled yet: each expired
+-- deadline is examined once, so the scan's range stays small however many lie overdue.
+CREATE INDEX deadlines_expiry_scan ON deadlines (bureau_id, due_on) WHERE state = 'running' AND expiry_handled_at IS NULL;
 CREATE INDEX deadlines_running_due ON deadlines (bureau_id, due_on) WHERE state = 'running';
 CREATE INDEX deadlines_running_role_due ON deadlines (bureau_id, role, due_on) WHERE state = 'running';
 CREATE INDEX deadlines_running_unit_due ON deadlines (unit_id, due_on) WHERE state = 'running';

@@ -615,20 +615,19 @@ impl Store {
             .collect()
     }
 
-    /// The daily scan's query: running deadlines past their due date whose rule raises a
-    /// supervision item, not yet raised (no item with the trigger key of this deadline).
-    pub async fn expired_supervised_deadlines(
+    /// The daily scan's query: running deadlines past their due date whose expiry has not been
+    /// handled yet, with their rule's `on_expiry` and trigger. One range scan of the partial index
+    /// `deadlines_expiry_scan`; paused deadlines wait.
+    pub async fn expired_unhandled_deadlines(
         &self,
         bureau_id: &str,
         today: NaiveDate,
         limit: i64,
-    ) -> Result<Vec<(DeadlineRow, String)>> {
+    ) -> Result<Vec<(DeadlineRow, String, Option<String>)>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT d.*, r.trigger_kind FROM deadlines d JOIN deadline_rules r ON r.bureau_id = d.bureau_id AND r.code = d.rule_code AND r.version = d.rule_version \
-             WHERE d.bureau_id = $1 AND d.state = 'running' AND d.due_on < $2 AND r.on_expiry = 'supervise' AND d.paused_since IS NULL \
-             AND NOT EXISTS (SELECT 1 FROM supervision_items s WHERE s.bureau_id = d.bureau_id AND s.trigger_key = {}) \
+            "SELECT d.*, r.on_expiry, r.trigger_kind FROM deadlines d JOIN deadline_rules r ON r.bureau_id = d.bureau_id AND r.code = d.rule_code AND r.version = d.rule_version \
+             WHERE d.bureau_id = $1 AND d.state = 'running' AND d.expiry_handled_at IS NULL AND d.due_on < $2 AND d.paused_since IS NULL \
              ORDER BY d.due_on, d.id LIMIT {}",
-            "('deadline:' || d.id)",
             limit.clamp(1, 100_000)
         )))
         .bind(bureau_id)
@@ -639,11 +638,56 @@ impl Store {
             .map(|r| {
                 Ok((
                     deadline_from(r)?,
-                    r.try_get::<Option<String>, _>("trigger_kind")?
-                        .unwrap_or_default(),
+                    r.try_get::<String, _>("on_expiry")?,
+                    r.try_get::<Option<String>, _>("trigger_kind")?,
                 ))
             })
             .collect()
+    }
+
+    /// Records that the scan handled a deadline's expiry (idempotent).
+    pub async fn mark_expiry_handled(
+        &self,
+        tx: &mut Tx,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE deadlines SET expiry_handled_at = $1 WHERE id = $2 AND expiry_handled_at IS NULL")
+            .bind(ts(now))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// How many running deadlines fall due in a range (for the digest), optionally of one role.
+    pub async fn count_running(
+        &self,
+        bureau_id: &str,
+        due_from: Option<NaiveDate>,
+        due_by: Option<NaiveDate>,
+    ) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM deadlines WHERE bureau_id = $1 AND state = 'running' AND due_on >= $2 AND due_on <= $3",
+        )
+        .bind(bureau_id)
+        .bind(due_from.map(|d| d.to_string()).unwrap_or_else(|| "0000-01-01".into()))
+        .bind(due_by.map(|d| d.to_string()).unwrap_or_else(|| "9999-12-31".into()))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// Supervision items by state, counted.
+    pub async fn count_items(&self, bureau_id: &str, state: &str) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM supervision_items WHERE bureau_id = $1 AND state = $2",
+        )
+        .bind(bureau_id)
+        .bind(state)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
     }
 
     /// Counts of running and overdue deadlines and open supervision items per unit.
