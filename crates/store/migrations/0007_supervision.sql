@@ -37,7 +37,7 @@ CREATE TABLE deadline_settings (
 
 -- Running deadlines: one row per started rule. `due_on` is the stored, indexed due date
 -- (YYYY-MM-DD, China Standard Time); "everything due by X" is one range scan of a partial index
--- over the running rows. `role` is the queue it appears on (a role, or `unit` with unit_id).
+-- over the running rows (with `id`, so the queues' ORDER BY due_on, id needs no sort). `role` is the queue it appears on (a role, or `unit` with unit_id).
 CREATE TABLE deadlines (
     id TEXT PRIMARY KEY,
     bureau_id TEXT NOT NULL REFERENCES bureaus(id),
@@ -64,10 +64,10 @@ CREATE TABLE deadlines (
 );
 -- The daily scan reads only running deadlines whose expiry it has not handled yet: each expired
 -- deadline is examined once, so the scan's range stays small however many lie overdue.
-CREATE INDEX deadlines_expiry_scan ON deadlines (bureau_id, due_on) WHERE state = 'running' AND expiry_handled_at IS NULL;
-CREATE INDEX deadlines_running_due ON deadlines (bureau_id, due_on) WHERE state = 'running';
-CREATE INDEX deadlines_running_role_due ON deadlines (bureau_id, role, due_on) WHERE state = 'running';
-CREATE INDEX deadlines_running_unit_due ON deadlines (unit_id, due_on) WHERE state = 'running';
+CREATE INDEX deadlines_expiry_scan ON deadlines (bureau_id, due_on, id) WHERE state = 'running' AND expiry_handled_at IS NULL;
+CREATE INDEX deadlines_running_due ON deadlines (bureau_id, due_on, id) WHERE state = 'running';
+CREATE INDEX deadlines_running_role_due ON deadlines (bureau_id, role, due_on, id) WHERE state = 'running';
+CREATE INDEX deadlines_running_unit_due ON deadlines (unit_id, due_on, id) WHERE state = 'running';
 CREATE INDEX deadlines_petition ON deadlines (petition_id, state);
 
 -- Supervision items (督办事项). `trigger_key` makes automatic raising idempotent: the same
