@@ -332,6 +332,46 @@ backend_tests! {
         let (status, _) = app.put(&o2, "/api/v1/deadline-settings", &json!({"warning_pct": 10})).await;
         assert_eq!(status, 403);
     }
+
+    async fn deadline_every_rule_starts_with_its_own_period_and_mode(app) {
+        let id = accepted_visit(&app).await;
+        let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+        // From Friday 2026-11-27.
+        let expected = [
+            ("register_same_day", "2026-11-27", "office"),
+            ("dispose_visit", "2026-12-14", "office"),
+            ("notify_letter_writer", "2026-12-14", "letter_clerk"),
+            ("unit_notify_petitioner", "2026-12-14", "unit"),
+            ("unit_objection", "2026-12-04", "unit"),
+            ("handle_and_close", "2027-01-26", "unit"),
+            ("handling_report", "2027-01-26", "unit"),
+            ("request_reexamination", "2026-12-28", "petitioner"),
+            ("reexamination_decision", "2026-12-28", "case_officer"),
+            ("request_recheck", "2026-12-28", "petitioner"),
+            ("recheck_decision", "2026-12-28", "case_officer"),
+            ("supervision_answer", "2026-12-28", "unit"),
+        ];
+        let t = app.token("office").await;
+        for (rule, due, role) in expected {
+            let mut tx = app.state.store.begin().await.unwrap();
+            let d = xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+                petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None,
+            }).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!((d.due_on.to_string().as_str(), d.role.as_str()), (due, role), "{rule}");
+            // computeDeadline with the rule agrees: the single source of truth.
+            let (status, v) = app.post(&t, "/api/v1/deadlines/compute", &json!({"start": "2026-11-27", "rule": rule})).await;
+            assert_eq!(status, 200, "{v}");
+            assert_eq!(v["due_date"], due, "{rule}");
+        }
+        for rule in ["extension", "monthly_backup", "yearly_dossiers", "nothing"] {
+            let mut tx = app.state.store.begin().await.unwrap();
+            let r = xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+                petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None,
+            }).await;
+            assert!(r.is_err(), "{rule} is not a petition's deadline");
+        }
+    }
 }
 
 /// Signs in with a cookie session and returns a page's HTML.

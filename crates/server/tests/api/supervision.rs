@@ -280,4 +280,59 @@ backend_tests! {
             assert!(text.contains(&format!("\"operationId\":\"{op}\"")), "missing {op}");
         }
     }
+
+    async fn supervision_every_supervising_rule_raises_its_trigger_unless_extended_in_time(app) {
+        // Three referred petitions; for each, the later steps other code will take: the unit
+        // accepted (60-day handling deadline) and an assignment's handling report (60 days).
+        let mut records = Vec::new();
+        for _ in 0..3 {
+            let id = referred_visit(&app, "renshe").await;
+            let mut tx = app.state.store.begin().await.unwrap();
+            let (hr, unit) = app.state.store.lead_handling_record(&mut tx, &id).await.unwrap().unwrap();
+            let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
+            for rule in ["handle_and_close", "handling_report"] {
+                xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+                    petition_id: &id, handling_record_id: Some(&hr), unit_id: Some(&unit), rule_code: rule, started_on: start, role: None,
+                }).await.unwrap();
+            }
+            // The unit told the petitioner: that obligation is met.
+            let met = xinfang::supervision::meet_deadlines(&app.state, &mut tx, &id, Some(&hr), Some("unit_notify_petitioner"), xinfang::clock::Clock::now(app.clock.as_ref())).await.unwrap();
+            assert_eq!(met.len(), 1);
+            tx.commit().await.unwrap();
+            records.push(id);
+        }
+        // The first unit's head extends its handling deadline by 30 days before it expires.
+        let head = app.token("renshe_head").await;
+        let ds = deadlines(&app, &head, &records[0]).await;
+        let close = ds.iter().find(|d| d["rule_code"] == "handle_and_close").unwrap();
+        assert_eq!(close["due_on"], "2027-01-26");
+        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", close["id"].as_str().unwrap()), &json!({"days": 30, "reason": "涉及多个部门，需会商"})).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["due_on"], "2027-02-25");
+        // The third petition's handling report arrives in time.
+        let mut tx = app.state.store.begin().await.unwrap();
+        xinfang::supervision::meet_deadlines(&app.state, &mut tx, &records[2], None, Some("handling_report"), xinfang::clock::Clock::now(app.clock.as_ref())).await.unwrap();
+        tx.commit().await.unwrap();
+        // 2027-01-27: handling deadlines passed without an approved extension → overdue; reports
+        // not received → report_missing. Nothing about telling the petitioner (met).
+        app.clock.set(at(2027, 1, 27));
+        let r = xinfang::jobs::run_daily(&app.state, "one").await.unwrap().expect("ran");
+        assert_eq!(r.raised, 4, "{r:?}");
+        let items = inbox(&app, "renshe_handler").await;
+        let mut got: Vec<(String, String)> = items.iter().map(|i| (i["petition_id"].as_str().unwrap().to_string(), i["trigger"].as_str().unwrap().to_string())).collect();
+        got.sort();
+        let mut want = vec![
+            (records[0].clone(), "report_missing".to_string()),
+            (records[1].clone(), "overdue".to_string()),
+            (records[1].clone(), "report_missing".to_string()),
+            (records[2].clone(), "overdue".to_string()),
+        ];
+        want.sort();
+        assert_eq!(got, want);
+        // The extended deadline passes later: raised then, once.
+        app.clock.set(at(2027, 2, 26));
+        let r = xinfang::jobs::run_daily(&app.state, "one").await.unwrap().expect("ran");
+        assert_eq!(r.raised, 1);
+        assert_eq!(item_count(&app).await, 5);
+    }
 }
