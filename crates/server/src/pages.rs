@@ -247,6 +247,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
                 "节假日安排",
                 "每年录入国务院办公厅的放假调休通知，期限按此计算",
             ));
+            actions.push((
+                "/admin/deadline-rules",
+                "办理期限",
+                "各项办理期限、预警比例和督办升级次数（修改即生成新版本）",
+            ));
         }
         _ => {}
     }
@@ -255,6 +260,20 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
     }
     if role.is_bureau_staff() {
         actions.push(("/registrations/today", "当日登记", "检查当日登记是否完整"));
+    }
+    if role != Role::Admin {
+        actions.push((
+            "/queues",
+            "期限与督办",
+            "即将到期、已逾期的办理期限和督办事项",
+        ));
+    }
+    if matches!(role, Role::Office | Role::LetterClerk) || role.is_leader() {
+        actions.push((
+            "/digest",
+            "每日汇总",
+            "逾期、到期和督办情况，各承办单位统计",
+        ));
     }
     // The bureau head (局负责人) receives out-of-district reports; the deputy sees them too.
     let roles: Vec<Role> = if role.is_leader() {
