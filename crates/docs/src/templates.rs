@@ -47,6 +47,10 @@ const BUILTIN: &[(&str, &str)] = &[
         "no_longer_accepted_notice.typ",
         include_str!("../templates/no_longer_accepted_notice.typ"),
     ),
+    (
+        "supervision_letter.typ",
+        include_str!("../templates/supervision_letter.typ"),
+    ),
 ];
 
 /// One file of the template tree.

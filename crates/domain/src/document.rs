@@ -17,6 +17,8 @@ pub enum DocumentKind {
     NonAcceptanceNotice,
     /// 不再受理告知书
     NoLongerAcceptedNotice,
+    /// 督办函 (信函式): the bureau supervises a handling unit (rules §5, §13).
+    SupervisionLetter,
 }
 
 /// How a kind is numbered (rules §13).
@@ -31,13 +33,14 @@ pub enum Numbering {
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 6] = [
+    pub const ALL: [DocumentKind; 7] = [
         DocumentKind::VisitNoticeSlip,
         DocumentKind::VisitTransferSlip,
         DocumentKind::LetterHandlingForm,
         DocumentKind::AcceptanceNotice,
         DocumentKind::NonAcceptanceNotice,
         DocumentKind::NoLongerAcceptedNotice,
+        DocumentKind::SupervisionLetter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +51,7 @@ impl DocumentKind {
             DocumentKind::AcceptanceNotice => "acceptance_notice",
             DocumentKind::NonAcceptanceNotice => "non_acceptance_notice",
             DocumentKind::NoLongerAcceptedNotice => "no_longer_accepted_notice",
+            DocumentKind::SupervisionLetter => "supervision_letter",
         }
     }
 
@@ -63,6 +67,7 @@ impl DocumentKind {
             DocumentKind::AcceptanceNotice => "受理告知书",
             DocumentKind::NonAcceptanceNotice => "不予受理告知书",
             DocumentKind::NoLongerAcceptedNotice => "不再受理告知书",
+            DocumentKind::SupervisionLetter => "督办函",
         }
     }
 
@@ -75,6 +80,7 @@ impl DocumentKind {
             DocumentKind::AcceptanceNotice => "受告",
             DocumentKind::NonAcceptanceNotice => "不受告",
             DocumentKind::NoLongerAcceptedNotice => "不再告",
+            DocumentKind::SupervisionLetter => "督",
         }
     }
 
@@ -96,6 +102,8 @@ impl DocumentKind {
             DocumentKind::AcceptanceNotice
             | DocumentKind::NonAcceptanceNotice
             | DocumentKind::NoLongerAcceptedNotice => true,
+            // Rules §13: the deputy director signs 督办函 off.
+            DocumentKind::SupervisionLetter => true,
         }
     }
 }

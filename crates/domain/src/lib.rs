@@ -22,3 +22,5 @@ pub use error::FieldError;
 
 pub mod calendar;
 pub mod deadline;
+pub mod deadline_rules;
+pub mod supervision;

@@ -34,6 +34,8 @@ pub use letters::{read_upload, scan_response};
 
 type S = State<Arc<AppState>>;
 
+mod supervision;
+
 /// JSON body extractor whose rejections are Chinese JSON errors like every other error.
 pub struct ApiJson<T>(pub T);
 
@@ -1082,6 +1084,7 @@ pub fn full_openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(handling::HandlingApi::openapi());
     doc.merge(letters::LettersDoc::openapi());
+    doc.merge(<supervision::SupervisionApi as OpenApi>::openapi());
     doc
 }
 
@@ -1117,5 +1120,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/deadlines/compute", post(compute_deadline))
         .merge(handling::router())
         .merge(letters::router())
+        .merge(supervision::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

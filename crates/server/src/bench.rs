@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// Port for the measured server.
     #[arg(long, default_value_t = 18080)]
     pub port: u16,
+    /// Instead: fill with --petitions petitions, each with a running deadline (batched inserts,
+    /// not the use cases), and time the due-soon queue and the daily scan's queries.
+    #[arg(long)]
+    pub deadlines: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -49,6 +53,11 @@ fn report(name: &str, mut d: Vec<Duration>) {
         ms(percentile(&d, 0.99)),
         ms(*d.last().unwrap_or(&Duration::ZERO))
     );
+}
+
+/// [`report`] for the other benchmarks.
+pub fn report_pub(name: &str, d: Vec<Duration>) {
+    report(name, d)
 }
 
 fn rss_of(pid: u32) -> Option<(u64, u64)> {
@@ -134,6 +143,10 @@ fn day_span(start: NaiveDate, count: usize) -> String {
 }
 
 pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
+    if args.deadlines {
+        return crate::generate::deadline_bench(cfg, args.petitions, args.requests, args.reuse)
+            .await;
+    }
     if cfg.database_url.is_none() {
         cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));
     }

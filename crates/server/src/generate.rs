@@ -1942,6 +1942,211 @@ static COMPANY_WORDS: &[&str] = &[
     "宏图", "亿丰", "聚鑫", "锦程", "利民", "三合",
 ];
 
+// ---------------------------------------------------------------------------------------------
+// Deadline benchmark data (`xinfang bench --deadlines`)
+
+/// Fills a database with `count` petitions, each with one running deadline, by batched
+/// multi-row inserts (the use cases would take hours for a million), then times the queries
+/// behind the work queues and the daily scan. Figures go to docs/performance.md.
+pub async fn deadline_bench(
+    mut cfg: crate::app::Config,
+    count: usize,
+    requests: usize,
+    reuse: bool,
+) -> anyhow::Result<()> {
+    use std::time::Instant;
+    use xinfang_domain::calendar::OfficialCalendar;
+    use xinfang_domain::deadline::{CountingMode, due_date};
+    use xinfang_store::deadlines::QueueFilter;
+
+    if cfg.database_url.is_none() {
+        cfg.data_dir = cfg.data_dir.join(format!("bench-deadlines-{count}"));
+        if !reuse && cfg.data_dir.exists() {
+            std::fs::remove_dir_all(&cfg.data_dir)?;
+        }
+    }
+    let store = crate::app::open_store(&cfg).await?;
+    let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("date");
+    let bureau = match store.default_bureau().await? {
+        Some(b) if reuse => b,
+        Some(_) => anyhow::bail!("数据库已有数据：请使用新的数据库，或加 --reuse 重新测量"),
+        None => {
+            let clock = crate::clock::ManualClock::new(crate::clock::from_local(
+                today.and_hms_opt(9, 0, 0).expect("time"),
+            ));
+            crate::demo::create_bureau(&store, &clock, &cfg.password_policy).await?
+        }
+    };
+    let units: Vec<String> = store
+        .units(&bureau.id)
+        .await?
+        .into_iter()
+        .map(|u| u.id)
+        .collect();
+    let user = store
+        .user_by_username("receptionist")
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("receptionist"))?
+        .id;
+    if !reuse {
+        let cal = OfficialCalendar::shipped();
+        let first = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
+        let days_span = (today - first).num_days() + 14;
+        let t0 = Instant::now();
+        let batch = 500;
+        let mut i = 0usize;
+        while i < count {
+            let n = batch.min(count - i);
+            let mut p_sql = String::from(
+                "INSERT INTO petitions (id, bureau_id, petition_no, query_code, channel, stage, visited_at, registered_at, registered_on, registered_by, issue_region, summary, requests, proposal, visitor_count, people_involved, collective, anonymous, consent_to_publish, major_urgent, confidential, skip_level, out_of_district, repeat_reason, event_seq, updated_at) VALUES ",
+            );
+            let mut d_sql = String::from(
+                "INSERT INTO deadlines (id, bureau_id, petition_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, extended_days, paused_days, state, expiry_handled_at, created_at, updated_at) VALUES ",
+            );
+            for k in 0..n {
+                let idx = i + k;
+                let pid = xinfang_store::new_id();
+                let day = first + chrono::Duration::days((idx as i64 * days_span) / count as i64);
+                let at = format!("{day}T02:00:00Z");
+                let (rule, days, role, unit) = match idx % 10 {
+                    0..=3 => (
+                        "handle_and_close",
+                        60,
+                        "unit",
+                        Some(&units[idx % units.len()]),
+                    ),
+                    4..=6 => (
+                        "unit_notify_petitioner",
+                        15,
+                        "unit",
+                        Some(&units[idx % units.len()]),
+                    ),
+                    7 | 8 => ("dispose_visit", 15, "office", None),
+                    _ => (
+                        "supervision_answer",
+                        30,
+                        "unit",
+                        Some(&units[idx % units.len()]),
+                    ),
+                };
+                let due = due_date(&cal, day, days, CountingMode::Calendar);
+                // Earlier daily scans handled every expiry before yesterday's.
+                let handled = if due < today - chrono::Duration::days(1) {
+                    format!("'{at}'")
+                } else {
+                    "NULL".into()
+                };
+                if k > 0 {
+                    p_sql.push(',');
+                    d_sql.push(',');
+                }
+                p_sql.push_str(&format!(
+                    "('{pid}', '{b}', 'B{y}-{idx:07}', 'Q{idx:07}', 'visit', 'transferred', '{at}', '{at}', '{day}', '{user}', '652302', '生成的信访事项', '', '', 1, 1, 0, 0, 0, 0, 0, 0, 0, '', 0, '{at}')",
+                    b = bureau.id,
+                    y = day.format("%Y"),
+                ));
+                d_sql.push_str(&format!(
+                    "('{}', '{b}', '{pid}', {u}, '{role}', '{rule}', 1, '{day}', {days}, 'calendar', '{due}', 0, 0, 'running', {handled}, '{at}', '{at}')",
+                    xinfang_store::new_id(),
+                    b = bureau.id,
+                    u = unit.map(|u| format!("'{u}'")).unwrap_or_else(|| "NULL".into()),
+                ));
+            }
+            let mut tx = store.begin().await?;
+            xinfang_store::sqlx::query(xinfang_store::sqlx::AssertSqlSafe(p_sql))
+                .execute(&mut *tx.tx)
+                .await?;
+            xinfang_store::sqlx::query(xinfang_store::sqlx::AssertSqlSafe(d_sql))
+                .execute(&mut *tx.tx)
+                .await?;
+            tx.commit().await?;
+            i += n;
+            if i.is_multiple_of(100_000) || i == count {
+                println!(
+                    "  已生成 {i} 件（{:.0} 件/秒）",
+                    i as f64 / t0.elapsed().as_secs_f64()
+                );
+            }
+        }
+        // Fresh statistics, as autovacuum (PostgreSQL) or `PRAGMA optimize` would give.
+        xinfang_store::sqlx::query("ANALYZE")
+            .execute(store.pool())
+            .await?;
+        println!("生成 {count} 件用时 {:.1} 秒", t0.elapsed().as_secs_f64());
+    }
+    let soon_by = today + chrono::Duration::days(5);
+    let renshe = store
+        .unit_by_code(&bureau.id, "renshe")
+        .await?
+        .map(|u| u.id);
+    let queries: Vec<(&str, QueueFilter)> = vec![
+        (
+            "due soon, office",
+            QueueFilter {
+                due_from: Some(today),
+                due_by: Some(soon_by),
+                role: Some("office".into()),
+                unit_id: None,
+                limit: 200,
+            },
+        ),
+        (
+            "due soon, all",
+            QueueFilter {
+                due_from: Some(today),
+                due_by: Some(soon_by),
+                role: None,
+                unit_id: None,
+                limit: 200,
+            },
+        ),
+        (
+            "due soon, one unit",
+            QueueFilter {
+                due_from: Some(today),
+                due_by: Some(soon_by),
+                role: None,
+                unit_id: renshe.clone(),
+                limit: 200,
+            },
+        ),
+        (
+            "overdue, one unit",
+            QueueFilter {
+                due_from: None,
+                due_by: Some(today - chrono::Duration::days(1)),
+                role: None,
+                unit_id: renshe,
+                limit: 200,
+            },
+        ),
+    ];
+    let rounds = requests.clamp(10, 1000);
+    for (name, f) in &queries {
+        let mut times = Vec::with_capacity(rounds);
+        let mut rows = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            rows = store.deadline_queue(&bureau.id, f).await?.len();
+            times.push(t.elapsed());
+        }
+        crate::bench::report_pub(&format!("{name} ({rows} rows)"), times);
+    }
+    let mut times = Vec::with_capacity(rounds);
+    let mut rows = 0;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        rows = store
+            .expired_unhandled_deadlines(&bureau.id, today, 500)
+            .await?
+            .len();
+        times.push(t.elapsed());
+    }
+    crate::bench::report_pub(&format!("daily scan batch ({rows} rows)"), times);
+    store.close().await;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,14 +1,76 @@
 //! Jobs that run inside `xinfang serve`. A checkpoint seals the heads of all event chains; it is
 //! idempotent (no new checkpoint when nothing changed), so several instances may run it.
+//!
+//! The daily deadline scan (supervision triggers, rules §5) and digest run exactly once per day
+//! and bureau across all instances on one database: an instance runs a day's scan only if it
+//! claims the day's `job_runs` row (INSERT … ON CONFLICT DO NOTHING), or takes over a claim left
+//! unfinished for longer than the lease by a crashed instance. The scan itself is idempotent
+//! (each trigger is raised once, by its unique key), so a run repeated after a crash is safe.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crate::app::AppState;
+use crate::clock::local_date;
+
+/// The job name of the daily deadline scan in `job_runs`.
+pub const DEADLINE_SCAN: &str = "deadline_scan";
+/// How often an instance looks whether the day's scan is still to run.
+const SCAN_POLL: Duration = Duration::from_secs(300);
+/// A claim not finished after this long is taken to be from a crashed instance.
+const LEASE_MINUTES: i64 = 30;
+
+/// This process's name in `job_runs`.
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| format!("{}-{}", std::process::id(), &xinfang_store::new_id()[24..]))
+}
+
+/// Runs the daily scan and digest if this instance claims today's run. Returns the scan's
+/// result when it ran here, `None` when another instance has it.
+pub async fn run_daily(
+    state: &AppState,
+    instance: &str,
+) -> anyhow::Result<Option<crate::supervision::ScanResult>> {
+    let now = state.clock.now();
+    let day = local_date(now);
+    let period = day.to_string();
+    let claimed = state
+        .store
+        .claim_job(
+            DEADLINE_SCAN,
+            &state.bureau.id,
+            &period,
+            instance,
+            now,
+            now - chrono::Duration::minutes(LEASE_MINUTES),
+        )
+        .await?;
+    if !claimed {
+        return Ok(None);
+    }
+    let result = crate::supervision::scan(state, day)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    state
+        .store
+        .finish_job(
+            DEADLINE_SCAN,
+            &state.bureau.id,
+            &period,
+            instance,
+            &serde_json::to_value(&result)?,
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Some(result))
+}
 
 pub fn spawn(state: Arc<AppState>) {
     let every = Duration::from_secs(state.config.checkpoint_minutes.max(1) * 60);
+    let checkpoint_state = state.clone();
     tokio::spawn(async move {
+        let state = checkpoint_state;
         let mut tick = tokio::time::interval(every);
         loop {
             tick.tick().await;
@@ -20,6 +82,19 @@ pub fn spawn(state: Arc<AppState>) {
                 Ok(Some(seq)) => tracing::info!(seq, "event chains sealed"),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SCAN_POLL);
+        loop {
+            tick.tick().await;
+            match run_daily(&state, instance_id()).await {
+                Ok(Some(r)) => {
+                    tracing::info!(day = %r.day, raised = r.raised, "deadline scan done")
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "deadline scan failed"),
             }
         }
     });

@@ -17,3 +17,4 @@ pub mod letters;
 pub mod multipart;
 pub mod pages;
 pub mod services;
+pub mod supervision;

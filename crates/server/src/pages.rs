@@ -34,6 +34,8 @@ mod letters;
 
 pub use letters::upload_router as scan_upload_router;
 
+mod supervision;
+
 pub(crate) type S = State<Arc<AppState>>;
 pub(crate) type Pairs = Vec<(String, String)>;
 
@@ -79,12 +81,16 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if role.is_bureau_staff() {
         nav.push(("/registrations/today", "当日登记", "t"));
     }
+    if role != Role::Admin {
+        nav.push(("/queues", "期限督办", "q"));
+    }
     if role == Role::Admin {
         nav.push(("/admin/users", "用户管理", "u"));
         nav.push(("/admin/units", "承办单位", "d"));
         nav.push(("/admin/reasons", "受理理由", "r"));
         nav.push(("/admin/calendar", "节假日安排", "c"));
         nav.push(("/admin/approval-gates", "审批设置", "g"));
+        nav.push(("/admin/deadline-rules", "办理期限", "k"));
     }
     nav
 }
@@ -263,6 +269,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
                 "节假日安排",
                 "每年录入国务院办公厅的放假调休通知，期限按此计算",
             ));
+            actions.push((
+                "/admin/deadline-rules",
+                "办理期限",
+                "各项办理期限、预警比例和督办升级次数（修改即生成新版本）",
+            ));
         }
         _ => {}
     }
@@ -271,6 +282,20 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
     }
     if role.is_bureau_staff() {
         actions.push(("/registrations/today", "当日登记", "检查当日登记是否完整"));
+    }
+    if role != Role::Admin {
+        actions.push((
+            "/queues",
+            "期限与督办",
+            "即将到期、已逾期的办理期限和督办事项",
+        ));
+    }
+    if matches!(role, Role::Office | Role::LetterClerk) || role.is_leader() {
+        actions.push((
+            "/digest",
+            "每日汇总",
+            "逾期、到期和督办情况，各承办单位统计",
+        ));
     }
     // The bureau head (局负责人) receives out-of-district reports; the deputy sees them too.
     let roles: Vec<Role> = if role.is_leader() {
@@ -333,6 +358,8 @@ struct Row {
     confidential: bool,
     collective: bool,
     repeat: bool,
+    /// The earliest running deadline's warning badge.
+    deadline: Option<crate::supervision::Badge>,
 }
 
 fn row_of(r: &services::ListedPetition) -> Row {
@@ -384,6 +411,7 @@ fn row_of(r: &services::ListedPetition) -> Row {
         confidential: p.confidential,
         collective: p.collective,
         repeat: p.repeat_of.is_some(),
+        deadline: None,
     }
 }
 
@@ -430,9 +458,20 @@ async fn petitions(
         q.state.as_deref().unwrap_or(""),
         q.channel.as_deref().unwrap_or("")
     );
+    let ids: Vec<String> = rows.iter().map(|r| r.record.id.clone()).collect();
+    let mut badges = match crate::supervision::badges_for(&state, &ids).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
     ListPage {
         layout: layout(&state, Some(&u), ""),
-        rows: rows.iter().map(row_of).collect(),
+        rows: rows
+            .iter()
+            .map(|r| Row {
+                deadline: badges.remove(&r.record.id),
+                ..row_of(r)
+            })
+            .collect(),
         q: q.q.clone().unwrap_or_default(),
         state: q.state.clone().unwrap_or_default(),
         channel: q.channel.clone().unwrap_or_default(),
@@ -827,6 +866,21 @@ struct PetitionPage {
     events: Vec<EventView>,
     access_log: Vec<(String, String, String)>,
     h: handling::HandlingPanel,
+    /// Deadlines and supervision (rules §2, §5).
+    deadlines: Vec<DeadlineView>,
+    supervision_items: Vec<supervision::ItemRow>,
+    can_open_supervision: bool,
+    manual_triggers: Vec<(&'static str, &'static str)>,
+}
+
+struct DeadlineView {
+    rule_name: String,
+    unit_name: String,
+    started_on: String,
+    due_on: String,
+    state: &'static str,
+    note: String,
+    badge: Option<crate::supervision::Badge>,
 }
 
 impl PetitionPage {
@@ -869,6 +923,17 @@ fn event_label(kind: &str) -> &'static str {
         "leader_instruction_recorded" => "登记领导批示",
         "query_answered" => "答复查询",
         "incident_recorded" => "登记异常情况处置",
+        "supervision_raised" => "自动启动督办",
+        "supervision_opened" => "启动督办",
+        "supervised" => "督办",
+        "supervision_answered" => "承办单位答复督办",
+        "supervision_escalated" => "督办报局领导",
+        "supervision_project_approved" => "批准立项督办",
+        "supervision_resolved" => "督办办结",
+        "deadline_extended" => "延期",
+        "deadline_shortened" => "领导批示缩短期限",
+        "deadline_paused" => "期限中止计算",
+        "deadline_resumed" => "期限恢复计算",
         _ => "其他操作",
     }
 }
@@ -938,6 +1003,17 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "closed" => s("closing_report_route_label"),
         "appeal_requested" => format!("{}，应于 {} 前作出意见", s("organ"), s("due_on")),
         "leader_instruction_recorded" => s("leader"),
+        "supervision_raised" | "supervision_opened" => s("trigger_label"),
+        "supervised" => format!(
+            "{}：{}；应于 {} 前书面答复",
+            s("method_label"),
+            s("note"),
+            s("answer_due")
+        ),
+        "supervision_answered" => s("answer"),
+        "deadline_extended" | "deadline_shortened" | "deadline_resumed" => {
+            format!("期限至 {}", s("due_on"))
+        }
         _ => String::new(),
     }
 }
@@ -986,6 +1062,7 @@ pub(crate) async fn petition_page(
         } else {
             Acceptance::Accepted
         };
+        let (deadlines, supervision_items) = deadline_views(state, u, &p, &units).await?;
         // The form is offered exactly when the lifecycle would accept a decision from this user.
         let decidable = xinfang_domain::lifecycle::execute(
             &xinfang_domain::lifecycle::PetitionState {
@@ -1145,6 +1222,18 @@ pub(crate) async fn petition_page(
                 .map(|(at, who, what)| (show(&at), who, what))
                 .collect(),
             h: handling::panel(state, u, &p).await?,
+            deadlines,
+            supervision_items,
+            can_open_supervision: xinfang_domain::supervision::may_supervise(
+                u.role(),
+                p.channel,
+                xinfang_domain::supervision::ItemState::Open,
+            ) && !u.role().is_leader(),
+            manual_triggers: xinfang_domain::supervision::TriggerKind::ALL
+                .iter()
+                .filter(|t| !t.automatic())
+                .map(|t| (t.as_str(), t.label_zh()))
+                .collect(),
             errors,
             p,
         })
@@ -1161,6 +1250,74 @@ pub(crate) async fn petition_page(
         }
         Err(e) => error_page(state, Some(u), e),
     }
+}
+
+/// The petition's deadlines with their badges and its supervision items; unit staff see only
+/// their own unit's.
+async fn deadline_views(
+    state: &AppState,
+    u: &CurrentUser,
+    p: &xinfang_store::petitions::PetitionRecord,
+    units: &[xinfang_store::people::Unit],
+) -> Result<(Vec<DeadlineView>, Vec<supervision::ItemRow>), AppError> {
+    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let t = crate::supervision::thresholds(&settings);
+    let today = local_date(state.clock.now());
+    let rules = state.store.deadline_rules(&state.bureau.id).await?;
+    let own = |unit: &Option<String>| {
+        !u.role().is_unit_staff() || (unit.is_some() && *unit == u.user.unit_id)
+    };
+    let deadlines = state
+        .store
+        .deadlines_of(&p.id)
+        .await?
+        .into_iter()
+        .filter(|d| own(&d.unit_id))
+        .map(|d| DeadlineView {
+            rule_name: rules
+                .iter()
+                .find(|r| r.code == d.rule_code)
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| d.rule_code.clone()),
+            unit_name: d
+                .unit_id
+                .as_ref()
+                .and_then(|id| units.iter().find(|x| &x.id == id))
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            started_on: d.started_on.to_string(),
+            due_on: d.due_on.to_string(),
+            state: match d.state.as_str() {
+                "running" => "计算中",
+                "met" => "已完成",
+                _ => "已取消",
+            },
+            note: [
+                d.shortened_by
+                    .as_ref()
+                    .map(|s| format!("领导批示缩短：{s}")),
+                (d.extended_days > 0).then(|| format!("已延期 {} 日", d.extended_days)),
+                d.paused_since.map(|s| format!("{s} 起中止计算")),
+                (d.paused_days > 0).then(|| format!("听证中止 {} 日", d.paused_days)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("；"),
+            badge: d
+                .running()
+                .then(|| crate::supervision::badge(&d, today, &t)),
+        })
+        .collect();
+    let items = state
+        .store
+        .supervision_items_of(&p.id)
+        .await?
+        .into_iter()
+        .filter(|i| own(&i.unit_id))
+        .map(|i| supervision::item_row(&i))
+        .collect();
+    Ok((deadlines, items))
 }
 
 async fn petition(
@@ -1862,6 +2019,7 @@ async fn calendar_page(
             // Not a whole number: asked for again like a missing one.
             days: trial.days.trim().parse().ok(),
             mode: trial.mode.clone(),
+            rule: None,
         };
         match services::compute_deadline(&state, &input).await {
             Ok(due) => trial.due = due.to_string(),
@@ -1966,4 +2124,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/calendar/{year}", post(calendar_update))
         .merge(handling::router())
         .merge(letters::router())
+        .merge(supervision::router())
 }

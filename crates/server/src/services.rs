@@ -175,6 +175,18 @@ pub async fn register(
             now,
         )
         .await?;
+    // A new visit or letter on a matter already transferred or assigned is supervised (rules §5).
+    if let Some(earlier) = &reg.repeat_of {
+        crate::supervision::on_repeat_registered(
+            state,
+            &mut tx,
+            earlier,
+            &id,
+            &no,
+            &actor(&user.user),
+        )
+        .await?;
+    }
     // Out-of-district visitors are reported to the bureau head (V2.3).
     if reg.out_of_district {
         state
@@ -350,7 +362,6 @@ pub async fn decide(
     } else {
         None
     };
-    let cal = calendar(state).await?;
     let now = state.clock.now();
     let today = local_date(now);
     let mut tx = state.store.begin().await?;
@@ -368,10 +379,32 @@ pub async fn decide(
             now,
         )
         .await?;
-    let dispose_due = (acceptance == Acceptance::Accepted).then(|| {
-        // Accepted visits are disposed within 15 days (V3.0).
-        deadline::due_date(&cal, today, 15, deadline::CountingMode::Calendar)
-    });
+    // Accepted petitions are disposed within 15 days of registration (V3.0): a stored deadline
+    // on the office's queue (the letter clerk's for letters), from the rule's current version.
+    let dispose_due = if acceptance == Acceptance::Accepted {
+        let registered_on =
+            chrono::NaiveDate::parse_from_str(&p.registered_on, "%Y-%m-%d").unwrap_or(today);
+        let started = crate::supervision::start_deadline(
+            state,
+            &mut tx,
+            &crate::supervision::StartDeadline {
+                petition_id: &p.id,
+                handling_record_id: None,
+                unit_id: None,
+                rule_code: "dispose_visit",
+                started_on: registered_on,
+                role: Some(if p.channel.follows_letter_procedure() {
+                    "letter_clerk"
+                } else {
+                    "office"
+                }),
+            },
+        )
+        .await?;
+        Some(started.due_on)
+    } else {
+        None
+    };
     let mut seq = state
         .store
         .append_event(
@@ -396,7 +429,7 @@ pub async fn decide(
     if let Some(unit) = &target
         && acceptance == Acceptance::ReferredToDepartment
     {
-        state
+        let record = state
             .store
             .insert_handling_record(
                 &mut tx,
@@ -408,6 +441,22 @@ pub async fn decide(
                 now,
             )
             .await?;
+        // The unit tells the petitioner within 15 days of receiving the transfer (2022 Art. 23);
+        // the 转送单 is handed over today, which counts as the unit's receipt until the unit
+        // records its own receipt.
+        crate::supervision::start_deadline(
+            state,
+            &mut tx,
+            &crate::supervision::StartDeadline {
+                petition_id: &p.id,
+                handling_record_id: Some(&record),
+                unit_id: Some(&unit.id),
+                rule_code: "unit_notify_petitioner",
+                started_on: today,
+                role: None,
+            },
+        )
+        .await?;
     }
     let mut document = None;
     if let Some(kind) = acceptance.window_slip() {
@@ -1349,6 +1398,9 @@ pub struct DeadlineInput {
     /// `calendar` (自然日: start + days, a non-working last day rolls forward to the next working
     /// day; the default) or `working` (工作日: the days-th working day after the start).
     pub mode: String,
+    /// Instead of `days` and `mode`: a deadline rule's code (e.g. `handle_and_close`), counted
+    /// with the rule's current period and mode.
+    pub rule: Option<String>,
 }
 
 /// Longest period accepted: ten years.
@@ -1369,6 +1421,40 @@ pub async fn compute_deadline(
             None
         }
     };
+    let rule_code = input
+        .rule
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if let Some(code) = rule_code {
+        if input.days.is_some() || !input.mode.trim().is_empty() {
+            errors.push(FieldError::new(
+                "rule",
+                "rule_or_days",
+                "请只指定期限规则（rule），或只指定天数和计算方式（days、mode），不能同时指定",
+            ));
+        }
+        let rule = state
+            .store
+            .deadline_rule(&state.bureau.id, code, None)
+            .await;
+        let (Some(start), Ok(rule), true) = (start, &rule, errors.is_empty()) else {
+            if rule.is_err() {
+                errors.push(FieldError::new(
+                    "rule",
+                    "unknown_rule",
+                    format!("未知的期限规则：{code}"),
+                ));
+            }
+            return Err(AppError::Invalid(errors));
+        };
+        return Ok(deadline::due_date(
+            &calendar(state).await?,
+            start,
+            rule.days,
+            rule.mode,
+        ));
+    }
     let days = match input.days {
         None => {
             errors.push(FieldError::new(

@@ -958,3 +958,132 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
     let _ = std::fs::remove_dir_all(&dir);
     eprintln!("mailroom e2e journey took {:.1?}", started.elapsed());
 }
+
+/// Signs in through the login page with the keyboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn office_sees_an_overdue_unit_in_red_supervises_by_phone_and_the_unit_sees_it() {
+    use chrono::TimeZone;
+    let Some(chromedriver) = on_path("chromedriver") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!("SKIP: chromedriver not installed");
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    // At the window on 2026-11-27 a visit is transferred to the human resources bureau: it must
+    // tell the petitioner within 15 days (due Monday 2026-12-14).
+    let t = app.token("receptionist").await;
+    let v = app.register_visit(&t, json!({})).await;
+    let id = v["id"].as_str().expect("id").to_string();
+    let no = v["petition_no"].as_str().expect("no").to_string();
+    let (status, d) = app
+        .post(
+            &t,
+            &format!("/api/v1/petitions/{id}/decision"),
+            &json!({"acceptance": "referred_to_department", "target_unit_id": app.unit_id("renshe").await}),
+        )
+        .await;
+    assert_eq!(status, 200, "{d}");
+    // The clock moves past the unit's deadline; the daily scan runs.
+    app.clock.set(
+        xinfang::clock::cst()
+            .with_ymd_and_hms(2026, 12, 16, 9, 0, 0)
+            .single()
+            .expect("time")
+            .with_timezone(&chrono::Utc),
+    );
+    let scan = xinfang::jobs::run_daily(&app.state, "e2e")
+        .await
+        .expect("scan")
+        .expect("ran");
+    assert_eq!(scan.raised, 1);
+
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+    sign_in_with_keyboard(&c, &app, "office", "办公室").await;
+    // The overdue queue: the petition, in red.
+    find(&c, "a[href='/queues']")
+        .await
+        .click()
+        .await
+        .expect("queues");
+    wait_for_text(&c, "main h1", "期限与督办").await;
+    find(&c, "#tab-overdue")
+        .await
+        .click()
+        .await
+        .expect("overdue tab");
+    let row = wait_for_text(&c, "#deadline-queue tbody", &no).await;
+    assert!(row.contains("逾期 2 天"), "{row}");
+    let badge = find(
+        &c,
+        "#deadline-queue tbody tr.deadline-overdue .badge.deadline-overdue",
+    )
+    .await;
+    let colour = badge.css_value("background-color").await.expect("colour");
+    assert!(
+        colour == "rgba(198, 40, 40, 1)" || colour == "rgb(198, 40, 40)",
+        "overdue badge is red: {colour}"
+    );
+    screenshot(&c, "office-overdue-queue").await;
+    // The supervision item raised by the scan: record a phone supervision.
+    find(&c, "#supervision-inbox a")
+        .await
+        .click()
+        .await
+        .expect("open item");
+    wait_for_text(&c, "main h1", "督办事项").await;
+    wait_for_text(&c, "main dl", "收到转送、交办15日内未告知信访人").await;
+    find(&c, "#method_phone")
+        .await
+        .click()
+        .await
+        .expect("phone");
+    type_into(
+        &c,
+        "supervision_note",
+        "电话督促市人社局信访科，要求三日内告知信访人是否受理",
+    )
+    .await;
+    find(&c, "#supervision-submit")
+        .await
+        .click()
+        .await
+        .expect("submit");
+    wait_for_text(&c, "main .flash", "督办记录已保存").await;
+    let log = wait_for_text(&c, "#supervision-actions", "电话督办").await;
+    assert!(log.contains("2027-01-15"), "answer due in 30 days: {log}");
+    screenshot(&c, "office-supervised").await;
+    find(&c, "header form button.link")
+        .await
+        .click()
+        .await
+        .expect("logout");
+
+    // The unit sees the 督办 in its inbox.
+    sign_in_with_keyboard(&c, &app, "renshe_handler", "承办单位经办人").await;
+    find(&c, "a[href='/queues']")
+        .await
+        .click()
+        .await
+        .expect("queues");
+    wait_for_text(&c, "main h1", "本单位").await;
+    let inbox = wait_for_text(&c, "#supervision-inbox", &no).await;
+    assert!(
+        inbox.contains("收到转送、交办15日内未告知信访人"),
+        "{inbox}"
+    );
+    find(&c, "#supervision-inbox a")
+        .await
+        .click()
+        .await
+        .expect("open item");
+    wait_for_text(&c, "#supervision-actions", "电话督促市人社局信访科").await;
+    find(&c, "#supervision-answer-form").await;
+    screenshot(&c, "unit-inbox").await;
+    c.close().await.expect("close browser");
+    drop(driver);
+}

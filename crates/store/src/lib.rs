@@ -6,12 +6,14 @@
 pub mod audit;
 pub mod blobs;
 pub mod calendar;
+pub mod deadlines;
 pub mod documents;
 pub mod handling;
 pub mod letters;
 pub mod people;
 pub mod petitions;
 pub mod reasons;
+pub mod supervision;
 
 use std::str::FromStr;
 use std::sync::Arc;

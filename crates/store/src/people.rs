@@ -108,6 +108,7 @@ impl Store {
         .await?;
         self.seed_decision_reasons(tx, &b.id).await?;
         self.seed_calendar_notices(tx, &b.id, now).await?;
+        self.seed_deadline_rules(tx, &b.id, now).await?;
         Ok(())
     }
 
