@@ -9,24 +9,30 @@ use sha2::{Digest, Sha256};
 use crate::RenderError;
 
 /// The built-in template files, by path relative to the template root.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "lib/common.typ",
-        include_str!("../templates/lib/common.typ"),
-    ),
-    (
-        "lib/gbt9704.typ",
-        include_str!("../templates/lib/gbt9704.typ"),
-    ),
-    ("lib/slip.typ", include_str!("../templates/lib/slip.typ")),
-    (
-        "visit_notice_slip.typ",
-        include_str!("../templates/visit_notice_slip.typ"),
-    ),
-    (
-        "visit_transfer_slip.typ",
-        include_str!("../templates/visit_transfer_slip.typ"),
-    ),
+macro_rules! builtin {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../templates/", $path)))),*]
+    };
+}
+
+const BUILTIN: &[(&str, &str)] = builtin![
+    "lib/common.typ",
+    "lib/gbt9704.typ",
+    "lib/slip.typ",
+    "lib/drafted.typ",
+    "visit_notice_slip.typ",
+    "visit_transfer_slip.typ",
+    "extension_notice.typ",
+    "assignment_letter.typ",
+    "transfer_letter.typ",
+    "handling_opinion.typ",
+    "query_reply_notice.typ",
+    "closing_report.typ",
+    "closing_approval_form.typ",
+    "daily_bulletin.typ",
+    "special_bulletin.typ",
+    "request_report.typ",
+    "circular.typ",
 ];
 
 /// One file of the template tree.

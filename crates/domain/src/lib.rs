@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod document;
+pub mod drafting;
 pub mod error;
 pub mod ethnicity;
 pub mod event;
