@@ -176,11 +176,20 @@ fn measure(kind: DocumentKind) {
             full += 1;
             let left = x[0] / MM;
             let right = (x[27] + 16.0) / MM;
-            assert!((left - 28.0).abs() <= 1.0, "{kind:?}: left edge {left:.2} mm");
-            assert!((right - 184.0).abs() <= 1.0, "{kind:?}: right edge {right:.2} mm");
+            assert!(
+                (left - 28.0).abs() <= 1.0,
+                "{kind:?}: left edge {left:.2} mm"
+            );
+            assert!(
+                (right - 184.0).abs() <= 1.0,
+                "{kind:?}: right edge {right:.2} mm"
+            );
             // Evenly spaced: 156 mm / 28 per character.
             let pitch = (x[27] - x[0]) / 27.0;
-            assert!((pitch - 156.0 * MM / 28.0).abs() < 0.05, "{kind:?}: character pitch {pitch}");
+            assert!(
+                (pitch - 156.0 * MM / 28.0).abs() < 0.05,
+                "{kind:?}: character pitch {pitch}"
+            );
         }
     }
     assert!(full >= 12, "{kind:?}: only {full} full lines");

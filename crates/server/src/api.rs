@@ -25,6 +25,8 @@ use crate::services::{
     RecusalInput, UnitInput, UserInput,
 };
 
+pub mod documents;
+
 type S = State<Arc<AppState>>;
 
 /// JSON body extractor whose rejections are Chinese JSON errors like every other error.
@@ -1033,7 +1035,7 @@ pub async fn compute_deadline(
 #[openapi(
     info(title = "xinfang 信访业务系统 API", version = "1"),
     paths(login, logout, me, register_petition, list_petitions, get_petition, record_interview, decide_acceptance,
-        list_petition_documents, download_document, find_similar, search_regions, declare_recusal,
+        list_petition_documents, find_similar, search_regions, declare_recusal,
         list_units, create_unit, update_unit, list_users, create_user, update_user, list_reasons, create_reason, update_reason,
         list_calendar_notices, save_calendar_notice, compute_deadline),
     components(schemas(ErrorBody, crate::error::ErrorItem)),
@@ -1065,10 +1067,11 @@ impl utoipa::Modify for BearerAuth {
 }
 
 pub async fn openapi_json() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        ApiDoc::openapi().to_json().unwrap_or_default(),
-    )
+    ([(header::CONTENT_TYPE, "application/json")], {
+        let mut doc = ApiDoc::openapi();
+        doc.merge(documents::DocumentsApi::openapi());
+        doc.to_json().unwrap_or_default()
+    })
 }
 
 pub fn router() -> Router<Arc<AppState>> {
@@ -1082,7 +1085,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/petitions/{id}/interviews", post(record_interview))
         .route("/petitions/{id}/decision", post(decide_acceptance))
         .route("/petitions/{id}/documents", get(list_petition_documents))
-        .route("/documents/{id}/pdf", get(download_document))
         .route("/regions", get(search_regions))
         .route("/recusals", post(declare_recusal))
         .route("/units", get(list_units).post(create_unit))
@@ -1094,5 +1096,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/calendar", get(list_calendar_notices))
         .route("/calendar/{year}", put(save_calendar_notice))
         .route("/deadlines/compute", post(compute_deadline))
+        .merge(documents::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

@@ -28,6 +28,8 @@ use crate::clock::{local, local_date, show};
 use crate::error::AppError;
 use crate::services::{self, DecisionInput};
 
+mod documents;
+
 type S = State<Arc<AppState>>;
 type Pairs = Vec<(String, String)>;
 
@@ -57,6 +59,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     }
     if role.is_bureau_staff() {
         nav.push(("/registrations/today", "当日登记", "t"));
+        nav.push(("/drafting", "文稿", ""));
     }
     if role == Role::Admin {
         nav.push(("/admin/users", "用户管理", "u"));
@@ -816,6 +819,11 @@ fn event_label(kind: &str) -> &'static str {
         "decided" => "作出受理决定",
         "notice_served" => "当场送达告知单",
         "document_issued" => "出具文书",
+        "document_drafted" => "起草文书",
+        "document_edited" => "修改文稿",
+        "document_submitted" => "文稿送签",
+        "document_returned" => "文稿退回修改",
+        "document_signed_off" => "文稿签发",
         "recusal_declared" => "声明回避",
         _ => "其他操作",
     }
@@ -845,6 +853,19 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "document_issued" => s("doc_no"),
         "appointment_made" => format!("约谈日期 {}", s("appointment_on")),
         "recusal_declared" => s("reason"),
+        k if k.starts_with("document_") => {
+            let title = xinfang_domain::document::DocumentKind::parse(&s("kind"))
+                .map(|k| k.title_zh())
+                .unwrap_or("");
+            let mut out = title.to_string();
+            if !s("doc_no").is_empty() {
+                out = format!("{out} {}", s("doc_no"));
+            }
+            if !s("comment").is_empty() {
+                out = format!("{out}；意见：{}", s("comment"));
+            }
+            out
+        }
         _ => String::new(),
     }
 }
@@ -1859,4 +1880,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/admin/reasons/{id}", post(reason_update))
         .route("/admin/calendar", get(calendar_page).post(calendar_create))
         .route("/admin/calendar/{year}", post(calendar_update))
+        .merge(documents::router())
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod blobs;
 pub mod calendar;
 pub mod documents;
+pub mod drafts;
 pub mod people;
 pub mod petitions;
 pub mod reasons;

@@ -5,6 +5,7 @@ mod harness;
 mod admin;
 mod audit;
 mod calendar;
+mod documents;
 mod registration;
 mod security;
 mod window;
