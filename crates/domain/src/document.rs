@@ -130,6 +130,8 @@ const CASE_OFFICER: &[Role] = &[Role::CaseOfficer];
 const OFFICE: &[Role] = &[Role::Office, Role::CaseOfficer];
 const WINDOW: &[Role] = &[Role::Receptionist];
 
+/// One row of the table, in the table's column order.
+#[allow(clippy::too_many_arguments)]
 const fn spec(
     kind: DocumentKind,
     code: &'static str,

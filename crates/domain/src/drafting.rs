@@ -592,7 +592,7 @@ pub fn chinese_numeral(n: usize) -> String {
         0..=9 => D[n].to_string(),
         10 => "十".into(),
         11..=19 => format!("十{}", D[n % 10]),
-        _ if n % 10 == 0 && n < 100 => format!("{}十", D[n / 10]),
+        _ if n.is_multiple_of(10) && n < 100 => format!("{}十", D[n / 10]),
         _ if n < 100 => format!("{}十{}", D[n / 10], D[n % 10]),
         _ => n.to_string(),
     }
