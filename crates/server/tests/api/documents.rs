@@ -315,4 +315,29 @@ backend_tests! {
             assert!(text.contains(&format!("\"{op}\"")), "{op}");
         }
     }
+
+    async fn two_instances_take_document_numbers_without_gap_or_repeat(app) {
+        // A second instance: its own pool (and, on SQLite, its own in-process writer lock).
+        let other = xinfang_store::Store::connect(&app.state.config.database_url(), 5).await.unwrap();
+        let bureau = app.state.bureau.id.clone();
+        let take = |store: xinfang_store::Store, bureau: String| async move {
+            let mut got = Vec::new();
+            for _ in 0..15 {
+                let mut tx = store.begin().await.unwrap();
+                let n = xinfang_store::next_in_sequence(&mut tx, &bureau, "doc:assignment_letter", 2026).await.unwrap();
+                tokio::task::yield_now().await;
+                tx.commit().await.unwrap();
+                got.push(n);
+            }
+            got
+        };
+        let (a, b) = tokio::join!(
+            tokio::spawn(take(app.state.store.clone(), bureau.clone())),
+            tokio::spawn(take(other.clone(), bureau.clone()))
+        );
+        let mut all: Vec<i64> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+        all.sort_unstable();
+        assert_eq!(all, (1..=30).collect::<Vec<i64>>(), "no gap, no repeat");
+        other.close().await;
+    }
 }
