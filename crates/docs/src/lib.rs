@@ -41,10 +41,12 @@ use typst::{Library, LibraryExt, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
+mod docx;
 mod fonts;
 mod templates;
 mod world;
 
+pub use docx::render_docx;
 pub use fonts::{BUNDLED_FAMILIES, FontFamilies, FontRole};
 
 use fonts::{FontSet, needs_glyph};
@@ -233,41 +235,8 @@ impl Renderer {
         template: &str,
         data: &serde_json::Value,
     ) -> Result<Rendered, RenderError> {
-        let main_path = self
-            .templates
-            .main_path(template)
-            .ok_or_else(|| RenderError::UnknownTemplate(template.to_owned()))?;
-        let version = self
-            .templates
-            .version(template)
-            .unwrap_or_default()
-            .to_owned();
-        if !data.is_object() {
-            return Err(RenderError::InvalidData("数据必须是 JSON 对象".to_owned()));
-        }
-
-        let warnings = self.check_glyphs(data)?;
-
-        let data_bytes =
-            serde_json::to_vec(data).map_err(|e| RenderError::InvalidData(e.to_string()))?;
-        let world = RenderWorld {
-            renderer: self,
-            main: file_id(&format!("/{main_path}")),
-            data: Bytes::new(data_bytes.clone()),
-        };
-
-        let Warned { output, .. } = typst::compile::<PagedDocument>(&world);
-        comemo::evict(CACHE_MAX_AGE);
-        let document = match output {
-            Ok(document) => document,
-            Err(diags) => {
-                return Err(RenderError::Template {
-                    template: template.to_owned(),
-                    message: format_diagnostics(&world, &diags),
-                });
-            }
-        };
-
+        let (document, version, warnings, data_bytes) = self.compile(template, data)?;
+        let world = self.world(template, &data_bytes)?;
         // A stable identifier: the same template version and data give the same PDF.
         let mut ident = Sha256::new();
         ident.update(version.as_bytes());
@@ -289,6 +258,82 @@ impl Renderer {
             template_version: version,
             warnings,
         })
+    }
+
+    /// Renders page 1 of `template` with `data` to PNG at `pixel_per_pt` (1.0 = 72 dpi); for
+    /// previews and the golden images of the tests.
+    pub fn render_png(
+        &self,
+        template: &str,
+        data: &serde_json::Value,
+        pixel_per_pt: f64,
+    ) -> Result<Vec<u8>, RenderError> {
+        let (document, ..) = self.compile(template, data)?;
+        let page = document
+            .pages()
+            .first()
+            .ok_or_else(|| RenderError::Pdf("文书没有页面".to_owned()))?;
+        let pixmap = typst_render::render(
+            page,
+            &typst_render::RenderOptions {
+                pixel_per_pt: typst::utils::Scalar::new(pixel_per_pt),
+                render_bleed: false,
+            },
+        );
+        pixmap
+            .encode_png()
+            .map_err(|e| RenderError::Pdf(format!("PNG 生成失败：{e}")))
+    }
+
+    fn world<'a>(
+        &'a self,
+        template: &str,
+        data_bytes: &[u8],
+    ) -> Result<RenderWorld<'a>, RenderError> {
+        let main_path = self
+            .templates
+            .main_path(template)
+            .ok_or_else(|| RenderError::UnknownTemplate(template.to_owned()))?;
+        Ok(RenderWorld {
+            renderer: self,
+            main: file_id(&format!("/{main_path}")),
+            data: Bytes::new(data_bytes.to_vec()),
+        })
+    }
+
+    /// Checks the glyphs and lays the document out.
+    fn compile(
+        &self,
+        template: &str,
+        data: &serde_json::Value,
+    ) -> Result<(PagedDocument, String, Vec<FontWarning>, Vec<u8>), RenderError> {
+        if self.templates.main_path(template).is_none() {
+            return Err(RenderError::UnknownTemplate(template.to_owned()));
+        }
+        let version = self
+            .templates
+            .version(template)
+            .unwrap_or_default()
+            .to_owned();
+        if !data.is_object() {
+            return Err(RenderError::InvalidData("数据必须是 JSON 对象".to_owned()));
+        }
+
+        let warnings = self.check_glyphs(data)?;
+
+        let data_bytes =
+            serde_json::to_vec(data).map_err(|e| RenderError::InvalidData(e.to_string()))?;
+        let world = self.world(template, &data_bytes)?;
+
+        let Warned { output, .. } = typst::compile::<PagedDocument>(&world);
+        comemo::evict(CACHE_MAX_AGE);
+        match output {
+            Ok(document) => Ok((document, version, warnings, data_bytes)),
+            Err(diags) => Err(RenderError::Template {
+                template: template.to_owned(),
+                message: format_diagnostics(&world, &diags),
+            }),
+        }
     }
 
     /// Checks every character of every string in `data` against the body font chain.

@@ -9,48 +9,36 @@ use sha2::{Digest, Sha256};
 use crate::RenderError;
 
 /// The built-in template files, by path relative to the template root.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "lib/common.typ",
-        include_str!("../templates/lib/common.typ"),
-    ),
-    (
-        "lib/gbt9704.typ",
-        include_str!("../templates/lib/gbt9704.typ"),
-    ),
-    ("lib/slip.typ", include_str!("../templates/lib/slip.typ")),
-    (
-        "visit_notice_slip.typ",
-        include_str!("../templates/visit_notice_slip.typ"),
-    ),
-    (
-        "visit_transfer_slip.typ",
-        include_str!("../templates/visit_transfer_slip.typ"),
-    ),
-    (
-        "lib/letter_notice.typ",
-        include_str!("../templates/lib/letter_notice.typ"),
-    ),
-    (
-        "letter_handling_form.typ",
-        include_str!("../templates/letter_handling_form.typ"),
-    ),
-    (
-        "acceptance_notice.typ",
-        include_str!("../templates/acceptance_notice.typ"),
-    ),
-    (
-        "non_acceptance_notice.typ",
-        include_str!("../templates/non_acceptance_notice.typ"),
-    ),
-    (
-        "no_longer_accepted_notice.typ",
-        include_str!("../templates/no_longer_accepted_notice.typ"),
-    ),
-    (
-        "supervision_letter.typ",
-        include_str!("../templates/supervision_letter.typ"),
-    ),
+macro_rules! builtin {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!("../templates/", $path)))),*]
+    };
+}
+
+const BUILTIN: &[(&str, &str)] = builtin![
+    "lib/common.typ",
+    "lib/gbt9704.typ",
+    "lib/slip.typ",
+    "lib/drafted.typ",
+    "lib/letter_notice.typ",
+    "letter_handling_form.typ",
+    "acceptance_notice.typ",
+    "non_acceptance_notice.typ",
+    "no_longer_accepted_notice.typ",
+    "supervision_letter.typ",
+    "visit_notice_slip.typ",
+    "visit_transfer_slip.typ",
+    "extension_notice.typ",
+    "assignment_letter.typ",
+    "transfer_letter.typ",
+    "handling_opinion.typ",
+    "query_reply_notice.typ",
+    "closing_report.typ",
+    "closing_approval_form.typ",
+    "daily_bulletin.typ",
+    "special_bulletin.typ",
+    "request_report.typ",
+    "circular.typ",
 ];
 
 /// One file of the template tree.

@@ -6,6 +6,7 @@ pub mod appeal;
 pub mod approval;
 pub mod catalog;
 pub mod document;
+pub mod drafting;
 pub mod error;
 pub mod ethnicity;
 pub mod event;

@@ -31,6 +31,7 @@ mod letters;
 
 pub use letters::upload_router as scan_upload_router;
 pub use letters::{read_upload, scan_response};
+pub mod documents;
 
 type S = State<Arc<AppState>>;
 
@@ -1048,7 +1049,7 @@ pub async fn compute_deadline(
 #[openapi(
     info(title = "xinfang 信访业务系统 API", version = "1"),
     paths(login, logout, me, register_petition, list_petitions, get_petition, record_interview, decide_acceptance,
-        list_petition_documents, download_document, find_similar, search_regions, declare_recusal,
+        list_petition_documents, find_similar, search_regions, declare_recusal,
         list_units, create_unit, update_unit, list_users, create_user, update_user, list_reasons, create_reason, update_reason,
         list_calendar_notices, save_calendar_notice, compute_deadline),
     components(schemas(ErrorBody, crate::error::ErrorItem)),
@@ -1085,6 +1086,7 @@ pub fn full_openapi() -> utoipa::openapi::OpenApi {
     doc.merge(handling::HandlingApi::openapi());
     doc.merge(letters::LettersDoc::openapi());
     doc.merge(<supervision::SupervisionApi as OpenApi>::openapi());
+    doc.merge(documents::DocumentsApi::openapi());
     doc
 }
 
@@ -1106,7 +1108,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/petitions/{id}/interviews", post(record_interview))
         .route("/petitions/{id}/decision", post(decide_acceptance))
         .route("/petitions/{id}/documents", get(list_petition_documents))
-        .route("/documents/{id}/pdf", get(download_document))
         .route("/regions", get(search_regions))
         .route("/recusals", post(declare_recusal))
         .route("/units", get(list_units).post(create_unit))
@@ -1121,5 +1122,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(handling::router())
         .merge(letters::router())
         .merge(supervision::router())
+        .merge(documents::router())
         .fallback(|| async { AppError::NotFound("没有这个接口".into()) })
 }

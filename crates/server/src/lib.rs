@@ -9,6 +9,7 @@ pub mod bench;
 pub mod cli;
 pub mod clock;
 pub mod demo;
+pub mod drafting;
 pub mod error;
 pub mod generate;
 pub mod handling;

@@ -36,6 +36,8 @@ pub use letters::upload_router as scan_upload_router;
 
 mod supervision;
 
+mod documents;
+
 pub(crate) type S = State<Arc<AppState>>;
 pub(crate) type Pairs = Vec<(String, String)>;
 
@@ -80,6 +82,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     }
     if role.is_bureau_staff() {
         nav.push(("/registrations/today", "当日登记", "t"));
+        nav.push(("/drafting", "文稿", ""));
     }
     if role != Role::Admin {
         nav.push(("/queues", "期限督办", "q"));
@@ -897,6 +900,11 @@ fn event_label(kind: &str) -> &'static str {
         "decided" => "作出受理决定",
         "notice_served" => "当场送达告知单",
         "document_issued" => "出具文书",
+        "document_drafted" => "起草文书",
+        "document_edited" => "修改文稿",
+        "document_submitted" => "文稿送签",
+        "document_returned" => "文稿退回修改",
+        "document_signed_off" => "文稿签发",
         "recusal_declared" => "声明回避",
         "disposition_proposed" => "提出拟办意见（待审批）",
         "disposed" => "确定办理方式",
@@ -1013,6 +1021,19 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "supervision_answered" => s("answer"),
         "deadline_extended" | "deadline_shortened" | "deadline_resumed" => {
             format!("期限至 {}", s("due_on"))
+        }
+        k if k.starts_with("document_") => {
+            let title = xinfang_domain::document::DocumentKind::parse(&s("kind"))
+                .map(|k| k.title_zh())
+                .unwrap_or("");
+            let mut out = title.to_string();
+            if !s("doc_no").is_empty() {
+                out = format!("{out} {}", s("doc_no"));
+            }
+            if !s("comment").is_empty() {
+                out = format!("{out}；意见：{}", s("comment"));
+            }
+            out
         }
         _ => String::new(),
     }
@@ -2125,4 +2146,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(handling::router())
         .merge(letters::router())
         .merge(supervision::router())
+        .merge(documents::router())
 }

@@ -1087,3 +1087,159 @@ async fn office_sees_an_overdue_unit_in_red_supervises_by_phone_and_the_unit_see
     c.close().await.expect("close browser");
     drop(driver);
 }
+
+/// Signs in through the login page (signing out first if someone is signed in).
+async fn sign_in_as(c: &Client, app: &TestApp, username: &str, role_label: &str) {
+    if let Ok(b) = c.find(Locator::Css("form[action='/logout'] button")).await {
+        b.click().await.expect("sign out");
+        find(c, "#username").await;
+    }
+    c.goto(&app.url("/login")).await.expect("open login");
+    wait_for_focus(c, "username").await;
+    type_into(c, "username", username).await;
+    type_into(c, "password", &format!("{PASSWORD}{ENTER}")).await;
+    wait_for_text(c, "header .who", role_label).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn case_officer_drafts_an_assignment_letter_the_deputy_returns_then_signs_it_off() {
+    let Some(chromedriver) = on_path("chromedriver") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
+            );
+        }
+        eprintln!("SKIP: chromedriver not installed");
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    let t = app.token("receptionist").await;
+    let pid = app.register_visit(&t, json!({})).await["id"]
+        .as_str()
+        .expect("petition id")
+        .to_string();
+    let chengguan = app.unit_id("chengguan").await;
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+
+    // The case officer drafts a 交办函 from the petition: the text is filled in already.
+    sign_in_as(&c, &app, "case_officer", "经办人").await;
+    c.goto(&app.url(&format!("/petitions/{pid}")))
+        .await
+        .expect("open petition");
+    find(&c, "#draft-document")
+        .await
+        .click()
+        .await
+        .expect("拟稿");
+    wait_for_text(&c, "main h1", "拟稿").await;
+    find(&c, "#kind option[value='assignment_letter']")
+        .await
+        .click()
+        .await
+        .expect("choose 交办函");
+    find(&c, &format!("#unit_id option[value='{chengguan}']"))
+        .await
+        .click()
+        .await
+        .expect("choose unit");
+    find(&c, "#create-draft").await.click().await.expect("起草");
+    wait_for_text(&c, "main h1", "交办函").await;
+    wait_for_text(&c, "#doc-state", "草稿").await;
+    let body = find(&c, "#f_body").await;
+    let text = body.prop("value").await.expect("body").unwrap_or_default();
+    assert!(text.contains("交由你单位办理"), "{text}");
+    let recipient = find(&c, "#f_recipient").await;
+    assert_eq!(
+        recipient.prop("value").await.expect("recipient").as_deref(),
+        Some("城关镇人民政府")
+    );
+    let doc_url = c.current_url().await.expect("url").to_string();
+    let doc_path = doc_url
+        .strip_prefix(&app.base)
+        .expect("same origin")
+        .split('?')
+        .next()
+        .expect("path")
+        .to_string();
+    screenshot(&c, "draft-assignment-letter").await;
+    find(&c, "#save-and-submit")
+        .await
+        .click()
+        .await
+        .expect("送签");
+    wait_for_text(&c, "#doc-state", "待签发").await;
+
+    // The deputy director returns it with a comment.
+    sign_in_as(&c, &app, "deputy_director", "分管领导").await;
+    c.goto(&app.url("/drafting")).await.expect("inbox");
+    wait_for_text(&c, "#drafts", "待我签发").await;
+    c.goto(&app.url(&doc_path)).await.expect("open draft");
+    type_into(&c, "return-comment", "请写明报送办理结果的方式。").await;
+    find(&c, "#return-draft").await.click().await.expect("退回");
+    wait_for_text(&c, "#doc-state", "已退回修改").await;
+    wait_for_text(&c, "#document-steps", "请写明报送办理结果的方式。").await;
+
+    // The case officer reads the comment, edits the text and submits again.
+    sign_in_as(&c, &app, "case_officer", "经办人").await;
+    c.goto(&app.url(&doc_path))
+        .await
+        .expect("open returned draft");
+    wait_for_text(&c, "#document-steps", "请写明报送办理结果的方式。").await;
+    let body = find(&c, "#f_body").await;
+    let old = body.prop("value").await.expect("body").unwrap_or_default();
+    body.send_keys(&format!(
+        "{SELECT_ALL}{old}\n办理结果请以书面形式盖章后报送我局信访督查科。"
+    ))
+    .await
+    .expect("edit body");
+    find(&c, "#save-and-submit")
+        .await
+        .click()
+        .await
+        .expect("送签");
+    wait_for_text(&c, "#doc-state", "待签发").await;
+
+    // The deputy director signs it off: it is numbered and issued.
+    sign_in_as(&c, &app, "deputy_director", "分管领导").await;
+    c.goto(&app.url(&doc_path)).await.expect("open draft");
+    find(&c, "#sign-off").await.click().await.expect("签发");
+    wait_for_text(&c, "#doc-state", "已签发").await;
+    let no = wait_for_text(&c, "#doc-no", "阜信交〔2026〕1号").await;
+    assert_eq!(no, "阜信交〔2026〕1号");
+    find(&c, "#issue").await.click().await.expect("印发");
+    wait_for_text(&c, "#doc-state", "已印发").await;
+    screenshot(&c, "assignment-letter-issued").await;
+
+    // The issued PDF, fetched with the browser's session, carries the number and the edit.
+    let href = find(&c, "#pdf-link")
+        .await
+        .prop("href")
+        .await
+        .expect("href")
+        .expect("pdf link");
+    let session = c
+        .get_named_cookie(xinfang::auth::SESSION_COOKIE)
+        .await
+        .expect("session cookie");
+    let r = app
+        .client
+        .get(&href)
+        .header(
+            reqwest::header::COOKIE,
+            format!("{}={}", session.name(), session.value()),
+        )
+        .send()
+        .await
+        .expect("fetch pdf");
+    assert_eq!(r.status(), 200, "{href}");
+    let pdf = r.bytes().await.expect("pdf bytes");
+    let text = without_whitespace(&pdf_extract::extract_text_from_mem(&pdf).expect("pdf text"));
+    assert!(text.contains("阜信交〔2026〕1号"), "{text}");
+    assert!(text.contains("关于交办张三信访事项的函"), "{text}");
+    assert!(text.contains("盖章后报送我局信访督查科"), "{text}");
+    assert!(!text.contains("草稿"), "{text}");
+
+    c.close().await.expect("close browser");
+    drop(driver);
+}

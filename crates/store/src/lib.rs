@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod calendar;
 pub mod deadlines;
 pub mod documents;
+pub mod drafts;
 pub mod handling;
 pub mod letters;
 pub mod people;

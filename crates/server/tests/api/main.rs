@@ -6,6 +6,7 @@ mod admin;
 mod audit;
 mod calendar;
 mod deadlines;
+mod documents;
 mod handling;
 mod mailroom;
 mod registration;
