@@ -94,7 +94,8 @@ fn key_sentence(kind: DocumentKind) -> &'static str {
         DocumentKind::SpecialBulletin => "以下3件需要领导阅知",
         DocumentKind::RequestReport => "妥否，请批示。",
         DocumentKind::Circular => "请各单位对照通报的事项，按期办结",
-        DocumentKind::VisitNoticeSlip | DocumentKind::VisitTransferSlip => unreachable!(),
+        // Issued directly by their own steps; filtered out by `drafted_kinds`.
+        _ => unreachable!("{kind:?} is not drafted"),
     }
 }
 
