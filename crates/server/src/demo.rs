@@ -351,11 +351,7 @@ async fn advance(
             reply: "已责成有关方面限期解决，并书面答复信访人。".into(),
             reply_served_on: today,
             petitioner_signed: steps != 4,
-            refusal_note: if steps == 4 {
-                String::new()
-            } else {
-                String::new()
-            },
+            refusal_note: String::new(),
             settlement_note: "信访人对处理结果表示认可。".into(),
             signed_off_by: "单位负责人".into(),
         },
