@@ -682,7 +682,7 @@ pub async fn decide_approval(
             now,
         )
         .await?;
-    let mut seq = state
+    let seq = state
         .store
         .append_event(
             &mut tx,
@@ -752,7 +752,7 @@ pub async fn decide_approval(
             let t =
                 lifecycle::execute_approved(&case.domain_state(), &Command::SendBack { outcome })?;
             state.store.set_stage(&mut tx, &p.id, t.to).await?;
-            seq = state
+            state
                 .store
                 .append_event(
                     &mut tx,
@@ -768,7 +768,6 @@ pub async fn decide_approval(
                     now,
                 )
                 .await?;
-            let _ = seq;
         }
         Gate::Closure => {
             let cmd = if accepted {
@@ -1192,14 +1191,8 @@ pub async fn request_extension(
     let (case, r) = load_record(state, user, record_id).await?;
     let now = state.clock.now();
     let today = local_date(now);
+    // Out-of-range values become 0, which the domain refuses with its message.
     let days = u32::try_from(input.days).unwrap_or(0);
-    if input.days > 30 || input.days < 1 {
-        return Err(AppError::field(
-            "days",
-            "out_of_range",
-            "延期不得超过 30 日",
-        ));
-    }
     lifecycle::execute_handling(
         &record_state(&r),
         HandlingCommand::Extend { days },
@@ -1372,7 +1365,7 @@ pub async fn submit_report(
             },
         )
         .await?;
-    let mut seq = state
+    let seq = state
         .store
         .append_event(
             &mut tx,
@@ -1403,7 +1396,7 @@ pub async fn submit_report(
             reviewer_role(p.channel),
         ) {
             state.store.set_stage(&mut tx, &p.id, t.to).await?;
-            seq = state
+            state
                 .store
                 .append_event(
                     &mut tx,
@@ -1418,7 +1411,6 @@ pub async fn submit_report(
                 .await?;
         }
     }
-    let _ = seq;
     tx.commit().await?;
     Ok(id)
 }
@@ -1526,7 +1518,7 @@ pub async fn review_report(
             },
         )
         .await?;
-    let seq = state
+    state
         .store
         .append_event(
             &mut tx,
@@ -1543,7 +1535,6 @@ pub async fn review_report(
             now,
         )
         .await?;
-    let _ = seq;
     if let Some(mut r) = record {
         match review.outcome {
             ReviewOutcome::Pass => {
@@ -1740,8 +1731,7 @@ pub async fn request_appeal(
     let cal = calendar(state).await?;
     let now = state.clock.now();
     let today = local_date(now);
-    let contested = appeal::check_request(&cal, &history, level, requested_on, today)?;
-    let _ = contested;
+    appeal::check_request(&cal, &history, level, requested_on, today)?;
     let contested_received_on = match level {
         AppealLevel::Reexamination => history.opinion_served_on,
         AppealLevel::Recheck => history.reexamination.and_then(|r| r.1),
