@@ -29,8 +29,9 @@ use crate::services::{
 
 mod letters;
 
+pub use handling::{report_file_response, upload_router as report_upload_router};
 pub use letters::upload_router as scan_upload_router;
-pub use letters::{read_upload, scan_response};
+pub use letters::{ScanQuery, inline_file, read_upload, scan_response};
 pub mod documents;
 
 type S = State<Arc<AppState>>;

@@ -127,6 +127,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_FORM_BYTES))
         // Scan uploads read their body themselves, up to the configured scan limit.
         .merge(crate::api::scan_upload_router())
+        .merge(crate::api::report_upload_router())
+        .merge(crate::pages::report_upload_router())
         .merge(crate::pages::scan_upload_router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::session_layer))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

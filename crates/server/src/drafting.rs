@@ -775,6 +775,19 @@ pub async fn act(
         assigned.as_deref(),
     )
     .await?;
+    if action == Action::Issue
+        && let Some(pid) = &row.petition_id
+    {
+        crate::handling::on_document_issued(
+            state,
+            &mut tx,
+            &user.user,
+            pid,
+            kind,
+            assigned.as_deref(),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(state.store.draft(&state.bureau.id, id).await?)
 }

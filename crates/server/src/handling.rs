@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use xinfang_domain::appeal::{self, AppealHistory, AppealLevel};
 use xinfang_domain::approval::{self, ApprovalState, Gate};
 use xinfang_domain::deadline::{self, CountingMode};
+use xinfang_domain::document::DocumentKind;
 use xinfang_domain::handling::{
     self, ClosureFacts, Finding, HandlingReportInput, ReportDecision, ReviewOutcome,
 };
@@ -19,16 +20,20 @@ use xinfang_domain::role::Role;
 use xinfang_domain::{FieldError, registration};
 use xinfang_store::handling::{
     AppealRow, ApprovalRow, HandlingRecordRow, IncidentRow, InstructionRow, NewDisposition,
-    QueryReplyRow, ReportRow, ReviewRow,
+    QueryReplyRow, ReportAttachmentRow, ReportRow, ReviewRow,
 };
+use xinfang_store::letters::ScanStore;
+use xinfang_store::new_id;
 use xinfang_store::petitions::{Actor, PetitionRecord};
-use xinfang_store::{Tx, new_id};
 
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::local_date;
 use crate::error::{AppError, AppResult};
 use crate::services::{calendar, open_petition};
+
+mod deadlines;
+mod documents;
 
 fn actor(u: &CurrentUser) -> Actor<'_> {
     Actor {
@@ -495,7 +500,7 @@ fn d_str(d: Disposition) -> &'static str {
 #[allow(clippy::too_many_arguments)]
 async fn apply_disposition(
     state: &AppState,
-    tx: &mut Tx,
+    tx: &mut xinfang_store::WriteTx,
     user: &CurrentUser,
     p: &PetitionRecord,
     seq: i64,
@@ -534,7 +539,9 @@ async fn apply_disposition(
     } else {
         "transfer"
     };
+    let today = local_date(now);
     let mut record_ids = Vec::new();
+    let mut sent = Vec::new();
     for (u, lead) in units {
         let id = state
             .store
@@ -550,10 +557,25 @@ async fn apply_disposition(
                 now,
             )
             .await?;
-        record_ids.push(
-            serde_json::json!({"record_id": id, "unit_id": u.id, "name": u.name, "lead": lead}),
-        );
+        let report = deadlines::on_sent_to_unit(
+            state,
+            tx,
+            &p.id,
+            &id,
+            &u.id,
+            d == Disposition::Assignment,
+            period,
+            today,
+        )
+        .await?;
+        let report_due = report.map(|r| r.due_on);
+        record_ids.push(serde_json::json!({
+            "record_id": id, "unit_id": u.id, "name": u.name, "lead": lead,
+            "report_due": report_due.map(|d| d.to_string()),
+        }));
+        sent.push((u.name.clone(), report_due));
     }
+    deadlines::meet_petition(state, tx, &p.id, deadlines::DISPOSE, now).await?;
     state.store.set_stage(tx, &p.id, d.stage()).await?;
     let mut seq = state
         .store
@@ -601,6 +623,28 @@ async fn apply_disposition(
                 now,
             )
             .await?;
+    }
+    // The 交办函 / 转送函 of each unit waits as a draft for the officer who proposed it.
+    if matches!(d, Disposition::Assignment | Disposition::Transfer) {
+        let kind = if d == Disposition::Assignment {
+            DocumentKind::AssignmentLetter
+        } else {
+            DocumentKind::TransferLetter
+        };
+        for (unit_name, report_due) in sent {
+            documents::draft(
+                state,
+                tx,
+                p,
+                kind,
+                &[proposed_by.unwrap_or(&user.user.id)],
+                Some(unit_name),
+                report_due,
+                Default::default(),
+            )
+            .await?;
+        }
+        seq = state.store.event_seq_in(tx, &p.id).await?;
     }
     Ok(seq)
 }
@@ -744,6 +788,19 @@ pub async fn decide_approval(
                 .store
                 .update_handling_record(&mut tx, &r, &expected, now)
                 .await?;
+            // The new report is owed by the new date (rules §6): a stored deadline, supervised.
+            deadlines::stop_record(state, &mut tx, &p.id, &r.id, None, false, now).await?;
+            deadlines::start_for_record(
+                state,
+                &mut tx,
+                &p.id,
+                &r.id,
+                &r.unit_id,
+                deadlines::HANDLING_REPORT,
+                today,
+                Some(days),
+            )
+            .await?;
             let outcome = if gate == Gate::Redo {
                 ReviewOutcome::Redo
             } else {
@@ -778,6 +835,24 @@ pub async fn decide_approval(
             let t = lifecycle::execute_approved(&case.domain_state(), &cmd)?;
             state.store.set_stage(&mut tx, &p.id, t.to).await?;
             let route = closing_route(state, p).await?;
+            let seq = if accepted {
+                deadlines::on_closed(state, &mut tx, &p.id, now).await?;
+                let facts = closing_facts(state, &case, &route.1).await?;
+                documents::draft(
+                    state,
+                    &mut tx,
+                    p,
+                    DocumentKind::ClosingReport,
+                    &[&a.proposed_by],
+                    None,
+                    None,
+                    documents::closing_report_body(p, &facts),
+                )
+                .await?;
+                state.store.event_seq_in(&mut tx, &p.id).await?
+            } else {
+                seq
+            };
             state
                 .store
                 .append_event(
@@ -823,6 +898,30 @@ pub async fn decide_approval(
                 .store
                 .update_handling_record(&mut tx, &r, &expected, now)
                 .await?;
+            deadlines::on_extended(
+                state,
+                &mut tx,
+                &p.id,
+                &r.id,
+                days,
+                &r.extension_reason,
+                today,
+            )
+            .await?;
+            let new_due = date(&r.due_on).unwrap_or(today);
+            let proposer = last_proposer(state, p).await?;
+            documents::draft(
+                state,
+                &mut tx,
+                p,
+                DocumentKind::ExtensionNotice,
+                &[&proposer],
+                None,
+                Some(new_due),
+                documents::extension_notice_body(p, days, &r.extension_reason, new_due),
+            )
+            .await?;
+            let seq = state.store.event_seq_in(&mut tx, &p.id).await?;
             state
                 .store
                 .append_event(
@@ -906,6 +1005,64 @@ async fn closing_route(state: &AppState, p: &PetitionRecord) -> AppResult<(&'sta
         return Ok(("higher_organ", "报上级机关".into()));
     }
     Ok(("archive", "本机关立卷归档".into()))
+}
+
+/// The bureau officer who proposed the petition's latest disposition (who carries the matter).
+async fn last_proposer(state: &AppState, p: &PetitionRecord) -> AppResult<String> {
+    Ok(state
+        .store
+        .dispositions(&p.id)
+        .await?
+        .last()
+        .map(|d| d.proposed_by.clone())
+        .unwrap_or_default())
+}
+
+/// The units and the accepted results the 结案报告 sums up.
+async fn closing_facts(
+    state: &AppState,
+    case: &CaseView,
+    route: &str,
+) -> AppResult<documents::ClosingFacts> {
+    let mut units = Vec::new();
+    let mut names = std::collections::HashMap::new();
+    for r in &case.records {
+        let name = state.store.unit(&state.bureau.id, &r.unit_id).await?.name;
+        if !units.contains(&name) {
+            units.push(name.clone());
+        }
+        names.insert(r.id.clone(), name);
+    }
+    // The latest report of each record (or of the bureau itself) is the result that stands.
+    let mut latest: Vec<&ReportRow> = Vec::new();
+    for rep in case.reports.iter().rev() {
+        if !latest
+            .iter()
+            .any(|x| x.handling_record_id == rep.handling_record_id)
+        {
+            latest.push(rep);
+        }
+    }
+    latest.reverse();
+    let results = latest
+        .into_iter()
+        .map(|rep| {
+            let who = rep
+                .handling_record_id
+                .as_ref()
+                .and_then(|id| names.get(id).cloned())
+                .unwrap_or_else(|| "本机关".into());
+            let decision = ReportDecision::parse(&rep.decision)
+                .map(|d| d.label_zh().to_string())
+                .unwrap_or_default();
+            (who, decision, rep.reply.clone())
+        })
+        .collect();
+    Ok(documents::ClosingFacts {
+        units,
+        results,
+        route: route.to_string(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1018,6 +1175,20 @@ pub async fn unit_receive(
         .store
         .update_handling_record(&mut tx, &r, &expected, now)
         .await?;
+    if cmd == HandlingCommand::Accept {
+        let d = deadlines::on_unit_accepted(
+            state,
+            &mut tx,
+            &case.petition.id,
+            &r.id,
+            &r.unit_id,
+            r.period_days.clamp(1, i64::from(HANDLING_DAYS)) as u32,
+            today,
+            now,
+        )
+        .await?;
+        payload["deadline_id"] = d.id.into();
+    }
     state
         .store
         .append_event(
@@ -1089,6 +1260,16 @@ pub async fn unit_object(
         .store
         .update_handling_record(&mut tx, &r, &expected, now)
         .await?;
+    deadlines::stop_record(
+        state,
+        &mut tx,
+        &case.petition.id,
+        &r.id,
+        Some(deadlines::UNIT_OBJECTION),
+        true,
+        now,
+    )
+    .await?;
     state
         .store
         .append_event(
@@ -1142,6 +1323,8 @@ pub async fn rule_objection(
             .await?;
         stage = t.to;
         r.state = HandlingState::Done.as_str().into();
+        // Not the unit's business: nothing is owed by it any more.
+        deadlines::stop_record(state, &mut tx, &case.petition.id, &r.id, None, false, now).await?;
     } else {
         r.state = next.as_str().into();
         r.objection_reason = String::new();
@@ -1365,7 +1548,7 @@ pub async fn submit_report(
             },
         )
         .await?;
-    let seq = state
+    state
         .store
         .append_event(
             &mut tx,
@@ -1382,6 +1565,29 @@ pub async fn submit_report(
             now,
         )
         .await?;
+    match &record {
+        Some(r) => deadlines::stop_record(state, &mut tx, &p.id, &r.id, None, true, now).await?,
+        // The bureau's own answer to the petitioner is its 处理意见书 (rules §13).
+        None => {
+            documents::draft(
+                state,
+                &mut tx,
+                p,
+                DocumentKind::HandlingOpinion,
+                &[&user.user.id],
+                None,
+                None,
+                documents::handling_opinion_body(
+                    p,
+                    &report.findings,
+                    report.decision.label_zh(),
+                    &report.reply,
+                ),
+            )
+            .await?;
+        }
+    }
+    let seq = state.store.event_seq_in(&mut tx, &p.id).await?;
     // Review begins once every lead unit has reported (V7).
     if record.is_some() && p.stage == Stage::Assigned {
         let mut after = CaseView::load(state, p.clone()).await?;
@@ -1413,6 +1619,106 @@ pub async fn submit_report(
     }
     tx.commit().await?;
     Ok(id)
+}
+
+/// Attaches a file to a handling report (汇报材料 with its attachments: the signed reply, the
+/// petitioner's receipt, investigation records): by whoever reported it, before the review,
+/// checked by content and size; nothing is written when the file is refused.
+pub async fn attach_report_file(
+    state: &AppState,
+    user: &CurrentUser,
+    report_id: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> AppResult<ReportAttachmentRow> {
+    let petition_id = state
+        .store
+        .report_petition(&state.bureau.id, report_id)
+        .await?;
+    let (p, _) = open_petition(state, user, &petition_id, "report").await?;
+    let report = state
+        .store
+        .reports_of(&p.id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == report_id)
+        .ok_or_else(AppError::not_found)?;
+    let may = match &report.unit_id {
+        Some(unit) => {
+            user.role().is_unit_staff() && user.user.unit_id.as_deref() == Some(unit.as_str())
+        }
+        None => matches!(
+            user.role(),
+            Role::CaseOfficer | Role::Office | Role::LetterClerk
+        ),
+    };
+    if !may {
+        return Err(AppError::Forbidden(
+            "只有报送该汇报材料的单位可以上传附件".into(),
+        ));
+    }
+    let kind = xinfang_domain::letter::check_scan(bytes, state.config.max_scan_bytes)?;
+    let name = xinfang_domain::letter::clean_file_name(file_name, kind);
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if state.store.report_reviewed(&mut tx, report_id).await? {
+        return Err(AppError::Conflict(
+            "该汇报材料已审阅，不能再补充附件；如需补充，请按补报要求重新报送".into(),
+        ));
+    }
+    let hash = state.blobs.put_scan(bytes).await?;
+    let id = state
+        .store
+        .insert_report_attachment(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            report_id,
+            &name,
+            kind.content_type(),
+            bytes.len() as i64,
+            &hash,
+            &user.user.id,
+            now,
+        )
+        .await?;
+    state
+        .store
+        .append_event(
+            &mut tx,
+            &state.bureau.id,
+            &p.id,
+            p.event_seq,
+            "report_file_attached",
+            &serde_json::json!({
+                "report_id": report_id, "attachment_id": id, "file_name": name,
+                "content_type": kind.content_type(), "size": bytes.len(), "sha256": hash,
+            }),
+            &actor(user),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(state.store.report_attachment(&state.bureau.id, &id).await?)
+}
+
+/// A report's attached file, for someone who may read its petition.
+pub async fn report_file(
+    state: &AppState,
+    user: &CurrentUser,
+    attachment_id: &str,
+) -> AppResult<(ReportAttachmentRow, Vec<u8>)> {
+    let a = state
+        .store
+        .report_attachment(&state.bureau.id, attachment_id)
+        .await?;
+    open_petition(state, user, &a.petition_id, "view_report_file").await?;
+    let bytes = state
+        .blobs
+        .get_scan(&a.sha256)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("blob {} missing", a.sha256)))?;
+    Ok((a, bytes))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1740,6 +2046,23 @@ pub async fn request_appeal(
     let due = appeal::decision_due(&cal, requested_on, 0);
     let id = new_id();
     let mut tx = state.store.begin().await?;
+    // Decided here: the 30 days are this bureau's, on its queue (lifecycle §3).
+    let deadline_id = if input.handled_here {
+        Some(
+            deadlines::on_appeal_here(
+                state,
+                &mut tx,
+                &case.petition.id,
+                level,
+                requested_on,
+                case.petition.channel.follows_letter_procedure(),
+            )
+            .await?
+            .id,
+        )
+    } else {
+        None
+    };
     state
         .store
         .insert_appeal(
@@ -1775,6 +2098,7 @@ pub async fn request_appeal(
             &serde_json::json!({
                 "appeal_id": id, "level": level.as_str(), "requested_on": requested_on.to_string(),
                 "organ": organ, "handled_here": input.handled_here, "due_on": due.to_string(),
+                "deadline_id": deadline_id,
             }),
             &actor(user),
             now,
@@ -1870,6 +2194,7 @@ pub async fn record_appeal_opinion(
     a.opinion_served_on = served.map(|d| d.to_string());
     let mut tx = state.store.begin().await?;
     state.store.record_appeal_opinion(&mut tx, &a).await?;
+    deadlines::meet_petition(state, &mut tx, &p.id, deadlines::appeal_rule(level), now).await?;
     state
         .store
         .append_event(
@@ -2083,6 +2408,50 @@ pub async fn fulfil_obligation(
     Ok(())
 }
 
+/// An issued document may settle an obligation: the 交办函 that follows an urgent assignment
+/// notified by phone or fax (V3.4). Runs inside the issuing transaction.
+pub async fn on_document_issued(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    petition_id: &str,
+    kind: DocumentKind,
+    doc_no: Option<&str>,
+) -> AppResult<()> {
+    if kind != DocumentKind::AssignmentLetter {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let note = format!("已发出交办函{}", doc_no.unwrap_or_default());
+    for o in state.store.obligations_of(petition_id).await? {
+        if o.kind != "follow_up_letter" || o.fulfilled_at.is_some() {
+            continue;
+        }
+        state
+            .store
+            .fulfil_obligation(tx, petition_id, &o.id, &user.id, &note, now)
+            .await?;
+        let seq = state.store.event_seq_in(tx, petition_id).await?;
+        state
+            .store
+            .append_event(
+                tx,
+                &state.bureau.id,
+                petition_id,
+                seq,
+                "obligation_fulfilled",
+                &serde_json::json!({"obligation_id": o.id, "note": note}),
+                &Actor {
+                    id: &user.id,
+                    role: user.role,
+                },
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Query replies (seed 一(九), 二(八)) and incidents (seed 一 4, rules §10)
 
@@ -2191,6 +2560,21 @@ pub async fn record_query_reply(
             now,
         )
         .await?;
+    // The written answer is a 书面告知单 (rules §13): drafted now, so the leader deciding the
+    // approval reads the document itself.
+    if written {
+        documents::draft(
+            state,
+            &mut tx,
+            &p,
+            DocumentKind::QueryReplyNotice,
+            &[&user.user.id],
+            None,
+            None,
+            documents::query_reply_body(&p, input.answer.trim()),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(id)
 }

@@ -32,6 +32,7 @@ use crate::services::{self, DecisionInput};
 
 mod letters;
 
+pub use handling::upload_router as report_upload_router;
 pub use letters::upload_router as scan_upload_router;
 
 mod supervision;
@@ -918,6 +919,7 @@ fn event_label(kind: &str) -> &'static str {
         "extension_requested" => "申请延期",
         "extended" => "批准延期",
         "report_submitted" => "报送办理情况",
+        "report_file_attached" => "上传汇报材料附件",
         "review_begun" => "开始审阅",
         "report_reviewed" => "审阅办理情况",
         "sent_back" => "退回重办或补报",

@@ -533,6 +533,18 @@ async fn a_visit_is_assigned_sent_back_reported_again_and_closed() {
     wait_for_text(&c, "#records", "重办").await;
     fill_report(&c).await;
     wait_for_text(&c, "main h1", "审阅中").await;
+    // With the signed written reply attached, as scanned.
+    let dir = std::env::temp_dir().join(format!("xinfang-reply-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("reply dir");
+    let reply = dir.join("reply-signed.pdf");
+    std::fs::write(&reply, b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n").expect("reply");
+    find(&c, ".attachment-form .attachment-file")
+        .await
+        .send_keys(&reply.display().to_string())
+        .await
+        .expect("choose file");
+    click(&c, ".attachment-form .attachment-submit").await;
+    wait_for_text(&c, ".report-attachments", "reply-signed.pdf").await;
 
     sign_in(&c, &app, "case_officer").await;
     open(&c, &app, &petition).await;
@@ -547,7 +559,11 @@ async fn a_visit_is_assigned_sent_back_reported_again_and_closed() {
     wait_for_text(&c, "main h1", "已结案").await;
     let history = wait_for_text(&c, "ol.history", "本机关立卷归档").await;
     assert!(history.contains("退回重办或补报"), "{history}");
+    // The 交办函 and the 结案报告 wait among the petition's documents.
+    let docs = wait_for_text(&c, "#petition-documents", "结案报告").await;
+    assert!(docs.contains("交办函"), "{docs}");
     screenshot(&c, "handling-closed").await;
+    let _ = std::fs::remove_dir_all(&dir);
 
     c.close().await.expect("close browser");
     drop(driver);

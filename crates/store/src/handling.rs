@@ -102,6 +102,19 @@ pub struct ApprovalRow {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReportAttachmentRow {
+    pub id: String,
+    pub petition_id: String,
+    pub report_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_by: String,
+    pub uploaded_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ReportRow {
     pub id: String,
     pub petition_id: String,
@@ -507,6 +520,77 @@ impl Store {
         .bind(petition_id)
         .fetch_all(self.pool())
         .await?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_report_attachment(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        petition_id: &str,
+        report_id: &str,
+        file_name: &str,
+        content_type: &str,
+        size_bytes: i64,
+        sha256: &str,
+        uploaded_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<String> {
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO handling_report_attachments (id, bureau_id, petition_id, report_id, file_name, content_type, size_bytes, sha256, uploaded_by, uploaded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&id)
+        .bind(bureau_id)
+        .bind(petition_id)
+        .bind(report_id)
+        .bind(file_name)
+        .bind(content_type)
+        .bind(size_bytes)
+        .bind(sha256)
+        .bind(uploaded_by)
+        .bind(ts(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// A petition's report attachments, in upload order.
+    pub async fn report_attachments_of(
+        &self,
+        petition_id: &str,
+    ) -> Result<Vec<ReportAttachmentRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, petition_id, report_id, file_name, content_type, size_bytes, sha256, uploaded_by, uploaded_at FROM handling_report_attachments WHERE petition_id = $1 ORDER BY uploaded_at, id",
+        )
+        .bind(petition_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn report_attachment(
+        &self,
+        bureau_id: &str,
+        id: &str,
+    ) -> Result<ReportAttachmentRow> {
+        sqlx::query_as(
+            "SELECT id, petition_id, report_id, file_name, content_type, size_bytes, sha256, uploaded_by, uploaded_at FROM handling_report_attachments WHERE bureau_id = $1 AND id = $2",
+        )
+        .bind(bureau_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
+    /// Whether a report has been reviewed (its attachments are then fixed).
+    pub async fn report_reviewed(&self, tx: &mut Tx, report_id: &str) -> Result<bool> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM report_reviews WHERE handling_report_id = $1 LIMIT 1")
+                .bind(report_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        Ok(row.is_some())
     }
 
     /// The petition a report belongs to (the caller then checks access to that petition).

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -427,9 +427,89 @@ pub async fn update_gate(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct ReportAttachmentJson {
+    pub id: String,
+    pub report_id: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub uploaded_at: String,
+    pub download_url: String,
+}
+
+pub fn report_attachment_json(
+    a: &xinfang_store::handling::ReportAttachmentRow,
+) -> ReportAttachmentJson {
+    ReportAttachmentJson {
+        id: a.id.clone(),
+        report_id: a.report_id.clone(),
+        file_name: a.file_name.clone(),
+        content_type: a.content_type.clone(),
+        size_bytes: a.size_bytes,
+        sha256: a.sha256.clone(),
+        uploaded_at: a.uploaded_at.clone(),
+        download_url: format!("/api/v1/report-attachments/{}", a.id),
+    }
+}
+
+/// Attach a file to a handling report (the signed written reply, the petitioner's receipt,
+/// investigation records): PDF, JPEG, PNG or TIFF, checked by content, up to the upload limit;
+/// only by whoever submitted the report, before it is reviewed. The body is the file itself, or
+/// `multipart/form-data` with a `file` field.
+#[utoipa::path(post, path = "/api/v1/reports/{id}/attachments", operation_id = "attachReportFile", tag = "handling",
+    params(("id" = String, Path, description = "Report id"), super::ScanQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = ReportAttachmentJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn attach_report_file(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    Query(q): Query<super::ScanQuery>,
+    req: Request,
+) -> AppResult<Response> {
+    let up = super::read_upload(&state, req, q).await?;
+    let a = handling::attach_report_file(&state, &u, &id, &up.file_name, &up.bytes).await?;
+    Ok((StatusCode::CREATED, Json(report_attachment_json(&a))).into_response())
+}
+
+/// A report's attached file, for those who may read the petition.
+#[utoipa::path(get, path = "/api/v1/report-attachments/{id}", operation_id = "downloadReportAttachment", tag = "handling",
+    params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn download_report_file(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    report_file_response(&state, &u, &id).await
+}
+
+pub async fn report_file_response(
+    state: &AppState,
+    u: &crate::auth::CurrentUser,
+    id: &str,
+) -> AppResult<Response> {
+    let (a, bytes) = handling::report_file(state, u, id).await?;
+    Ok(super::inline_file(
+        &a.content_type,
+        "attachment",
+        &a.file_name,
+        bytes,
+    ))
+}
+
+/// The report attachment upload, outside the global 1 MB body limit.
+pub fn upload_router() -> Router<Arc<AppState>> {
+    Router::new().route("/api/v1/reports/{id}/attachments", post(attach_report_file))
+}
+
 #[derive(OpenApi)]
 #[openapi(
     paths(
+        attach_report_file,
+        download_report_file,
         propose_disposition,
         list_approvals,
         approve,
@@ -467,6 +547,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/handling-records/{id}/extension", post(request_extension))
         .route("/petitions/{id}/reports", post(submit_handling_report))
         .route("/reports/{id}/review", post(review_report))
+        .route("/report-attachments/{id}", get(download_report_file))
         .route("/petitions/{id}/closure", post(close_petition))
         .route("/petitions/{id}/appeals", post(request_appeal))
         .route(

@@ -523,19 +523,35 @@ pub async fn scan_response(
     id: &str,
 ) -> AppResult<Response> {
     let (scan, bytes) = svc::scan_file(state, u, id).await?;
+    Ok(inline_file(
+        &scan.content_type,
+        "scan",
+        &scan.file_name,
+        bytes,
+    ))
+}
+
+/// A stored file shown inline (scans, report attachments): its type, its name for saving, and
+/// never cached.
+pub fn inline_file(
+    content_type: &str,
+    fallback: &str,
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> Response {
     let disposition = format!(
-        "inline; filename=\"scan\"; filename*=UTF-8''{}",
-        auth::urlencode(&scan.file_name)
+        "inline; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        auth::urlencode(file_name)
     );
-    Ok((
+    (
         [
-            (header::CONTENT_TYPE, scan.content_type.clone()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (header::CONTENT_DISPOSITION, disposition),
             (header::CACHE_CONTROL, "private, no-store".to_string()),
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Register money, securities, books, paintings or other things enclosed (kept in custody).

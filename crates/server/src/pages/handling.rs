@@ -63,6 +63,9 @@ pub struct ReportView {
     pub submitted_at: String,
     pub reviews: Vec<String>,
     pub can_review: bool,
+    /// (id, file name, size) of the attached files.
+    pub attachments: Vec<(String, String, String)>,
+    pub can_attach: bool,
 }
 
 pub struct ObligationView {
@@ -96,6 +99,8 @@ pub struct ApprovalView {
 /// Everything the handling part of a petition's page shows and offers this user.
 #[derive(Default)]
 pub struct HandlingPanel {
+    /// The CSRF token for query strings (multipart forms carry it in the URL).
+    pub csrf_q: String,
     pub dispositions: Vec<(&'static str, &'static str)>,
     pub carriers: Vec<&'static str>,
     pub units: Vec<(String, String)>,
@@ -207,6 +212,7 @@ pub async fn panel(
                 && matches!(a.gate.as_str(), "redo" | "supplement")
         })
     };
+    let attachments = state.store.report_attachments_of(&p.id).await?;
     let reports = case
         .reports
         .iter()
@@ -274,6 +280,26 @@ pub async fn panel(
                 signed_off_by: r.signed_off_by.clone(),
                 submitted_at: show(&r.submitted_at),
                 can_review: reviewer && record_reported && !reviews_passed(&case, &r.id),
+                attachments: attachments
+                    .iter()
+                    .filter(|a| a.report_id == r.id)
+                    .map(|a| {
+                        (
+                            a.id.clone(),
+                            a.file_name.clone(),
+                            format!("{:.1} KB", a.size_bytes as f64 / 1024.0),
+                        )
+                    })
+                    .collect(),
+                can_attach: reviews.is_empty()
+                    && match &r.unit_id {
+                        Some(unit) => {
+                            role.is_unit_staff() && u.user.unit_id.as_deref() == Some(unit.as_str())
+                        }
+                        None => {
+                            matches!(role, Role::CaseOfficer | Role::Office | Role::LetterClerk)
+                        }
+                    },
                 reviews,
             }
         })
@@ -309,6 +335,7 @@ pub async fn panel(
         Role::Receptionist | Role::LetterClerk | Role::CaseOfficer | Role::Office
     );
     Ok(HandlingPanel {
+        csrf_q: crate::auth::urlencode(&u.csrf),
         dispositions,
         carriers: handling::CARRIERS.to_vec(),
         units: units
@@ -999,6 +1026,42 @@ impl InboxPage {
     }
 }
 
+async fn attachment_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(report_id): Path<String>,
+    req: axum::extract::Request,
+) -> Response {
+    let pid = state
+        .store
+        .report_petition(&state.bureau.id, &report_id)
+        .await
+        .unwrap_or_default();
+    let r = async {
+        let up = crate::api::read_upload(&state, req, Default::default()).await?;
+        handling::attach_report_file(&state, &u, &report_id, &up.file_name, &up.bytes).await?;
+        Ok(())
+    }
+    .await;
+    back(&state, &u, &pid, r, "saved").await
+}
+
+async fn attachment_view(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+) -> Response {
+    match crate::api::report_file_response(&state, &u, &id).await {
+        Ok(r) => r,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+/// The report attachment upload form, outside the global 1 MB body limit.
+pub fn upload_router() -> Router<Arc<AppState>> {
+    Router::new().route("/reports/{id}/attachments", post(attachment_submit))
+}
+
 async fn inbox_page(State(state): S, PageUser(u): PageUser) -> Response {
     match handling::unit_inbox(&state, &u).await {
         Ok(items) => InboxPage {
@@ -1020,6 +1083,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/records/{id}/extension", post(extension_submit))
         .route("/petitions/{id}/reports", post(report_submit))
         .route("/reports/{id}/review", post(review_submit))
+        .route("/report-files/{id}", get(attachment_view))
         .route("/petitions/{id}/closure", post(closure_submit))
         .route("/petitions/{id}/appeals", post(appeal_submit))
         .route(

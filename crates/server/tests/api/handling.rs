@@ -246,6 +246,13 @@ backend_tests! {
         assert_eq!(stage(&app, &id).await, "transferred");
         let record = app.state.store.handling_records(&id).await.unwrap()[0].clone();
         assert_eq!(record.kind, "transfer");
+        // The 转送函 waits as the office's draft; a transfer owes no handling report deadline.
+        let letters = drafted(&app, &id, "transfer_letter").await;
+        assert_eq!(letters.len(), 1);
+        let v = draft_body(&app, &office, &letters[0].0).await;
+        assert!(v["fields"]["body"].as_str().unwrap().contains("15日内"), "{v}");
+        assert!(stored(&app, &id, "handling_report").await.is_empty());
+        assert_eq!(stored(&app, &id, "unit_notify_petitioner").await[0].0, "running");
         let h = app.token("renshe_handler").await;
         let (s, inbox) = app.get(&h, "/api/v1/inbox").await;
         assert_eq!((s, inbox[0]["kind"].as_str()), (200, Some("transfer")));
@@ -276,6 +283,18 @@ backend_tests! {
         assert_eq!(obligations.len(), 1);
         assert_eq!(obligations[0].kind, "follow_up_letter");
         assert!(obligations[0].fulfilled_at.is_none());
+        // Issuing the drafted 交办函 settles it.
+        let letter = drafted(&app, &id, "assignment_letter").await[0].0.clone();
+        let (s, v) = app.post(&office, &format!("/api/v1/documents/{letter}/submit"), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let (s, v) = app.post(&dd, &format!("/api/v1/documents/{letter}/sign-off"), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        assert!(app.state.store.obligations_of(&id).await.unwrap()[0].fulfilled_at.is_none(), "signed off is not yet sent");
+        let (s, v) = app.post(&office, &format!("/api/v1/documents/{letter}/issue"), &json!({})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("issued")), "{v}");
+        let ob = &app.state.store.obligations_of(&id).await.unwrap()[0];
+        assert!(ob.fulfilled_at.is_some());
+        assert!(ob.note.starts_with("已发出交办函") && ob.note.contains("〔2026〕"), "{}", ob.note);
     }
 
     async fn units_act_only_on_their_own_records(app) {
@@ -660,5 +679,289 @@ backend_tests! {
         assert_eq!(m[0].outcome, "企业同意12月5日前支付。");
         let d = &app.state.store.dispositions(&id).await.unwrap()[0];
         assert_eq!((d.disposition.as_str(), d.coordination_level.as_str()), ("coordination", "bureau_leader"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the steps leave behind: stored deadlines, drafted documents, report attachments
+
+/// (rule, state, due) of each stored deadline of the petition, for one rule or all.
+async fn stored(app: &TestApp, id: &str, rule: &str) -> Vec<(String, String)> {
+    app.state
+        .store
+        .deadlines_of(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|d| d.rule_code == rule)
+        .map(|d| (d.state, d.due_on.to_string()))
+        .collect()
+}
+
+/// The drafts of `kind` the petition's steps created: (document id, drafter's role).
+async fn drafted(app: &TestApp, id: &str, kind: &str) -> Vec<(String, String)> {
+    app.state
+        .store
+        .events(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "document_drafted" && e.payload["kind"] == kind)
+        .map(|e| {
+            (
+                e.payload["document_id"].as_str().unwrap().to_string(),
+                e.actor_role,
+            )
+        })
+        .collect()
+}
+
+async fn draft_body(app: &TestApp, token: &str, doc: &str) -> Value {
+    let (s, v) = app.get(token, &format!("/api/v1/documents/{doc}")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "draft");
+    v
+}
+
+const REPORT_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+async fn upload_to_report(app: &TestApp, t: &str, report: &str, bytes: &[u8]) -> (u16, Value) {
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/reports/{report}/attachments?file_name=%E7%AD%94%E5%A4%8D%E4%B9%A6.pdf"
+        )))
+        .bearer_auth(t)
+        .header("content-type", "application/octet-stream")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .expect("upload");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+backend_tests! {
+    async fn handling_steps_start_meet_and_cancel_their_stored_deadlines(app) {
+        let id = accepted_visit(&app).await;
+        assert_eq!(stored(&app, &id, "dispose_visit").await[0].0, "running");
+        let record = assigned(&app, &id).await;
+        // 交办 took effect 2026-11-27: disposing is done; the unit owes telling the petitioner
+        // (15 days; 12-12 is a Saturday → 12-14), its objection window (5 working days) and the
+        // handling report (60 days).
+        assert_eq!(stored(&app, &id, "dispose_visit").await[0].0, "met");
+        assert_eq!(stored(&app, &id, "unit_notify_petitioner").await, vec![("running".to_string(), "2026-12-14".to_string())]);
+        assert_eq!(stored(&app, &id, "unit_objection").await, vec![("running".to_string(), "2026-12-04".to_string())]);
+        assert_eq!(stored(&app, &id, "handling_report").await, vec![("running".to_string(), "2027-01-26".to_string())]);
+        let d = app.state.store.deadlines_of(&id).await.unwrap();
+        assert!(d.iter().filter(|d| d.rule_code != "dispose_visit").all(|d| d.handling_record_id.as_deref() == Some(record.as_str())));
+        // The unit accepts: told (met), may no longer object (cancelled), 60 days to handle.
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        let (s, v) = app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+            "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(stored(&app, &id, "unit_notify_petitioner").await[0].0, "met");
+        assert_eq!(stored(&app, &id, "unit_objection").await[0].0, "cancelled");
+        assert_eq!(stored(&app, &id, "handle_and_close").await, vec![("running".to_string(), "2027-01-26".to_string())]);
+        // The unit sees its running deadlines on the petition.
+        let (s, v) = app.get(&h, &format!("/api/v1/petitions/{id}/deadlines")).await;
+        assert_eq!(s, 200, "{v}");
+        assert!(v.as_array().unwrap().iter().any(|d| d["rule_code"] == "handle_and_close" && d["state"] == "running"));
+        // The report meets both.
+        let (s, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
+        assert_eq!(s, 201, "{v}");
+        let report = v["id"].as_str().unwrap().to_string();
+        assert_eq!(stored(&app, &id, "handle_and_close").await[0].0, "met");
+        assert_eq!(stored(&app, &id, "handling_report").await[0].0, "met");
+        // Sent back to redo in 15 days: a new report deadline, supervised like the first.
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&["evidence_solid"]), "outcome": "redo",
+            "opinion": "欠薪金额缺少证据，请补充工资表并重办。", "new_period_days": 15})).await;
+        let dd = app.token("deputy_director").await;
+        let (_, list) = app.get(&dd, "/api/v1/approvals").await;
+        let approval = list.as_array().unwrap().iter().find(|a| a["gate"] == "redo").unwrap()["id"].as_str().unwrap().to_string();
+        app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        let reports = stored(&app, &id, "handling_report").await;
+        assert!(reports.contains(&("running".to_string(), "2026-12-14".to_string())), "{reports:?}");
+        let redo = app.state.store.deadlines_of(&id).await.unwrap().into_iter().find(|d| d.rule_code == "handling_report" && d.running()).unwrap();
+        assert_eq!(redo.period_days, 15);
+        // Reported again, passed, closed: nothing is left running.
+        let (_, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
+        let report2 = v["id"].as_str().unwrap().to_string();
+        app.post(&co, &format!("/api/v1/reports/{report2}/review"), &json!({"findings": findings(&[])})).await;
+        let (_, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert!(app.state.store.deadlines_of(&id).await.unwrap().iter().all(|d| !d.running()));
+    }
+
+    async fn an_assigned_unit_that_does_not_report_is_supervised_by_the_daily_scan(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let unit = app.unit_id("chengguan").await;
+        let (_, v) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "assignment", "units": [{"unit_id": unit, "lead": true}], "period_days": 30,
+            "requirements": "查清欠薪事实，书面答复信访人。"})).await;
+        let dd = app.token("deputy_director").await;
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        // 30 days from 2026-11-27 is 12-27, a Sunday: due Monday 12-28.
+        assert_eq!(stored(&app, &id, "handling_report").await, vec![("running".to_string(), "2026-12-28".to_string())]);
+        let record = app.state.store.handling_records(&id).await.unwrap()[0].id.clone();
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+            "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+        // On the due day nothing is raised; the day after, the missing report is.
+        app.clock.set(crate::deadlines::at(2026, 12, 28));
+        let r = xinfang::jobs::run_daily(&app.state, "one").await.unwrap().expect("ran");
+        assert_eq!(r.raised, 0, "{r:?}");
+        app.clock.set(crate::deadlines::at(2026, 12, 29));
+        let r = xinfang::jobs::run_daily(&app.state, "one").await.unwrap().expect("ran");
+        // Both the report and the 30-day handling period (from the acceptance) are late.
+        assert_eq!(r.raised, 2, "{r:?}");
+        let h = app.token("chengguan_handler").await;
+        let (s, items) = app.get(&h, "/api/v1/supervision").await;
+        assert_eq!(s, 200, "{items}");
+        let mut got: Vec<(String, String)> = items.as_array().unwrap().iter()
+            .map(|i| (i["trigger"].as_str().unwrap().to_string(), i["petition_id"].as_str().unwrap().to_string())).collect();
+        got.sort();
+        assert_eq!(got, vec![("overdue".to_string(), id.clone()), ("report_missing".to_string(), id.clone())]);
+        let g = app.token("ganhezi_handler").await;
+        let (_, other) = app.get(&g, "/api/v1/supervision").await;
+        assert!(other.as_array().unwrap().is_empty());
+    }
+
+    async fn approved_steps_leave_their_documents_as_drafts(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        // 交办函: drafted in the proposing office's name, to the unit, with the report date.
+        let letters = drafted(&app, &id, "assignment_letter").await;
+        assert_eq!(letters.len(), 1, "{letters:?}");
+        assert_eq!(letters[0].1, "office");
+        let office = app.token("office").await;
+        let v = draft_body(&app, &office, &letters[0].0).await;
+        assert!(v["fields"]["recipient"].as_str().unwrap().contains("城关镇"), "{v}");
+        assert!(v["fields"]["body"].as_str().unwrap().contains("2027年1月26日"), "{v}");
+        // The office sends it for sign-off; the deputy director signs it off.
+        let (s, v) = app.post(&office, &format!("/api/v1/documents/{}/submit", letters[0].0), &json!({})).await;
+        assert_eq!(s, 200, "{v}");
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app.post(&dd, &format!("/api/v1/documents/{}/sign-off", letters[0].0), &json!({})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("signed_off")), "{v}");
+        // 延期告知书 after the unit head's approval: the reason and the new date.
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+            "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+        let (_, v) = app.post(&h, &format!("/api/v1/handling-records/{record}/extension"), &json!({"days": 30, "reason": "需司法鉴定", "petitioner_told": "11月27日电话告知"})).await;
+        let head = app.token("chengguan_head").await;
+        let (s, _) = app.post(&head, &format!("/api/v1/approvals/{}", v["id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        // The stored handling deadline moved with it.
+        assert_eq!(stored(&app, &id, "handle_and_close").await, vec![("running".to_string(), "2027-02-25".to_string())]);
+        let notices = drafted(&app, &id, "extension_notice").await;
+        assert_eq!(notices.len(), 1);
+        let v = draft_body(&app, &office, &notices[0].0).await;
+        let body = v["fields"]["body"].as_str().unwrap();
+        assert!(body.contains("需司法鉴定") && body.contains("2027年2月25日") && body.contains("30日"), "{body}");
+        // 书面告知单 for a written answer to a query.
+        let r = app.token("receptionist").await;
+        let (s, _) = app.post(&r, &format!("/api/v1/petitions/{id}/query-replies"), &json!({"method": "written", "asked_on": "2026-11-27", "answer": "该事项已交城关镇办理，正在调查核实。"})).await;
+        assert_eq!(s, 201);
+        let query = drafted(&app, &id, "query_reply_notice").await;
+        assert_eq!(query.len(), 1);
+        assert_eq!(query[0].1, "case_officer", "the receptionist does not draft it; a case officer does");
+        let v = draft_body(&app, &office, &query[0].0).await;
+        assert!(v["fields"]["body"].as_str().unwrap().contains("正在调查核实"));
+        // 结案报告 once the closing is approved: the unit's result and where the report goes.
+        let (_, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
+        let report = v["id"].as_str().unwrap().to_string();
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (_, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        assert!(drafted(&app, &id, "closing_report").await.is_empty(), "not before the approval");
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        let closing = drafted(&app, &id, "closing_report").await;
+        assert_eq!(closing, vec![(closing[0].0.clone(), "case_officer".to_string())]);
+        let v = draft_body(&app, &co, &closing[0].0).await;
+        let body = v["fields"]["body"].as_str().unwrap();
+        assert!(body.contains("城关镇") && body.contains("已督促该公司") && body.contains("本机关立卷归档"), "{body}");
+    }
+
+    async fn the_bureaus_own_result_drafts_its_handling_opinion(app) {
+        let id = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let (s, _) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "carrier": "信访信息专报"})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stored(&app, &id, "dispose_visit").await[0].0, "met");
+        let co = app.token("case_officer").await;
+        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/reports"), &report_body("")).await;
+        assert_eq!(s, 201, "{v}");
+        let opinions = drafted(&app, &id, "handling_opinion").await;
+        assert_eq!(opinions.len(), 1);
+        let v = draft_body(&app, &co, &opinions[0].0).await;
+        let body = v["fields"]["body"].as_str().unwrap();
+        assert!(body.contains("确欠张三工资三万元") && body.contains("支持") && body.contains("复查"), "{body}");
+    }
+
+    async fn appeals_handled_here_run_on_a_stored_deadline(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let report = unit_handles(&app, &id, &record).await;
+        let co = app.token("case_officer").await;
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (_, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        let dd = app.token("deputy_director").await;
+        app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        let path = format!("/api/v1/petitions/{id}/appeals");
+        let (s, v) = app.post(&co, &path, &json!({"level": "reexamination", "requested_on": "2026-11-27", "organ": "本局", "handled_here": true})).await;
+        assert_eq!(s, 201, "{v}");
+        // 30 days from 11-27 → 12-27 (Sunday) → 12-28, on the office's queue.
+        assert_eq!(stored(&app, &id, "reexamination_decision").await, vec![("running".to_string(), "2026-12-28".to_string())]);
+        let (s, v) = app.post(&co, &format!("{path}/{}/opinion", v["id"].as_str().unwrap()), &json!({"opinion": "维持原处理意见。", "opinion_on": "2026-11-27", "opinion_served_on": "2026-11-27"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(stored(&app, &id, "reexamination_decision").await[0].0, "met");
+        // Handled elsewhere: nothing of ours runs.
+        let (s, _) = app.post(&co, &path, &json!({"level": "recheck", "requested_on": "2026-11-27", "organ": "昌吉州信访局", "handled_here": false})).await;
+        assert_eq!(s, 201);
+        assert!(stored(&app, &id, "recheck_decision").await.is_empty());
+    }
+
+    async fn handling_reports_take_checked_attachments(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let report = unit_handles(&app, &id, &record).await;
+        let h = app.token("chengguan_handler").await;
+        let (s, v) = upload_to_report(&app, &h, &report, REPORT_PDF).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!((v["file_name"].as_str(), v["content_type"].as_str()), (Some("答复书.pdf"), Some("application/pdf")));
+        let url = v["download_url"].as_str().unwrap().to_string();
+        // Refused, nothing written: a text file, another unit, the bureau's staff.
+        let before = app.count("handling_report_attachments").await;
+        let (s, v) = upload_to_report(&app, &h, &report, b"just some text").await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("file")), "{v}");
+        let g = app.token("ganhezi_handler").await;
+        let (s, _) = upload_to_report(&app, &g, &report, REPORT_PDF).await;
+        assert!(s == 403 || s == 404, "{s}");
+        let co = app.token("case_officer").await;
+        let (s, _) = upload_to_report(&app, &co, &report, REPORT_PDF).await;
+        assert_eq!(s, 403);
+        assert_eq!(app.count("handling_report_attachments").await, before);
+        // The reviewer reads it: the same bytes; another unit cannot.
+        let (s, bytes) = app.get_bytes(&co, &url).await;
+        assert_eq!((s, bytes.as_slice()), (200, REPORT_PDF));
+        let (s, _) = app.get_bytes(&g, &url).await;
+        assert!(s == 403 || s == 404, "{s}");
+        let kinds: Vec<String> = app.state.store.events(&id).await.unwrap().into_iter().map(|e| e.kind).collect();
+        assert!(kinds.contains(&"report_file_attached".to_string()));
+        // Once reviewed, the report's attachments are fixed.
+        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
+        let (s, v) = upload_to_report(&app, &h, &report, REPORT_PDF).await;
+        assert_eq!(s, 409, "{v}");
     }
 }
