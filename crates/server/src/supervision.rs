@@ -393,6 +393,20 @@ pub async fn extend(
     let mut tx = state.store.begin().await?;
     let d2 =
         extend_deadline_in(state, &mut tx, &d.id, days, &input.reason, local_date(now)).await?;
+    if let Some(record) = d.handling_record_id.as_deref()
+        && d.rule_code == "handle_and_close"
+    {
+        crate::handling::follow_deadline_extension(
+            state,
+            &mut tx,
+            record,
+            d2.extended_days,
+            &input.reason,
+            d2.due_on,
+            local_date(now),
+        )
+        .await?;
+    }
     state
         .store
         .append_event(

@@ -932,6 +932,24 @@ backend_tests! {
         assert!(stored(&app, &id, "recheck_decision").await.is_empty());
     }
 
+    async fn a_unit_head_extending_the_deadline_directly_moves_the_record_too(app) {
+        let id = accepted_visit(&app).await;
+        let record = assigned(&app, &id).await;
+        let h = app.token("chengguan_handler").await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({"action": "sign_for"})).await;
+        app.post(&h, &format!("/api/v1/handling-records/{record}/receive"), &json!({
+            "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+        let d = app.state.store.deadlines_of(&id).await.unwrap().into_iter().find(|d| d.rule_code == "handle_and_close").unwrap();
+        let head = app.token("chengguan_head").await;
+        let (s, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", d.id), &json!({"days": 20, "reason": "需会商"})).await;
+        assert_eq!((s, v["due_on"].as_str()), (200, Some("2027-02-15")), "{v}");
+        let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
+        assert_eq!((r.state.as_str(), r.extended_days, r.due_on.as_deref()), ("extended", 20, Some("2027-02-15")));
+        // Once is all: the unit's request for another extension is refused.
+        let (s, v) = app.post(&h, &format!("/api/v1/handling-records/{record}/extension"), &json!({"days": 5, "reason": "再延", "petitioner_told": "电话"})).await;
+        assert_eq!(s, 409, "{v}");
+    }
+
     async fn handling_reports_take_checked_attachments(app) {
         let id = accepted_visit(&app).await;
         let record = assigned(&app, &id).await;
