@@ -629,6 +629,53 @@ backend_tests! {
         assert_eq!(reg[0].approval_id, approval);
     }
 
+    async fn a_letter_is_reported_up_as_a_summary_and_the_leaders_instruction_reported_on(app) {
+        let clerk = app.token("letter_clerk").await;
+        let mut body = crate::harness::visit_body();
+        body["channel"] = json!("letter");
+        body["visited_at"] = json!("2026-11-26T09:00");
+        let (s, v) = app.post(&clerk, "/api/v1/petitions", &body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        xinfang_store::sqlx::query("UPDATE petitions SET stage = 'disposing', acceptance = 'accepted' WHERE id = $1")
+            .bind(&id)
+            .execute(app.state.store.pool())
+            .await
+            .unwrap();
+        let path = format!("/api/v1/petitions/{id}/disposition");
+        // A carrier the procedure does not know is refused, nothing changes.
+        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "carrier": "口头汇报"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("carrier")));
+        assert_eq!(stage(&app, &id).await, "disposing");
+        // The office may not dispose of a letter: the clerk does (L4.0).
+        let office = app.token("office").await;
+        let (s, _) = app.post(&office, &path, &json!({"disposition": "report_up", "carrier": "来信摘要"})).await;
+        assert_eq!(s, 403);
+        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "carrier": "来信摘要", "note": "已电话核实来信人身份及所反映情况"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("reported_up")), "{v}");
+        let d = &app.state.store.dispositions(&id).await.unwrap()[0];
+        assert_eq!((d.carrier.as_str(), d.note.as_str()), ("来信摘要", "已电话核实来信人身份及所反映情况"));
+        // The important-problem request report is the clerk's to draft (a leader signs it off).
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "request_report"})).await;
+        assert_eq!((s, v["state"].as_str()), (201, Some("draft")), "{v}");
+        // The leader's instruction on it is recorded, supervised by a named person, and the
+        // written report back stays owed until it is made.
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/leader-instructions"), &json!({
+            "leader": "李区长", "given_on": "2026-11-27", "text": "请信访局督促相关部门依法处理。",
+            "required_action": "处理结果书面报告", "due_on": "2026-12-20", "supervisor": "办信人员王某"})).await;
+        assert_eq!(s, 201, "{v}");
+        let instructions = app.state.store.instructions_of(&id).await.unwrap();
+        assert_eq!((instructions[0].leader.as_str(), instructions[0].supervisor.as_str()), ("李区长", "办信人员王某"));
+        let ob = app.state.store.obligations_of(&id).await.unwrap();
+        assert_eq!(ob.len(), 1);
+        assert!(ob[0].fulfilled_at.is_none());
+        let (s, _) = app.post(&clerk, &format!("/api/v1/petitions/{id}/obligations/{}", ob[0].id), &json!({"note": ""})).await;
+        assert_eq!(s, 422);
+        let (s, _) = app.post(&clerk, &format!("/api/v1/petitions/{id}/obligations/{}", ob[0].id), &json!({"note": "12月15日书面报告李区长"})).await;
+        assert_eq!(s, 204);
+        assert!(app.state.store.obligations_of(&id).await.unwrap()[0].fulfilled_at.is_some());
+    }
+
     async fn an_administrator_changes_who_approves_a_gate(app) {
         let admin = app.token("admin").await;
         let (s, v) = app.get(&admin, "/api/v1/approval-gates").await;
