@@ -997,6 +997,31 @@ backend_tests! {
         assert_eq!(s, 409, "{v}");
     }
 
+    async fn a_referred_department_reports_its_acceptance_back(app) {
+        // Referred at the window with a 转送单: the department's record and its 15-day notice.
+        let id = crate::deadlines::referred_visit(&app, "renshe").await;
+        assert_eq!(stored(&app, &id, "unit_notify_petitioner").await[0].0, "running");
+        let h = app.token("renshe_handler").await;
+        let (s, inbox) = app.get(&h, "/api/v1/inbox").await;
+        assert_eq!(s, 200, "{inbox}");
+        let item = inbox.as_array().unwrap().iter().find(|i| i["petition_id"] == id.as_str()).expect("in the department's inbox").clone();
+        let record = item["record_id"].as_str().unwrap().to_string();
+        let path = format!("/api/v1/handling-records/{record}/receive");
+        let (s, v) = app.post(&h, &path, &json!({"action": "sign_for"})).await;
+        assert_eq!(s, 200, "{v}");
+        // Accepting needs how the petitioner was told, and not in the future.
+        let (s, v) = app.post(&h, &path, &json!({"action": "accept", "petitioner_told_how": "书面告知", "petitioner_told_on": "2026-11-28"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("petitioner_told_on")));
+        let (s, v) = app.post(&h, &path, &json!({"action": "accept", "petitioner_told_how": "书面告知（受理告知书）", "petitioner_told_on": "2026-11-27"})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("accepted")), "{v}");
+        // The bureau sees the acceptance; the notice obligation is met and the 60 days run.
+        let events = app.state.store.events(&id).await.unwrap();
+        let accepted = events.iter().find(|e| e.kind == "unit_accepted").expect("acceptance reported");
+        assert_eq!(accepted.payload["petitioner_told_how"], "书面告知（受理告知书）");
+        assert_eq!(stored(&app, &id, "unit_notify_petitioner").await[0].0, "met");
+        assert_eq!(stored(&app, &id, "handle_and_close").await, vec![("running".to_string(), "2027-01-26".to_string())]);
+    }
+
     async fn handling_reports_take_checked_attachments(app) {
         let id = accepted_visit(&app).await;
         let record = assigned(&app, &id).await;
