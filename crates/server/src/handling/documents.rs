@@ -163,9 +163,12 @@ pub struct ClosingFacts {
 /// 结案报告: the course of handling, the results reported and where the report goes.
 pub fn closing_report_body(p: &PetitionRecord, f: &ClosingFacts) -> BTreeMap<String, String> {
     let course = if f.units.is_empty() {
-        "我局依法受理后直接办理，".to_string()
+        "我局依法受理后直接调查处理，并书面答复信访人。".to_string()
     } else {
-        format!("我局依法受理后，交由{}调查处理，", f.units.join("、"))
+        format!(
+            "我局依法受理后，交由{}调查处理，承办单位已报送办理结果，并书面答复信访人。",
+            f.units.join("、")
+        )
     };
     let results: Vec<String> = f
         .results
@@ -174,12 +177,13 @@ pub fn closing_report_body(p: &PetitionRecord, f: &ClosingFacts) -> BTreeMap<Str
         .collect();
     body(format!(
         "一、基本情况\n{}于{}反映：{}（编号{}）。\n\
-         二、办理过程\n{}已按期报送办理结果，并书面答复信访人。\n\
+         二、办理过程\n{}\n\
          三、处理结果\n{}\n\
-         四、结案意见\n该信访事项事实清楚、手续完备，已书面答复信访人，经审批予以结案。本报告{}。",
+         四、结案意见\n该信访事项事实清楚、手续完备，已书面答复信访人，经审批予以结案。\n\
+         本报告去向：{}。",
         petitioner(p),
         registered_zh(p),
-        p.summary.trim(),
+        p.summary.trim().trim_end_matches(['。', '；']),
         p.petition_no,
         course,
         if results.is_empty() {
