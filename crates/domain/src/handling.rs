@@ -484,9 +484,31 @@ pub fn check_extension(
     Ok(())
 }
 
+/// Whether a letter's writer is owed a reply because the letter went before the leaders
+/// (seed 二(八)1: letters reported to leaders for reading or instruction are answered when they
+/// can be): only a letter, not anonymous, with an address or a phone to answer to. Queries about
+/// earlier letters are answered through the query reply itself.
+pub fn letter_reply_owed(letter: bool, anonymous: bool, reachable: bool) -> bool {
+    letter && !anonymous && reachable
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_is_owed_only_to_a_reachable_named_letter_writer() {
+        assert!(letter_reply_owed(true, false, true));
+        assert!(!letter_reply_owed(true, true, true), "anonymous");
+        assert!(
+            !letter_reply_owed(true, false, false),
+            "no address or phone"
+        );
+        assert!(
+            !letter_reply_owed(false, false, true),
+            "visits are answered in person"
+        );
+    }
 
     fn all_pass() -> Vec<Finding> {
         ReviewCheck::ALL

@@ -624,6 +624,10 @@ async fn apply_disposition(
             )
             .await?;
     }
+    if d == Disposition::ReportUp {
+        owe_letter_reply(state, tx, user, p).await?;
+        seq = state.store.event_seq_in(tx, &p.id).await?;
+    }
     // The 交办函 / 转送函 of each unit waits as a draft for the officer who proposed it.
     if matches!(d, Disposition::Assignment | Disposition::Transfer) {
         let kind = if d == Disposition::Assignment {
@@ -980,6 +984,16 @@ pub async fn decide_approval(
                 .store
                 .set_query_reply_state(&mut tx, id, if accepted { "approved" } else { "rejected" })
                 .await?;
+            if accepted {
+                settle_letter_reply(
+                    state,
+                    &mut tx,
+                    &user.user,
+                    &p.id,
+                    "已书面答复（书面告知单经领导审核）",
+                )
+                .await?;
+            }
         }
         _ => {}
     }
@@ -2389,6 +2403,7 @@ pub async fn record_leader_instruction(
             now,
         )
         .await?;
+    owe_letter_reply(state, &mut tx, user, &p).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -2444,28 +2459,88 @@ pub async fn fulfil_obligation(
     Ok(())
 }
 
-/// An issued document may settle an obligation: the 交办函 that follows an urgent assignment
-/// notified by phone or fax (V3.4). Runs inside the issuing transaction.
-pub async fn on_document_issued(
+const REPLY_TO_WRITER: &str = "reply_to_writer";
+
+/// A letter that went before the leaders owes its writer a reply (seed 二(八)1): an obligation
+/// until a reply by letter, phone or interview is recorded, so the letter cannot close before.
+async fn owe_letter_reply(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+) -> AppResult<()> {
+    let reachable = p
+        .petitioners
+        .iter()
+        .any(|x| !x.address.trim().is_empty() || !x.phone.trim().is_empty());
+    if !handling::letter_reply_owed(p.channel.follows_letter_procedure(), p.anonymous, reachable) {
+        return Ok(());
+    }
+    let open = state.store.obligations_of(&p.id).await?;
+    if open
+        .iter()
+        .any(|o| o.kind == REPLY_TO_WRITER && o.fulfilled_at.is_none())
+    {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let ob = state
+        .store
+        .insert_obligation(
+            tx,
+            &state.bureau.id,
+            &p.id,
+            REPLY_TO_WRITER,
+            "来信已报领导阅批，应予回复来信人（复信、电话或约谈）",
+            None,
+            now,
+        )
+        .await?;
+    let seq = state.store.event_seq_in(tx, &p.id).await?;
+    state
+        .store
+        .append_event(
+            tx,
+            &state.bureau.id,
+            &p.id,
+            seq,
+            "obligation_opened",
+            &serde_json::json!({"obligation_id": ob, "kind": REPLY_TO_WRITER}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    Ok(())
+}
+
+/// A recorded reply settles what the writer was owed.
+async fn settle_letter_reply(
     state: &AppState,
     tx: &mut xinfang_store::WriteTx,
     user: &xinfang_store::people::User,
     petition_id: &str,
-    kind: DocumentKind,
-    doc_no: Option<&str>,
+    note: &str,
 ) -> AppResult<()> {
-    if kind != DocumentKind::AssignmentLetter {
-        return Ok(());
-    }
+    settle_obligations(state, tx, user, petition_id, REPLY_TO_WRITER, note).await
+}
+
+/// Marks every open obligation of `kind` fulfilled, with its event.
+async fn settle_obligations(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    petition_id: &str,
+    kind: &str,
+    note: &str,
+) -> AppResult<()> {
     let now = state.clock.now();
-    let note = format!("已发出交办函{}", doc_no.unwrap_or_default());
     for o in state.store.obligations_of(petition_id).await? {
-        if o.kind != "follow_up_letter" || o.fulfilled_at.is_some() {
+        if o.kind != kind || o.fulfilled_at.is_some() {
             continue;
         }
         state
             .store
-            .fulfil_obligation(tx, petition_id, &o.id, &user.id, &note, now)
+            .fulfil_obligation(tx, petition_id, &o.id, &user.id, note, now)
             .await?;
         let seq = state.store.event_seq_in(tx, petition_id).await?;
         state
@@ -2486,6 +2561,23 @@ pub async fn on_document_issued(
             .await?;
     }
     Ok(())
+}
+
+/// An issued document may settle an obligation: the 交办函 that follows an urgent assignment
+/// notified by phone or fax (V3.4). Runs inside the issuing transaction.
+pub async fn on_document_issued(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    petition_id: &str,
+    kind: DocumentKind,
+    doc_no: Option<&str>,
+) -> AppResult<()> {
+    if kind != DocumentKind::AssignmentLetter {
+        return Ok(());
+    }
+    let note = format!("已发出交办函{}", doc_no.unwrap_or_default());
+    settle_obligations(state, tx, user, petition_id, "follow_up_letter", &note).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2596,6 +2688,19 @@ pub async fn record_query_reply(
             now,
         )
         .await?;
+    if !written {
+        settle_letter_reply(
+            state,
+            &mut tx,
+            &user.user,
+            &p.id,
+            &format!(
+                "已口头答复：{}",
+                input.answer.trim().chars().take(100).collect::<String>()
+            ),
+        )
+        .await?;
+    }
     // The written answer is a 书面告知单 (rules §13): drafted now, so the leader deciding the
     // approval reads the document itself.
     if written {

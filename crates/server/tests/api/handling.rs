@@ -666,14 +666,42 @@ backend_tests! {
         assert_eq!(s, 201, "{v}");
         let instructions = app.state.store.instructions_of(&id).await.unwrap();
         assert_eq!((instructions[0].leader.as_str(), instructions[0].supervisor.as_str()), ("李区长", "办信人员王某"));
-        let ob = app.state.store.obligations_of(&id).await.unwrap();
-        assert_eq!(ob.len(), 1);
-        assert!(ob[0].fulfilled_at.is_none());
-        let (s, _) = app.post(&clerk, &format!("/api/v1/petitions/{id}/obligations/{}", ob[0].id), &json!({"note": ""})).await;
+        let obs = app.state.store.obligations_of(&id).await.unwrap();
+        let kinds: Vec<&str> = obs.iter().map(|o| o.kind.as_str()).collect();
+        // Reported to the leaders, the named writer with an address is owed a reply (二(八)1);
+        // the instruction adds the report back, and does not owe the reply twice.
+        assert_eq!(kinds, vec!["reply_to_writer", "report_to_leader"]);
+        assert!(obs.iter().all(|o| o.fulfilled_at.is_none()));
+        let report = &obs[1];
+        let (s, _) = app.post(&clerk, &format!("/api/v1/petitions/{id}/obligations/{}", report.id), &json!({"note": ""})).await;
         assert_eq!(s, 422);
-        let (s, _) = app.post(&clerk, &format!("/api/v1/petitions/{id}/obligations/{}", ob[0].id), &json!({"note": "12月15日书面报告李区长"})).await;
+        let (s, _) = app.post(&clerk, &format!("/api/v1/petitions/{id}/obligations/{}", report.id), &json!({"note": "12月15日书面报告李区长"})).await;
         assert_eq!(s, 204);
-        assert!(app.state.store.obligations_of(&id).await.unwrap()[0].fulfilled_at.is_some());
+        // A reply by phone, recorded, settles what the writer was owed.
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/query-replies"), &json!({"method": "oral", "asked_on": "2026-11-27", "answer": "电话告知来信人：已报区领导，正在督促办理。"})).await;
+        assert_eq!(s, 201, "{v}");
+        let obs = app.state.store.obligations_of(&id).await.unwrap();
+        assert!(obs.iter().all(|o| o.fulfilled_at.is_some()), "{obs:?}");
+        assert!(obs[0].note.starts_with("已口头答复"));
+    }
+
+    async fn an_anonymous_letter_reported_up_owes_no_reply(app) {
+        let clerk = app.token("letter_clerk").await;
+        let mut body = crate::harness::visit_body();
+        body["channel"] = json!("letter");
+        body["anonymous"] = json!(true);
+        body["visited_at"] = json!("2026-11-26T09:00");
+        let (s, v) = app.post(&clerk, "/api/v1/petitions", &body).await;
+        assert_eq!(s, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        xinfang_store::sqlx::query("UPDATE petitions SET stage = 'disposing', acceptance = 'accepted' WHERE id = $1")
+            .bind(&id)
+            .execute(app.state.store.pool())
+            .await
+            .unwrap();
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "carrier": "来信原件"})).await;
+        assert_eq!(s, 200, "{v}");
+        assert!(app.state.store.obligations_of(&id).await.unwrap().is_empty());
     }
 
     async fn an_administrator_changes_who_approves_a_gate(app) {
