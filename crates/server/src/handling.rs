@@ -98,6 +98,16 @@ impl CaseView {
     }
 
     /// What the closing check sees (rules §7).
+    /// Whether `report` is the latest report of its record (or of the bureau itself): earlier
+    /// ones were sent back and replaced, and are not reviewed again.
+    pub fn is_latest_report(&self, report: &ReportRow) -> bool {
+        self.reports
+            .iter()
+            .rev()
+            .find(|r| r.handling_record_id == report.handling_record_id)
+            .is_some_and(|r| r.id == report.id)
+    }
+
     pub fn closure_facts(&self) -> ClosureFacts {
         let leads: Vec<&HandlingRecordRow> = self.lead_records().collect();
         let passed = self.passed_reports();
@@ -1819,6 +1829,11 @@ pub async fn review_report(
         .iter()
         .find(|r| r.id == report_id)
         .ok_or_else(AppError::not_found)?;
+    if !case.is_latest_report(report) {
+        return Err(AppError::Conflict(
+            "该办理情况已被重新报送的材料取代，请审阅最新的办理情况".into(),
+        ));
+    }
     let review = handling::judge_review(
         &input.findings,
         &input.outcome,
@@ -1994,7 +2009,7 @@ pub async fn close_petition(
                     None,
                     Gate::Closure.as_str(),
                     &format!(
-                        "{} 结案审批：{}",
+                        "{} {}",
                         p.petition_no,
                         p.summary.chars().take(40).collect::<String>()
                     ),

@@ -279,7 +279,10 @@ pub async fn panel(
                 settlement_note: r.settlement_note.clone(),
                 signed_off_by: r.signed_off_by.clone(),
                 submitted_at: show(&r.submitted_at),
-                can_review: reviewer && record_reported && !reviews_passed(&case, &r.id),
+                can_review: reviewer
+                    && record_reported
+                    && case.is_latest_report(r)
+                    && !reviews_passed(&case, &r.id),
                 attachments: attachments
                     .iter()
                     .filter(|a| a.report_id == r.id)
@@ -287,7 +290,13 @@ pub async fn panel(
                         (
                             a.id.clone(),
                             a.file_name.clone(),
-                            format!("{:.1} KB", a.size_bytes as f64 / 1024.0),
+                            if a.size_bytes < 1024 {
+                                format!("{} 字节", a.size_bytes)
+                            } else if a.size_bytes < 1024 * 1024 {
+                                format!("{:.1} KB", a.size_bytes as f64 / 1024.0)
+                            } else {
+                                format!("{:.1} MB", a.size_bytes as f64 / 1048576.0)
+                            },
                         )
                     })
                     .collect(),

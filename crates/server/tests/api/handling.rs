@@ -411,6 +411,9 @@ backend_tests! {
         assert_eq!(s, 201, "{v}");
         let report2 = v["id"].as_str().unwrap();
         assert_eq!(stage(&app, &id).await, "reviewing");
+        // The first report was replaced: it is not reviewed again.
+        let (s, v) = app.post(&co, &path, &json!({"findings": findings(&[])})).await;
+        assert_eq!(s, 409, "{v}");
         let (s, v) = app.post(&co, &format!("/api/v1/reports/{report2}/review"), &json!({"findings": findings(&[])})).await;
         assert_eq!((s, v["state"].as_str()), (200, Some("pass")));
         let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
