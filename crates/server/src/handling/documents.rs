@@ -80,7 +80,20 @@ pub async fn draft(
     ))
 }
 
+/// The draft's body field. The step's own texts (findings, replies) can together exceed what
+/// a body holds; the draft then ends with a mark for the officer to edit, rather than the step
+/// failing on a field the user never typed.
 fn body(text: String) -> BTreeMap<String, String> {
+    const MAX: usize = 8000;
+    const MARK: &str = "……（以下内容过长，已截断，请核对补全）";
+    let text = if text.chars().count() > MAX {
+        let keep = MAX - MARK.chars().count();
+        let mut t: String = text.chars().take(keep).collect();
+        t.push_str(MARK);
+        t
+    } else {
+        text
+    };
     BTreeMap::from([("body".to_string(), text)])
 }
 
@@ -193,4 +206,18 @@ pub fn closing_report_body(p: &PetitionRecord, f: &ClosingFacts) -> BTreeMap<Str
         },
         f.route,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_overlong_body_is_cut_with_a_mark_and_fits_the_field() {
+        let b = body("字".repeat(9000));
+        let t = &b["body"];
+        assert_eq!(t.chars().count(), 8000);
+        assert!(t.ends_with("请核对补全）"));
+        assert_eq!(body("短文".into())["body"], "短文");
+    }
 }
