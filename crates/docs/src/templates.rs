@@ -20,7 +20,6 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "lib/gbt9704.typ",
     "lib/slip.typ",
     "lib/drafted.typ",
-    "lib/letter_notice.typ",
     "letter_handling_form.typ",
     "acceptance_notice.typ",
     "non_acceptance_notice.typ",

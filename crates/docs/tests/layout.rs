@@ -92,6 +92,7 @@ fn long_context() -> DraftContext {
         }],
         unit: Some("城关镇人民政府".into()),
         due_on: Some("2026-12-27".into()),
+        ..Default::default()
     }
 }
 

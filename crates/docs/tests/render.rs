@@ -3,7 +3,9 @@ mod common;
 use std::fs;
 use std::time::Instant;
 
-use common::{notice_data, page_count, pdf_text, renderer, transfer_data};
+use common::{
+    assert_golden, handling_form_data, notice_data, page_count, pdf_text, renderer, transfer_data,
+};
 use serde_json::json;
 use xinfang_docs::{FontFamilies, RenderError, Renderer, RendererConfig};
 
@@ -54,6 +56,42 @@ fn visit_transfer_slip_names_the_receiving_unit_and_asks_for_a_reply_by_letter()
         "东城区信访局（印章）",
     ] {
         assert!(text.contains(needle), "missing {needle:?} in {text}");
+    }
+}
+
+#[test]
+fn letter_handling_form_carries_summary_and_proposal_and_no_number() {
+    let out = renderer()
+        .render("letter_handling_form", &handling_form_data())
+        .unwrap();
+    assert_eq!(page_count(&out.pdf), 1);
+    let text = pdf_text(&out.pdf);
+    for needle in [
+        "来信办理单",
+        "L2026-000041",
+        "周明等2人",
+        "物业公司拒不整改",
+        "建议受理，转市住房和城乡建设局办理",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in {text}");
+    }
+    assert!(
+        !text.contains("〔2026〕"),
+        "an internal form has no number: {text}"
+    );
+}
+
+/// The kinds issued directly (window slips, the 来信办理单) against their golden renders; the
+/// drafted kinds are in `drafted.rs`.
+#[test]
+fn directly_issued_kinds_match_their_golden_png() {
+    for (kind, data) in [
+        ("visit_notice_slip", notice_data()),
+        ("visit_transfer_slip", transfer_data()),
+        ("letter_handling_form", handling_form_data()),
+    ] {
+        let png = renderer().render_png(kind, &data, 0.75).unwrap();
+        assert_golden(kind, &png);
     }
 }
 

@@ -140,6 +140,14 @@ const CASE_OFFICER: &[Role] = &[Role::CaseOfficer];
 const OFFICE: &[Role] = &[Role::Office, Role::CaseOfficer];
 const WINDOW: &[Role] = &[Role::Receptionist];
 const LETTERS: &[Role] = &[Role::LetterClerk];
+/// Who supervises a unit and so drafts its 督办函: the office, the clerks, and the inspection
+/// office for formal supervision projects (立项督办).
+const SUPERVISORS: &[Role] = &[
+    Role::Office,
+    Role::CaseOfficer,
+    Role::LetterClerk,
+    Role::Inspector,
+];
 
 /// One row of the table, in the table's column order.
 #[allow(clippy::too_many_arguments)]
@@ -173,8 +181,8 @@ use Numbering as N;
 use SignOff as S;
 use Source::{Petition as One, Selection as Many};
 
-/// The table of kinds (rules §13). The letter notices and the 督办函 are still issued directly by
-/// the mailroom and supervision steps; moving them onto the sign-off workflow is open work.
+/// The table of kinds (rules §13). Slips and the 来信办理单 are issued directly by their own
+/// steps; every other kind is drafted and signed off.
 #[rustfmt::skip]
 pub const SPECS: &[KindSpec] = &[
     spec(K::VisitNoticeSlip, "visit_notice_slip", "来访事项告知单", L::Slip, N::PerKindAndYear, "告", S::NotNeeded, One, WINDOW),
@@ -191,10 +199,10 @@ pub const SPECS: &[KindSpec] = &[
     spec(K::RequestReport, "request_report", "重要信访问题请示报告单", L::Form, N::None, "", S::Leader, One, CLERKS),
     spec(K::Circular, "circular", "信访情况通报", L::Briefing, N::Issue, "", S::Leader, Many, OFFICE),
     spec(K::LetterHandlingForm, "letter_handling_form", "来信办理单", L::Form, N::None, "", S::NotNeeded, One, LETTERS),
-    spec(K::AcceptanceNotice, "acceptance_notice", "受理告知书", L::Xinhan, N::PerKindAndYear, "受告", S::NotNeeded, One, LETTERS),
-    spec(K::NonAcceptanceNotice, "non_acceptance_notice", "不予受理告知书", L::Xinhan, N::PerKindAndYear, "不受告", S::NotNeeded, One, LETTERS),
-    spec(K::NoLongerAcceptedNotice, "no_longer_accepted_notice", "不再受理告知书", L::Xinhan, N::PerKindAndYear, "不再告", S::NotNeeded, One, LETTERS),
-    spec(K::SupervisionLetter, "supervision_letter", "督办函", L::Xinhan, N::PerKindAndYear, "督", S::NotNeeded, One, OFFICE_AND_CLERKS),
+    spec(K::AcceptanceNotice, "acceptance_notice", "受理告知书", L::Xinhan, N::PerKindAndYear, "受告", S::Leader, One, CLERKS),
+    spec(K::NonAcceptanceNotice, "non_acceptance_notice", "不予受理告知书", L::Xinhan, N::PerKindAndYear, "不受告", S::Leader, One, CLERKS),
+    spec(K::NoLongerAcceptedNotice, "no_longer_accepted_notice", "不再受理告知书", L::Xinhan, N::PerKindAndYear, "不再告", S::Leader, One, CLERKS),
+    spec(K::SupervisionLetter, "supervision_letter", "督办函", L::Xinhan, N::PerKindAndYear, "督", S::DeputyDirector, One, SUPERVISORS),
 ];
 
 impl DocumentKind {
@@ -323,5 +331,20 @@ mod tests {
         assert!(notice.may_sign(Role::Director) && notice.may_sign(Role::DeputyDirector));
         assert!(!DocumentKind::VisitNoticeSlip.needs_sign_off());
         assert!(DocumentKind::Circular.needs_sign_off());
+        // The letter notices: drafted by a clerk or case officer, signed off by a leader.
+        for k in [
+            DocumentKind::AcceptanceNotice,
+            DocumentKind::NonAcceptanceNotice,
+            DocumentKind::NoLongerAcceptedNotice,
+        ] {
+            assert_eq!(k.spec().sign_off, SignOff::Leader, "{k:?}");
+            assert!(k.may_draft(Role::LetterClerk) && k.may_draft(Role::CaseOfficer));
+            assert!(!k.may_draft(Role::UnitHandler));
+        }
+        // The 督办函: by whoever supervises, signed off by the deputy director in charge.
+        let s = DocumentKind::SupervisionLetter;
+        assert_eq!(s.spec().sign_off, SignOff::DeputyDirector);
+        assert!(s.may_draft(Role::Office) && s.may_draft(Role::Inspector));
+        assert!(!DocumentKind::LetterHandlingForm.needs_sign_off());
     }
 }

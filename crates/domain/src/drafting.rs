@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::FieldError;
@@ -170,9 +170,9 @@ pub fn step(
         })
     };
     if !kind.needs_sign_off() {
-        // Window slips are issued directly at the window (services::issue_document).
+        // Window slips and the 来信办理单 are issued by their own steps (services::issue_document).
         return Err(DraftingError::WrongState(format!(
-            "{}在窗口当场出具，无需拟稿签发",
+            "{}由其办理环节直接出具，无需拟稿签发",
             spec.title_zh
         )));
     }
@@ -375,7 +375,8 @@ pub fn parse_fields(
 // Context and prefill
 
 /// A petition as a draft sees it (names already as they should be printed).
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PetitionFacts {
     pub petition_no: String,
     pub petitioner: String,
@@ -388,10 +389,15 @@ pub struct PetitionFacts {
     pub requests: String,
     pub category: String,
     pub region: String,
+    /// The petitioner's query code, printed only on what goes to the petitioner; never part of
+    /// the stored data of bulletins built from many petitions.
+    #[serde(skip)]
+    pub query_code: String,
 }
 
-/// Everything a draft is filled from.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Everything a draft is filled from (stored with the draft, read back at sign-off).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DraftContext {
     pub bureau_name: String,
     /// Today's date (China Standard Time), YYYY-MM-DD.
@@ -402,8 +408,16 @@ pub struct DraftContext {
     pub petitions: Vec<PetitionFacts>,
     /// The unit that handles or receives it, when known.
     pub unit: Option<String>,
-    /// A due date for a reply or report (交办函, 延期告知书), YYYY-MM-DD.
+    /// A due date for a reply or report (交办函, 延期告知书, 督办函), YYYY-MM-DD.
     pub due_on: Option<String>,
+    /// Why: the reason of a 不予受理 / 不再受理 decision, or what a 督办函 supervises (its trigger).
+    pub reason: Option<String>,
+    /// The legal text a non-accepting decision rests on and the way it points to.
+    pub legal_basis: Option<String>,
+    /// 督办函: what the supervising officer found or asked for.
+    pub note: Option<String>,
+    /// 督办函: the how-manieth supervision of this matter this is (1 for the first).
+    pub count: u32,
 }
 
 fn cn_date(s: &str) -> String {
@@ -567,14 +581,90 @@ pub fn prefill(kind: DocumentKind, ctx: &DraftContext) -> BTreeMap<String, Strin
                 "区委办公室，区政府办公室".into(),
             )
         }
-        // Issued directly by their own steps (window, mailroom, supervision), not drafted here.
+        DocumentKind::AcceptanceNotice
+        | DocumentKind::NonAcceptanceNotice
+        | DocumentKind::NoLongerAcceptedNotice => {
+            let decision = match kind {
+                DocumentKind::AcceptanceNotice => {
+                    "经审查，该信访事项属于本机关受理范围，本机关决定予以受理，并将依法按程序办理，办理结果将另行书面答复你。".to_string()
+                }
+                DocumentKind::NonAcceptanceNotice => format!(
+                    "经审查，{}，本机关决定不予受理。",
+                    ctx.reason
+                        .as_deref()
+                        .map(strip_end)
+                        .unwrap_or("该事项不属于本机关受理范围")
+                ),
+                _ => format!(
+                    "经审查，你反映的事项已经依法办理并经复查、复核终结，你以同一事实和理由再次提出信访请求，{}，本机关不再受理。",
+                    ctx.reason
+                        .as_deref()
+                        .map(strip_end)
+                        .unwrap_or("根据《信访工作条例》的规定")
+                ),
+            };
+            let mut body =
+                format!("你于{reg}{m}的信访事项（编号{no}），本机关已收悉。\n{decision}\n");
+            if let Some(l) = ctx
+                .legal_basis
+                .as_deref()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
+                body.push_str(l);
+                body.push('\n');
+            }
+            if kind == DocumentKind::AcceptanceNotice && !p.query_code.is_empty() {
+                body.push_str(&format!(
+                    "你可凭信访件编号{no}和查询码{}查询办理进度。\n",
+                    p.query_code
+                ));
+            }
+            body.push_str("特此告知。");
+            (
+                kind.title_zh().to_string(),
+                name.clone(),
+                body,
+                String::new(),
+            )
+        }
+        DocumentKind::SupervisionLetter => {
+            // Never the petitioner's name: the unit supervised may be the one accused. The
+            // matter only when the caller left the summary in (not for confidential petitions).
+            let what = if p.summary.trim().is_empty() {
+                String::new()
+            } else {
+                m.clone()
+            };
+            let mut body = format!(
+                "我局于{reg}登记的{what}的信访事项（编号{no}）已转交你单位办理。经查，该事项存在以下情形：{}。",
+                ctx.reason
+                    .as_deref()
+                    .map(strip_end)
+                    .unwrap_or("尚未按期办结")
+            );
+            if ctx.count > 1 {
+                body.push_str(&format!("这是我局就该事项第{}次督办。", ctx.count));
+            }
+            body.push('\n');
+            if let Some(n) = ctx.note.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                body.push_str(n);
+                body.push('\n');
+            }
+            body.push_str(&format!(
+                "请你单位接此函后认真研究，依法依规办理，并于{due}前将办理情况书面报送我局。\n特此函告。"
+            ));
+            (
+                format!("关于督促办理{no}号信访事项的函"),
+                unit.clone(),
+                body,
+                String::new(),
+            )
+        }
+        // Issued directly by their own steps (window, mailroom), not drafted here.
         DocumentKind::VisitNoticeSlip
         | DocumentKind::VisitTransferSlip
-        | DocumentKind::LetterHandlingForm
-        | DocumentKind::AcceptanceNotice
-        | DocumentKind::NonAcceptanceNotice
-        | DocumentKind::NoLongerAcceptedNotice
-        | DocumentKind::SupervisionLetter => {
+        | DocumentKind::LetterHandlingForm => {
             (String::new(), String::new(), String::new(), String::new())
         }
     };
@@ -678,6 +768,7 @@ mod tests {
             }],
             unit: Some("城关镇人民政府".into()),
             due_on: Some("2026-12-27".into()),
+            ..Default::default()
         }
     }
 
@@ -790,6 +881,59 @@ mod tests {
             let f = prefill(k, &ctx());
             assert!(parse_fields(k, &f).is_ok(), "{k:?}");
         }
+    }
+
+    #[test]
+    fn letter_notices_state_the_decision_its_reason_and_the_way_to_query() {
+        let mut c = ctx();
+        c.petitions[0].query_code = "K7Q2M9".into();
+        let f = prefill(DocumentKind::AcceptanceNotice, &c);
+        assert_eq!(f["recipient"], "王秀兰");
+        assert!(f["body"].contains("本机关决定予以受理"), "{}", f["body"]);
+        assert!(f["body"].contains("查询码K7Q2M9"), "{}", f["body"]);
+        c.reason = Some("该事项属于劳动争议，应当通过劳动仲裁解决。".into());
+        c.legal_basis = Some("依据《信访工作条例》第三十一条。".into());
+        let f = prefill(DocumentKind::NonAcceptanceNotice, &c);
+        assert!(
+            f["body"]
+                .contains("经审查，该事项属于劳动争议，应当通过劳动仲裁解决，本机关决定不予受理。"),
+            "{}",
+            f["body"]
+        );
+        assert!(f["body"].contains("第三十一条"));
+        assert!(
+            !f["body"].contains("查询码"),
+            "only the acceptance points to the query"
+        );
+        let f = prefill(DocumentKind::NoLongerAcceptedNotice, &c);
+        assert!(f["body"].contains("复查、复核终结") && f["body"].contains("本机关不再受理"));
+    }
+
+    #[test]
+    fn the_supervision_letter_never_names_the_petitioner() {
+        let mut c = ctx();
+        c.reason = Some("超过办理期限未办结".into());
+        c.note = Some("请说明逾期原因。".into());
+        c.count = 2;
+        c.due_on = Some("2027-01-14".into());
+        let f = prefill(DocumentKind::SupervisionLetter, &c);
+        assert_eq!(f["recipient"], "城关镇人民政府");
+        assert_eq!(f["subject"], "关于督促办理F2026-000012号信访事项的函");
+        let body = &f["body"];
+        assert!(!body.contains("王秀兰"), "{body}");
+        assert!(
+            body.contains("存在以下情形：超过办理期限未办结。这是我局就该事项第2次督办。"),
+            "{body}"
+        );
+        assert!(body.contains("请说明逾期原因。") && body.contains("2027年1月14日前"));
+        // A confidential petition's matter is left out by the caller.
+        c.petitions[0].summary.clear();
+        let f = prefill(DocumentKind::SupervisionLetter, &c);
+        assert!(
+            f["body"].contains("登记的信访事项（编号F2026-000012）"),
+            "{}",
+            f["body"]
+        );
     }
 
     #[test]

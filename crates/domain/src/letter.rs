@@ -994,6 +994,8 @@ pub struct NoticeInput {
     pub content: String,
     /// Cannot notify: why (anonymous, no usable address).
     pub reason: String,
+    /// Written: the issued 告知书 sent (drafted, signed off by a leader, issued).
+    pub document_id: String,
 }
 
 /// What the notice rules need to know about the letter.
@@ -1061,6 +1063,13 @@ pub fn parse_notice(
                     "no_address",
                     "匿名信或没有可用通信地址的来信不能书面告知，请选择「无法告知」并说明原因",
                 ));
+            } else {
+                required(
+                    "document_id",
+                    &input.document_id,
+                    "请选择已签发并印发的告知书（告知书须先起草、经局领导签发）",
+                    &mut errors,
+                );
             }
         }
         NoticeMethod::CannotNotify => {
@@ -1335,6 +1344,29 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e[0].code, "can_notify");
+        // In writing: only with the issued 告知书.
+        let e = parse_notice(
+            &NoticeInput {
+                method: "written".into(),
+                ..Default::default()
+            },
+            &named,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(e[0].field.as_deref(), Some("document_id"));
+        assert!(
+            parse_notice(
+                &NoticeInput {
+                    method: "written".into(),
+                    document_id: "d1".into(),
+                    ..Default::default()
+                },
+                &named,
+                now()
+            )
+            .is_ok()
+        );
         let n = parse_notice(
             &NoticeInput {
                 method: "phone".into(),

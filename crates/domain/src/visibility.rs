@@ -83,9 +83,74 @@ pub fn may_list_petitions(role: Role) -> bool {
     role != Role::Admin
 }
 
+/// Whether a viewer with `access` to a petition may read one of its documents. Drafts are the
+/// bureau's internal work: unit staff read only what was issued. A viewer who may not know the
+/// petitioner reads only what never names them (the 督办函).
+pub fn may_read_document(
+    role: Role,
+    access: Access,
+    kind: crate::document::DocumentKind,
+    issued: bool,
+) -> bool {
+    let unit_ok = !role.is_unit_staff() || issued;
+    let identity_ok = match access {
+        Access::Full => true,
+        Access::WithoutIdentity => kind == crate::document::DocumentKind::SupervisionLetter,
+        Access::Denied => false,
+    };
+    unit_ok && identity_ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn units_read_only_issued_documents_and_the_accused_only_the_supervision_letter() {
+        use crate::document::DocumentKind as K;
+        assert!(may_read_document(
+            Role::CaseOfficer,
+            Access::Full,
+            K::AssignmentLetter,
+            false
+        ));
+        assert!(!may_read_document(
+            Role::UnitHandler,
+            Access::Full,
+            K::AssignmentLetter,
+            false
+        ));
+        assert!(may_read_document(
+            Role::UnitHandler,
+            Access::Full,
+            K::AssignmentLetter,
+            true
+        ));
+        assert!(!may_read_document(
+            Role::UnitHead,
+            Access::WithoutIdentity,
+            K::AssignmentLetter,
+            true
+        ));
+        assert!(may_read_document(
+            Role::UnitHead,
+            Access::WithoutIdentity,
+            K::SupervisionLetter,
+            true
+        ));
+        assert!(!may_read_document(
+            Role::UnitHead,
+            Access::WithoutIdentity,
+            K::SupervisionLetter,
+            false
+        ));
+        assert!(!may_read_document(
+            Role::Director,
+            Access::Denied,
+            K::SupervisionLetter,
+            true
+        ));
+    }
 
     fn staff(role: Role) -> Viewer<'static> {
         Viewer {

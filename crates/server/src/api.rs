@@ -675,11 +675,9 @@ pub async fn list_petition_documents(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> AppResult<Json<Vec<DocumentJson>>> {
-    let (p, _) = services::open_petition(&state, &u, &id, "api_documents").await?;
+    let (p, access) = services::open_petition(&state, &u, &id, "api_documents").await?;
     Ok(Json(
-        state
-            .store
-            .documents_of(&p.id)
+        services::readable_documents(&state, &u, &p.id, access)
             .await?
             .iter()
             .map(document_json)

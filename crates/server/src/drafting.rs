@@ -92,6 +92,7 @@ pub fn facts_of(p: &PetitionRecord) -> PetitionFacts {
         region: region::lookup(&p.issue_region)
             .map(|r| r.full_name.clone())
             .unwrap_or_default(),
+        query_code: p.query_code.clone(),
     }
 }
 
@@ -176,66 +177,11 @@ fn draft_json(ctx: &DraftContext, fields: &BTreeMap<String, String>) -> serde_js
 fn stored_context(row: &DraftRow) -> AppResult<(DraftContext, BTreeMap<String, String>)> {
     let ctx = row.draft.get("context").cloned().unwrap_or_default();
     let fields = row.draft.get("fields").cloned().unwrap_or_default();
-    let ctx: DraftContextOwned = serde_json::from_value(ctx)
+    let ctx: DraftContext = serde_json::from_value(ctx)
         .map_err(|e| AppError::Internal(format!("draft context: {e}")))?;
     let fields = serde_json::from_value(fields)
         .map_err(|e| AppError::Internal(format!("draft fields: {e}")))?;
-    Ok((ctx.into(), fields))
-}
-
-/// `DraftContext` as stored (the domain type is Serialize only).
-#[derive(Deserialize)]
-struct DraftContextOwned {
-    bureau_name: String,
-    today: String,
-    officer: String,
-    petitions: Vec<FactsOwned>,
-    unit: Option<String>,
-    due_on: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(default)]
-#[derive(Default)]
-struct FactsOwned {
-    petition_no: String,
-    petitioner: String,
-    address: String,
-    phone: String,
-    registered_on: String,
-    channel_zh: String,
-    summary: String,
-    requests: String,
-    category: String,
-    region: String,
-}
-
-impl From<DraftContextOwned> for DraftContext {
-    fn from(c: DraftContextOwned) -> Self {
-        DraftContext {
-            bureau_name: c.bureau_name,
-            today: c.today,
-            officer: c.officer,
-            petitions: c
-                .petitions
-                .into_iter()
-                .map(|f| PetitionFacts {
-                    petition_no: f.petition_no,
-                    petitioner: f.petitioner,
-                    address: f.address,
-                    phone: f.phone,
-                    registered_on: f.registered_on,
-                    channel_zh: f.channel_zh,
-                    summary: f.summary,
-                    requests: f.requests,
-                    category: f.category,
-                    region: f.region,
-                })
-                .collect(),
-            unit: c.unit,
-            due_on: c.due_on,
-        }
-    }
+    Ok((ctx, fields))
 }
 
 fn kind_of(row: &DraftRow) -> AppResult<DocumentKind> {
@@ -263,7 +209,8 @@ pub async fn open_document(
         .map_err(|_| AppError::not_found())?;
     match &row.petition_id {
         Some(pid) => {
-            services::open_petition(state, user, pid, purpose).await?;
+            let (_, access) = services::open_petition(state, user, pid, purpose).await?;
+            services::may_read_document(user, access, &row.kind, &row.state)?;
         }
         None if user.role().is_bureau_staff() => {}
         None => return Err(AppError::forbidden()),
@@ -290,12 +237,71 @@ fn parse_due(s: Option<&str>, today: NaiveDate) -> AppResult<Option<NaiveDate>> 
     }
 }
 
+/// What a draft states besides the petition: the decision's reason (告知书) or the supervision
+/// (督办函). Default for every other kind.
+#[derive(Debug, Clone, Default)]
+pub struct Grounds {
+    pub reason: Option<String>,
+    pub legal_basis: Option<String>,
+    pub note: Option<String>,
+    pub count: u32,
+}
+
+/// The 告知书 kinds, which tell the petitioner the acceptance decision.
+fn is_decision_notice(kind: DocumentKind) -> bool {
+    matches!(
+        kind,
+        DocumentKind::AcceptanceNotice
+            | DocumentKind::NonAcceptanceNotice
+            | DocumentKind::NoLongerAcceptedNotice
+    )
+}
+
+/// A decision notice must match the decision made; its reason and legal text are the decision
+/// reason's, from the bureau's reason list.
+async fn decision_grounds(
+    state: &AppState,
+    p: &PetitionRecord,
+    kind: DocumentKind,
+) -> AppResult<Grounds> {
+    let Some(acceptance) = p.acceptance else {
+        return Err(AppError::Conflict(format!(
+            "该信访件尚未作出受理决定，不能起草{}",
+            kind.title_zh()
+        )));
+    };
+    let expected = xinfang_domain::letter::notice_kind(acceptance);
+    if expected != kind {
+        return Err(AppError::field(
+            "kind",
+            "wrong_notice",
+            format!(
+                "该信访件的决定为「{}」，应出具{}，不是{}",
+                acceptance.label_zh(),
+                expected.title_zh(),
+                kind.title_zh()
+            ),
+        ));
+    }
+    let reasons = state.store.decision_reasons(&state.bureau.id).await?;
+    let reason = p.decision_reason.as_deref().and_then(|c| {
+        reasons
+            .into_iter()
+            .find(|r| r.code == c && r.acceptance == acceptance.as_str())
+    });
+    Ok(Grounds {
+        reason: reason.as_ref().map(|r| r.reason.clone()),
+        legal_basis: reason.map(|r| r.legal_text),
+        ..Grounds::default()
+    })
+}
+
 /// Creates a draft of `kind` for a petition inside the caller's transaction: context and text
-/// pre-filled from the petition, `fields` (validated) replacing any of the pre-filled fields.
-/// Appends `document_drafted` to the petition. Returns the document id.
+/// pre-filled from the petition and `grounds`, `fields` (validated) replacing any of the
+/// pre-filled fields. Appends `document_drafted` to the petition. Returns the document id.
 ///
 /// The caller has checked that `user` may see the petition; this checks that the role may
-/// draft the kind.
+/// draft the kind, and that a decision notice matches the decision.
 #[allow(clippy::too_many_arguments)]
 pub async fn draft_for_petition(
     state: &AppState,
@@ -306,12 +312,40 @@ pub async fn draft_for_petition(
     unit_name: Option<String>,
     due_on: Option<NaiveDate>,
     fields: &BTreeMap<String, String>,
+    grounds: Grounds,
 ) -> AppResult<String> {
     let unit = match unit_name {
         Some(u) => Some(u),
         None => unit_of(state, p).await?,
     };
-    let ctx = context(state, user, vec![facts_of(p)], unit, due_on, kind);
+    let mut facts = facts_of(p);
+    let grounds = if is_decision_notice(kind) {
+        let found = decision_grounds(state, p, kind).await?;
+        Grounds {
+            reason: grounds.reason.or(found.reason),
+            legal_basis: grounds.legal_basis.or(found.legal_basis),
+            ..grounds
+        }
+    } else {
+        grounds
+    };
+    if kind == DocumentKind::SupervisionLetter {
+        // Sent to the unit, which may be the one accused: no identity, and no matter of a
+        // confidential petition.
+        facts.petitioner.clear();
+        facts.address.clear();
+        facts.phone.clear();
+        facts.query_code.clear();
+        if p.confidential {
+            facts.summary.clear();
+            facts.requests.clear();
+        }
+    }
+    let mut ctx = context(state, user, vec![facts], unit, due_on, kind);
+    ctx.reason = grounds.reason;
+    ctx.legal_basis = grounds.legal_basis;
+    ctx.note = grounds.note;
+    ctx.count = grounds.count.max(1);
     insert(state, tx, user, Some(&p.id), kind, ctx, fields, None).await
 }
 
@@ -324,11 +358,14 @@ fn context(
     kind: DocumentKind,
 ) -> DraftContext {
     let today = today(state);
-    // 交办函: report back within 30 days; 延期告知书: at most 30 more days.
+    // 交办函: report back within 30 days; 延期告知书: at most 30 more days; 督办函: the unit's
+    // written answer within 30 days.
     let due_on = due_on.or_else(|| {
         matches!(
             kind,
-            DocumentKind::AssignmentLetter | DocumentKind::ExtensionNotice
+            DocumentKind::AssignmentLetter
+                | DocumentKind::ExtensionNotice
+                | DocumentKind::SupervisionLetter
         )
         .then(|| today + chrono::Days::new(30))
     });
@@ -339,6 +376,7 @@ fn context(
         petitions,
         unit,
         due_on: due_on.map(|d| d.to_string()),
+        ..DraftContext::default()
     }
 }
 
@@ -356,8 +394,8 @@ async fn insert(
     if !kind.needs_sign_off() {
         return Err(AppError::field(
             "kind",
-            "window_slip",
-            format!("{}在窗口当场出具，无需拟稿", kind.title_zh()),
+            "issued_directly",
+            format!("{}由其办理环节直接出具，无需拟稿", kind.title_zh()),
         ));
     }
     if !kind.may_draft(user.role) {
@@ -480,6 +518,7 @@ pub async fn draft(
                 unit,
                 due_on,
                 &req.fields,
+                Grounds::default(),
             )
             .await?;
             tx.commit().await?;

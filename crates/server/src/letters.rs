@@ -853,6 +853,38 @@ fn recipient<'a>(
         .or_else(|| p.petitioners.first())
 }
 
+/// The 告知书 a written notice refers to: a document of this petition, of the kind the decision
+/// calls for, signed off by a leader and issued (rules §13).
+async fn issued_notice(
+    state: &AppState,
+    petition_id: &str,
+    kind: DocumentKind,
+    document_id: &str,
+) -> AppResult<DocumentRow> {
+    let wrong = |message: String| AppError::field("document_id", "not_issued", message);
+    let doc = state
+        .store
+        .documents_of(petition_id)
+        .await?
+        .into_iter()
+        .find(|d| d.id == document_id)
+        .ok_or_else(|| wrong("所选告知书不是本信访件的文书".into()))?;
+    if doc.kind != kind.as_str() {
+        return Err(wrong(format!(
+            "受理决定应以{}告知，所选文书不是{}",
+            kind.title_zh(),
+            kind.title_zh()
+        )));
+    }
+    if doc.state != "issued" {
+        return Err(wrong(format!(
+            "所选{}尚未经局领导签发并印发，不能据此登记书面告知",
+            kind.title_zh()
+        )));
+    }
+    Ok(doc)
+}
+
 pub async fn record_notice(
     state: &AppState,
     user: &CurrentUser,
@@ -888,9 +920,6 @@ pub async fn record_notice(
             "领导尚未批示受理决定，暂不能告知来信人".into(),
         ));
     }
-    let today = local_date(now);
-    let mut tx = state.store.begin().await?;
-    let mut seq = p.event_seq;
     let mut document = None;
     let detail = match notice.method {
         NoticeMethod::Phone => format!(
@@ -909,39 +938,16 @@ pub async fn record_notice(
         ),
         NoticeMethod::CannotNotify => notice.reason.clone(),
         NoticeMethod::Written => {
-            let acceptance = acceptance.unwrap_or(Acceptance::Accepted);
-            let kind = letter::notice_kind(acceptance);
-            let reasons = state.store.decision_reasons(&state.bureau.id).await?;
-            let reason = p.decision_reason.as_deref().and_then(|c| {
-                reasons
-                    .iter()
-                    .find(|r| r.code == c && r.acceptance == acceptance.as_str())
-            });
-            let data = serde_json::json!({
-                "bureau_name": state.bureau.name,
-                "title": kind.title_zh(),
-                "doc_no": null,
-                "recipient": to.map(|x| x.name.clone()).unwrap_or_default(),
-                "address": address,
-                "joint": l.joint,
-                "signatory_count": l.signatory_count,
-                "received_on": crate::clock::show(&l.received_at).get(..10).unwrap_or(""),
-                "summary": p.summary,
-                "reason": reason.map(|r| r.reason.clone()),
-                "legal_text": reason.map(|r| r.legal_text.clone()),
-                "query_code": p.query_code,
-                "petition_no": p.petition_no,
-                "issued_on": today.to_string(),
-            });
-            let (doc_id, doc_no, new_seq) =
-                services::issue_document(state, &mut tx, &user.user, &p.id, seq, kind, data)
-                    .await?;
-            seq = new_seq;
+            let kind = letter::notice_kind(acceptance.unwrap_or(Acceptance::Accepted));
+            let doc = issued_notice(state, &p.id, kind, input.document_id.trim()).await?;
+            let doc_no = doc.doc_no.clone().unwrap_or_default();
             let d = format!("{}{}", kind.title_zh(), doc_no);
-            document = Some((doc_id, doc_no));
+            document = Some((doc.id, doc_no));
             d
         }
     };
+    let mut tx = state.store.begin().await?;
+    let mut seq = p.event_seq;
     state
         .store
         .set_notice(
@@ -994,7 +1000,6 @@ pub async fn record_notice(
         stage = t.to;
     }
     tx.commit().await?;
-    let _ = today;
     Ok(NoticeOutcome {
         state: stage.as_str().into(),
         method: notice.method.as_str().into(),
@@ -1020,7 +1025,7 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<L
     let (p, access, l) = open_letter(state, user, id, "view_letter").await?;
     let scans = state.store.scans_of(&p.id).await?;
     let enclosures = state.store.enclosures_of(&p.id).await?;
-    let documents = state.store.documents_of(&p.id).await?;
+    let documents = services::readable_documents(state, user, &p.id, access).await?;
     let similar = if access == Access::Full {
         similar_to(state, &p).await?
     } else {

@@ -1052,7 +1052,7 @@ pub(crate) async fn petition_page(
         let (p, access) = services::open_petition(state, u, id, "view").await?;
         let identity = access == Access::Full;
         let interviews = state.store.interviews(&p.id).await?;
-        let documents = state.store.documents_of(&p.id).await?;
+        let documents = services::readable_documents(state, u, &p.id, access).await?;
         let events = state.store.events(&p.id).await?;
         let units = state.store.units(&state.bureau.id).await?;
         let users: HashMap<String, String> = state

@@ -660,6 +660,42 @@ pub async fn issue_document(
 }
 
 /// A document's PDF, for someone who may open its petition.
+/// Refuses a document the user may not read (`visibility::may_read_document`).
+pub fn may_read_document(
+    user: &CurrentUser,
+    access: Access,
+    kind: &str,
+    doc_state: &str,
+) -> AppResult<()> {
+    let readable = DocumentKind::parse(kind).is_some_and(|k| {
+        visibility::may_read_document(user.role(), access, k, doc_state == "issued")
+    });
+    if readable {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "无权查看该文书：草稿仅限本局办理人员，载有信访人身份信息的文书不向被反映单位提供"
+                .into(),
+        ))
+    }
+}
+
+/// The documents of a petition the user may read, in their stored order.
+pub async fn readable_documents(
+    state: &AppState,
+    user: &CurrentUser,
+    petition_id: &str,
+    access: Access,
+) -> AppResult<Vec<xinfang_store::documents::DocumentRow>> {
+    Ok(state
+        .store
+        .documents_of(petition_id)
+        .await?
+        .into_iter()
+        .filter(|d| may_read_document(user, access, &d.kind, &d.state).is_ok())
+        .collect())
+}
+
 pub async fn document_pdf(
     state: &AppState,
     user: &CurrentUser,
@@ -667,7 +703,8 @@ pub async fn document_pdf(
 ) -> AppResult<(xinfang_store::documents::DocumentRow, Vec<u8>)> {
     let doc = state.store.document(&state.bureau.id, doc_id).await?;
     if let Some(pid) = &doc.petition_id {
-        open_petition(state, user, pid, "download_document").await?;
+        let (_, access) = open_petition(state, user, pid, "download_document").await?;
+        may_read_document(user, access, &doc.kind, &doc.state)?;
     } else if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());
     }

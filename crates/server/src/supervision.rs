@@ -46,7 +46,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::clock::local_date;
 use crate::error::{AppError, AppResult};
-use crate::services::{self, calendar, open_petition};
+use crate::services::{calendar, open_petition};
 
 // ---------------------------------------------------------------------------------------------
 // Starting, meeting and changing deadlines (called inside other use cases' transactions)
@@ -1197,12 +1197,14 @@ pub struct ActionOutcome {
     pub action_count: i64,
     /// The unit's written answer is due by this date (30 days).
     pub answer_due: String,
+    /// The 督办函 drafted by a supervision by letter (sent to the deputy director for sign-off).
     pub document_id: Option<String>,
+    /// Always empty here: the 督办函 is numbered when it is signed off.
     pub doc_no: Option<String>,
 }
 
 /// Records one supervision (phone, letter, summon, on-site): logs it, starts the unit's 30-day
-/// answer, issues the 督办函 when asked (or by letter), and escalates to the leaders after the
+/// answer, drafts the 督办函 when asked (or by letter), and escalates to the leaders after the
 /// configured number of supervisions without result.
 pub async fn record_action(
     state: &AppState,
@@ -1282,38 +1284,30 @@ pub async fn record_action(
             now,
         )
         .await?;
+    // By letter: the 督办函 is drafted now, filled from the supervision, and goes to the deputy
+    // director for sign-off like every 函 (rules §13); it is numbered when signed off.
     let mut document = None;
     if input.issue_letter || method == Method::Letter {
-        let trigger = TriggerKind::parse(&item.trigger_kind)
-            .map(|t| t.label_zh())
-            .unwrap_or("");
-        let data = serde_json::json!({
-            "bureau_name": state.bureau.name,
-            "title": DocumentKind::SupervisionLetter.title_zh(),
-            "doc_no": serde_json::Value::Null,
-            "unit_name": item.unit_name.clone().unwrap_or_else(|| "承办单位".into()),
-            "petition_no": p.petition_no,
-            "registered_on": p.registered_on,
-            "summary": if p.confidential { "（保密件，详见交办材料）".to_string() } else { p.summary.clone() },
-            "trigger": trigger,
-            "note": note,
-            "count": new_count,
-            "answer_days": sup::ANSWER_DAYS,
-            "answer_due": answer_due,
-            "issued_on": today.to_string(),
-        });
-        let (doc_id, doc_no, s2) = services::issue_document(
+        let trigger = TriggerKind::parse(&item.trigger_kind).map(|t| t.label_zh().to_string());
+        let doc_id = crate::drafting::draft_for_petition(
             state,
             &mut tx,
             &user.user,
-            &p.id,
-            seq,
+            &p,
             DocumentKind::SupervisionLetter,
-            data,
+            item.unit_name.clone(),
+            Some(answer.due_on),
+            &Default::default(),
+            crate::drafting::Grounds {
+                reason: trigger,
+                note: Some(note.clone()),
+                count: u32::try_from(new_count).unwrap_or(1),
+                ..Default::default()
+            },
         )
         .await?;
-        seq = s2;
-        document = Some((doc_id, doc_no));
+        seq = state.store.event_seq_in(&mut tx, &p.id).await?;
+        document = Some(doc_id);
     }
     state
         .store
@@ -1328,7 +1322,7 @@ pub async fn record_action(
                 actor_id: &user.user.id,
                 actor_role: user.role().as_str(),
                 answer_due: Some(&answer_due),
-                document_id: document.as_ref().map(|d| d.0.as_str()),
+                document_id: document.as_deref(),
             },
             now,
         )
@@ -1388,8 +1382,8 @@ pub async fn record_action(
         state: new_state.as_str().into(),
         action_count: new_count,
         answer_due,
-        document_id: document.as_ref().map(|d| d.0.clone()),
-        doc_no: document.map(|d| d.1),
+        document_id: document,
+        doc_no: None,
     })
 }
 

@@ -934,10 +934,43 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
     wait_for_text(&c, "main h1", "拟办中").await;
     sign_out(&c).await;
 
-    // The clerk records the written notice and opens its PDF.
+    // The clerk drafts the 受理告知书 from the letter page: the decision calls for it, so it is
+    // offered first and its text is filled in.
     sign_in_with_keyboard(&c, &app, "letter_clerk", "办信人员").await;
     c.goto(&url).await.expect("letter page");
     find(&c, "#notice-form").await;
+    click(&c, "#draft-notice").await;
+    wait_for_text(&c, "main h1", "拟稿").await;
+    let first = find(&c, "#kind option").await;
+    assert_eq!(
+        first.attr("value").await.expect("value").as_deref(),
+        Some("acceptance_notice")
+    );
+    click(&c, "#create-draft").await;
+    wait_for_text(&c, "main h1", "受理告知书").await;
+    let body = find(&c, "#f_body").await;
+    let text = body.prop("value").await.expect("body").unwrap_or_default();
+    assert!(text.contains("本机关决定予以受理"), "{text}");
+    let notice_url = c.current_url().await.expect("url").to_string();
+    click(&c, "#save-and-submit").await;
+    wait_for_text(&c, "#doc-state", "待签发").await;
+    sign_out(&c).await;
+
+    // A leader signs it off and it is issued with its number.
+    sign_in_with_keyboard(&c, &app, "deputy_director", "分管领导").await;
+    c.goto(&notice_url).await.expect("open the notice");
+    click(&c, "#sign-off").await;
+    wait_for_text(&c, "#doc-no", "阜信受告〔2026〕1号").await;
+    click(&c, "#issue").await;
+    wait_for_text(&c, "#doc-state", "已印发").await;
+    sign_out(&c).await;
+
+    // The clerk records the written notice with it and opens its PDF.
+    sign_in_with_keyboard(&c, &app, "letter_clerk", "办信人员").await;
+    c.goto(&url).await.expect("letter page");
+    find(&c, "#notice-form").await;
+    let chosen = find(&c, "#document_id option").await;
+    assert_eq!(chosen.text().await.expect("text"), "阜信受告〔2026〕1号");
     click(&c, "#method_written").await;
     click(&c, "#notice-submit").await;
     wait_for_text(&c, "main .flash", "告知情况已记录").await;

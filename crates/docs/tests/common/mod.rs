@@ -66,3 +66,68 @@ pub fn page_count(pdf: &[u8]) -> usize {
     let doc = lopdf::Document::load_mem(pdf).expect("parse pdf");
     doc.get_pages().len()
 }
+
+pub fn handling_form_data() -> Value {
+    json!({
+        "bureau_name": "阜康市信访局",
+        "petition_no": "L2026-000041",
+        "received_on": "2026-11-20",
+        "delivery_mode": "挂号信",
+        "writer": "周明等2人",
+        "sex": "男",
+        "address": "阜康市城关镇东风村3组",
+        "phone": "138****1122",
+        "region": "新疆维吾尔自治区昌吉回族自治州阜康市城关镇",
+        "source": "来信人直接来信",
+        "leader_instruction": "",
+        "summary": "反映小区供暖温度长期不达标，物业公司拒不整改，要求物业公司整改并退还部分供暖费。",
+        "proposal": "建议受理，转市住房和城乡建设局办理，30日内报送办理结果。",
+        "clerk": "李秀英",
+        "issued_on": "2026-11-20",
+        "notice_due": "2026-12-07"
+    })
+}
+
+/// Mean absolute difference per channel (0–255) of two PNGs of the same size.
+fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
+    let decode = |bytes: &[u8]| {
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().expect("png");
+        let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+        let info = reader.next_frame(&mut buf).expect("frame");
+        buf.truncate(info.buffer_size());
+        (info.width, info.height, buf)
+    };
+    let (wa, ha, pa) = decode(a);
+    let (wb, hb, pb) = decode(b);
+    if (wa, ha) != (wb, hb) || pa.len() != pb.len() {
+        return f64::INFINITY;
+    }
+    let sum: u64 = pa
+        .iter()
+        .zip(&pb)
+        .map(|(x, y)| u64::from(x.abs_diff(*y)))
+        .sum();
+    sum as f64 / pa.len() as f64
+}
+
+/// Compares a page-1 render with `tests/golden/<name>.png` approximately (layout regressions
+/// show; font hinting noise does not). A missing golden is written;
+/// `XINFANG_UPDATE_GOLDEN=1` rewrites them all (review the images before committing).
+pub fn assert_golden(name: &str, png: &[u8]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.png"));
+    if std::env::var_os("XINFANG_UPDATE_GOLDEN").is_some() || !path.exists() {
+        std::fs::write(&path, png).unwrap();
+        eprintln!("wrote {}", path.display());
+        return;
+    }
+    let golden = std::fs::read(&path).unwrap();
+    let diff = mean_difference(png, &golden);
+    assert!(
+        diff < 1.5,
+        "{name}: page 1 differs from {} (mean difference {diff:.2}); if intended, rerun with XINFANG_UPDATE_GOLDEN=1 and review",
+        path.display()
+    );
+}

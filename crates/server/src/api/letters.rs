@@ -158,6 +158,8 @@ pub struct NoticeRequest {
     pub content: String,
     /// cannot_notify: why (anonymous, no usable address)
     pub reason: String,
+    /// written: the id of the issued 告知书 (draftDocument, signOffDocument, issueDocument first)
+    pub document_id: String,
 }
 
 #[derive(Serialize, ToSchema)]

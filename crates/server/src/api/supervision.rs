@@ -497,7 +497,7 @@ pub async fn get_item(
 }
 
 /// Records one supervision (phone, letter, summon, on-site); the unit's answer is due in 30 days;
-/// with `issue_letter` (or method `letter`) the 督办函 is issued.
+/// with `issue_letter` (or method `letter`) a 督办函 is drafted for the deputy director to sign off.
 #[utoipa::path(post, path = "/api/v1/supervision/{id}/actions", operation_id = "recordSupervisionAction", tag = "supervision",
     params(("id" = String, Path, description = "Item id")), request_body = ActionInput,
     responses((status = 201, body = ActionOutcome), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]

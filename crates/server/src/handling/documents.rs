@@ -76,7 +76,18 @@ pub async fn draft(
         return Ok(None);
     };
     Ok(Some(
-        drafting::draft_for_petition(state, tx, &user, p, kind, unit_name, due_on, &fields).await?,
+        drafting::draft_for_petition(
+            state,
+            tx,
+            &user,
+            p,
+            kind,
+            unit_name,
+            due_on,
+            &fields,
+            drafting::Grounds::default(),
+        )
+        .await?,
     ))
 }
 

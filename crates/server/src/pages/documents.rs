@@ -320,9 +320,23 @@ async fn new_page_for(
     })
 }
 
-async fn new_page(State(state): S, PageUser(u): PageUser, Path(id): Path<String>) -> Response {
+async fn new_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     match new_page_for(&state, &u, &id, Vec::new()).await {
-        Ok(p) => p.into_response(),
+        Ok(mut p) => {
+            // A step that calls for a kind (a 告知书 from the mailroom) offers it first.
+            if let Some(k) = q.get("kind")
+                && let Some(i) = p.kinds.iter().position(|(code, _, _)| code == k)
+            {
+                let chosen = p.kinds.remove(i);
+                p.kinds.insert(0, chosen);
+            }
+            p.into_response()
+        }
         Err(e) => error_page(&state, Some(&u), e),
     }
 }

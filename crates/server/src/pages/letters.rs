@@ -181,9 +181,11 @@ struct EnclosureView {
 }
 
 struct DocView {
-    id: String,
+    href: String,
     title: String,
     doc_no: String,
+    /// 草稿, 待签发 … for a document still in drafting; empty once issued.
+    state: String,
 }
 
 struct EventView {
@@ -217,6 +219,10 @@ struct LetterPage {
     events: Vec<EventView>,
     notice: String,
     notice_due: String,
+    /// The 告知书 the decision calls for (code, title), once decided.
+    notice_kind: Option<(&'static str, &'static str)>,
+    /// Issued 告知书 of that kind: (id, number).
+    issued_notices: Vec<(String, String)>,
     // what the viewer may do now
     can_open: bool,
     can_scan: bool,
@@ -435,6 +441,7 @@ async fn letter_page(
         ),
     };
     let registered = !matches!(p.stage, Stage::Received | Stage::ReturnedUnopened);
+    let notice_kind = p.acceptance.map(xinfang_domain::letter::notice_kind);
     let page = LetterPage {
         layout: layout(state, Some(u), flash),
         id: p.id.clone(),
@@ -489,13 +496,32 @@ async fn letter_page(
         documents: v
             .documents
             .iter()
-            .map(|d| DocView {
-                id: d.id.clone(),
-                title: xinfang_domain::document::DocumentKind::parse(&d.kind)
-                    .map(|k| k.title_zh().to_string())
-                    .unwrap_or_else(|| d.kind.clone()),
-                doc_no: d.doc_no.clone().unwrap_or_default(),
+            .map(|d| {
+                let drafting = (d.state != "issued")
+                    .then(|| xinfang_domain::drafting::DraftState::parse(&d.state))
+                    .flatten();
+                DocView {
+                    href: if drafting.is_some() {
+                        format!("/drafting/{}", d.id)
+                    } else {
+                        format!("/documents/{}.pdf", d.id)
+                    },
+                    title: xinfang_domain::document::DocumentKind::parse(&d.kind)
+                        .map(|k| k.title_zh().to_string())
+                        .unwrap_or_else(|| d.kind.clone()),
+                    doc_no: d.doc_no.clone().unwrap_or_default(),
+                    state: drafting
+                        .map(|s| s.label_zh().to_string())
+                        .unwrap_or_default(),
+                }
             })
+            .collect(),
+        notice_kind: notice_kind.map(|k| (k.as_str(), k.title_zh())),
+        issued_notices: v
+            .documents
+            .iter()
+            .filter(|d| d.state == "issued" && notice_kind.is_some_and(|k| k.as_str() == d.kind))
+            .map(|d| (d.id.clone(), d.doc_no.clone().unwrap_or_default()))
             .collect(),
         similar: v
             .similar
@@ -761,6 +787,7 @@ async fn notice_submit(
         called_at: field(&form, "called_at"),
         content: field(&form, "content"),
         reason: field(&form, "notice_reason"),
+        document_id: field(&form, "document_id"),
     };
     let r = svc::record_notice(&state, &u, &id, &input)
         .await

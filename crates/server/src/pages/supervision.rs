@@ -166,7 +166,8 @@ struct ActionView {
     method: &'static str,
     note: String,
     answer_due: String,
-    document_id: String,
+    /// The 督办函 of the action: (link, label). Unit staff see it once issued.
+    document: Option<(String, String)>,
 }
 
 fn action_kind_label(k: &str) -> &'static str {
@@ -190,6 +191,22 @@ async fn item_page(
     let result = async {
         let (item, p, actions) = sv::item_for(state, u, id).await?;
         let st = ItemState::parse(&item.state).unwrap_or(ItemState::Open);
+        let documents = state.store.documents_of(&p.id).await?;
+        let staff = u.role().is_bureau_staff();
+        let document = |id: &str| {
+            let d = documents.iter().find(|d| d.id == id)?;
+            let no = d.doc_no.clone().unwrap_or_default();
+            if staff {
+                let st = xinfang_domain::drafting::DraftState::parse(&d.state)
+                    .map(|s| format!("（{}）", s.label_zh()))
+                    .unwrap_or_default();
+                Some((format!("/drafting/{id}"), format!("督办函{no}{st}")))
+            } else if d.state == "issued" {
+                Some((format!("/documents/{id}.pdf"), format!("督办函{no}")))
+            } else {
+                None
+            }
+        };
         Ok::<_, AppError>(ItemPage {
             layout: layout(state, Some(u), flash),
             errors,
@@ -217,7 +234,7 @@ async fn item_page(
                         .unwrap_or(""),
                     note: a.note.clone(),
                     answer_due: a.answer_due.clone().unwrap_or_default(),
-                    document_id: a.document_id.clone().unwrap_or_default(),
+                    document: a.document_id.as_deref().and_then(document),
                 })
                 .collect(),
             item: item_row(&item),
@@ -244,7 +261,7 @@ async fn item(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let flash = match q.get("done").map(String::as_str) {
-        Some("action") => "督办记录已保存。",
+        Some("action") => "督办记录已保存。发函督办的督办函已起草，请核改后送分管领导签发。",
         Some("answer") => "答复已提交。",
         Some("project") => "已批准立项督办。",
         Some("resolved") => "督办事项已办结。",

@@ -217,6 +217,55 @@ impl TestApp {
         n
     }
 
+    /// Takes a document of a petition through 文稿办理: `drafter` drafts it (`body` as for
+    /// draftDocument), submits it, `signer` signs it off, `drafter` issues it. Returns the issued
+    /// document's JSON.
+    pub async fn issue_through_sign_off(
+        &self,
+        drafter: &str,
+        signer: &str,
+        pid: &str,
+        body: Value,
+    ) -> Value {
+        let d = self.token(drafter).await;
+        let (status, v) = self
+            .post(&d, &format!("/api/v1/petitions/{pid}/documents"), &body)
+            .await;
+        assert_eq!(status, 201, "draft: {v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        self.sign_off_and_issue(drafter, signer, &id).await
+    }
+
+    /// Submits a drafted document, signs it off and issues it; returns the issued document.
+    pub async fn sign_off_and_issue(&self, drafter: &str, signer: &str, id: &str) -> Value {
+        let d = self.token(drafter).await;
+        let (status, v) = self
+            .post(&d, &format!("/api/v1/documents/{id}/submit"), &json!({}))
+            .await;
+        assert_eq!(status, 200, "submit: {v}");
+        self.sign_off_and_issue_submitted(drafter, signer, id).await
+    }
+
+    /// Signs off a submitted document and issues it; returns the issued document.
+    pub async fn sign_off_and_issue_submitted(
+        &self,
+        drafter: &str,
+        signer: &str,
+        id: &str,
+    ) -> Value {
+        let d = self.token(drafter).await;
+        let s = self.token(signer).await;
+        for (token, step) in [(&s, "sign-off"), (&d, "issue")] {
+            let (status, v) = self
+                .post(token, &format!("/api/v1/documents/{id}/{step}"), &json!({}))
+                .await;
+            assert_eq!(status, 200, "{step}: {v}");
+        }
+        let (status, v) = self.get(&d, &format!("/api/v1/documents/{id}")).await;
+        assert_eq!(status, 200, "{v}");
+        v
+    }
+
     /// Registers a valid visit as the receptionist and returns its JSON.
     pub async fn register_visit(&self, token: &str, overrides: Value) -> Value {
         let mut body = visit_body();

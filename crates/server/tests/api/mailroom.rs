@@ -370,9 +370,33 @@ backend_tests! {
         let (_, q) = app.get(&t, "/api/v1/letters?queue=to_notify").await;
         assert_eq!(q["items"][0]["id"], id.as_str());
         assert_eq!(q["items"][0]["days_left"], 17);
+        // In writing only with the issued 告知书: drafted, signed off by a leader, issued.
         let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written"})).await;
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["field"], "document_id");
+        let (status, v) = app.post(&t, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "non_acceptance_notice"})).await;
+        assert_eq!(status, 422, "the decision calls for the acceptance notice: {v}");
+        assert_eq!(v["code"], "wrong_notice");
+        let (status, draft) = app.post(&t, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "acceptance_notice"})).await;
+        assert_eq!(status, 201, "{draft}");
+        let draft_id = draft["id"].as_str().unwrap().to_string();
+        assert!(draft["fields"]["body"].as_str().unwrap().contains("本机关决定予以受理"), "{draft}");
+        let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written", "document_id": draft_id})).await;
+        assert_eq!(status, 422, "a draft is not yet a notice: {v}");
+        assert_eq!(v["code"], "not_issued");
+        // The clerk cannot sign it off; a leader can.
+        let (status, _) = app.post(&t, &format!("/api/v1/documents/{draft_id}/submit"), &json!({})).await;
+        assert_eq!(status, 200);
+        let (status, _) = app.post(&t, &format!("/api/v1/documents/{draft_id}/sign-off"), &json!({})).await;
+        assert_eq!(status, 403);
+        let (status, _) = app.post(&d, &format!("/api/v1/documents/{draft_id}/sign-off"), &json!({})).await;
+        assert_eq!(status, 200);
+        let (status, _) = app.post(&t, &format!("/api/v1/documents/{draft_id}/issue"), &json!({})).await;
+        assert_eq!(status, 200);
+        let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written", "document_id": draft_id})).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["doc_no"], "阜信受告〔2026〕1号");
+        assert_eq!(v["document_id"], draft_id.as_str());
         assert_eq!(v["state"], "disposing");
         let (_, l) = app.get(&t, &format!("/api/v1/letters/{id}")).await;
         let notice = l["documents"].as_array().unwrap().iter().find(|d| d["kind"] == "acceptance_notice").unwrap().clone();
@@ -386,10 +410,10 @@ backend_tests! {
         assert!(l["notice_days_left"].is_null());
         let (_, q) = app.get(&t, "/api/v1/letters?queue=to_notify").await;
         assert!(q["items"].as_array().unwrap().is_empty(), "{q}");
-        let (status, _) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written"})).await;
+        let (status, _) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written", "document_id": draft_id})).await;
         assert_eq!(status, 409);
         let kinds = event_kinds(&app, &id).await;
-        assert_eq!(kinds, ["letter_received", "letter_opened", "letter_registered", "submitted_for_instruction", "document_issued", "instruction_recorded", "document_issued", "notice_recorded"]);
+        assert_eq!(kinds, ["letter_received", "letter_opened", "letter_registered", "submitted_for_instruction", "document_issued", "instruction_recorded", "document_drafted", "document_submitted", "document_signed_off", "document_issued", "notice_recorded"]);
     }
 
     async fn mailroom_not_accepted_letter_ends_with_the_phone_notice(app) {
@@ -428,7 +452,13 @@ backend_tests! {
             let (status, v) = app.post(&d, &format!("/api/v1/letters/{id}/instruction"), &json!({"acceptance": acceptance, "instruction": "同意。"})).await;
             assert_eq!(status, 200, "{v}");
             assert_eq!(v["state"], "decided");
-            let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written"})).await;
+            // A notice of another kind does not count.
+            let (status, v) = app.post(&t, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "acceptance_notice"})).await;
+            assert_eq!(status, 422, "{v}");
+            let doc = app.issue_through_sign_off("letter_clerk", "director", &id, json!({"kind": kind})).await;
+            let body = doc["fields"]["body"].as_str().unwrap();
+            assert!(body.contains(phrase), "{body}");
+            let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written", "document_id": doc["id"]})).await;
             assert_eq!(status, 200, "{v}");
             assert_eq!(v["doc_no"], no);
             assert_eq!(v["state"], "closed");

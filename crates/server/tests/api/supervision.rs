@@ -231,7 +231,7 @@ backend_tests! {
         assert!(inbox(&app, "renshe_handler").await.is_empty());
     }
 
-    async fn supervision_letter_is_issued_with_a_letter_supervision(app) {
+    async fn supervision_letter_is_drafted_signed_off_by_the_deputy_director_and_issued(app) {
         let id = referred_visit(&app, "renshe").await;
         app.clock.set(at(2026, 12, 15));
         xinfang::jobs::run_daily(&app.state, "one").await.unwrap();
@@ -240,20 +240,44 @@ backend_tests! {
         let o = app.token("office").await;
         let (status, v) = app.post(&o, &format!("/api/v1/supervision/{iid}/actions"), &json!({"method": "letter", "note": "发函督促人社局限期告知信访人"})).await;
         assert_eq!(status, 201, "{v}");
-        let doc_no = v["doc_no"].as_str().unwrap();
+        assert!(v["doc_no"].is_null(), "numbered only when signed off: {v}");
+        let doc_id = v["document_id"].as_str().unwrap().to_string();
+        let (status, d) = app.get(&o, &format!("/api/v1/documents/{doc_id}")).await;
+        assert_eq!(status, 200);
+        assert_eq!(d["state"], "draft");
+        assert_eq!(d["kind"], "supervision_letter");
+        let body = d["fields"]["body"].as_str().unwrap();
+        assert!(body.contains("收到转送、交办15日内未告知信访人"), "{body}");
+        assert!(body.contains("发函督促人社局限期告知信访人") && body.contains("2027年1月14日前"), "{body}");
+        assert!(!body.contains("张三"), "the unit supervised never reads the petitioner's name: {body}");
+        // The unit does not see the draft; only the deputy director in charge signs it off.
+        let h = app.token("renshe_handler").await;
+        let (status, _) = app.get_bytes(&h, &format!("/api/v1/documents/{doc_id}/pdf")).await;
+        assert_eq!(status, 403);
+        let (_, docs) = app.get(&h, &format!("/api/v1/petitions/{id}/documents")).await;
+        assert!(!docs.as_array().unwrap().iter().any(|x| x["id"] == doc_id.as_str()), "{docs}");
+        let (status, _) = app.post(&o, &format!("/api/v1/documents/{doc_id}/submit"), &json!({})).await;
+        assert_eq!(status, 200);
+        let director = app.token("director").await;
+        let (status, _) = app.post(&director, &format!("/api/v1/documents/{doc_id}/sign-off"), &json!({})).await;
+        assert_eq!(status, 403, "a 函 is signed off by the deputy director in charge");
+        let issued = app.sign_off_and_issue_submitted("office", "deputy_director", &doc_id).await;
+        let doc_no = issued["doc_no"].as_str().unwrap();
         assert!(doc_no.ends_with("督〔2026〕1号"), "{doc_no}");
-        let (status, pdf) = app.get_bytes(&o, &format!("/api/v1/documents/{}/pdf", v["document_id"].as_str().unwrap())).await;
+        // Issued: the unit supervised may read the letter sent to it.
+        let (status, pdf) = app.get_bytes(&h, &format!("/api/v1/documents/{doc_id}/pdf")).await;
         assert_eq!(status, 200);
         let text = pdf_text(&pdf);
         assert!(text.contains("督促办理"), "{text}");
         assert!(text.contains("人力资源"), "{text}");
         assert!(text.contains("2027年1月14日"), "{text}");
-        // The unit supervised may read the letter sent to it.
-        let h = app.token("renshe_handler").await;
-        let (status, _) = app.get_bytes(&h, &format!("/api/v1/documents/{}/pdf", v["document_id"].as_str().unwrap())).await;
-        assert_eq!(status, 200);
-        let (_, docs) = app.get(&o, &format!("/api/v1/petitions/{id}/documents")).await;
+        assert!(text.contains(doc_no), "{text}");
+        assert!(!text.contains("张三"), "{text}");
+        let (_, docs) = app.get(&h, &format!("/api/v1/petitions/{id}/documents")).await;
         assert!(docs.as_array().unwrap().iter().any(|d| d["kind"] == "supervision_letter" && d["title"] == "督办函"));
+        // The action log points at it.
+        let (_, item) = app.get(&o, &format!("/api/v1/supervision/{iid}")).await;
+        assert!(item.to_string().contains(&doc_id), "{item}");
     }
 
     async fn supervision_repeat_visit_on_a_transferred_matter_is_raised_at_registration(app) {

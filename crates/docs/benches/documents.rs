@@ -1,8 +1,10 @@
 //! Documents rendered per second, cold and warm, on this machine (docs/performance.md).
 //!
 //! ```text
-//! cargo run --release -p xinfang-docs --example bench_documents -- [renders per thread] [threads]
+//! cargo bench -p xinfang-docs --bench documents -- [renders per thread] [threads]
 //! ```
+//!
+//! Under `cargo test` (no `--bench` argument) it renders each kind once as a smoke test.
 //!
 //! Cold: a new `Renderer` (fonts, templates) and the first render of each kind. Warm: the same
 //! renderer rendering every drafted kind in turn (different numbers each time, so nothing is a
@@ -38,6 +40,10 @@ fn data(kind: DocumentKind, n: u64) -> Value {
         ],
         unit: Some("城关镇人民政府".into()),
         due_on: Some("2026-12-27".into()),
+        reason: Some("该事项属于劳动争议，应当通过劳动仲裁解决".into()),
+        legal_basis: Some("依据《信访工作条例》第三十一条的规定。".into()),
+        note: Some("请查明逾期原因，限期答复信访人。".into()),
+        count: 2,
     };
     let fields: BTreeMap<String, String> = prefill(kind, &ctx);
     let no = number_for("阜信", kind, 2026, n);
@@ -45,10 +51,23 @@ fn data(kind: DocumentKind, n: u64) -> Value {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let per_thread: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(44);
-    let threads: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(2);
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let kinds: Vec<DocumentKind> = DocumentKind::all().filter(|k| k.needs_sign_off()).collect();
+    if !args.iter().any(|a| a == "--bench") {
+        // `cargo test --all-targets`: one render of each kind, no timing.
+        let renderer = Renderer::new(RendererConfig::default()).expect("renderer");
+        for k in &kinds {
+            let pdf = renderer
+                .render(k.as_str(), &data(*k, 1))
+                .expect("render")
+                .pdf;
+            assert!(pdf.starts_with(b"%PDF"), "{k:?}");
+        }
+        return;
+    }
+    let mut numbers = args.iter().filter_map(|a| a.parse::<u64>().ok());
+    let per_thread: u64 = numbers.next().unwrap_or(44);
+    let threads: u64 = numbers.next().unwrap_or(2);
 
     let t = Instant::now();
     let renderer = Arc::new(Renderer::new(RendererConfig::default()).expect("renderer"));
