@@ -634,10 +634,10 @@ pub fn prefill(kind: DocumentKind, ctx: &DraftContext) -> BTreeMap<String, Strin
             let what = if p.summary.trim().is_empty() {
                 String::new()
             } else {
-                m.clone()
+                format!("{m}的")
             };
             let mut body = format!(
-                "我局于{reg}登记的{what}的信访事项（编号{no}）已转交你单位办理。经查，该事项存在以下情形：{}。",
+                "我局于{reg}登记的{what}信访事项（编号{no}）已转交你单位办理。经查，该事项存在以下情形：{}。",
                 ctx.reason
                     .as_deref()
                     .map(strip_end)

@@ -685,18 +685,6 @@ pub async fn list_petition_documents(
     ))
 }
 
-/// The issued PDF, the same bytes every time.
-#[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", operation_id = "downloadDocument", tag = "documents",
-    params(("id" = String, Path, description = "Document id")),
-    responses((status = 200, content_type = "application/pdf", body = Vec<u8>), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn download_document(
-    State(state): S,
-    ApiUser(u): ApiUser,
-    Path(id): Path<String>,
-) -> AppResult<Response> {
-    pdf_response(&state, &u, &id).await
-}
-
 pub async fn pdf_response(
     state: &AppState,
     u: &auth::CurrentUser,

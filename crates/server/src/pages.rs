@@ -827,6 +827,10 @@ struct InterviewView {
 
 struct DocumentView {
     id: String,
+    /// The issued PDF, or the preview (with its 草稿 mark) while in drafting.
+    pdf_href: String,
+    /// 草稿, 待签发 … while in drafting; empty once issued.
+    state: String,
     title: String,
     doc_no: String,
     issued_at: String,
@@ -1210,6 +1214,16 @@ pub(crate) async fn petition_page(
                 .iter()
                 .map(|d| DocumentView {
                     id: d.id.clone(),
+                    pdf_href: if d.state == "issued" {
+                        format!("/documents/{}.pdf", d.id)
+                    } else {
+                        format!("/drafting/{}/file/pdf", d.id)
+                    },
+                    state: (d.state != "issued")
+                        .then(|| xinfang_domain::drafting::DraftState::parse(&d.state))
+                        .flatten()
+                        .map(|s| s.label_zh().to_string())
+                        .unwrap_or_default(),
                     title: xinfang_domain::document::DocumentKind::parse(&d.kind)
                         .map(|k| k.title_zh().to_string())
                         .unwrap_or_else(|| d.kind.clone()),
