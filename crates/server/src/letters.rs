@@ -861,26 +861,32 @@ async fn issued_notice(
     kind: DocumentKind,
     document_id: &str,
 ) -> AppResult<DocumentRow> {
-    let wrong = |message: String| AppError::field("document_id", "not_issued", message);
+    let wrong = |code: &'static str, message: String| AppError::field("document_id", code, message);
     let doc = state
         .store
         .documents_of(petition_id)
         .await?
         .into_iter()
         .find(|d| d.id == document_id)
-        .ok_or_else(|| wrong("所选告知书不是本信访件的文书".into()))?;
+        .ok_or_else(|| wrong("unknown_document", "所选告知书不是本信访件的文书".into()))?;
     if doc.kind != kind.as_str() {
-        return Err(wrong(format!(
-            "受理决定应以{}告知，所选文书不是{}",
-            kind.title_zh(),
-            kind.title_zh()
-        )));
+        return Err(wrong(
+            "wrong_notice",
+            format!(
+                "受理决定应以{}告知，所选文书不是{}",
+                kind.title_zh(),
+                kind.title_zh()
+            ),
+        ));
     }
     if doc.state != "issued" {
-        return Err(wrong(format!(
-            "所选{}尚未经局领导签发并印发，不能据此登记书面告知",
-            kind.title_zh()
-        )));
+        return Err(wrong(
+            "not_issued",
+            format!(
+                "所选{}尚未经局领导签发并印发，不能据此登记书面告知",
+                kind.title_zh()
+            ),
+        ));
     }
     Ok(doc)
 }

@@ -659,7 +659,6 @@ pub async fn issue_document(
     Ok((doc_id, doc_no, seq))
 }
 
-/// A document's PDF, for someone who may open its petition.
 /// Refuses a document the user may not read (`visibility::may_read_document`).
 pub fn may_read_document(
     user: &CurrentUser,
@@ -696,6 +695,7 @@ pub async fn readable_documents(
         .collect())
 }
 
+/// A document's PDF, for someone who may open its petition and read the document.
 pub async fn document_pdf(
     state: &AppState,
     user: &CurrentUser,

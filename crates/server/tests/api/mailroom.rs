@@ -455,6 +455,13 @@ backend_tests! {
             // A notice of another kind does not count.
             let (status, v) = app.post(&t, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "acceptance_notice"})).await;
             assert_eq!(status, 422, "{v}");
+            // Nor does another issued document, or one of another petition.
+            let (_, l) = app.get(&t, &format!("/api/v1/letters/{id}")).await;
+            let form = l["documents"].as_array().unwrap().iter().find(|x| x["kind"] == "letter_handling_form").unwrap()["id"].clone();
+            let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written", "document_id": form})).await;
+            assert_eq!((status, v["code"].as_str()), (422, Some("wrong_notice")), "{v}");
+            let (status, v) = app.post(&t, &format!("/api/v1/letters/{id}/notice"), &json!({"method": "written", "document_id": "no-such-document"})).await;
+            assert_eq!((status, v["code"].as_str()), (422, Some("unknown_document")), "{v}");
             let doc = app.issue_through_sign_off("letter_clerk", "director", &id, json!({"kind": kind})).await;
             let body = doc["fields"]["body"].as_str().unwrap();
             assert!(body.contains(phrase), "{body}");
