@@ -242,6 +242,16 @@ impl DocumentKind {
         self.spec().layout
     }
 
+    /// The 告知书 that tell the petitioner the acceptance decision (受理 / 不予受理 / 不再受理).
+    pub fn is_decision_notice(self) -> bool {
+        matches!(
+            self,
+            DocumentKind::AcceptanceNotice
+                | DocumentKind::NonAcceptanceNotice
+                | DocumentKind::NoLongerAcceptedNotice
+        )
+    }
+
     /// Window slips are issued on the spot from a leader-approved template: no per-slip sign-off.
     pub fn needs_sign_off(self) -> bool {
         self.spec().sign_off != SignOff::NotNeeded

@@ -395,6 +395,26 @@ pub struct PetitionFacts {
     pub query_code: String,
 }
 
+/// What a kind may show of its petition. The 督办函 goes to a unit that may be the one accused:
+/// no identity, and no matter of a confidential petition.
+pub fn facts_for(
+    kind: DocumentKind,
+    mut facts: PetitionFacts,
+    confidential: bool,
+) -> PetitionFacts {
+    if kind == DocumentKind::SupervisionLetter {
+        facts.petitioner.clear();
+        facts.address.clear();
+        facts.phone.clear();
+        facts.query_code.clear();
+        if confidential {
+            facts.summary.clear();
+            facts.requests.clear();
+        }
+    }
+    facts
+}
+
 /// Everything a draft is filled from (stored with the draft, read back at sign-off).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -926,8 +946,21 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("请说明逾期原因。") && body.contains("2027年1月14日前"));
-        // A confidential petition's matter is left out by the caller.
-        c.petitions[0].summary.clear();
+        // What the unit may see of the petition: no identity; no matter when confidential.
+        let kept = facts_for(
+            DocumentKind::SupervisionLetter,
+            c.petitions[0].clone(),
+            false,
+        );
+        assert!(kept.petitioner.is_empty() && !kept.summary.is_empty());
+        let other = facts_for(DocumentKind::AssignmentLetter, c.petitions[0].clone(), true);
+        assert_eq!(other.petitioner, "王秀兰");
+        c.petitions[0] = facts_for(
+            DocumentKind::SupervisionLetter,
+            c.petitions[0].clone(),
+            true,
+        );
+        assert!(c.petitions[0].summary.is_empty());
         let f = prefill(DocumentKind::SupervisionLetter, &c);
         assert!(
             f["body"].contains("登记的信访事项（编号F2026-000012）"),

@@ -972,6 +972,28 @@ pub fn parse_instruction(input: &InstructionInput) -> Result<Instruction, Vec<Fi
 // ---------------------------------------------------------------------------------------------
 // The 15-day notice to the writer (seed 二 二(三); 2005 Art. 21, 22)
 
+/// A 告知书 must be the one the decision calls for; the error names `field` and the right kind.
+pub fn check_notice_kind(
+    kind: DocumentKind,
+    acceptance: Acceptance,
+    field: &str,
+) -> Result<(), FieldError> {
+    let expected = notice_kind(acceptance);
+    if kind == expected {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        field,
+        "wrong_notice",
+        format!(
+            "该信访件的决定为「{}」，应出具{}，不是{}",
+            acceptance.label_zh(),
+            expected.title_zh(),
+            kind.title_zh()
+        ),
+    ))
+}
+
 /// The written notice for a decision.
 pub fn notice_kind(acceptance: Acceptance) -> DocumentKind {
     match acceptance {
@@ -1382,6 +1404,20 @@ mod tests {
             notice_kind(Acceptance::NoLongerAccepted),
             DocumentKind::NoLongerAcceptedNotice
         );
+        assert!(
+            check_notice_kind(DocumentKind::AcceptanceNotice, Acceptance::Accepted, "kind").is_ok()
+        );
+        let e = check_notice_kind(
+            DocumentKind::AcceptanceNotice,
+            Acceptance::NotAccepted,
+            "document_id",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (e.field.as_deref(), e.code),
+            (Some("document_id"), "wrong_notice")
+        );
+        assert!(e.message.contains("不予受理告知书"), "{}", e.message);
     }
 
     #[test]

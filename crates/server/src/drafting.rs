@@ -247,16 +247,6 @@ pub struct Grounds {
     pub count: u32,
 }
 
-/// The 告知书 kinds, which tell the petitioner the acceptance decision.
-fn is_decision_notice(kind: DocumentKind) -> bool {
-    matches!(
-        kind,
-        DocumentKind::AcceptanceNotice
-            | DocumentKind::NonAcceptanceNotice
-            | DocumentKind::NoLongerAcceptedNotice
-    )
-}
-
 /// A decision notice must match the decision made; its reason and legal text are the decision
 /// reason's, from the bureau's reason list.
 async fn decision_grounds(
@@ -270,19 +260,8 @@ async fn decision_grounds(
             kind.title_zh()
         )));
     };
-    let expected = xinfang_domain::letter::notice_kind(acceptance);
-    if expected != kind {
-        return Err(AppError::field(
-            "kind",
-            "wrong_notice",
-            format!(
-                "该信访件的决定为「{}」，应出具{}，不是{}",
-                acceptance.label_zh(),
-                expected.title_zh(),
-                kind.title_zh()
-            ),
-        ));
-    }
+    xinfang_domain::letter::check_notice_kind(kind, acceptance, "kind")
+        .map_err(|e| AppError::Invalid(vec![e]))?;
     let reasons = state.store.decision_reasons(&state.bureau.id).await?;
     let reason = p.decision_reason.as_deref().and_then(|c| {
         reasons
@@ -318,8 +297,8 @@ pub async fn draft_for_petition(
         Some(u) => Some(u),
         None => unit_of(state, p).await?,
     };
-    let mut facts = facts_of(p);
-    let grounds = if is_decision_notice(kind) {
+    let facts = drafting::facts_for(kind, facts_of(p), p.confidential);
+    let grounds = if kind.is_decision_notice() {
         let found = decision_grounds(state, p, kind).await?;
         Grounds {
             reason: grounds.reason.or(found.reason),
@@ -329,18 +308,6 @@ pub async fn draft_for_petition(
     } else {
         grounds
     };
-    if kind == DocumentKind::SupervisionLetter {
-        // Sent to the unit, which may be the one accused: no identity, and no matter of a
-        // confidential petition.
-        facts.petitioner.clear();
-        facts.address.clear();
-        facts.phone.clear();
-        facts.query_code.clear();
-        if p.confidential {
-            facts.summary.clear();
-            facts.requests.clear();
-        }
-    }
     let mut ctx = context(state, user, vec![facts], unit, due_on, kind);
     ctx.reason = grounds.reason;
     ctx.legal_basis = grounds.legal_basis;

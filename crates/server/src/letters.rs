@@ -8,6 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use xinfang_domain::deadline::{self, CountingMode};
 use xinfang_domain::document::DocumentKind;
+use xinfang_domain::drafting::DraftState;
 use xinfang_domain::letter::{
     self, DeliveryMode, EnclosureInput, HandOverInput, HandlingFormInput, InstructionInput,
     LetterDetailsInput, NoticeFacts, NoticeInput, NoticeMethod, OpeningInput, ReceiptInput,
@@ -858,33 +859,34 @@ fn recipient<'a>(
 async fn issued_notice(
     state: &AppState,
     petition_id: &str,
-    kind: DocumentKind,
+    acceptance: Acceptance,
     document_id: &str,
 ) -> AppResult<DocumentRow> {
-    let wrong = |code: &'static str, message: String| AppError::field("document_id", code, message);
     let doc = state
         .store
         .documents_of(petition_id)
         .await?
         .into_iter()
         .find(|d| d.id == document_id)
-        .ok_or_else(|| wrong("unknown_document", "所选告知书不是本信访件的文书".into()))?;
-    if doc.kind != kind.as_str() {
-        return Err(wrong(
-            "wrong_notice",
-            format!(
-                "受理决定应以{}告知，所选文书不是{}",
-                kind.title_zh(),
-                kind.title_zh()
-            ),
-        ));
-    }
-    if doc.state != "issued" {
-        return Err(wrong(
+        .ok_or_else(|| {
+            AppError::field(
+                "document_id",
+                "unknown_document",
+                "所选告知书不是本信访件的文书",
+            )
+        })?;
+    let expected = letter::notice_kind(acceptance);
+    // A kind this build does not know is as wrong as any other kind.
+    let kind = DocumentKind::parse(&doc.kind).unwrap_or(DocumentKind::LetterHandlingForm);
+    letter::check_notice_kind(kind, acceptance, "document_id")
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    if doc.state != DraftState::Issued.as_str() {
+        return Err(AppError::field(
+            "document_id",
             "not_issued",
             format!(
                 "所选{}尚未经局领导签发并印发，不能据此登记书面告知",
-                kind.title_zh()
+                expected.title_zh()
             ),
         ));
     }
@@ -944,8 +946,9 @@ pub async fn record_notice(
         ),
         NoticeMethod::CannotNotify => notice.reason.clone(),
         NoticeMethod::Written => {
-            let kind = letter::notice_kind(acceptance.unwrap_or(Acceptance::Accepted));
-            let doc = issued_notice(state, &p.id, kind, input.document_id.trim()).await?;
+            let acceptance = acceptance.unwrap_or(Acceptance::Accepted);
+            let kind = letter::notice_kind(acceptance);
+            let doc = issued_notice(state, &p.id, acceptance, input.document_id.trim()).await?;
             let doc_no = doc.doc_no.clone().unwrap_or_default();
             let d = format!("{}{}", kind.title_zh(), doc_no);
             document = Some((doc.id, doc_no));

@@ -825,6 +825,14 @@ struct InterviewView {
     appointment_note: String,
 }
 
+/// 草稿, 待签发 … for a document still in drafting; empty once issued.
+pub(crate) fn drafting_label(doc_state: &str) -> String {
+    match xinfang_domain::drafting::DraftState::parse(doc_state) {
+        Some(xinfang_domain::drafting::DraftState::Issued) | None => String::new(),
+        Some(s) => s.label_zh().to_string(),
+    }
+}
+
 struct DocumentView {
     id: String,
     /// The issued PDF, or the preview (with its 草稿 mark) while in drafting.
@@ -1214,16 +1222,12 @@ pub(crate) async fn petition_page(
                 .iter()
                 .map(|d| DocumentView {
                     id: d.id.clone(),
-                    pdf_href: if d.state == "issued" {
+                    state: drafting_label(&d.state),
+                    pdf_href: if drafting_label(&d.state).is_empty() {
                         format!("/documents/{}.pdf", d.id)
                     } else {
                         format!("/drafting/{}/file/pdf", d.id)
                     },
-                    state: (d.state != "issued")
-                        .then(|| xinfang_domain::drafting::DraftState::parse(&d.state))
-                        .flatten()
-                        .map(|s| s.label_zh().to_string())
-                        .unwrap_or_default(),
                     title: xinfang_domain::document::DocumentKind::parse(&d.kind)
                         .map(|k| k.title_zh().to_string())
                         .unwrap_or_else(|| d.kind.clone()),

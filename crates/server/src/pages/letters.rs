@@ -497,22 +497,18 @@ async fn letter_page(
             .documents
             .iter()
             .map(|d| {
-                let drafting = (d.state != "issued")
-                    .then(|| xinfang_domain::drafting::DraftState::parse(&d.state))
-                    .flatten();
+                let state = crate::pages::drafting_label(&d.state);
                 DocView {
-                    href: if drafting.is_some() {
-                        format!("/drafting/{}", d.id)
-                    } else {
+                    href: if state.is_empty() {
                         format!("/documents/{}.pdf", d.id)
+                    } else {
+                        format!("/drafting/{}", d.id)
                     },
                     title: xinfang_domain::document::DocumentKind::parse(&d.kind)
                         .map(|k| k.title_zh().to_string())
                         .unwrap_or_else(|| d.kind.clone()),
                     doc_no: d.doc_no.clone().unwrap_or_default(),
-                    state: drafting
-                        .map(|s| s.label_zh().to_string())
-                        .unwrap_or_default(),
+                    state,
                 }
             })
             .collect(),
