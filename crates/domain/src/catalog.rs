@@ -1,7 +1,7 @@
 //! Code tables shipped as defaults (rules §12, §3). Bureaus may extend the configurable ones;
 //! these are the values a fresh bureau starts with.
 
-use crate::lifecycle::Acceptance;
+use crate::words::Acceptance;
 
 /// 信访目的 (table, national codes).
 pub const PURPOSES: &[(&str, &str)] = &[

@@ -110,7 +110,7 @@ pub fn parse_report(
     let reply_served_on = match input.reply_served_on.trim() {
         "" => None,
         s => {
-            let d = crate::registration::parse_date("reply_served_on", s)?;
+            let d = crate::words::parse_date("reply_served_on", s)?;
             if d > today {
                 return Err(FieldError::new(
                     "reply_served_on",

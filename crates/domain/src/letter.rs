@@ -8,8 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::document::DocumentKind;
 use crate::error::FieldError;
-use crate::lifecycle::Acceptance;
-use crate::registration::{parse_date, parse_datetime};
+use crate::words::{Acceptance, parse_date, parse_datetime};
 
 /// The writer is told within 15 days of receipt (rules §2; 2005 Art. 21).
 pub const NOTICE_DAYS: u32 = 15;

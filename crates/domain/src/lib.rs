@@ -18,6 +18,7 @@ pub mod registration;
 pub mod resident_id;
 pub mod role;
 pub mod visibility;
+pub mod words;
 
 pub use error::FieldError;
 

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog;
 use crate::error::FieldError;
-use crate::lifecycle::Channel;
 use crate::resident_id::{ResidentId, ResidentIdKind, Sex};
+use crate::words::Channel;
+pub use crate::words::{parse_date, parse_datetime};
 
 /// 5 or more people make a visit collective; at most 5 representatives (2005 Art. 18).
 pub const COLLECTIVE_THRESHOLD: i64 = 5;
@@ -122,35 +123,6 @@ fn limit(field: &str, value: &str, max: usize, errors: &mut Vec<FieldError>) {
             format!("内容过长：不超过 {max} 个字"),
         ));
     }
-}
-
-pub fn parse_datetime(field: &str, s: &str) -> Result<NaiveDateTime, FieldError> {
-    let s = s.trim();
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
-        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Ok(dt);
-        }
-    }
-    Err(FieldError::new(
-        field,
-        "invalid_datetime",
-        format!("日期时间「{s}」无效，格式应为 2026-11-27 09:30"),
-    ))
-}
-
-pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
-        FieldError::new(
-            field,
-            "invalid_date",
-            format!("日期「{}」无效，格式应为 2026-11-27", s.trim()),
-        )
-    })
 }
 
 /// Mainland mobile (11 digits from 1) or a landline with its area code.

@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
-use crate::lifecycle::Channel;
 use crate::role::Role;
+use crate::words::Channel;
 
 /// Why a unit is supervised (2005 Art. 36; 2022 Art. 40).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

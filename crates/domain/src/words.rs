@@ -1,0 +1,372 @@
+//! The vocabulary the other modules share: the petition's channel and stage, the acceptance
+//! decision, the way of handling, and the date formats of the forms. It sits below lifecycle,
+//! registration, handling and the code tables so that none of them has to import another just
+//! for a word (the modules form a layered graph; tests/modules.rs keeps it so).
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use crate::document::DocumentKind;
+use crate::error::FieldError;
+
+/// 信访形式. Reports group online and phone as 网信.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Letter,
+    Visit,
+    Online,
+    Phone,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 4] = [
+        Channel::Visit,
+        Channel::Letter,
+        Channel::Online,
+        Channel::Phone,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Letter => "letter",
+            Channel::Visit => "visit",
+            Channel::Online => "online",
+            Channel::Phone => "phone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Channel::Letter => "来信",
+            Channel::Visit => "来访",
+            Channel::Online => "网上信访",
+            Channel::Phone => "电话",
+        }
+    }
+
+    /// One letter used in petition numbers (V = 访, L = 信, W = 网, D = 电).
+    pub fn number_prefix(self) -> &'static str {
+        match self {
+            Channel::Letter => "L",
+            Channel::Visit => "V",
+            Channel::Online => "W",
+            Channel::Phone => "D",
+        }
+    }
+
+    /// Letters follow part 二 of the seed; every other channel follows part 一.
+    pub fn follows_letter_procedure(self) -> bool {
+        self == Channel::Letter
+    }
+}
+
+/// The petition's stage: exactly one value per petition (lifecycle §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    Received,
+    ReturnedUnopened,
+    Registered,
+    AwaitingInstruction,
+    Decided,
+    Disposing,
+    ReportedUp,
+    Assigned,
+    Transferred,
+    Coordinating,
+    SetAside,
+    Destroyed,
+    DirectReply,
+    Reviewing,
+    AwaitingClosure,
+    Closed,
+    Deregistered,
+    Archived,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 18] = [
+        Stage::Received,
+        Stage::ReturnedUnopened,
+        Stage::Registered,
+        Stage::AwaitingInstruction,
+        Stage::Decided,
+        Stage::Disposing,
+        Stage::ReportedUp,
+        Stage::Assigned,
+        Stage::Transferred,
+        Stage::Coordinating,
+        Stage::SetAside,
+        Stage::Destroyed,
+        Stage::DirectReply,
+        Stage::Reviewing,
+        Stage::AwaitingClosure,
+        Stage::Closed,
+        Stage::Deregistered,
+        Stage::Archived,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Received => "received",
+            Stage::ReturnedUnopened => "returned_unopened",
+            Stage::Registered => "registered",
+            Stage::AwaitingInstruction => "awaiting_instruction",
+            Stage::Decided => "decided",
+            Stage::Disposing => "disposing",
+            Stage::ReportedUp => "reported_up",
+            Stage::Assigned => "assigned",
+            Stage::Transferred => "transferred",
+            Stage::Coordinating => "coordinating",
+            Stage::SetAside => "set_aside",
+            Stage::Destroyed => "destroyed",
+            Stage::DirectReply => "direct_reply",
+            Stage::Reviewing => "reviewing",
+            Stage::AwaitingClosure => "awaiting_closure",
+            Stage::Closed => "closed",
+            Stage::Deregistered => "deregistered",
+            Stage::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Stage::Received => "已签收",
+            Stage::ReturnedUnopened => "退回未拆",
+            Stage::Registered => "已登记",
+            Stage::AwaitingInstruction => "待领导批示",
+            Stage::Decided => "已作受理决定",
+            Stage::Disposing => "拟办中",
+            Stage::ReportedUp => "已上报",
+            Stage::Assigned => "已交办",
+            Stage::Transferred => "已转送",
+            Stage::Coordinating => "协调处理中",
+            Stage::SetAside => "暂存",
+            Stage::Destroyed => "已销毁",
+            Stage::DirectReply => "直接答复",
+            Stage::Reviewing => "审阅中",
+            Stage::AwaitingClosure => "待结案审批",
+            Stage::Closed => "已结案",
+            Stage::Deregistered => "已销案",
+            Stage::Archived => "已归档",
+        }
+    }
+
+    /// The reference table's "next stages" column: the only moves the machine can make.
+    pub fn next_stages(self) -> &'static [Stage] {
+        use Stage::*;
+        match self {
+            Received => &[Registered, ReturnedUnopened],
+            ReturnedUnopened => &[],
+            Registered => &[AwaitingInstruction, Decided, Disposing, Transferred],
+            AwaitingInstruction => &[Decided, Disposing, Transferred],
+            Decided => &[Disposing, Closed],
+            Disposing => &[
+                ReportedUp,
+                Assigned,
+                Transferred,
+                Coordinating,
+                SetAside,
+                DirectReply,
+            ],
+            ReportedUp => &[
+                Assigned,
+                Transferred,
+                Coordinating,
+                DirectReply,
+                AwaitingClosure,
+            ],
+            Assigned => &[Reviewing, Disposing],
+            Transferred => &[AwaitingClosure, Disposing],
+            Coordinating => &[DirectReply, Assigned, AwaitingClosure],
+            SetAside => &[Destroyed, Disposing],
+            Destroyed => &[],
+            DirectReply => &[AwaitingClosure],
+            Reviewing => &[Assigned, AwaitingClosure],
+            AwaitingClosure => &[Closed, Reviewing],
+            Closed => &[Deregistered],
+            Deregistered => &[Archived],
+            Archived => &[],
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        self.next_stages().is_empty()
+    }
+
+    /// Stages in which the petition is still being worked on (counts in queues and deadlines).
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            Stage::ReturnedUnopened
+                | Stage::Destroyed
+                | Stage::Closed
+                | Stage::Deregistered
+                | Stage::Archived
+        )
+    }
+}
+
+/// The acceptance decision (rules §3), a sub-value of `decided`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Acceptance {
+    /// 受理
+    Accepted,
+    /// 不予受理
+    NotAccepted,
+    /// 不再受理
+    NoLongerAccepted,
+    /// A township or street-office matter: 告知单, back to the locality (V2.2).
+    ReferredToLocality,
+    /// A department of the bureau's own level: 转送单 on the spot (V2.2).
+    ReferredToDepartment,
+}
+
+impl Acceptance {
+    pub const ALL: [Acceptance; 5] = [
+        Acceptance::Accepted,
+        Acceptance::NotAccepted,
+        Acceptance::NoLongerAccepted,
+        Acceptance::ReferredToLocality,
+        Acceptance::ReferredToDepartment,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "accepted",
+            Acceptance::NotAccepted => "not_accepted",
+            Acceptance::NoLongerAccepted => "no_longer_accepted",
+            Acceptance::ReferredToLocality => "referred_to_locality",
+            Acceptance::ReferredToDepartment => "referred_to_department",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Acceptance> {
+        Acceptance::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Acceptance::Accepted => "受理",
+            Acceptance::NotAccepted => "不予受理",
+            Acceptance::NoLongerAccepted => "不再受理",
+            Acceptance::ReferredToLocality => "告知回当地反映",
+            Acceptance::ReferredToDepartment => "转送本级部门",
+        }
+    }
+
+    /// The stage a decision leads to.
+    pub fn next_stage(self) -> Stage {
+        match self {
+            Acceptance::Accepted => Stage::Disposing,
+            Acceptance::ReferredToDepartment => Stage::Transferred,
+            _ => Stage::Decided,
+        }
+    }
+
+    /// A referral names the unit it sends the visitor or the matter to (V2.2): a township or
+    /// street office for the locality, a department of the bureau's own level for a 转送单.
+    /// Checks a unit's kind (`township`, `street`, `department`); `Ok(false)` when the decision
+    /// takes no unit.
+    pub fn check_target_unit_kind(self, kind: Option<&str>) -> Result<bool, FieldError> {
+        let wanted_department = match self {
+            Acceptance::ReferredToDepartment => true,
+            Acceptance::ReferredToLocality => false,
+            _ => return Ok(false),
+        };
+        let Some(kind) = kind else {
+            return Err(FieldError::new(
+                "target_unit_id",
+                "required",
+                "请选择承办单位",
+            ));
+        };
+        if (kind == "department") != wanted_department {
+            return Err(FieldError::new(
+                "target_unit_id",
+                "wrong_unit_kind",
+                if wanted_department {
+                    "转送单须选择本级部门"
+                } else {
+                    "告知回当地反映须选择乡镇或街道"
+                },
+            ));
+        }
+        Ok(true)
+    }
+
+    /// The slip issued at the window for this decision (V1.2, V2.2), if any.
+    pub fn window_slip(self) -> Option<DocumentKind> {
+        match self {
+            Acceptance::Accepted => None,
+            Acceptance::ReferredToDepartment => Some(DocumentKind::VisitTransferSlip),
+            _ => Some(DocumentKind::VisitNoticeSlip),
+        }
+    }
+}
+
+/// A way of handling (办理方式, rules §4), chosen in `disposing`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    ReportUp,
+    Assignment,
+    Transfer,
+    Coordination,
+    SetAside,
+    DirectReply,
+}
+
+impl Disposition {
+    pub fn stage(self) -> Stage {
+        match self {
+            Disposition::ReportUp => Stage::ReportedUp,
+            Disposition::Assignment => Stage::Assigned,
+            Disposition::Transfer => Stage::Transferred,
+            Disposition::Coordination => Stage::Coordinating,
+            Disposition::SetAside => Stage::SetAside,
+            Disposition::DirectReply => Stage::DirectReply,
+        }
+    }
+}
+
+/// A form's date and time, China Standard Time, `YYYY-MM-DD HH:MM` or with `T`, seconds optional.
+pub fn parse_datetime(field: &str, s: &str) -> Result<NaiveDateTime, FieldError> {
+    let s = s.trim();
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Ok(dt);
+        }
+    }
+    Err(FieldError::new(
+        field,
+        "invalid_datetime",
+        format!("日期时间「{s}」无效，格式应为 2026-11-27 09:30"),
+    ))
+}
+
+/// A form's date, `YYYY-MM-DD`.
+pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, FieldError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+        FieldError::new(
+            field,
+            "invalid_date",
+            format!("日期「{}」无效，格式应为 2026-11-27", s.trim()),
+        )
+    })
+}
