@@ -5,6 +5,7 @@
 pub mod appeal;
 pub mod approval;
 pub mod catalog;
+pub mod disposition;
 pub mod document;
 pub mod drafting;
 pub mod error;

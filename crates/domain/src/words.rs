@@ -328,6 +328,46 @@ pub enum Disposition {
 }
 
 impl Disposition {
+    pub const ALL: [Disposition; 6] = [
+        Disposition::ReportUp,
+        Disposition::Assignment,
+        Disposition::Transfer,
+        Disposition::Coordination,
+        Disposition::SetAside,
+        Disposition::DirectReply,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disposition::ReportUp => "report_up",
+            Disposition::Assignment => "assignment",
+            Disposition::Transfer => "transfer",
+            Disposition::Coordination => "coordination",
+            Disposition::SetAside => "set_aside",
+            Disposition::DirectReply => "direct_reply",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Disposition> {
+        Disposition::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Disposition::ReportUp => "上报",
+            Disposition::Assignment => "交办",
+            Disposition::Transfer => "转送",
+            Disposition::Coordination => "协调处理",
+            Disposition::SetAside => "暂存",
+            Disposition::DirectReply => "直接答复",
+        }
+    }
+
+    /// 交办 and 转送 send the matter to units, each with a handling record.
+    pub fn takes_units(self) -> bool {
+        matches!(self, Disposition::Assignment | Disposition::Transfer)
+    }
+
     pub fn stage(self) -> Stage {
         match self {
             Disposition::ReportUp => Stage::ReportedUp,
@@ -369,4 +409,43 @@ pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, FieldError> {
             format!("日期「{}」无效，格式应为 2026-11-27", s.trim()),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_round_trips_and_matches_serde() {
+        for d in Disposition::ALL {
+            assert_eq!(Disposition::parse(d.as_str()), Some(d));
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
+        for c in Channel::ALL {
+            assert_eq!(Channel::parse(c.as_str()), Some(c));
+            assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
+        }
+        for s in Stage::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for a in Acceptance::ALL {
+            assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
+        }
+    }
+
+    #[test]
+    fn form_dates_accept_the_documented_formats() {
+        assert!(parse_date("d", " 2026-11-27 ").is_ok());
+        assert_eq!(
+            parse_date("d", "27/11/2026").unwrap_err().code,
+            "invalid_date"
+        );
+        for s in ["2026-11-27T09:30", "2026-11-27 09:30:15"] {
+            assert!(parse_datetime("t", s).is_ok(), "{s}");
+        }
+        assert_eq!(
+            parse_datetime("t", "2026-11-27").unwrap_err().code,
+            "invalid_datetime"
+        );
+    }
 }
