@@ -1,7 +1,9 @@
 //! Who may see what (rules §14, lifecycle §5): roles, units, confidentiality, accusations and
 //! recusal, decided in one place for pages, the API and lists alike.
 
+use crate::error::FieldError;
 use crate::role::Role;
+use crate::words::{Channel, Stage};
 
 /// The person asking.
 #[derive(Debug, Clone)]
@@ -101,9 +103,80 @@ pub fn may_read_document(
     unit_ok && identity_ok
 }
 
+/// Who may record an interview (接谈, V2.1): the receptionist or the case officer, for a visit,
+/// online or phone petition still being worked on. Letters are read, not interviewed.
+pub fn may_interview(role: Role, channel: Channel, stage: Stage) -> Result<(), FieldError> {
+    if !matches!(role, Role::Receptionist | Role::CaseOfficer) {
+        return Err(FieldError::general("forbidden", "您无权执行此操作"));
+    }
+    if channel == Channel::Letter {
+        return Err(FieldError::general(
+            "invalid_transition",
+            "来信不需要接谈记录",
+        ));
+    }
+    if !stage.is_open() {
+        // Most closed stages' labels already start with 已 (已结案); don't double it.
+        let label = stage.label_zh();
+        let done = if label.starts_with('已') {
+            label.to_string()
+        } else {
+            format!("已{label}")
+        };
+        return Err(FieldError::general(
+            "invalid_transition",
+            format!("信访件{done}，不能再记录接谈"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interviews_are_for_open_non_letter_petitions_by_the_window() {
+        for role in [Role::Receptionist, Role::CaseOfficer] {
+            for channel in [Channel::Visit, Channel::Online, Channel::Phone] {
+                assert_eq!(may_interview(role, channel, Stage::Registered), Ok(()));
+                assert_eq!(may_interview(role, channel, Stage::Assigned), Ok(()));
+            }
+        }
+        for role in Role::ALL {
+            if !matches!(role, Role::Receptionist | Role::CaseOfficer) {
+                let e = may_interview(role, Channel::Visit, Stage::Registered).unwrap_err();
+                assert_eq!(
+                    (e.code, e.message.as_str()),
+                    ("forbidden", "您无权执行此操作")
+                );
+            }
+        }
+        let e = may_interview(Role::Receptionist, Channel::Letter, Stage::Registered).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("invalid_transition", "来信不需要接谈记录")
+        );
+        let e = may_interview(Role::CaseOfficer, Channel::Visit, Stage::Closed).unwrap_err();
+        assert_eq!(
+            (e.code, e.message.as_str()),
+            ("invalid_transition", "信访件已结案，不能再记录接谈")
+        );
+        for stage in Stage::ALL {
+            let r = may_interview(Role::Receptionist, Channel::Visit, stage);
+            assert_eq!(r.is_ok(), stage.is_open(), "{stage:?}");
+            if let Err(e) = r {
+                assert!(!e.message.contains("已已"), "{}", e.message);
+            }
+        }
+        // The role is judged first: a forbidden role learns nothing about the petition.
+        assert_eq!(
+            may_interview(Role::Archivist, Channel::Letter, Stage::Closed)
+                .unwrap_err()
+                .code,
+            "forbidden"
+        );
+    }
 
     #[test]
     fn units_read_only_issued_documents_and_the_accused_only_the_supervision_letter() {
