@@ -131,6 +131,21 @@ pub fn may_interview(role: Role, channel: Channel, stage: Stage) -> Result<(), F
     Ok(())
 }
 
+/// Whose tasks a role's task list shows. The bureau head (局负责人) receives out-of-district
+/// reports; the deputy sees them too, so both leaders see the director's tasks.
+pub fn task_roles(role: Role) -> Vec<Role> {
+    if role.is_leader() {
+        vec![Role::Director]
+    } else {
+        vec![role]
+    }
+}
+
+/// A task is completed by someone whose list shows it.
+pub fn may_complete_task(viewer_role: Role, task_role: Role) -> bool {
+    task_roles(viewer_role).contains(&task_role)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +191,31 @@ mod tests {
                 .code,
             "forbidden"
         );
+    }
+
+    #[test]
+    fn both_leaders_see_the_directors_tasks_everyone_else_their_own() {
+        assert_eq!(task_roles(Role::Director), vec![Role::Director]);
+        assert_eq!(task_roles(Role::DeputyDirector), vec![Role::Director]);
+        assert_eq!(task_roles(Role::Office), vec![Role::Office]);
+        for viewer in Role::ALL {
+            for task in Role::ALL {
+                let expected = if viewer.is_leader() {
+                    task == Role::Director
+                } else {
+                    task == viewer
+                };
+                assert_eq!(
+                    may_complete_task(viewer, task),
+                    expected,
+                    "{viewer:?} on a {task:?} task"
+                );
+            }
+        }
+        assert!(!may_complete_task(
+            Role::DeputyDirector,
+            Role::DeputyDirector
+        ));
     }
 
     #[test]
