@@ -10,11 +10,11 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use crate::app::AppState;
-use crate::clock::local_date;
+use xinfang_app::context::AppState;
+use xinfang_app::clock::local_date;
 
 /// The job name of the daily deadline scan in `job_runs`.
-pub const DEADLINE_SCAN: &str = "deadline_scan";
+pub use xinfang_app::supervision::DEADLINE_SCAN;
 /// How often an instance looks whether the day's scan is still to run.
 const SCAN_POLL: Duration = Duration::from_secs(300);
 /// A claim not finished after this long is taken to be from a crashed instance.
@@ -31,7 +31,7 @@ pub fn instance_id() -> &'static str {
 pub async fn run_daily(
     state: &AppState,
     instance: &str,
-) -> anyhow::Result<Option<crate::supervision::ScanResult>> {
+) -> anyhow::Result<Option<xinfang_app::supervision::ScanResult>> {
     let now = state.clock.now();
     let day = local_date(now);
     let period = day.to_string();
@@ -49,7 +49,7 @@ pub async fn run_daily(
     if !claimed {
         return Ok(None);
     }
-    let result = crate::supervision::scan(state, day)
+    let result = xinfang_app::supervision::scan(state, day)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     state

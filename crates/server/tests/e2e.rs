@@ -298,7 +298,7 @@ async fn receptionist_registers_a_visitor_and_prints_the_notice_slip() {
         .expect("the document link has an href");
     assert!(href.starts_with(&app.base), "{href}");
     let session = c
-        .get_named_cookie(xinfang::auth::SESSION_COOKIE)
+        .get_named_cookie(xinfang::http::auth::SESSION_COOKIE)
         .await
         .expect("session cookie");
     let r = app
@@ -981,7 +981,7 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
     let href = link.prop("href").await.expect("href").expect("href");
     c.goto(&href).await.expect("open the PDF");
     let session = c
-        .get_named_cookie(xinfang::auth::SESSION_COOKIE)
+        .get_named_cookie(xinfang::http::auth::SESSION_COOKIE)
         .await
         .expect("session cookie");
     let r = app
@@ -1038,7 +1038,7 @@ async fn office_sees_an_overdue_unit_in_red_supervises_by_phone_and_the_unit_see
     assert_eq!(status, 200, "{d}");
     // The clock moves past the unit's deadline; the daily scan runs.
     app.clock.set(
-        xinfang::clock::cst()
+        xinfang_app::clock::cst()
             .with_ymd_and_hms(2026, 12, 16, 9, 0, 0)
             .single()
             .expect("time")
@@ -1268,7 +1268,7 @@ async fn case_officer_drafts_an_assignment_letter_the_deputy_returns_then_signs_
         .expect("href")
         .expect("pdf link");
     let session = c
-        .get_named_cookie(xinfang::auth::SESSION_COOKIE)
+        .get_named_cookie(xinfang::http::auth::SESSION_COOKIE)
         .await
         .expect("session cookie");
     let r = app

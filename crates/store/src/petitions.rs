@@ -678,6 +678,26 @@ impl Store {
         Ok(id)
     }
 
+    pub async fn task(&self, bureau_id: &str, task_id: &str) -> Result<TaskRow> {
+        let r = sqlx::query(
+            "SELECT t.id, t.petition_id, p.petition_no, t.kind, t.assignee_role, t.title, t.created_at FROM tasks t LEFT JOIN petitions p ON p.id = t.petition_id WHERE t.bureau_id = $1 AND t.id = $2 AND t.done_at IS NULL",
+        )
+        .bind(bureau_id)
+        .bind(task_id)
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(TaskRow {
+            id: r.try_get("id")?,
+            petition_id: r.try_get("petition_id")?,
+            petition_no: r.try_get("petition_no")?,
+            kind: r.try_get("kind")?,
+            assignee_role: r.try_get("assignee_role")?,
+            title: r.try_get("title")?,
+            created_at: r.try_get("created_at")?,
+        })
+    }
+
     pub async fn open_tasks(&self, bureau_id: &str, roles: &[Role]) -> Result<Vec<TaskRow>> {
         if roles.is_empty() {
             return Ok(Vec::new());

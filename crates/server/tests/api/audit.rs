@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::backend_tests;
-use xinfang::clock::Clock;
+use xinfang_app::clock::Clock;
 
 backend_tests! {
     async fn audit_verify_detects_a_rewritten_event(app) {

@@ -2,7 +2,7 @@
 
 use chrono::TimeZone;
 use serde_json::{Value, json};
-use xinfang::clock::cst;
+use xinfang_app::clock::cst;
 
 use crate::backend_tests;
 use crate::harness::PASSWORD;

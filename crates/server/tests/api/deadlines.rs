@@ -3,7 +3,7 @@
 
 use chrono::TimeZone;
 use serde_json::{Value, json};
-use xinfang::clock::cst;
+use xinfang_app::clock::cst;
 
 use crate::backend_tests;
 use crate::harness::TestApp;
@@ -268,11 +268,11 @@ backend_tests! {
         let id = accepted_visit(&app).await;
         // Other code starts a deadline inside its own transaction (the lead engineer's steps).
         let mut tx = app.state.store.begin().await.unwrap();
-        let d = xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+        let d = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
             petition_id: &id, handling_record_id: None, unit_id: None, rule_code: "recheck_decision",
             started_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), role: None,
         }).await.unwrap();
-        let refused = xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+        let refused = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
             petition_id: &id, handling_record_id: None, unit_id: None, rule_code: "monthly_backup",
             started_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), role: None,
         }).await;
@@ -303,7 +303,7 @@ backend_tests! {
         assert!(kinds.contains(&"deadline_paused".to_string()) && kinds.contains(&"deadline_resumed".to_string()));
         // Meeting stops it: out of every queue.
         let mut tx = app.state.store.begin().await.unwrap();
-        let met = xinfang::supervision::meet_deadlines(&app.state, &mut tx, &id, None, Some("recheck_decision"), xinfang::clock::Clock::now(app.clock.as_ref())).await.unwrap();
+        let met = xinfang_app::deadlines::meet_deadlines(&app.state, &mut tx, &id, None, Some("recheck_decision"), xinfang_app::clock::Clock::now(app.clock.as_ref())).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(met.len(), 1);
         let list = deadlines(&app, &c, &id).await;
@@ -354,7 +354,7 @@ backend_tests! {
         let t = app.token("office").await;
         for (rule, due, role) in expected {
             let mut tx = app.state.store.begin().await.unwrap();
-            let d = xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+            let d = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
                 petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None,
             }).await.unwrap();
             tx.commit().await.unwrap();
@@ -366,7 +366,7 @@ backend_tests! {
         }
         for rule in ["extension", "monthly_backup", "yearly_dossiers", "nothing"] {
             let mut tx = app.state.store.begin().await.unwrap();
-            let r = xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+            let r = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
                 petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None,
             }).await;
             assert!(r.is_err(), "{rule} is not a petition's deadline");

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use xinfang::clock::Clock;
+use xinfang_app::clock::Clock;
 
 use crate::backend_tests;
 use crate::harness::TestApp;
@@ -565,7 +565,7 @@ backend_tests! {
         // 2027-01-06 + 30 + 10 hearing days = 2027-02-15 (Monday).
         assert_eq!(rows[1].due_on, "2027-02-15");
         let p = app.state.store.petition(&app.state.bureau.id, &id).await.unwrap();
-        assert!(xinfang::handling::is_final(&app.state, &p).await.unwrap());
+        assert!(xinfang_app::handling::is_final(&app.state, &p).await.unwrap());
         // A new visit on the same matter by the same person is proposed as 不再受理.
         let r = app.token("receptionist").await;
         let (s, v) = app.get(&r, "/api/v1/petitions/similar?id_number=11010519491231002X").await;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
-use xinfang::app::{AppState, Config};
-use xinfang::auth::PasswordPolicy;
-use xinfang::clock::{ManualClock, cst};
+use xinfang_app::context::{AppState, Config};
+use xinfang_app::auth::PasswordPolicy;
+use xinfang_app::clock::{ManualClock, cst};
 
 pub const PASSWORD: &str = "xinfang-demo";
 
@@ -96,8 +96,8 @@ impl TestApp {
             ..Config::default()
         };
         let clock = Arc::new(ManualClock::new(default_now()));
-        let store = xinfang::app::open_store(&config).await.expect("open store");
-        let bureau = xinfang::demo::create_bureau(&store, clock.as_ref(), &config.password_policy)
+        let store = xinfang_app::context::open_store(&config).await.expect("open store");
+        let bureau = xinfang::cli::demo::create_bureau(&store, clock.as_ref(), &config.password_policy)
             .await
             .expect("bureau");
         let state = Arc::new(
@@ -109,7 +109,7 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = xinfang::app::router(state.clone());
+        let router = xinfang::http::router(state.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });

@@ -31,12 +31,12 @@ fn pdf_text(bytes: &[u8]) -> String {
 
 /// A second instance of the application on the same database (as a second server process
 /// would be), with the same clock.
-async fn second_instance(app: &TestApp) -> Arc<xinfang::app::AppState> {
-    let store = xinfang::app::open_store(&app.state.config)
+async fn second_instance(app: &TestApp) -> Arc<xinfang_app::context::AppState> {
+    let store = xinfang_app::context::open_store(&app.state.config)
         .await
         .expect("store");
     Arc::new(
-        xinfang::app::AppState::new(
+        xinfang_app::context::AppState::new(
             app.state.config.clone(),
             store,
             app.clock.clone(),
@@ -114,8 +114,8 @@ backend_tests! {
         // each trigger once.
         let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 21).unwrap();
         let (x, y) = tokio::join!(
-            xinfang::supervision::scan(&app.state, day),
-            xinfang::supervision::scan(&other, day),
+            xinfang_app::supervision::scan(&app.state, day),
+            xinfang_app::supervision::scan(&other, day),
         );
         assert_eq!(x.unwrap().raised + y.unwrap().raised, 0);
         assert_eq!(item_count(&app).await, 4);
@@ -315,12 +315,12 @@ backend_tests! {
             let (hr, unit) = app.state.store.lead_handling_record(&mut tx, &id).await.unwrap().unwrap();
             let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
             for rule in ["handle_and_close", "handling_report"] {
-                xinfang::supervision::start_deadline(&app.state, &mut tx, &xinfang::supervision::StartDeadline {
+                xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
                     petition_id: &id, handling_record_id: Some(&hr), unit_id: Some(&unit), rule_code: rule, started_on: start, role: None,
                 }).await.unwrap();
             }
             // The unit told the petitioner: that obligation is met.
-            let met = xinfang::supervision::meet_deadlines(&app.state, &mut tx, &id, Some(&hr), Some("unit_notify_petitioner"), xinfang::clock::Clock::now(app.clock.as_ref())).await.unwrap();
+            let met = xinfang_app::deadlines::meet_deadlines(&app.state, &mut tx, &id, Some(&hr), Some("unit_notify_petitioner"), xinfang_app::clock::Clock::now(app.clock.as_ref())).await.unwrap();
             assert_eq!(met.len(), 1);
             tx.commit().await.unwrap();
             records.push(id);
@@ -335,7 +335,7 @@ backend_tests! {
         assert_eq!(v["due_on"], "2027-02-25");
         // The third petition's handling report arrives in time.
         let mut tx = app.state.store.begin().await.unwrap();
-        xinfang::supervision::meet_deadlines(&app.state, &mut tx, &records[2], None, Some("handling_report"), xinfang::clock::Clock::now(app.clock.as_ref())).await.unwrap();
+        xinfang_app::deadlines::meet_deadlines(&app.state, &mut tx, &records[2], None, Some("handling_report"), xinfang_app::clock::Clock::now(app.clock.as_ref())).await.unwrap();
         tx.commit().await.unwrap();
         // 2027-01-27: handling deadlines passed without an approved extension → overdue; reports
         // not received → report_missing. Nothing about telling the petitioner (met).

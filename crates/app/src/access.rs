@@ -1,0 +1,165 @@
+//! Access to a petition: what the viewer may see of it, the logged opening, and recusal.
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
+use xinfang_domain::document::{DocumentKind, format_doc_no};
+use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
+use xinfang_domain::registration::{
+    InterviewInput, RegistrationInput, parse_interview, parse_registration,
+};
+use xinfang_domain::resident_id::{mask_id_number, mask_phone};
+use xinfang_domain::role::Role;
+use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
+use xinfang_domain::{FieldError, deadline, region};
+use xinfang_store::documents::NewDocument;
+use xinfang_store::people::User;
+use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
+
+use crate::auth::actor;
+use crate::context::AppState;
+use crate::write::Write;
+use crate::auth::CurrentUser;
+use crate::clock::{from_local, local, local_date};
+use crate::error::{AppError, AppResult};
+
+
+// ---------------------------------------------------------------------------------------------
+// Access
+
+/// The visibility facts of a petition for this viewer.
+pub async fn access_of(state: &AppState, user: &User, p: &PetitionRecord) -> AppResult<Access> {
+    let units = state.store.handling_units(&p.id).await?;
+    let recused = state.store.is_recused(&user.id, &p.id).await?;
+    let mut assigned = vec![p.registered_by.as_str()];
+    if let Some(d) = &p.decided_by {
+        assigned.push(d);
+    }
+    let facts = PetitionFacts {
+        confidential: p.confidential,
+        assigned_staff: assigned,
+        handling_units: units.iter().map(String::as_str).collect(),
+        accused_unit_id: p.accused_unit_id.as_deref(),
+        viewer_recused: recused,
+    };
+    let viewer = Viewer {
+        user_id: &user.id,
+        role: user.role,
+        unit_id: user.unit_id.as_deref(),
+    };
+    Ok(visibility::access(&viewer, &facts))
+}
+
+/// Opens a petition for reading: checks access and logs the opening (rules §14).
+pub async fn open_petition(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    purpose: &str,
+) -> AppResult<(PetitionRecord, Access)> {
+    let p = state.store.petition(&state.bureau.id, id).await?;
+    let access = access_of(state, &user.user, &p).await?;
+    if access == Access::Denied {
+        return Err(AppError::Forbidden(
+            "您无权查看该信访件（保密、回避或不属本单位）".into(),
+        ));
+    }
+    state
+        .store
+        .log_access(
+            &state.bureau.id,
+            &p.id,
+            &user.user.id,
+            purpose,
+            state.clock.now(),
+        )
+        .await?;
+    Ok((p, access))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recusal
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RecusalInput {
+    pub petition_id: Option<String>,
+    pub petitioner_id_number: Option<String>,
+    pub petitioner_name: Option<String>,
+    pub reason: String,
+}
+
+/// A staff member declares an interest (回避): from then on they can neither see nor act on it.
+pub async fn declare_recusal(
+    state: &AppState,
+    user: &CurrentUser,
+    input: &RecusalInput,
+) -> AppResult<String> {
+    if input.reason.trim().is_empty() {
+        return Err(AppError::field("reason", "required", "请说明回避事由"));
+    }
+    let pid = input
+        .petition_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let idn = input
+        .petitioner_id_number
+        .as_deref()
+        .map(|s| s.trim().to_ascii_uppercase())
+        .filter(|s| !s.is_empty());
+    let name = input
+        .petitioner_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    if pid.is_none() && idn.is_none() && name.is_none() {
+        return Err(AppError::field(
+            "petition_id",
+            "required",
+            "请指明回避的信访件或信访人",
+        ));
+    }
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, user, now).await?;
+    if let Some(pid) = pid {
+        let p = state.store.petition(&state.bureau.id, pid).await?;
+        let id = state
+            .store
+            .insert_recusal(
+                &mut w.tx,
+                &state.bureau.id,
+                &user.user.id,
+                Some(pid),
+                None,
+                None,
+                input.reason.trim(),
+                now,
+            )
+            .await?;
+        w.event(pid, p.event_seq, "recusal_declared", &serde_json::json!({"user_id": user.user.id, "reason": input.reason.trim()}))
+            .await?;
+        w.commit().await?;
+        return Ok(id);
+    }
+    let id = state
+        .store
+        .insert_recusal(
+            &mut w.tx,
+            &state.bureau.id,
+            &user.user.id,
+            None,
+            idn.as_deref(),
+            name,
+            input.reason.trim(),
+            now,
+        )
+        .await?;
+    state
+        .store
+        .audit(&mut w.tx, &state.bureau.id, Some(&user.user.id), "recusal_declared", &serde_json::json!({"petitioner_id_number": idn.as_deref().map(mask_id_number), "petitioner_name": name}), now)
+        .await?;
+    w.commit().await?;
+    Ok(id)
+}
+

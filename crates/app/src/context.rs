@@ -1,0 +1,111 @@
+//! The application context: configuration and the shared state every use case takes.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use xinfang_docs::{Renderer, RendererConfig};
+use xinfang_store::Store;
+use xinfang_store::blobs::LocalBlobs;
+use xinfang_store::people::Bureau;
+
+use crate::auth::PasswordPolicy;
+use crate::clock::Clock;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; `None` uses `<data_dir>/xinfang.db`.
+    pub database_url: Option<String>,
+    pub font_dirs: Vec<PathBuf>,
+    pub template_dir: Option<PathBuf>,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    pub session_hours: i64,
+    pub password_policy: PasswordPolicy,
+    /// Minutes between checkpoints sealing all event chains.
+    pub checkpoint_minutes: u64,
+    pub max_connections: u32,
+    /// Largest scanned letter file accepted (default 20 MB).
+    pub max_scan_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            font_dirs: Vec::new(),
+            template_dir: None,
+            secure_cookies: false,
+            session_hours: 12,
+            password_policy: PasswordPolicy::default(),
+            checkpoint_minutes: 10,
+            max_connections: 8,
+            max_scan_bytes: xinfang_domain::letter::DEFAULT_MAX_SCAN_BYTES,
+        }
+    }
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) if !u.is_empty() => u.clone(),
+            _ => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("xinfang.db").display()
+            ),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub renderer: Arc<Renderer>,
+    pub blobs: LocalBlobs,
+    pub bureau: Bureau,
+    pub config: Config,
+    /// Verified against when a username does not exist, so a failed login takes as long either way.
+    pub dummy_hash: String,
+}
+
+/// Connects and migrates the database, creating the data directory on first run.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("创建数据目录 {} 失败", config.data_dir.display()))?;
+    let store = Store::connect(&config.database_url(), config.max_connections).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+impl AppState {
+    pub async fn new(
+        config: Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        bureau: Bureau,
+    ) -> anyhow::Result<Self> {
+        let font_dirs = config.font_dirs.clone();
+        let template_dir = config.template_dir.clone();
+        let renderer = tokio::task::spawn_blocking(move || {
+            Renderer::new(RendererConfig {
+                font_dirs,
+                template_dir,
+                ..Default::default()
+            })
+        })
+        .await??;
+        let dummy_hash = config.password_policy.hash("no such user")?;
+        Ok(Self {
+            blobs: LocalBlobs::new(config.data_dir.join("blobs")),
+            store,
+            clock,
+            renderer: Arc::new(renderer),
+            bureau,
+            config,
+            dummy_hash,
+        })
+    }
+}

@@ -1,0 +1,503 @@
+//! Use cases: each takes the signed-in user and plain input, asks the domain core what may
+//! happen, and writes the new state and its event in one transaction. Pages and the API are
+//! thin adapters over these functions.
+
+use chrono::Datelike;
+use serde::{Deserialize, Serialize};
+use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
+use xinfang_domain::document::{DocumentKind, format_doc_no};
+use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
+use xinfang_domain::registration::{
+    InterviewInput, RegistrationInput, parse_interview, parse_registration,
+};
+use xinfang_domain::resident_id::{mask_id_number, mask_phone};
+use xinfang_domain::role::Role;
+use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
+use xinfang_domain::{FieldError, deadline, region};
+use xinfang_store::documents::NewDocument;
+use xinfang_store::people::User;
+use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
+
+use crate::auth::actor;
+use crate::access::{access_of, open_petition};
+use crate::drafting::documents::issue_document;
+use crate::numbers::{petition_no, query_code};
+use crate::context::AppState;
+use crate::write::Write;
+use crate::auth::CurrentUser;
+use crate::clock::{from_local, local, local_date};
+use crate::error::{AppError, AppResult};
+
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+pub async fn register(
+    state: &AppState,
+    user: &CurrentUser,
+    input: &RegistrationInput,
+) -> AppResult<PetitionRecord> {
+    let letter = input.channel.trim() == "letter";
+    if !visibility::may_register(user.role(), letter) {
+        return Err(AppError::Forbidden(format!(
+            "{}不能登记{}",
+            user.role().label_zh(),
+            if letter { "来信" } else { "来访" }
+        )));
+    }
+    let now = state.clock.now();
+    let reg = parse_registration(input, local(now))?;
+    let bureau = &state.bureau;
+    if let Some(r) = &reg.repeat_of {
+        state.store.petition(&bureau.id, r).await.map_err(|_| {
+            AppError::field("repeat_of", "unknown_petition", "关联的原信访件不存在")
+        })?;
+    }
+    if let Some(u) = &reg.accused_unit_id {
+        state.store.unit(&bureau.id, u).await.map_err(|_| {
+            AppError::field("accused_unit_id", "unknown_unit", "被检举控告的单位不存在")
+        })?;
+    }
+    let today = local_date(now);
+    let stage = PetitionState::new(reg.channel).stage;
+    let mut w = Write::begin_at(state, user, now).await?;
+    let seq = xinfang_store::next_in_sequence(
+        &mut w.tx,
+        &bureau.id,
+        &format!("petition:{}", reg.channel.as_str()),
+        today.year(),
+    )
+    .await?;
+    let no = petition_no(reg.channel, today.year(), seq);
+    let code = query_code();
+    let id = state
+        .store
+        .insert_petition(
+            &mut w.tx,
+            &NewPetition {
+                bureau_id: &bureau.id,
+                petition_no: &no,
+                query_code: &code,
+                registration: &reg,
+                stage,
+                registered_on: today,
+                visited_at_utc: from_local(reg.visited_at),
+            },
+            &actor(&user.user),
+            now,
+        )
+        .await?;
+    let payload = serde_json::json!({
+        "petition_no": no,
+        "channel": reg.channel.as_str(),
+        "stage": stage.as_str(),
+        "registration": reg,
+    });
+    w.event(&id, 0, "registered", &payload)
+        .await?;
+    // A new visit or letter on a matter already transferred or assigned is supervised (rules §5).
+    if let Some(earlier) = &reg.repeat_of {
+        crate::supervision::on_repeat_registered(
+            state,
+            &mut w.tx,
+            earlier,
+            &id,
+            &no,
+            &actor(&user.user),
+        )
+        .await?;
+    }
+    // Out-of-district visitors are reported to the bureau head (V2.3).
+    if reg.out_of_district {
+        state
+            .store
+            .insert_task(
+                &mut w.tx,
+                &bureau.id,
+                Some(&id),
+                "out_of_district",
+                Role::Director,
+                &format!("区外来访：{no}，请局负责人阅知"),
+                now,
+            )
+            .await?;
+    }
+    w.commit().await?;
+    Ok(state.store.petition(&bureau.id, &id).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interview
+
+pub async fn record_interview(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &InterviewInput,
+) -> AppResult<()> {
+    user.require(&[Role::Receptionist, Role::CaseOfficer])?;
+    let (p, _) = open_petition(state, user, id, "record_interview").await?;
+    visibility::may_interview(user.role(), p.channel, p.stage)?;
+    let now = state.clock.now();
+    let interview = parse_interview(input, local_date(now))?;
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .insert_interview(
+            &mut w.tx,
+            &state.bureau.id,
+            &p.id,
+            &interview,
+            &user.user.id,
+            now,
+        )
+        .await?;
+    let kind = if interview.appointment_on.is_some() {
+        "appointment_made"
+    } else {
+        "interviewed"
+    };
+    w.event(&p.id, p.event_seq, kind, &serde_json::to_value(&interview).unwrap_or_default())
+        .await?;
+    w.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decision and slip
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DecisionInput {
+    /// accepted | not_accepted | no_longer_accepted | referred_to_locality | referred_to_department
+    pub acceptance: String,
+    /// A reason code from the configured list for that decision.
+    pub reason: String,
+    pub note: String,
+    /// The unit the matter goes to: a department for 转送单, a township or street office for a
+    /// locality referral.
+    pub target_unit_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DecisionOutcome {
+    pub state: String,
+    pub acceptance: String,
+    /// The slip issued on the spot, if the decision needs one.
+    pub document_id: Option<String>,
+    pub doc_no: Option<String>,
+    /// For accepted petitions: the date by which the way of handling must be decided (15 days).
+    pub dispose_due: Option<String>,
+}
+
+pub async fn decide(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &DecisionInput,
+) -> AppResult<DecisionOutcome> {
+    let (p, _) = open_petition(state, user, id, "decide").await?;
+    let acceptance = Acceptance::parse(input.acceptance.trim()).ok_or_else(|| {
+        AppError::field(
+            "acceptance",
+            "unknown_acceptance",
+            format!("未知的受理决定：{}", input.acceptance.trim()),
+        )
+    })?;
+    let reps = p.petitioners.iter().filter(|x| x.is_representative).count();
+    let domain_state = PetitionState {
+        channel: p.channel,
+        stage: p.stage,
+        acceptance: p.acceptance,
+        collective_without_representatives: p.collective && reps == 0,
+        ..PetitionState::new(p.channel)
+    };
+    let transition =
+        lifecycle::execute(&domain_state, &Command::Decide { acceptance }, user.role())?;
+    let reasons = state.store.decision_reasons(&state.bureau.id).await?;
+    let usable = |r: &&xinfang_store::reasons::DecisionReason| {
+        r.active && r.acceptance == acceptance.as_str()
+    };
+    let reason_code = if input.reason.trim().is_empty() {
+        reasons
+            .iter()
+            .find(usable)
+            .map(|r| r.code.clone())
+            .unwrap_or_default()
+    } else {
+        input.reason.trim().to_string()
+    };
+    let reason = reasons
+        .iter()
+        .filter(usable)
+        .find(|r| r.code == reason_code)
+        .ok_or_else(|| {
+            AppError::field(
+                "reason",
+                "unknown_reason",
+                format!("「{reason_code}」不是该受理决定的可用理由"),
+            )
+        })?;
+    if input.note.chars().count() > 2000 {
+        return Err(AppError::field("note", "too_long", "说明不超过 2000 字"));
+    }
+    // Which kind of unit a referral needs is a domain rule; here only the lookup. Other
+    // decisions take no unit, and a unit sent with them is ignored.
+    let takes_unit = matches!(
+        acceptance,
+        Acceptance::ReferredToDepartment | Acceptance::ReferredToLocality
+    );
+    let unit =
+        match input
+            .target_unit_id
+            .as_deref()
+            .filter(|s| takes_unit && !s.is_empty())
+        {
+            Some(uid) => Some(state.store.unit(&state.bureau.id, uid).await.map_err(|_| {
+                AppError::field("target_unit_id", "unknown_unit", "承办单位不存在")
+            })?),
+            None => None,
+        };
+    let target = if acceptance.check_target_unit_kind(unit.as_ref().map(|u| u.kind.as_str()))? {
+        unit
+    } else {
+        None
+    };
+    let now = state.clock.now();
+    let today = local_date(now);
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .set_decision(
+            &mut w.tx,
+            &p.id,
+            transition.to,
+            acceptance,
+            &reason_code,
+            input.note.trim(),
+            target.as_ref().map(|u| u.id.as_str()),
+            &user.user.id,
+            now,
+        )
+        .await?;
+    // Accepted petitions are disposed within 15 days of registration (V3.0): a stored deadline
+    // on the office's queue (the letter clerk's for letters), from the rule's current version.
+    let dispose_due = if acceptance == Acceptance::Accepted {
+        let registered_on =
+            chrono::NaiveDate::parse_from_str(&p.registered_on, "%Y-%m-%d").unwrap_or(today);
+        let started = crate::deadlines::start_deadline(
+            state,
+            &mut w.tx,
+            &crate::deadlines::StartDeadline {
+                petition_id: &p.id,
+                handling_record_id: None,
+                unit_id: None,
+                rule_code: "dispose_visit",
+                started_on: registered_on,
+                role: Some(if p.channel.follows_letter_procedure() {
+                    "letter_clerk"
+                } else {
+                    "office"
+                }),
+            },
+        )
+        .await?;
+        Some(started.due_on)
+    } else {
+        None
+    };
+    let mut seq = w.event(&p.id, p.event_seq, "decided", &serde_json::json!({
+                "acceptance": acceptance.as_str(),
+                "reason": reason_code,
+                "reason_text": reason.reason,
+                "note": input.note.trim(),
+                "target_unit_id": target.as_ref().map(|u| u.id.clone()),
+                "stage": transition.to.as_str(),
+                "dispose_due": dispose_due.map(|d| d.to_string()),
+            }))
+        .await?;
+    if let Some(unit) = &target
+        && acceptance == Acceptance::ReferredToDepartment
+    {
+        let record = state
+            .store
+            .insert_handling_record(
+                &mut w.tx,
+                &state.bureau.id,
+                &p.id,
+                &unit.id,
+                "transfer",
+                true,
+                now,
+            )
+            .await?;
+        // The unit tells the petitioner within 15 days of receiving the transfer (2022 Art. 23);
+        // the 转送单 is handed over today, which counts as the unit's receipt until the unit
+        // records its own receipt.
+        crate::deadlines::start_deadline(
+            state,
+            &mut w.tx,
+            &crate::deadlines::StartDeadline {
+                petition_id: &p.id,
+                handling_record_id: Some(&record),
+                unit_id: Some(&unit.id),
+                rule_code: "unit_notify_petitioner",
+                started_on: today,
+                role: None,
+            },
+        )
+        .await?;
+    }
+    let mut document = None;
+    if let Some(kind) = acceptance.window_slip() {
+        let mut p2 = p.clone();
+        p2.acceptance = Some(acceptance);
+        let data = slip_data(
+            state,
+            &user.user,
+            &p2,
+            kind,
+            reason,
+            input.note.trim(),
+            target.as_ref().map(|u| u.name.as_str()),
+            today,
+        );
+        let (doc_id, doc_no, new_seq) =
+            issue_document(state, &mut w.tx, &user.user, &p.id, seq, kind, data).await?;
+        seq = new_seq;
+        document = Some((doc_id, doc_no));
+        // The slip is handed over on the spot: for a non-accepting decision the notice is
+        // served and the matter ends here (V1.2).
+        if transition.to == Stage::Decided {
+            let t2 = lifecycle::execute(
+                &PetitionState {
+                    stage: transition.to,
+                    acceptance: Some(acceptance),
+                    ..domain_state.clone()
+                },
+                &Command::ServeNotice,
+                served_by(p.channel),
+            )?;
+            state.store.set_stage(&mut w.tx, &p.id, t2.to).await?;
+            w.event(&p.id, seq, "notice_served", &serde_json::json!({"stage": t2.to.as_str(), "method": "slip_on_the_spot"}))
+                .await?;
+        }
+    }
+    w.commit().await?;
+    let stage = state.store.petition(&state.bureau.id, &p.id).await?.stage;
+    Ok(DecisionOutcome {
+        state: stage.as_str().into(),
+        acceptance: acceptance.as_str().into(),
+        document_id: document.as_ref().map(|d| d.0.clone()),
+        doc_no: document.map(|d| d.1),
+        dispose_due: dispose_due.map(|d| d.to_string()),
+    })
+}
+
+/// The role that serves a notice, for the lifecycle check of the automatic step.
+fn served_by(channel: lifecycle::Channel) -> Role {
+    if channel.follows_letter_procedure() {
+        Role::LetterClerk
+    } else {
+        Role::Receptionist
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn slip_data(
+    state: &AppState,
+    officer: &User,
+    p: &PetitionRecord,
+    kind: DocumentKind,
+    reason: &xinfang_store::reasons::DecisionReason,
+    note: &str,
+    target_unit: Option<&str>,
+    today: chrono::NaiveDate,
+) -> serde_json::Value {
+    let first = p.petitioners.first();
+    let acceptance = p.acceptance.unwrap_or(Acceptance::NotAccepted);
+    let decision_label = match acceptance {
+        Acceptance::NotAccepted => "不予受理".to_string(),
+        Acceptance::NoLongerAccepted => "不再受理".to_string(),
+        Acceptance::ReferredToLocality => {
+            format!("请你到{}反映", target_unit.unwrap_or("事发地乡镇（街道）"))
+        }
+        Acceptance::ReferredToDepartment => {
+            format!("转送{}处理", target_unit.unwrap_or("主管部门"))
+        }
+        Acceptance::Accepted => "受理".to_string(),
+    };
+    // The local (CST) date of the visit: "2026-11-27 09:30" → "2026-11-27".
+    let visited_on = crate::clock::show(&p.visited_at)
+        .get(..10)
+        .map(str::to_string);
+    serde_json::json!({
+        "bureau_name": state.bureau.name,
+        "title": kind.title_zh(),
+        "doc_no": serde_json::Value::Null,
+        "petitioner": {
+            "name": first.map(|x| x.name.clone()).unwrap_or_else(|| "匿名".into()),
+            "sex": first.and_then(|x| x.sex.clone()).map(|s| if s == "male" { "男" } else { "女" }),
+            "id_number": first.and_then(|x| x.id_number.as_deref().map(mask_id_number)),
+            "address": first.map(|x| x.address.clone()),
+            "phone": first.map(|x| mask_phone(&x.phone)),
+        },
+        "summary": p.summary,
+        "requests": if p.requests.is_empty() { serde_json::Value::Null } else { p.requests.clone().into() },
+        "decision_label": decision_label,
+        "reason": if note.is_empty() { reason.reason.clone() } else { format!("{}。{}", reason.reason, note) },
+        "legal_text": reason.legal_text,
+        "target_unit": target_unit,
+        "officer": officer.display_name,
+        "issued_on": today.to_string(),
+        "visited_on": visited_on,
+        "region": region::lookup(&p.issue_region).map(|r| r.full_name.clone()),
+    })
+}
+
+/// Numbers, renders and stores an issued document inside the caller's transaction, and
+/// appends its event. Returns (document id, number, the petition's new event sequence).
+// ---------------------------------------------------------------------------------------------
+// Lists
+
+pub struct ListedPetition {
+    pub record: PetitionRecord,
+    /// Shown with (masked) personal details; otherwise the row shows no personal data at all.
+    pub with_details: bool,
+}
+
+pub async fn list(
+    state: &AppState,
+    user: &CurrentUser,
+    filter: &ListFilter,
+) -> AppResult<Vec<ListedPetition>> {
+    if !visibility::may_list_petitions(user.role()) {
+        return Err(AppError::forbidden());
+    }
+    let scope = ListScope {
+        user_id: user.user.id.clone(),
+        unit_id: if user.role().is_unit_staff() {
+            Some(user.user.unit_id.clone().ok_or_else(AppError::forbidden)?)
+        } else {
+            None
+        },
+    };
+    let rows = state
+        .store
+        .list_petitions(&state.bureau.id, &scope, filter)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let with_details = if r.confidential || r.accused_unit_id.is_some() {
+            access_of(state, &user.user, &r).await? == Access::Full
+        } else {
+            true
+        };
+        out.push(ListedPetition {
+            record: r,
+            with_details,
+        });
+    }
+    Ok(out)
+}
+

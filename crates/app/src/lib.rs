@@ -1,0 +1,28 @@
+//! xinfang's use cases, one folder per feature, with no web framework: the HTTP layer, the
+//! command line, the jobs and importers all call these functions. Each use case takes the
+//! application context and the acting user, parses its input into domain types, asks the
+//! domain core what may happen, and writes the new state and its event in one transaction.
+//!
+//! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
+//! `write`, `steps`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
+//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`. Features may call each other only along
+//! the acyclic graph that `tests/structure.rs` checks.
+
+pub mod access;
+pub mod auth;
+pub mod clock;
+pub mod context;
+pub mod error;
+pub mod numbers;
+pub mod steps;
+pub mod write;
+
+pub mod admin;
+pub mod calendar;
+pub mod deadlines;
+pub mod drafting;
+pub mod handling;
+pub mod intake;
+pub mod mailroom;
+pub mod supervision;
+pub mod tasks;

@@ -1,0 +1,1045 @@
+//! The mailroom's use cases (seed 二 二(一)–(四), 五(一)): sign for a letter, record its opening or
+//! return it unopened, attach scans, keep enclosures, register it, send the 来信办理单 to the
+//! deputy director, record the instruction, and record the 15-day notice. Each use case checks
+//! the role and the petition's visibility, then writes the state and its event in one
+//! transaction.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use xinfang_domain::deadline::{self, CountingMode};
+use xinfang_domain::document::DocumentKind;
+use xinfang_domain::drafting::DraftState;
+use xinfang_domain::letter::{
+    self, DeliveryMode, EnclosureInput, HandOverInput, HandlingFormInput, InstructionInput,
+    LetterDetailsInput, NoticeFacts, NoticeInput, NoticeMethod, OpeningInput, ReceiptInput,
+    ScanPart,
+};
+use xinfang_domain::lifecycle::{self, Acceptance, Channel, Command, PetitionState, Stage};
+use xinfang_domain::registration::{RegistrationInput, parse_registration};
+use xinfang_domain::role::Role;
+use xinfang_domain::visibility::{self, Access};
+use xinfang_domain::{FieldError, region};
+use xinfang_store::documents::{DocumentRow, NewDocument};
+use xinfang_store::letters::{
+    EnclosureRow, LetterRow, NewLetter, QueuedLetter, ScanRow, ScanStore,
+};
+use xinfang_store::people::User;
+use xinfang_store::petitions::{Actor, PetitionRecord};
+
+use crate::auth::actor;
+use crate::context::AppState;
+use crate::write::Write;
+use crate::auth::CurrentUser;
+use crate::clock::{from_local, local, local_date};
+use crate::error::{AppError, AppResult};
+use crate::access::{self, open_petition};
+use crate::calendar::calendar;
+use crate::drafting::documents::readable_documents;
+use crate::numbers;
+
+fn require_clerk(user: &CurrentUser) -> AppResult<()> {
+    if user.role() != Role::LetterClerk {
+        return Err(AppError::Forbidden(format!(
+            "{}不能办理来信，须由办信人员操作",
+            user.role().label_zh()
+        )));
+    }
+    Ok(())
+}
+
+/// Opens a letter's petition (access checked and logged) with its receipt row.
+async fn open_letter(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    purpose: &str,
+) -> AppResult<(PetitionRecord, Access, LetterRow)> {
+    let (p, access) = open_petition(state, user, id, purpose).await?;
+    if p.channel != Channel::Letter {
+        return Err(AppError::not_found());
+    }
+    let l = state.store.letter(&p.id).await?;
+    Ok((p, access, l))
+}
+
+fn domain_state(p: &PetitionRecord) -> PetitionState {
+    PetitionState {
+        channel: p.channel,
+        stage: p.stage,
+        acceptance: p.acceptance,
+        collective_without_representatives: false,
+        ..PetitionState::new(p.channel)
+    }
+}
+
+/// The notice deadline: 15 days from receipt, counted as rules §2 says.
+async fn notice_due(state: &AppState, received_on: NaiveDate) -> AppResult<NaiveDate> {
+    let cal = calendar(state).await?;
+    Ok(deadline::due_date(
+        &cal,
+        received_on,
+        letter::NOTICE_DAYS,
+        CountingMode::Calendar,
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Receipt, opening, return
+
+/// Signs for a letter, telegram or parcel: a petition in stage `received` with its receipt row.
+pub async fn receive(
+    state: &AppState,
+    user: &CurrentUser,
+    input: &ReceiptInput,
+) -> AppResult<PetitionRecord> {
+    if !visibility::may_register(user.role(), true) {
+        return Err(AppError::Forbidden(format!(
+            "{}不能签收来信",
+            user.role().label_zh()
+        )));
+    }
+    let now = state.clock.now();
+    let receipt = letter::parse_receipt(input, local(now))?;
+    let today = local_date(now);
+    let due = notice_due(state, receipt.received_at.date()).await?;
+    let bureau = &state.bureau;
+    let mut w = Write::begin_at(state, user, now).await?;
+    let seq = xinfang_store::next_in_sequence(&mut w.tx, &bureau.id, "petition:letter", today.year())
+        .await?;
+    let no = numbers::petition_no(Channel::Letter, today.year(), seq);
+    let code = numbers::query_code();
+    let id = state
+        .store
+        .insert_received_letter(
+            &mut w.tx,
+            &NewLetter {
+                bureau_id: &bureau.id,
+                petition_no: &no,
+                query_code: &code,
+                region_code: &bureau.region_code,
+                receipt: &receipt,
+                received_at_utc: from_local(receipt.received_at),
+                registered_on: today,
+                notice_due: due,
+            },
+            &actor(&user.user),
+            now,
+        )
+        .await?;
+    w.event(&id, 0, "letter_received", &serde_json::json!({
+                "petition_no": no,
+                "channel": "letter",
+                "stage": Stage::Received.as_str(),
+                "receipt": receipt,
+                "notice_due": due.to_string(),
+            }))
+        .await?;
+    w.commit().await?;
+    Ok(state.store.petition(&bureau.id, &id).await?)
+}
+
+/// Disinfection, distribution and the opening record (stamps, postmark, postcode, address).
+pub async fn record_opening(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &OpeningInput,
+) -> AppResult<()> {
+    require_clerk(user)?;
+    let (p, _, l) = open_letter(state, user, id, "record_opening").await?;
+    if p.stage != Stage::Received {
+        return Err(AppError::Conflict(format!(
+            "来信已{}，不能再登记拆封",
+            p.stage.label_zh()
+        )));
+    }
+    if l.opened_at.is_some() {
+        return Err(AppError::Conflict("该来信已登记拆封".into()));
+    }
+    let now = state.clock.now();
+    let received = local(xinfang_store::parse_ts(&l.received_at)?);
+    let opening = letter::parse_opening(input, received, local(now))?;
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .set_letter_opened(&mut w.tx, &p.id, &opening, &actor(&user.user), now)
+        .await?;
+    w.event(&p.id, p.event_seq, "letter_opened", &serde_json::to_value(&opening).unwrap_or_default())
+        .await?;
+    w.commit().await?;
+    Ok(())
+}
+
+/// Outside the bureau's remit: returned unopened (确保不误拆).
+pub async fn return_unopened(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    reason: &str,
+) -> AppResult<()> {
+    let (p, _, l) = open_letter(state, user, id, "return_unopened").await?;
+    let t = lifecycle::execute(&domain_state(&p), &Command::ReturnUnopened, user.role())?;
+    if l.opened_at.is_some() {
+        return Err(AppError::Conflict(
+            "该来信已拆封，不能按「退回未拆」处理".into(),
+        ));
+    }
+    let reason = letter::parse_return_reason(reason)?;
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .set_letter_returned(&mut w.tx, &p.id, &reason, &actor(&user.user), now)
+        .await?;
+    w.event(&p.id, p.event_seq, "returned_unopened", &serde_json::json!({"reason": reason, "stage": t.to.as_str()}))
+        .await?;
+    w.commit().await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scans
+
+/// Attaches a scanned file after checking it by content and size; nothing is written when the
+/// file is refused.
+pub async fn attach_scan(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    part: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> AppResult<ScanRow> {
+    require_clerk(user)?;
+    let (p, _, l) = open_letter(state, user, id, "attach_scan").await?;
+    let part = if part.trim().is_empty() {
+        ScanPart::MainDocument
+    } else {
+        ScanPart::parse(part).ok_or_else(|| {
+            AppError::field("part", "unknown_part", "请选择扫描件类别：正文、附件或信封")
+        })?
+    };
+    let kind = letter::check_scan(bytes, state.config.max_scan_bytes)?;
+    if !p.stage.is_open() {
+        return Err(AppError::Conflict(format!(
+            "来信已{}，不能再上传扫描件",
+            p.stage.label_zh()
+        )));
+    }
+    if l.opened_at.is_none() {
+        return Err(AppError::Conflict("请先登记拆封情况，再上传扫描件".into()));
+    }
+    let name = letter::clean_file_name(file_name, kind);
+    let hash = state.blobs.put_scan(bytes).await?;
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, user, now).await?;
+    let ordinal = state.store.next_scan_ordinal(&mut w.tx, &p.id).await?;
+    let scan_id = state
+        .store
+        .insert_scan(
+            &mut w.tx,
+            &state.bureau.id,
+            &p.id,
+            part.as_str(),
+            ordinal,
+            &name,
+            kind.content_type(),
+            bytes.len() as i64,
+            &hash,
+            &actor(&user.user),
+            now,
+        )
+        .await?;
+    w.event(&p.id, p.event_seq, "scan_attached", &serde_json::json!({
+                "scan_id": scan_id, "part": part.as_str(), "file_name": name,
+                "content_type": kind.content_type(), "size": bytes.len(), "sha256": hash,
+            }))
+        .await?;
+    w.commit().await?;
+    Ok(state.store.scan(&state.bureau.id, &scan_id).await?)
+}
+
+/// A scanned file, for someone who may read its petition.
+pub async fn scan_file(
+    state: &AppState,
+    user: &CurrentUser,
+    scan_id: &str,
+) -> AppResult<(ScanRow, Vec<u8>)> {
+    let scan = state.store.scan(&state.bureau.id, scan_id).await?;
+    open_petition(state, user, &scan.petition_id, "view_scan").await?;
+    let bytes = state
+        .blobs
+        .get_scan(&scan.sha256)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("blob {} missing", scan.sha256)))?;
+    Ok((scan, bytes))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enclosures
+
+pub async fn register_enclosure(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &EnclosureInput,
+) -> AppResult<EnclosureRow> {
+    require_clerk(user)?;
+    let (p, _, l) = open_letter(state, user, id, "register_enclosure").await?;
+    let e = letter::parse_enclosure(input)?;
+    if l.opened_at.is_none() {
+        return Err(AppError::Conflict(
+            "请先登记拆封情况，再登记随信物品".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, user, now).await?;
+    let eid = state
+        .store
+        .insert_enclosure(
+            &mut w.tx,
+            &state.bureau.id,
+            &p.id,
+            &e,
+            &actor(&user.user),
+            now,
+        )
+        .await?;
+    let mut payload = serde_json::to_value(&e).unwrap_or_default();
+    payload["enclosure_id"] = eid.clone().into();
+    w.event(&p.id, p.event_seq, "enclosure_registered", &payload)
+        .await?;
+    w.commit().await?;
+    Ok(state.store.enclosure(&state.bureau.id, &eid).await?)
+}
+
+/// Hands an enclosure on against the receiver's signature; the clerk can never dispose of it.
+pub async fn hand_over_enclosure(
+    state: &AppState,
+    user: &CurrentUser,
+    enclosure_id: &str,
+    input: &HandOverInput,
+) -> AppResult<EnclosureRow> {
+    require_clerk(user)?;
+    let e = state
+        .store
+        .enclosure(&state.bureau.id, enclosure_id)
+        .await?;
+    let (p, _, _) = open_letter(state, user, &e.petition_id, "hand_over_enclosure").await?;
+    let h = letter::parse_hand_over(input)?;
+    if e.state != "in_custody" {
+        return Err(AppError::Conflict("该物品已移交，不能重复移交".into()));
+    }
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .hand_over_enclosure(&mut w.tx, &e.id, &h, &actor(&user.user), now)
+        .await?;
+    let mut payload = serde_json::to_value(&h).unwrap_or_default();
+    payload["enclosure_id"] = e.id.clone().into();
+    w.event(&p.id, p.event_seq, "enclosure_handed_over", &payload)
+        .await?;
+    w.commit().await?;
+    Ok(state.store.enclosure(&state.bureau.id, &e.id).await?)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+/// Registers an opened letter with every registration field plus the letter's own details.
+/// Returns the petition and earlier petitions by the same writer (possible repeat letters).
+pub async fn register_letter(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &RegistrationInput,
+    details: &LetterDetailsInput,
+) -> AppResult<(PetitionRecord, Vec<PetitionRecord>)> {
+    let (p, _, l) = open_letter(state, user, id, "register_letter").await?;
+    let t = lifecycle::execute(&domain_state(&p), &Command::RegisterLetter, user.role())?;
+    if l.opened_at.is_none() {
+        return Err(AppError::Conflict(
+            "请先登记拆封情况，再登记来信内容".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let today = local_date(now);
+    let mut input = input.clone();
+    input.channel = Channel::Letter.as_str().into();
+    if input.visited_at.trim().is_empty() {
+        input.visited_at = local(xinfang_store::parse_ts(&l.received_at)?)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string();
+    }
+    let names: Vec<String> = input
+        .petitioners
+        .iter()
+        .map(|x| x.name.trim().to_string())
+        .collect();
+    let mut errors = Vec::new();
+    let details = match letter::parse_letter_details(details, &names, input.anonymous, today) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            errors.extend(e);
+            None
+        }
+    };
+    let reg = match parse_registration(&input, local(now)) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            // A joint letter without signatories is reported once, by the letter rule.
+            let joint_reported = errors.iter().any(|x| x.code == "joint_without_signatory");
+            errors.extend(
+                e.into_iter()
+                    .filter(|x| !(joint_reported && x.field.as_deref() == Some("petitioners"))),
+            );
+            None
+        }
+    };
+    let (Some(reg), Some(details)) = (reg, details) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let bureau = &state.bureau;
+    if let Some(r) = &reg.repeat_of {
+        state.store.petition(&bureau.id, r).await.map_err(|_| {
+            AppError::field("repeat_of", "unknown_petition", "关联的原信访件不存在")
+        })?;
+    }
+    if let Some(u) = &reg.accused_unit_id {
+        state.store.unit(&bureau.id, u).await.map_err(|_| {
+            AppError::field("accused_unit_id", "unknown_unit", "被检举控告的单位不存在")
+        })?;
+    }
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .register_letter(
+            &mut w.tx,
+            &bureau.id,
+            &p.id,
+            &reg,
+            &details,
+            t.to,
+            today,
+            &actor(&user.user),
+            now,
+        )
+        .await?;
+    w.event(&p.id, p.event_seq, "letter_registered", &serde_json::json!({"stage": t.to.as_str(), "registration": reg, "letter": details}))
+        .await?;
+    w.commit().await?;
+    let p = state.store.petition(&bureau.id, &p.id).await?;
+    let similar = similar_to(state, &p).await?;
+    Ok((p, similar))
+}
+
+/// Earlier petitions by the same writer (same ID number, or same name and phone).
+pub async fn similar_to(state: &AppState, p: &PetitionRecord) -> AppResult<Vec<PetitionRecord>> {
+    let Some(first) = p.petitioners.first() else {
+        return Ok(Vec::new());
+    };
+    let found = state
+        .store
+        .find_similar(
+            &state.bureau.id,
+            first.id_number.as_deref(),
+            (!first.phone.is_empty()).then_some((first.name.as_str(), first.phone.as_str())),
+            10,
+        )
+        .await?;
+    Ok(found.into_iter().filter(|x| x.id != p.id).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documents without a number (the 来信办理单)
+
+async fn render_store(
+    state: &AppState,
+    kind: DocumentKind,
+    data: &serde_json::Value,
+) -> AppResult<(String, String, i64)> {
+    let renderer = state.renderer.clone();
+    let template = kind.as_str().to_string();
+    let render_data = data.clone();
+    let rendered = tokio::task::spawn_blocking(move || renderer.render(&template, &render_data))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            xinfang_docs::RenderError::MissingGlyph { ch, field } => {
+                AppError::Invalid(vec![FieldError::new(
+                    field,
+                    "missing_glyph",
+                    format!("字符「{ch}」在所有可用字体中都没有字形，无法出具文书；请核对该字或配置含此字的字体"),
+                )])
+            }
+            other => AppError::Internal(other.to_string()),
+        })?;
+    let hash = state.blobs.put(&rendered.pdf).await?;
+    Ok((hash, rendered.template_version, rendered.pdf.len() as i64))
+}
+
+/// Renders and stores an internal form (no number) and appends its event.
+async fn issue_form(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &User,
+    petition_id: &str,
+    event_seq: i64,
+    kind: DocumentKind,
+    data: serde_json::Value,
+) -> AppResult<(String, i64)> {
+    let now = state.clock.now();
+    let (hash, version, size) = render_store(state, kind, &data).await?;
+    let doc_id = state
+        .store
+        .insert_document(
+            tx,
+            &NewDocument {
+                bureau_id: &state.bureau.id,
+                petition_id: Some(petition_id),
+                kind: kind.as_str(),
+                doc_no: None,
+                state: "issued",
+                template_version: &version,
+                data: &data,
+                pdf_hash: Some(&hash),
+                pdf_size: Some(size),
+                created_by: &user.id,
+                issued: true,
+            },
+            now,
+        )
+        .await?;
+    let seq = state
+        .store
+        .append_event(
+            tx,
+            &state.bureau.id,
+            petition_id,
+            event_seq,
+            "document_issued",
+            &serde_json::json!({"document_id": doc_id, "kind": kind.as_str(), "doc_no": null, "pdf_sha256": hash, "template_version": version}),
+            &actor(user),
+            now,
+        )
+        .await?;
+    Ok((doc_id, seq))
+}
+
+fn cn_sex(s: Option<&str>) -> Option<&'static str> {
+    match s {
+        Some("male") => Some("男"),
+        Some("female") => Some("女"),
+        _ => None,
+    }
+}
+
+fn handling_form_data(
+    state: &AppState,
+    p: &PetitionRecord,
+    l: &LetterRow,
+    form: &letter::HandlingForm,
+    clerk: &User,
+    today: NaiveDate,
+) -> serde_json::Value {
+    let first = p.petitioners.first();
+    let writer = if p.anonymous {
+        "匿名".to_string()
+    } else if l.joint {
+        format!(
+            "{}等 {} 人联名",
+            first.map(|x| x.name.as_str()).unwrap_or(""),
+            l.signatory_count
+        )
+    } else {
+        first.map(|x| x.name.clone()).unwrap_or_default()
+    };
+    let mode = DeliveryMode::parse(&l.delivery_mode)
+        .map(|m| m.label_zh())
+        .unwrap_or("");
+    let source = if !l.forwarded_by_organ.is_empty() {
+        Some(format!(
+            "{}转交{}{}",
+            l.forwarded_by_organ,
+            if l.forwarded_doc_no.is_empty() {
+                String::new()
+            } else {
+                format!("（{}）", l.forwarded_doc_no)
+            },
+            l.forwarded_deadline
+                .as_deref()
+                .map(|d| format!("，办理期限 {d}"))
+                .unwrap_or_default()
+        ))
+    } else {
+        None
+    };
+    let leader = (!l.leader_name.is_empty()).then(|| {
+        format!(
+            "{}（{}）批示：{}",
+            l.leader_name,
+            l.leader_instructed_on.as_deref().unwrap_or(""),
+            l.leader_instruction
+        )
+    });
+    serde_json::json!({
+        "bureau_name": state.bureau.name,
+        "title": DocumentKind::LetterHandlingForm.title_zh(),
+        "petition_no": p.petition_no,
+        "received_on": crate::clock::show(&l.received_at).get(..10).unwrap_or(""),
+        "delivery_mode": mode,
+        "writer": writer,
+        "sex": first.and_then(|x| cn_sex(x.sex.as_deref())),
+        "address": first.map(|x| x.address.clone()).filter(|a| !a.is_empty() && !p.anonymous),
+        "phone": first.map(|x| x.phone.clone()).filter(|a| !a.is_empty() && !p.anonymous),
+        "region": region::lookup(&p.issue_region).map(|r| r.full_name.clone()),
+        "source": source,
+        "leader_instruction": leader,
+        "summary": form.summary,
+        "proposal": form.proposal,
+        "clerk": clerk.display_name,
+        "issued_on": today.to_string(),
+        "notice_due": l.notice_due,
+    })
+}
+
+/// The clerk fills in the 来信办理单 and sends it with the original to the deputy director.
+pub async fn submit_handling_form(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &HandlingFormInput,
+) -> AppResult<String> {
+    let (p, _, l) = open_letter(state, user, id, "submit_handling_form").await?;
+    let t = lifecycle::execute(
+        &domain_state(&p),
+        &Command::SubmitForInstruction,
+        user.role(),
+    )?;
+    let form = letter::parse_handling_form(input, &p.summary)?;
+    let now = state.clock.now();
+    let today = local_date(now);
+    let data = handling_form_data(state, &p, &l, &form, &user.user, today);
+    let mut w = Write::begin_at(state, user, now).await?;
+    state.store.set_stage(&mut w.tx, &p.id, t.to).await?;
+    let seq = w.event(&p.id, p.event_seq, "submitted_for_instruction", &serde_json::json!({"stage": t.to.as_str(), "summary": form.summary, "proposal": form.proposal}))
+        .await?;
+    let (doc_id, _) = issue_form(
+        state,
+        &mut w.tx,
+        &user.user,
+        &p.id,
+        seq,
+        DocumentKind::LetterHandlingForm,
+        data,
+    )
+    .await?;
+    state
+        .store
+        .set_handling_form(&mut w.tx, &p.id, &form, &doc_id, now)
+        .await?;
+    w.commit().await?;
+    Ok(doc_id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instruction (批示)
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct InstructionOutcome {
+    pub state: String,
+    pub acceptance: String,
+    /// The date by which the writer must be told (15 days from receipt).
+    pub notice_due: String,
+}
+
+/// The deputy director's instruction on the 来信办理单 decides acceptance.
+pub async fn record_instruction(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &InstructionInput,
+) -> AppResult<InstructionOutcome> {
+    let (p, _, l) = open_letter(state, user, id, "record_instruction").await?;
+    let parsed = letter::parse_instruction(input);
+    let acceptance = parsed
+        .as_ref()
+        .map(|i| i.acceptance)
+        .unwrap_or(Acceptance::Accepted);
+    let t = lifecycle::execute(
+        &domain_state(&p),
+        &Command::Decide { acceptance },
+        user.role(),
+    )?;
+    let instruction = parsed?;
+    let reason_code = if acceptance == Acceptance::Accepted {
+        String::new()
+    } else {
+        let reasons = state.store.decision_reasons(&state.bureau.id).await?;
+        let usable: Vec<_> = reasons
+            .iter()
+            .filter(|r| r.active && r.acceptance == acceptance.as_str())
+            .collect();
+        let code = input.reason.trim();
+        match usable.iter().find(|r| code.is_empty() || r.code == code) {
+            Some(r) => r.code.clone(),
+            None => {
+                return Err(AppError::field(
+                    "reason",
+                    "unknown_reason",
+                    format!("「{code}」不是该受理决定的可用理由"),
+                ));
+            }
+        }
+    };
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, user, now).await?;
+    state
+        .store
+        .set_decision(
+            &mut w.tx,
+            &p.id,
+            t.to,
+            acceptance,
+            &reason_code,
+            &instruction.text,
+            None,
+            &user.user.id,
+            now,
+        )
+        .await?;
+    state
+        .store
+        .set_instruction(&mut w.tx, &p.id, &instruction.text, &actor(&user.user), now)
+        .await?;
+    w.event(&p.id, p.event_seq, "instruction_recorded", &serde_json::json!({
+                "acceptance": acceptance.as_str(),
+                "instruction": instruction.text,
+                "reason": reason_code,
+                "stage": t.to.as_str(),
+            }))
+        .await?;
+    w.commit().await?;
+    Ok(InstructionOutcome {
+        state: t.to.as_str().into(),
+        acceptance: acceptance.as_str().into(),
+        notice_due: l.notice_due,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 15-day notice
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct NoticeOutcome {
+    pub state: String,
+    pub method: String,
+    pub document_id: Option<String>,
+    pub doc_no: Option<String>,
+}
+
+/// Who is told: the named contact of a joint letter, else the first signatory / writer.
+fn recipient<'a>(
+    p: &'a PetitionRecord,
+    l: &LetterRow,
+) -> Option<&'a xinfang_store::petitions::PetitionerRow> {
+    if p.anonymous {
+        return None;
+    }
+    p.petitioners
+        .iter()
+        .find(|x| !l.contact_name.is_empty() && x.name == l.contact_name)
+        .or_else(|| p.petitioners.first())
+}
+
+/// The 告知书 a written notice refers to: a document of this petition, of the kind the decision
+/// calls for, signed off by a leader and issued (rules §13).
+async fn issued_notice(
+    state: &AppState,
+    petition_id: &str,
+    acceptance: Acceptance,
+    document_id: &str,
+) -> AppResult<DocumentRow> {
+    let doc = state
+        .store
+        .documents_of(petition_id)
+        .await?
+        .into_iter()
+        .find(|d| d.id == document_id)
+        .ok_or_else(|| {
+            AppError::field(
+                "document_id",
+                "unknown_document",
+                "所选告知书不是本信访件的文书",
+            )
+        })?;
+    let expected = letter::notice_kind(acceptance);
+    // A kind this build does not know is as wrong as any other kind.
+    let kind = DocumentKind::parse(&doc.kind).unwrap_or(DocumentKind::LetterHandlingForm);
+    letter::check_notice_kind(kind, acceptance, "document_id")
+        .map_err(|e| AppError::Invalid(vec![e]))?;
+    if doc.state != DraftState::Issued.as_str() {
+        return Err(AppError::field(
+            "document_id",
+            "not_issued",
+            format!(
+                "所选{}尚未经局领导签发并印发，不能据此登记书面告知",
+                expected.title_zh()
+            ),
+        ));
+    }
+    Ok(doc)
+}
+
+pub async fn record_notice(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    input: &NoticeInput,
+) -> AppResult<NoticeOutcome> {
+    require_clerk(user)?;
+    let (p, _, l) = open_letter(state, user, id, "record_notice").await?;
+    if l.notice_method.is_some() {
+        return Err(AppError::Conflict("该来信已登记告知，不能重复登记".into()));
+    }
+    if matches!(p.stage, Stage::Received | Stage::ReturnedUnopened) {
+        return Err(AppError::Conflict("来信尚未登记，不能登记告知".into()));
+    }
+    let now = state.clock.now();
+    let to = recipient(&p, &l);
+    let address = to
+        .map(|x| x.address.clone())
+        .filter(|a| !a.trim().is_empty())
+        .or_else(|| {
+            (!p.anonymous && !l.sender_address.is_empty()).then(|| l.sender_address.clone())
+        });
+    let facts = NoticeFacts {
+        anonymous: p.anonymous,
+        has_address: address.is_some(),
+        has_phone: to.is_some_and(|x| !x.phone.trim().is_empty()),
+        received_at: local(xinfang_store::parse_ts(&l.received_at)?),
+    };
+    let notice = letter::parse_notice(input, &facts, local(now))?;
+    let acceptance = p.acceptance;
+    if notice.method != NoticeMethod::CannotNotify && acceptance.is_none() {
+        return Err(AppError::Conflict(
+            "领导尚未批示受理决定，暂不能告知来信人".into(),
+        ));
+    }
+    let mut document = None;
+    let detail = match notice.method {
+        NoticeMethod::Phone => format!(
+            "{} {} 电话告知{}：{}",
+            notice
+                .called_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
+            if notice.called_by.is_empty() {
+                user.user.display_name.as_str()
+            } else {
+                notice.called_by.as_str()
+            },
+            to.map(|x| x.name.as_str()).unwrap_or(""),
+            notice.content
+        ),
+        NoticeMethod::CannotNotify => notice.reason.clone(),
+        NoticeMethod::Written => {
+            let acceptance = acceptance.unwrap_or(Acceptance::Accepted);
+            let kind = letter::notice_kind(acceptance);
+            let doc = issued_notice(state, &p.id, acceptance, input.document_id.trim()).await?;
+            let doc_no = doc.doc_no.clone().unwrap_or_default();
+            let d = format!("{}{}", kind.title_zh(), doc_no);
+            document = Some((doc.id, doc_no));
+            d
+        }
+    };
+    let mut w = Write::begin_at(state, user, now).await?;
+    let mut seq = p.event_seq;
+    state
+        .store
+        .set_notice(
+            &mut w.tx,
+            &p.id,
+            &notice,
+            &detail,
+            document.as_ref().map(|d| d.0.as_str()),
+            &actor(&user.user),
+            now,
+        )
+        .await?;
+    seq = w.event(&p.id, seq, "notice_recorded", &serde_json::json!({
+                "method": notice.method.as_str(),
+                "detail": detail,
+                "notice": notice,
+                "document_id": document.as_ref().map(|d| d.0.clone()),
+                "due": l.notice_due,
+            }))
+        .await?;
+    // A non-accepting decision ends here once the writer is told (or cannot be).
+    let mut stage = p.stage;
+    if p.stage == Stage::Decided {
+        let t = lifecycle::execute(&domain_state(&p), &Command::ServeNotice, user.role())?;
+        state.store.set_stage(&mut w.tx, &p.id, t.to).await?;
+        w.event(&p.id, seq, "notice_served", &serde_json::json!({"stage": t.to.as_str(), "method": notice.method.as_str()}))
+            .await?;
+        stage = t.to;
+    }
+    w.commit().await?;
+    Ok(NoticeOutcome {
+        state: stage.as_str().into(),
+        method: notice.method.as_str().into(),
+        document_id: document.as_ref().map(|d| d.0.clone()),
+        doc_no: document.map(|d| d.1),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views and queues
+
+pub struct LetterView {
+    pub petition: PetitionRecord,
+    pub access: Access,
+    pub letter: LetterRow,
+    pub scans: Vec<ScanRow>,
+    pub enclosures: Vec<EnclosureRow>,
+    pub documents: Vec<DocumentRow>,
+    pub similar: Vec<PetitionRecord>,
+}
+
+pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<LetterView> {
+    let (p, access, l) = open_letter(state, user, id, "view_letter").await?;
+    let scans = state.store.scans_of(&p.id).await?;
+    let enclosures = state.store.enclosures_of(&p.id).await?;
+    let documents = readable_documents(state, user, &p.id, access).await?;
+    let similar = if access == Access::Full {
+        similar_to(state, &p).await?
+    } else {
+        Vec::new()
+    };
+    Ok(LetterView {
+        petition: p,
+        access,
+        letter: l,
+        scans,
+        enclosures,
+        documents,
+        similar,
+    })
+}
+
+/// A row of the mailroom lists: personal data masked (the sender shows only the family name).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QueueItem {
+    pub id: String,
+    pub petition_no: String,
+    pub state: String,
+    pub state_label: String,
+    pub delivery_mode: String,
+    pub delivery_mode_label: String,
+    pub urgency: String,
+    /// Telegram or express, not yet opened: open at once.
+    pub open_immediately: bool,
+    pub opened: bool,
+    /// Masked: 张**.
+    pub sender: String,
+    pub received_at: String,
+    pub notice_due: String,
+    /// Days left until the notice deadline (negative: overdue).
+    pub days_left: i64,
+}
+
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        None => String::new(),
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
+    }
+}
+
+fn queue_item(q: &QueuedLetter, today: NaiveDate) -> QueueItem {
+    let due = NaiveDate::parse_from_str(&q.notice_due, "%Y-%m-%d").unwrap_or(today);
+    QueueItem {
+        id: q.petition_id.clone(),
+        petition_no: q.petition_no.clone(),
+        state: q.stage.as_str().into(),
+        state_label: q.stage.label_zh().into(),
+        delivery_mode: q.delivery_mode.clone(),
+        delivery_mode_label: DeliveryMode::parse(&q.delivery_mode)
+            .map(|m| m.label_zh().to_string())
+            .unwrap_or_default(),
+        urgency: q.urgency.clone(),
+        open_immediately: q.open_immediately && !q.opened,
+        opened: q.opened,
+        sender: if q.confidential {
+            String::new()
+        } else {
+            mask_name(&q.sender)
+        },
+        received_at: crate::clock::show(&q.received_at),
+        notice_due: q.notice_due.clone(),
+        days_left: letter::days_left(due, today),
+    }
+}
+
+/// Which list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// Signed for, not yet registered: immediate ones first.
+    ToProcess,
+    /// The writer not yet told: fewest days left first.
+    ToNotify,
+    /// 来信办理单 on the leader's desk.
+    AwaitingInstruction,
+}
+
+pub async fn queue(
+    state: &AppState,
+    user: &CurrentUser,
+    which: Queue,
+) -> AppResult<Vec<QueueItem>> {
+    let allowed = match which {
+        Queue::ToProcess | Queue::ToNotify => user.role() == Role::LetterClerk,
+        Queue::AwaitingInstruction => matches!(
+            user.role(),
+            Role::LetterClerk | Role::DeputyDirector | Role::Director
+        ),
+    };
+    if !allowed {
+        return Err(AppError::forbidden());
+    }
+    let rows = match which {
+        Queue::ToProcess => state.store.letters_to_process(&state.bureau.id).await?,
+        Queue::ToNotify => state.store.letters_to_notify(&state.bureau.id).await?,
+        Queue::AwaitingInstruction => {
+            state
+                .store
+                .letters_awaiting_instruction(&state.bureau.id)
+                .await?
+        }
+    };
+    let today = local_date(state.clock.now());
+    let mut out = Vec::with_capacity(rows.len());
+    for q in &rows {
+        // Confidential letters and recusals: only those who may see the petition get the row.
+        if q.confidential
+            || state
+                .store
+                .is_recused(&user.user.id, &q.petition_id)
+                .await?
+        {
+            let p = state
+                .store
+                .petition(&state.bureau.id, &q.petition_id)
+                .await?;
+            if access::access_of(state, &user.user, &p).await? == Access::Denied {
+                continue;
+            }
+        }
+        out.push(queue_item(q, today));
+    }
+    Ok(out)
+}

@@ -1,0 +1,120 @@
+//! Small steps that one feature's use case triggers in another's records, kept here so that
+//! features need not import each other sideways: an issued document settles an obligation, a
+//! direct extension of a stored deadline moves the handling record, a letter's reply settles
+//! the reply owed. Each runs inside the caller's transaction.
+
+use chrono::NaiveDate;
+use xinfang_domain::document::DocumentKind;
+use xinfang_domain::lifecycle::{self, HandlingCommand, HandlingRecordState, HandlingState};
+use xinfang_store::handling::HandlingRecordRow;
+use xinfang_store::petitions::Actor;
+
+use crate::context::AppState;
+use crate::error::AppResult;
+
+fn date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref().and_then(|d| d.parse().ok())
+}
+
+/// The domain's view of a stored handling record.
+pub fn record_state(r: &HandlingRecordRow) -> HandlingRecordState {
+    HandlingRecordState {
+        unit_id: r.unit_id.clone(),
+        state: HandlingState::parse(&r.state).unwrap_or(HandlingState::Sent),
+        extended_days: r.extended_days.max(0) as u32,
+        due_on: date(&r.due_on),
+    }
+}
+
+/// Marks every open obligation of `kind` fulfilled, with its event.
+pub async fn settle_obligations(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    petition_id: &str,
+    kind: &str,
+    note: &str,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    for o in state.store.obligations_of(petition_id).await? {
+        if o.kind != kind || o.fulfilled_at.is_some() {
+            continue;
+        }
+        state
+            .store
+            .fulfil_obligation(tx, petition_id, &o.id, &user.id, note, now)
+            .await?;
+        let seq = state.store.event_seq_in(tx, petition_id).await?;
+        state
+            .store
+            .append_event(
+                tx,
+                &state.bureau.id,
+                petition_id,
+                seq,
+                "obligation_fulfilled",
+                &serde_json::json!({"obligation_id": o.id, "note": note}),
+                &Actor {
+                    id: &user.id,
+                    role: user.role,
+                },
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// An issued document may settle an obligation: the 交办函 that follows an urgent assignment
+/// notified by phone or fax (V3.4). Runs inside the issuing transaction.
+pub async fn on_document_issued(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    petition_id: &str,
+    kind: DocumentKind,
+    doc_no: Option<&str>,
+) -> AppResult<()> {
+    if kind != DocumentKind::AssignmentLetter {
+        return Ok(());
+    }
+    let note = format!("已发出交办函{}", doc_no.unwrap_or_default());
+    settle_obligations(state, tx, user, petition_id, "follow_up_letter", &note).await
+}
+
+/// The unit's head extended the handling deadline directly (`extendDeadline`): the handling
+/// record follows, so that the panel and the queues show one date. A record the domain does
+/// not let extend (not accepted yet, already extended) is left as it is.
+#[allow(clippy::too_many_arguments)]
+pub async fn follow_deadline_extension(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    record_id: &str,
+    days: u32,
+    reason: &str,
+    due_on: NaiveDate,
+    today: NaiveDate,
+) -> AppResult<bool> {
+    let mut r = state
+        .store
+        .handling_record(&state.bureau.id, record_id)
+        .await?;
+    let Ok(next) = lifecycle::execute_handling_approved(
+        &record_state(&r),
+        HandlingCommand::Extend { days },
+        today,
+    ) else {
+        return Ok(false);
+    };
+    let expected = r.state.clone();
+    r.state = next.as_str().into();
+    r.extended_days = i64::from(days);
+    r.extension_reason = reason.trim().into();
+    r.due_on = Some(due_on.to_string());
+    state
+        .store
+        .update_handling_record(tx, &r, &expected, state.clock.now())
+        .await?;
+    Ok(true)
+}
+

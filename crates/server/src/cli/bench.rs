@@ -1,0 +1,258 @@
+//! `xinfang bench`: fills a database with generated petitions, starts `xinfang serve` on it as
+//! a separate process, and measures the registration page and `registerPetition` latency and
+//! the server's resident memory. Figures go to docs/performance.md.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{Datelike, NaiveDate, NaiveTime};
+use clap::Args;
+
+use xinfang_app::context::{self as app, AppState, Config};
+use xinfang_app::clock::{ManualClock, from_local};
+use crate::cli::generate::{Generator, GeneratorConfig};
+
+#[derive(Args, Clone)]
+pub struct BenchArgs {
+    /// Petitions in the database before measuring.
+    #[arg(long, default_value_t = 100_000)]
+    pub petitions: usize,
+    /// Measured requests of each kind.
+    #[arg(long, default_value_t = 1000)]
+    pub requests: usize,
+    /// Reuse a database already filled by an earlier run with the same --petitions.
+    #[arg(long)]
+    pub reuse: bool,
+    /// Port for the measured server.
+    #[arg(long, default_value_t = 18080)]
+    pub port: u16,
+    /// Instead: fill with --petitions petitions, each with a running deadline (batched inserts,
+    /// not the use cases), and time the due-soon queue and the daily scan's queries.
+    #[arg(long)]
+    pub deadlines: bool,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[idx.min(sorted.len() - 1)]
+}
+
+fn report(name: &str, mut d: Vec<Duration>) {
+    d.sort();
+    let ms = |x: Duration| x.as_secs_f64() * 1000.0;
+    println!(
+        "{name:<28} n={:<6} p50={:>7.2} ms  p95={:>7.2} ms  p99={:>7.2} ms  max={:>7.2} ms",
+        d.len(),
+        ms(percentile(&d, 0.50)),
+        ms(percentile(&d, 0.95)),
+        ms(percentile(&d, 0.99)),
+        ms(*d.last().unwrap_or(&Duration::ZERO))
+    );
+}
+
+/// [`report`] for the other benchmarks.
+pub fn report_pub(name: &str, d: Vec<Duration>) {
+    report(name, d)
+}
+
+fn rss_of(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+    };
+    Some((kb("VmRSS:")?, kb("VmHWM:")?))
+}
+
+async fn fill(cfg: &Config, count: usize) -> anyhow::Result<()> {
+    let store = app::open_store(cfg).await?;
+    let existing = store.default_bureau().await?;
+    if existing.is_some() {
+        bail!(
+            "{} 已有数据：去掉 --reuse 以外的旧数据目录后重试",
+            cfg.data_dir.display()
+        );
+    }
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let bureau = crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?;
+    let state = AppState::new(cfg.clone(), store, clock.clone(), bureau).await?;
+    let receptionist = state
+        .store
+        .user_by_username("receptionist")
+        .await?
+        .context("receptionist")?;
+    let user = xinfang_app::auth::CurrentUser {
+        user: receptionist,
+        csrf: String::new(),
+        token_hash: String::new(),
+        via_bearer: true,
+    };
+    let mut generator = Generator::new(GeneratorConfig {
+        seed: 7,
+        bureau_region: state.bureau.region_code.clone(),
+        township_names: vec![
+            "城关镇".into(),
+            "甘河子镇".into(),
+            "滋泥泉子镇".into(),
+            "水磨沟乡".into(),
+        ],
+    });
+    let start = NaiveDate::from_ymd_opt(2026, 1, 1).context("date")?;
+    let t0 = Instant::now();
+    for i in 0..count {
+        let day = start + chrono::Duration::days((i * 330 / count.max(1)) as i64);
+        let at = day.and_time(
+            NaiveTime::from_hms_opt(9 + (i % 8) as u32, (i % 60) as u32, 0).context("time")?,
+        );
+        clock.set(from_local(at));
+        let input = generator.visit(at);
+        xinfang_app::intake::register(&state, &user, &input)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
+        if (i + 1) % 10_000 == 0 {
+            println!(
+                "  已生成 {} 件（{:.0} 件/秒）",
+                i + 1,
+                (i + 1) as f64 / t0.elapsed().as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "生成 {count} 件用时 {:.1} 秒（{}）",
+        t0.elapsed().as_secs_f64(),
+        day_span(start, count)
+    );
+    state.store.close().await;
+    Ok(())
+}
+
+fn day_span(start: NaiveDate, count: usize) -> String {
+    format!(
+        "登记日期 {} 起 330 天, {} 年",
+        start,
+        start.year() + (count > 0) as i32 - 1
+    )
+}
+
+pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
+    if args.deadlines {
+        return crate::cli::generate::deadline_bench(cfg, args.petitions, args.requests, args.reuse)
+            .await;
+    }
+    if cfg.database_url.is_none() {
+        cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));
+    }
+    if !args.reuse {
+        if cfg.database_url.is_none() && cfg.data_dir.exists() {
+            std::fs::remove_dir_all(&cfg.data_dir)?;
+        }
+        println!("生成 {} 件信访件……", args.petitions);
+        fill(&cfg, args.petitions).await?;
+    }
+    let exe: PathBuf = std::env::current_exe()?;
+    let listen = format!("127.0.0.1:{}", args.port);
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("serve")
+        .arg("--listen")
+        .arg(&listen)
+        .arg("--data-dir")
+        .arg(&cfg.data_dir);
+    if let Some(url) = &cfg.database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().context("启动 xinfang serve 失败")?;
+    let pid = child.id();
+    let result = measure(&listen, pid, &args).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+async fn measure(listen: &str, pid: u32, args: &BenchArgs) -> anyhow::Result<()> {
+    let base = format!("http://{listen}");
+    let client = reqwest::Client::builder().cookie_store(true).build()?;
+    let mut ready = false;
+    for _ in 0..200 {
+        if client.get(format!("{base}/login")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !ready {
+        bail!("服务未能启动");
+    }
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/login"))
+        .json(&serde_json::json!({"username": "receptionist", "password": crate::cli::demo::DEMO_PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let token = login["token"].as_str().context("token")?.to_string();
+    let mut generator = Generator::new(GeneratorConfig {
+        seed: 99,
+        bureau_region: "652302".into(),
+        township_names: vec!["城关镇".into(), "甘河子镇".into()],
+    });
+    // Warm up.
+    for _ in 0..20 {
+        client
+            .get(format!("{base}/petitions/new"))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let mut page = Vec::with_capacity(args.requests);
+    let mut register = Vec::with_capacity(args.requests);
+    let now = xinfang_app::clock::local(chrono::Utc::now());
+    for _ in 0..args.requests {
+        let t = Instant::now();
+        let r = client.get(format!("{base}/petitions/new")).send().await?;
+        let ok = r.status().is_success();
+        r.bytes().await?;
+        page.push(t.elapsed());
+        if !ok {
+            bail!("登记页返回错误");
+        }
+        let body = generator.visit(now);
+        let t = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/petitions"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await?;
+        let status = r.status();
+        let text = r.text().await?;
+        register.push(t.elapsed());
+        if status.as_u16() != 201 {
+            bail!("registerPetition 返回 {status}: {text}");
+        }
+    }
+    println!(
+        "数据量：{} 件信访件（另加本次新登记 {} 件）",
+        args.petitions, args.requests
+    );
+    report("GET /petitions/new", page);
+    report("POST /api/v1/petitions", register);
+    if let Some((rss, hwm)) = rss_of(pid) {
+        println!(
+            "xinfang serve 常驻内存：当前 {:.1} MB，峰值 {:.1} MB",
+            rss as f64 / 1024.0,
+            hwm as f64 / 1024.0
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,2151 @@
+//! Server-rendered pages (Simplified Chinese, keyboard first). Handlers decode forms, call the
+//! same use cases as the API, and render askama templates.
+
+mod handling;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use xinfang_domain::catalog;
+use xinfang_domain::lifecycle::{Acceptance, Channel, Stage};
+use xinfang_domain::registration::{
+    InterviewInput, PetitionerInput, RegistrationInput, missing_seed_fields,
+};
+use xinfang_domain::resident_id::{mask_id_number, mask_phone};
+use xinfang_domain::role::Role;
+use xinfang_domain::visibility::{self, Access};
+use xinfang_domain::{deadline, ethnicity, region};
+
+use xinfang_app::context::AppState;
+use crate::http::auth::{self, CurrentUser, PageUser};
+use xinfang_app::clock::{local, local_date, show};
+use crate::http::error::AppError;
+use xinfang_app::intake::DecisionInput;
+
+mod mailroom;
+
+pub use handling::upload_router as report_upload_router;
+pub use mailroom::upload_router as scan_upload_router;
+
+mod supervision;
+
+mod drafting;
+
+pub(crate) type S = State<Arc<AppState>>;
+pub(crate) type Pairs = Vec<(String, String)>;
+
+pub struct UserView {
+    pub display_name: String,
+    pub role_label: String,
+}
+
+pub struct Layout {
+    pub bureau_name: String,
+    pub user: Option<UserView>,
+    pub nav: Vec<(&'static str, &'static str, &'static str)>,
+    pub csrf: String,
+    pub flash: String,
+}
+
+fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
+    let mut nav = vec![("/", "工作台", "h")];
+    if matches!(role, Role::Receptionist) {
+        nav.push(("/petitions/new", "来访登记", "n"));
+    }
+    if matches!(role, Role::LetterClerk) {
+        nav.push(("/letters", "收信", "m"));
+    }
+    if matches!(role, Role::DeputyDirector | Role::Director) {
+        nav.push(("/letters", "来信批示", "m"));
+    }
+    if role != Role::Admin {
+        nav.push(("/petitions", "信访件", "l"));
+    }
+    if role.is_unit_staff() {
+        nav.push(("/inbox", "办理收件箱", "i"));
+    }
+    if matches!(role, Role::DeputyDirector | Role::Director | Role::UnitHead) {
+        nav.push(("/approvals", "待我审批", "a"));
+    }
+    if matches!(
+        role,
+        Role::LetterClerk | Role::DeputyDirector | Role::Director
+    ) {
+        nav.push(("/set-aside", "暂存件", "z"));
+    }
+    if role.is_bureau_staff() {
+        nav.push(("/registrations/today", "当日登记", "t"));
+        nav.push(("/drafting", "文稿", ""));
+    }
+    if role != Role::Admin {
+        nav.push(("/queues", "期限督办", "q"));
+    }
+    if role == Role::Admin {
+        nav.push(("/admin/users", "用户管理", "u"));
+        nav.push(("/admin/units", "承办单位", "d"));
+        nav.push(("/admin/reasons", "受理理由", "r"));
+        nav.push(("/admin/calendar", "节假日安排", "c"));
+        nav.push(("/admin/approval-gates", "审批设置", "g"));
+        nav.push(("/admin/deadline-rules", "办理期限", "k"));
+    }
+    nav
+}
+
+pub(crate) fn layout(state: &AppState, user: Option<&CurrentUser>, flash: &str) -> Layout {
+    Layout {
+        bureau_name: state.bureau.name.clone(),
+        user: user.map(|u| UserView {
+            display_name: u.user.display_name.clone(),
+            role_label: u.role().label_zh().into(),
+        }),
+        nav: user.map(|u| nav_for(u.role())).unwrap_or_default(),
+        csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
+        flash: flash.into(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    heading: String,
+    messages: Vec<String>,
+}
+
+pub(crate) fn error_page(state: &AppState, user: Option<&CurrentUser>, e: AppError) -> Response {
+    if let AppError::Internal(detail) = &e {
+        tracing::error!(%detail, "internal error");
+    }
+    let status = crate::http::error::status(&e);
+    let heading = match status {
+        StatusCode::FORBIDDEN => "无权操作",
+        StatusCode::NOT_FOUND => "未找到",
+        StatusCode::CONFLICT => "无法执行",
+        _ => "出错了",
+    };
+    let page = ErrorPage {
+        layout: layout(state, user, ""),
+        heading: heading.into(),
+        messages: e.messages().into_iter().map(|m| m.1).collect(),
+    };
+    (status, page).into_response()
+}
+
+fn flash_of(q: &HashMap<String, String>) -> String {
+    match q.get("done").map(String::as_str) {
+        Some("registered") => "登记已保存。".into(),
+        Some("interview") => "接谈记录已保存。".into(),
+        Some("decided") => "受理决定已作出。".into(),
+        Some("saved") => "已保存。".into(),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login
+
+#[derive(Template, WebTemplate)]
+#[template(path = "login.html")]
+struct LoginPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    next: String,
+    username: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: String,
+}
+
+/// Only local paths: never redirect a user to another site after login.
+fn safe_next(next: &str) -> String {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+async fn login_page(
+    State(state): S,
+    Query(q): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
+    LoginPage {
+        layout: layout(&state, None, ""),
+        errors: Vec::new(),
+        next: safe_next(q.get("next").map(String::as_str).unwrap_or("/")),
+        username: String::new(),
+    }
+}
+
+async fn login_submit(State(state): S, Form(f): Form<LoginForm>) -> Response {
+    match xinfang_app::auth::login(&state, &f.username, &f.password).await {
+        Ok((token, _)) => {
+            let cookie = auth::session_cookie(
+                &token,
+                state.config.secure_cookies,
+                state.config.session_hours * 3600,
+            );
+            (
+                [(header::SET_COOKIE, cookie)],
+                Redirect::to(&safe_next(&f.next)),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            let status = crate::http::error::status(&e);
+            (
+                status,
+                LoginPage {
+                    layout: layout(&state, None, ""),
+                    errors: e.messages(),
+                    next: safe_next(&f.next),
+                    username: f.username,
+                },
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn logout(State(state): S, PageUser(u): PageUser) -> Response {
+    let _ = state.store.delete_session(&u.token_hash).await;
+    (
+        [(header::SET_COOKIE, auth::clear_cookie())],
+        Redirect::to("/login"),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Home
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home.html")]
+struct HomePage {
+    layout: Layout,
+    actions: Vec<(&'static str, &'static str, &'static str)>,
+    tasks: Vec<TaskView>,
+}
+
+struct TaskView {
+    id: String,
+    petition_id: Option<String>,
+    petition_no: Option<String>,
+    title: String,
+    created_at: String,
+}
+
+async fn home(State(state): S, PageUser(u): PageUser) -> Response {
+    let role = u.role();
+    let mut actions = Vec::new();
+    match role {
+        Role::Receptionist => actions.push((
+            "/petitions/new",
+            "来访登记",
+            "登记来访人、接谈、作出受理决定并出具单据",
+        )),
+        Role::LetterClerk => {
+            actions.push(("/petitions/new?channel=letter", "来信登记", "登记来信"))
+        }
+        Role::Admin => {
+            actions.push(("/admin/users", "用户管理", "新增、停用用户，重置密码"));
+            actions.push(("/admin/units", "承办单位", "乡镇、街道和本级部门"));
+            actions.push((
+                "/admin/reasons",
+                "受理理由",
+                "不予受理等决定的理由及告知单上的法律说明",
+            ));
+            actions.push((
+                "/admin/calendar",
+                "节假日安排",
+                "每年录入国务院办公厅的放假调休通知，期限按此计算",
+            ));
+            actions.push((
+                "/admin/deadline-rules",
+                "办理期限",
+                "各项办理期限、预警比例和督办升级次数（修改即生成新版本）",
+            ));
+        }
+        _ => {}
+    }
+    if role != Role::Admin {
+        actions.push(("/petitions", "信访件", "查询和办理信访件"));
+    }
+    if role.is_bureau_staff() {
+        actions.push(("/registrations/today", "当日登记", "检查当日登记是否完整"));
+    }
+    if role != Role::Admin {
+        actions.push((
+            "/queues",
+            "期限与督办",
+            "即将到期、已逾期的办理期限和督办事项",
+        ));
+    }
+    if matches!(role, Role::Office | Role::LetterClerk) || role.is_leader() {
+        actions.push((
+            "/digest",
+            "每日汇总",
+            "逾期、到期和督办情况，各承办单位统计",
+        ));
+    }
+    let tasks = match xinfang_app::tasks::open_tasks(&state, &u).await {
+        Ok(t) => t,
+        Err(e) => return error_page(&state, Some(&u), e.into()),
+    };
+    HomePage {
+        layout: layout(&state, Some(&u), ""),
+        actions,
+        tasks: tasks
+            .into_iter()
+            .map(|t| TaskView {
+                id: t.id,
+                petition_id: t.petition_id,
+                petition_no: t.petition_no,
+                title: t.title,
+                created_at: show(&t.created_at),
+            })
+            .collect(),
+    }
+    .into_response()
+}
+
+async fn task_done(State(state): S, PageUser(u): PageUser, Path(id): Path<String>) -> Response {
+    match xinfang_app::tasks::complete_task(&state, &u, &id).await {
+        Ok(()) => Redirect::to("/").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lists
+
+struct Row {
+    id: String,
+    petition_no: String,
+    channel: &'static str,
+    names: String,
+    id_number: String,
+    phone: String,
+    summary: String,
+    stage: &'static str,
+    registered_at: String,
+    confidential: bool,
+    collective: bool,
+    repeat: bool,
+    /// The earliest running deadline's warning badge.
+    deadline: Option<xinfang_app::deadlines::Badge>,
+}
+
+fn row_of(r: &xinfang_app::intake::ListedPetition) -> Row {
+    let p = &r.record;
+    let first = p.petitioners.first();
+    let short: String = p.summary.chars().take(40).collect();
+    Row {
+        id: p.id.clone(),
+        petition_no: p.petition_no.clone(),
+        channel: p.channel.label_zh(),
+        names: if r.with_details {
+            let mut n: Vec<&str> = p
+                .petitioners
+                .iter()
+                .take(3)
+                .map(|x| x.name.as_str())
+                .collect();
+            if p.petitioners.len() > 3 {
+                n.push("等");
+            }
+            n.join("、")
+        } else {
+            "（保密）".into()
+        },
+        id_number: if r.with_details {
+            first
+                .and_then(|x| x.id_number.as_deref())
+                .map(mask_id_number)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        },
+        phone: if r.with_details {
+            first.map(|x| mask_phone(&x.phone)).unwrap_or_default()
+        } else {
+            String::new()
+        },
+        summary: if r.with_details {
+            if p.summary.chars().count() > 40 {
+                format!("{short}…")
+            } else {
+                short
+            }
+        } else {
+            "（保密件）".into()
+        },
+        stage: p.stage.label_zh(),
+        registered_at: show(&p.registered_at),
+        confidential: p.confidential,
+        collective: p.collective,
+        repeat: p.repeat_of.is_some(),
+        deadline: None,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake/petitions.html")]
+struct ListPage {
+    layout: Layout,
+    rows: Vec<Row>,
+    q: String,
+    state: String,
+    channel: String,
+    stages: Vec<(&'static str, &'static str)>,
+    channels: Vec<(&'static str, &'static str)>,
+    offset: i64,
+    has_more: bool,
+    prev_url: String,
+    next_url: String,
+}
+
+async fn petitions(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<crate::http::api::ListQuery>,
+) -> Response {
+    let page_size = 50;
+    let offset = q.offset.unwrap_or(0).max(0);
+    let filter = match crate::http::api::list_filter(&q) {
+        Ok(mut f) => {
+            f.limit = page_size + 1;
+            f.offset = offset;
+            f
+        }
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let mut rows = match xinfang_app::intake::list(&state, &u, &filter).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let has_more = rows.len() as i64 > page_size;
+    rows.truncate(page_size as usize);
+    let base = format!(
+        "/petitions?q={}&state={}&channel={}",
+        auth::urlencode(q.q.as_deref().unwrap_or("")),
+        q.state.as_deref().unwrap_or(""),
+        q.channel.as_deref().unwrap_or("")
+    );
+    let ids: Vec<String> = rows.iter().map(|r| r.record.id.clone()).collect();
+    let mut badges = match xinfang_app::deadlines::badges_for(&state, &ids).await {
+        Ok(b) => b,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    ListPage {
+        layout: layout(&state, Some(&u), ""),
+        rows: rows
+            .iter()
+            .map(|r| Row {
+                deadline: badges.remove(&r.record.id),
+                ..row_of(r)
+            })
+            .collect(),
+        q: q.q.clone().unwrap_or_default(),
+        state: q.state.clone().unwrap_or_default(),
+        channel: q.channel.clone().unwrap_or_default(),
+        stages: Stage::ALL
+            .iter()
+            .map(|s| (s.as_str(), s.label_zh()))
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
+        offset,
+        has_more,
+        prev_url: format!("{base}&offset={}", (offset - page_size).max(0)),
+        next_url: format!("{base}&offset={}", offset + page_size),
+    }
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake/register.html")]
+struct RegisterPage {
+    layout: Layout,
+    values: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+    rows: Vec<usize>,
+    channels: Vec<(&'static str, &'static str)>,
+    id_types: &'static [(&'static str, &'static str)],
+    purposes: &'static [(&'static str, &'static str)],
+    categories: Vec<(&'static str, String)>,
+    classes: &'static [(&'static str, &'static str)],
+    units: Vec<(String, String)>,
+    flags: Vec<(&'static str, &'static str)>,
+    region_options: Vec<(&'static str, String)>,
+    ethnicities: &'static [(&'static str, &'static str)],
+    default_region: String,
+}
+
+impl RegisterPage {
+    fn v(&self, key: impl AsRef<str>) -> &str {
+        self.values
+            .get(key.as_ref())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+    fn checked(&self, key: String) -> bool {
+        matches!(self.v(key), "on" | "true" | "1")
+    }
+}
+
+const FLAGS: &[(&str, &str)] = &[
+    ("anonymous", "匿名"),
+    ("skip_level", "越级访"),
+    ("out_of_district", "区外来访（报局负责人）"),
+    ("major_urgent", "重大紧急"),
+    ("confidential", "保密"),
+    ("consent_to_publish", "同意公开"),
+];
+
+/// Maps a domain field path to the form input's id: `petitioners[0].id_number` → `p0_id_number`.
+fn input_id(field: &Option<String>) -> String {
+    let Some(f) = field else { return String::new() };
+    if let Some(rest) = f.strip_prefix("petitioners[")
+        && let Some((i, tail)) = rest.split_once("].")
+    {
+        return format!("p{i}_{tail}");
+    }
+    if f == "petitioners" {
+        "p0_name".into()
+    } else {
+        f.clone()
+    }
+}
+
+async fn register_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    values: HashMap<String, String>,
+    errors: Vec<(String, String)>,
+) -> Response {
+    let rows = values
+        .get("petitioner_rows")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 50);
+    let units = match state.store.units(&state.bureau.id).await {
+        Ok(u) => u,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    // The bureau's own counties first, then its prefecture's: what a window mostly sees.
+    let own = &state.bureau.region_code;
+    let mut region_options: Vec<(&'static str, String)> =
+        region::children(&format!("{}00", &own[..4]))
+            .into_iter()
+            .map(|r| (r.code, r.full_name.clone()))
+            .collect();
+    if let Some(r) = region::lookup(own) {
+        region_options.insert(0, (r.code, r.full_name.clone()));
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = RegisterPage {
+        layout: layout(state, Some(u), ""),
+        values,
+        errors,
+        rows: (0..rows).collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.label_zh()))
+            .collect(),
+        id_types: catalog::ID_TYPES,
+        purposes: catalog::PURPOSES,
+        categories: catalog::CATEGORIES
+            .iter()
+            .map(|(c, l)| {
+                (
+                    *c,
+                    if c.ends_with("0000") {
+                        l.to_string()
+                    } else if c.ends_with("00") {
+                        format!("　{l}")
+                    } else {
+                        format!("　　{l}")
+                    },
+                )
+            })
+            .collect(),
+        classes: catalog::PETITION_CLASSES,
+        units: units
+            .iter()
+            .filter(|x| x.active)
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
+        flags: FLAGS.to_vec(),
+        region_options,
+        ethnicities: ethnicity::all(),
+        default_region: region::lookup(own)
+            .map(|r| format!("例如 {} {}", r.code, r.full_name))
+            .unwrap_or_default(),
+    };
+    (status, page).into_response()
+}
+
+async fn register_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let letter = q.get("channel").map(String::as_str) == Some("letter");
+    if !xinfang_domain::visibility::may_register(u.role(), letter) {
+        return error_page(
+            &state,
+            Some(&u),
+            AppError::Forbidden(format!("{}不能登记", u.role().label_zh())),
+        );
+    }
+    let mut values = HashMap::new();
+    values.insert(
+        "channel".into(),
+        if letter { "letter" } else { "visit" }.into(),
+    );
+    values.insert(
+        "visited_at".into(),
+        local(state.clock.now())
+            .format("%Y-%m-%dT%H:%M")
+            .to_string(),
+    );
+    values.insert("p0_id_type".into(), "resident_id".into());
+    // Most matters arise in the bureau's own county: start from it.
+    values.insert("issue_region".into(), state.bureau.region_code.clone());
+    values.insert("petitioner_rows".into(), "1".into());
+    register_page_for(&state, &u, values, Vec::new()).await
+}
+
+/// Accepts a region by code, or by a name the search resolves to exactly one county.
+fn resolve_region(input: &str) -> String {
+    let t = input.trim();
+    let code: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if code.len() == 6 {
+        return code;
+    }
+    if !t.is_empty() {
+        let found = region::search(t, 2);
+        if let Some(first) = found.first()
+            && (found.len() == 1 || first.name == t || first.full_name == t)
+        {
+            return first.code.to_string();
+        }
+    }
+    t.to_string()
+}
+
+fn registration_from_form(form: &HashMap<String, String>) -> RegistrationInput {
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let flag = |k: &str| matches!(form.get(k).map(String::as_str), Some("on" | "true" | "1"));
+    let num = |k: &str| form.get(k).and_then(|v| v.trim().parse::<i64>().ok());
+    let rows = form
+        .get("petitioner_rows")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, 50);
+    let petitioners = (0..rows)
+        .map(|i| {
+            let g = |k: &str| get(&format!("p{i}_{k}"));
+            PetitionerInput {
+                name: g("name"),
+                id_type: g("id_type"),
+                id_number: g("id_number"),
+                sex: g("sex"),
+                age: num(&format!("p{i}_age")),
+                ethnicity: g("ethnicity"),
+                address: g("address"),
+                phone: g("phone"),
+                occupation: g("occupation"),
+                is_representative: flag(&format!("p{i}_is_representative")),
+            }
+        })
+        // An extra row left completely empty is not a petitioner.
+        .filter(|p| {
+            !(p.name.trim().is_empty()
+                && p.id_number.trim().is_empty()
+                && p.phone.trim().is_empty())
+        })
+        .collect();
+    RegistrationInput {
+        channel: get("channel"),
+        visited_at: get("visited_at"),
+        petitioners,
+        visitor_count: num("visitor_count"),
+        people_involved: num("people_involved"),
+        issue_region: resolve_region(&get("issue_region")),
+        summary: get("summary"),
+        requests: get("requests"),
+        proposal: get("proposal"),
+        purpose: get("purpose"),
+        category: get("category"),
+        petition_class: get("petition_class"),
+        anonymous: flag("anonymous"),
+        consent_to_publish: flag("consent_to_publish"),
+        major_urgent: flag("major_urgent"),
+        confidential: flag("confidential"),
+        skip_level: flag("skip_level"),
+        out_of_district: flag("out_of_district"),
+        repeat_of: form
+            .get("repeat_of")
+            .cloned()
+            .filter(|s| !s.trim().is_empty()),
+        repeat_reason: get("repeat_reason"),
+        accused_unit_id: form
+            .get("accused_unit_id")
+            .cloned()
+            .filter(|s| !s.trim().is_empty()),
+    }
+}
+
+async fn register_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(pairs): Form<Pairs>,
+) -> Response {
+    let mut form: HashMap<String, String> = pairs
+        .into_iter()
+        .filter(|(k, _)| k != auth::CSRF_FIELD)
+        .collect();
+    if form.contains_key("add_petitioner") {
+        let rows = form
+            .get("petitioner_rows")
+            .and_then(|v| v.parse::<usize>().ok())
+            .unwrap_or(1);
+        form.insert("petitioner_rows".into(), (rows + 1).min(50).to_string());
+        form.insert(format!("p{rows}_id_type"), "resident_id".into());
+        form.remove("add_petitioner");
+        return register_page_for(&state, &u, form, Vec::new()).await;
+    }
+    let input = registration_from_form(&form);
+    match xinfang_app::intake::register(&state, &u, &input).await {
+        Ok(p) => Redirect::to(&format!("/petitions/{}?done=registered", p.id)).into_response(),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors
+                .iter()
+                .map(|e| (input_id(&e.field), e.message.clone()))
+                .collect();
+            register_page_for(&state, &u, form, errors).await
+        }
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "intake/similar.html")]
+struct SimilarFragment {
+    /// Each earlier petition, and whether it is final (三级终结: propose 不再受理).
+    rows: Vec<(Row, bool)>,
+}
+
+async fn similar_fragment(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<crate::http::api::SimilarQuery>,
+) -> Response {
+    match crate::http::api::similar(&state, &u, &q).await {
+        Ok(rows) => {
+            let mut out = Vec::new();
+            for r in &rows {
+                let fin = xinfang_app::handling::is_final(&state, &r.record)
+                    .await
+                    .unwrap_or(false);
+                out.push((row_of(r), fin));
+            }
+            Html(SimilarFragment { rows: out }.render().unwrap_or_default()).into_response()
+        }
+        Err(e) => (crate::http::error::status(&e), e.body().message).into_response(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One petition
+
+struct PetitionerView {
+    name: String,
+    id_type: &'static str,
+    id_number: String,
+    sex: &'static str,
+    age: String,
+    ethnicity: &'static str,
+    phone: String,
+    occupation: String,
+    address: String,
+    representative: bool,
+}
+
+struct InterviewView {
+    recorded_at: String,
+    recorded_by: String,
+    facts_and_requests: String,
+    earlier_petitions: String,
+    skip_or_repeat_reason: String,
+    abnormal_behaviour: String,
+    coordination: String,
+    appointment_on: Option<String>,
+    appointment_note: String,
+}
+
+/// 草稿, 待签发 … for a document still in drafting; empty once issued.
+pub(crate) fn drafting_label(doc_state: &str) -> String {
+    match xinfang_domain::drafting::DraftState::parse(doc_state) {
+        Some(xinfang_domain::drafting::DraftState::Issued) | None => String::new(),
+        Some(s) => s.label_zh().to_string(),
+    }
+}
+
+struct DocumentView {
+    id: String,
+    /// The issued PDF, or the preview (with its 草稿 mark) while in drafting.
+    pdf_href: String,
+    /// 草稿, 待签发 … while in drafting; empty once issued.
+    state: String,
+    title: String,
+    doc_no: String,
+    issued_at: String,
+    template_version: String,
+    warnings: Vec<String>,
+}
+
+struct EventView {
+    at: String,
+    actor: String,
+    role: &'static str,
+    label: &'static str,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake/petition.html")]
+struct PetitionPage {
+    layout: Layout,
+    p: xinfang_store::petitions::PetitionRecord,
+    errors: Vec<(Option<String>, String)>,
+    stage_label: &'static str,
+    channel_label: &'static str,
+    acceptance_label: &'static str,
+    visited_at: String,
+    registered_at: String,
+    query_code: String,
+    region_name: String,
+    repeat_of: String,
+    classification: String,
+    identity: bool,
+    petitioners: Vec<PetitionerView>,
+    interviews: Vec<InterviewView>,
+    can_interview: bool,
+    can_decide: bool,
+    acceptances: Vec<(&'static str, &'static str, bool)>,
+    repeat_final: bool,
+    reasons: Vec<(String, String, String)>,
+    units: Vec<(String, String)>,
+    documents: Vec<DocumentView>,
+    events: Vec<EventView>,
+    access_log: Vec<(String, String, String)>,
+    h: handling::HandlingPanel,
+    /// Deadlines and supervision (rules §2, §5).
+    deadlines: Vec<DeadlineView>,
+    supervision_items: Vec<supervision::ItemRow>,
+    can_open_supervision: bool,
+    manual_triggers: Vec<(&'static str, &'static str)>,
+}
+
+struct DeadlineView {
+    rule_name: String,
+    unit_name: String,
+    started_on: String,
+    due_on: String,
+    state: &'static str,
+    note: String,
+    badge: Option<xinfang_app::deadlines::Badge>,
+}
+
+impl PetitionPage {
+    fn acceptance_label_of(&self, a: &str) -> &'static str {
+        Acceptance::parse(a).map(|x| x.label_zh()).unwrap_or("")
+    }
+}
+
+fn event_label(kind: &str) -> &'static str {
+    match kind {
+        "registered" => "登记",
+        "interviewed" => "记录接谈",
+        "appointment_made" => "记录接谈并约谈",
+        "decided" => "作出受理决定",
+        "notice_served" => "当场送达告知单",
+        "document_issued" => "出具文书",
+        "document_drafted" => "起草文书",
+        "document_edited" => "修改文稿",
+        "document_submitted" => "文稿送签",
+        "document_returned" => "文稿退回修改",
+        "document_signed_off" => "文稿签发",
+        "recusal_declared" => "声明回避",
+        "disposition_proposed" => "提出拟办意见（待审批）",
+        "disposed" => "确定办理方式",
+        "approval_decided" => "审批",
+        "obligation_opened" => "新增待办事项",
+        "obligation_fulfilled" => "完成待办事项",
+        "unit_signed_for" => "承办单位签收",
+        "unit_accepted" => "承办单位受理",
+        "unit_objected" => "承办单位提出异议",
+        "objection_ruled" => "裁定异议",
+        "extension_requested" => "申请延期",
+        "extended" => "批准延期",
+        "report_submitted" => "报送办理情况",
+        "report_file_attached" => "上传汇报材料附件",
+        "review_begun" => "开始审阅",
+        "report_reviewed" => "审阅办理情况",
+        "sent_back" => "退回重办或补报",
+        "closure_proposed" => "提请结案",
+        "closed" => "结案",
+        "closure_rejected" => "结案未获批准",
+        "deregistered" => "销案",
+        "destroyed" => "销毁",
+        "appeal_requested" => "登记复查（复核）申请",
+        "appeal_opinion_recorded" => "记录复查（复核）意见",
+        "leader_instruction_recorded" => "登记领导批示",
+        "query_answered" => "答复查询",
+        "incident_recorded" => "登记异常情况处置",
+        "supervision_raised" => "自动启动督办",
+        "supervision_opened" => "启动督办",
+        "supervised" => "督办",
+        "supervision_answered" => "承办单位答复督办",
+        "supervision_escalated" => "督办报局领导",
+        "supervision_project_approved" => "批准立项督办",
+        "supervision_resolved" => "督办办结",
+        "deadline_extended" => "延期",
+        "deadline_shortened" => "领导批示缩短期限",
+        "deadline_paused" => "期限中止计算",
+        "deadline_resumed" => "期限恢复计算",
+        _ => "其他操作",
+    }
+}
+
+fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
+    let s = |k: &str| {
+        payload
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    match kind {
+        "registered" => format!("编号 {}", s("petition_no")),
+        "decided" => {
+            let a = Acceptance::parse(&s("acceptance"))
+                .map(|a| a.label_zh())
+                .unwrap_or("");
+            let due = s("dispose_due");
+            if due.is_empty() {
+                format!("{a}：{}", s("reason_text"))
+            } else {
+                format!("{a}：{}；应于 {due} 前确定办理方式", s("reason_text"))
+            }
+        }
+        "document_issued" => s("doc_no"),
+        "appointment_made" => format!("约谈日期 {}", s("appointment_on")),
+        "recusal_declared" => s("reason"),
+        "disposed" | "disposition_proposed" => {
+            let units: Vec<String> = payload
+                .get("units")
+                .and_then(|u| u.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.get("name").and_then(|n| n.as_str()).map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{}{}",
+                xinfang_app::handling::disposition_label(&s("disposition")),
+                if units.is_empty() {
+                    String::new()
+                } else {
+                    format!("：{}", units.join("、"))
+                }
+            )
+        }
+        "approval_decided" => format!(
+            "{}{}",
+            if s("state") == "approved" {
+                "同意"
+            } else {
+                "不同意"
+            },
+            if s("comment").is_empty() {
+                String::new()
+            } else {
+                format!("：{}", s("comment"))
+            }
+        ),
+        "unit_signed_for" => format!("告知期限 {}，异议期限 {}", s("notify_due"), s("object_due")),
+        "unit_accepted" => format!("{}；办理期限 {}", s("petitioner_told_how"), s("due_on")),
+        "unit_objected" => s("reason"),
+        "extended" => format!("延期至 {}：{}", s("due_on"), s("reason")),
+        "report_reviewed" | "sent_back" => s("outcome"),
+        "closed" => s("closing_report_route_label"),
+        "appeal_requested" => format!("{}，应于 {} 前作出意见", s("organ"), s("due_on")),
+        "leader_instruction_recorded" => s("leader"),
+        "supervision_raised" | "supervision_opened" => s("trigger_label"),
+        "supervised" => format!(
+            "{}：{}；应于 {} 前书面答复",
+            s("method_label"),
+            s("note"),
+            s("answer_due")
+        ),
+        "supervision_answered" => s("answer"),
+        "deadline_extended" | "deadline_shortened" | "deadline_resumed" => {
+            format!("期限至 {}", s("due_on"))
+        }
+        k if k.starts_with("document_") => {
+            let title = xinfang_domain::document::DocumentKind::parse(&s("kind"))
+                .map(|k| k.title_zh())
+                .unwrap_or("");
+            let mut out = title.to_string();
+            if !s("doc_no").is_empty() {
+                out = format!("{out} {}", s("doc_no"));
+            }
+            if !s("comment").is_empty() {
+                out = format!("{out}；意见：{}", s("comment"));
+            }
+            out
+        }
+        _ => String::new(),
+    }
+}
+
+pub(crate) async fn petition_page(
+    state: &AppState,
+    u: &CurrentUser,
+    id: &str,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    let result = async {
+        let (p, access) = xinfang_app::access::open_petition(state, u, id, "view").await?;
+        let identity = access == Access::Full;
+        let interviews = state.store.interviews(&p.id).await?;
+        let documents = xinfang_app::drafting::documents::readable_documents(state, u, &p.id, access).await?;
+        let events = state.store.events(&p.id).await?;
+        let units = state.store.units(&state.bureau.id).await?;
+        let users: HashMap<String, String> = state
+            .store
+            .users(&state.bureau.id)
+            .await?
+            .into_iter()
+            .map(|x| (x.id, x.display_name))
+            .collect();
+        let access_log = if u.role().is_leader() {
+            state.store.access_log(&p.id).await?
+        } else {
+            Vec::new()
+        };
+        let earlier = match &p.repeat_of {
+            Some(r) => state.store.petition(&state.bureau.id, r).await.ok(),
+            None => None,
+        };
+        let repeat_of = earlier
+            .as_ref()
+            .map(|x| x.petition_no.clone())
+            .unwrap_or_default();
+        // The same matter after 复核 or a lapsed window: propose 不再受理 at intake (lifecycle §3).
+        let repeat_final = match &earlier {
+            Some(x) => xinfang_app::handling::is_final(state, x).await?,
+            None => false,
+        };
+        let preselect = if repeat_final {
+            Acceptance::NoLongerAccepted
+        } else {
+            Acceptance::Accepted
+        };
+        let (deadlines, supervision_items) = deadline_views(state, u, &p, &units).await?;
+        // The form is offered exactly when the lifecycle would accept a decision from this user.
+        let decidable = xinfang_domain::lifecycle::execute(
+            &xinfang_domain::lifecycle::PetitionState {
+                channel: p.channel,
+                stage: p.stage,
+                acceptance: p.acceptance,
+                collective_without_representatives: false,
+                ..xinfang_domain::lifecycle::PetitionState::new(p.channel)
+            },
+            &xinfang_domain::lifecycle::Command::Decide {
+                acceptance: Acceptance::NotAccepted,
+            },
+            u.role(),
+        )
+        .is_ok();
+        Ok::<_, AppError>(PetitionPage {
+            layout: layout(state, Some(u), flash),
+            stage_label: p.stage.label_zh(),
+            channel_label: p.channel.label_zh(),
+            acceptance_label: p.acceptance.map(|a| a.label_zh()).unwrap_or("尚未决定"),
+            visited_at: show(&p.visited_at),
+            registered_at: show(&p.registered_at),
+            query_code: if identity {
+                p.query_code.clone()
+            } else {
+                String::new()
+            },
+            region_name: region::lookup(&p.issue_region)
+                .map(|r| format!("{} {}", r.code, r.full_name))
+                .unwrap_or_else(|| p.issue_region.clone()),
+            repeat_of,
+            classification: [
+                p.purpose
+                    .as_deref()
+                    .and_then(|c| catalog::label(catalog::PURPOSES, c)),
+                p.category
+                    .as_deref()
+                    .and_then(|c| catalog::label(catalog::CATEGORIES, c)),
+                p.petition_class
+                    .as_deref()
+                    .and_then(|c| catalog::label(catalog::PETITION_CLASSES, c)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" / "),
+            identity,
+            petitioners: p
+                .petitioners
+                .iter()
+                .map(|x| PetitionerView {
+                    name: x.name.clone(),
+                    id_type: catalog::label(catalog::ID_TYPES, &x.id_type).unwrap_or(""),
+                    id_number: x.id_number.clone().unwrap_or_default(),
+                    sex: match x.sex.as_deref() {
+                        Some("male") => "男",
+                        Some("female") => "女",
+                        _ => "",
+                    },
+                    age: x.age.map(|a| a.to_string()).unwrap_or_default(),
+                    ethnicity: x
+                        .ethnicity
+                        .as_deref()
+                        .and_then(ethnicity::name)
+                        .unwrap_or(""),
+                    phone: x.phone.clone(),
+                    occupation: x.occupation.clone(),
+                    address: x.address.clone(),
+                    representative: x.is_representative,
+                })
+                .collect(),
+            interviews: interviews
+                .into_iter()
+                .map(|i| InterviewView {
+                    recorded_at: show(&i.recorded_at),
+                    recorded_by: users.get(&i.recorded_by).cloned().unwrap_or_default(),
+                    facts_and_requests: i.facts_and_requests,
+                    earlier_petitions: i.earlier_petitions,
+                    skip_or_repeat_reason: i.skip_or_repeat_reason,
+                    abnormal_behaviour: i.abnormal_behaviour,
+                    coordination: i.coordination,
+                    appointment_on: i.appointment_on,
+                    appointment_note: i.appointment_note,
+                })
+                .collect(),
+            can_interview: visibility::may_interview(u.role(), p.channel, p.stage).is_ok(),
+            can_decide: decidable,
+            repeat_final,
+            acceptances: Acceptance::ALL
+                .iter()
+                .map(|a| (a.as_str(), a.label_zh(), *a == preselect))
+                .collect(),
+            reasons: state
+                .store
+                .decision_reasons(&state.bureau.id)
+                .await?
+                .into_iter()
+                .filter(|r| r.active)
+                .map(|r| (r.acceptance, r.code, r.reason))
+                .collect(),
+            units: units
+                .iter()
+                .filter(|x| x.active)
+                .map(|x| {
+                    (
+                        x.id.clone(),
+                        format!(
+                            "{}（{}）",
+                            x.name,
+                            xinfang_store::people::UNIT_KINDS
+                                .iter()
+                                .find(|k| k.0 == x.kind)
+                                .map(|k| k.1)
+                                .unwrap_or("")
+                        ),
+                    )
+                })
+                .collect(),
+            documents: documents
+                .iter()
+                .map(|d| DocumentView {
+                    id: d.id.clone(),
+                    state: drafting_label(&d.state),
+                    pdf_href: if drafting_label(&d.state).is_empty() {
+                        format!("/documents/{}.pdf", d.id)
+                    } else {
+                        format!("/drafting/{}/file/pdf", d.id)
+                    },
+                    title: xinfang_domain::document::DocumentKind::parse(&d.kind)
+                        .map(|k| k.title_zh().to_string())
+                        .unwrap_or_else(|| d.kind.clone()),
+                    doc_no: d.doc_no.clone().unwrap_or_default(),
+                    issued_at: d.issued_at.as_deref().map(show).unwrap_or_default(),
+                    template_version: d.template_version.clone(),
+                    warnings: d
+                        .data
+                        .get("font_warnings")
+                        .and_then(|w| w.as_array())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|x| x.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            events: events
+                .iter()
+                .map(|e| EventView {
+                    at: show(&e.at),
+                    actor: e.actor_name.clone().unwrap_or_default(),
+                    role: Role::parse(&e.actor_role)
+                        .map(|r| r.label_zh())
+                        .unwrap_or(""),
+                    label: event_label(&e.kind),
+                    detail: event_detail(&e.kind, &e.payload),
+                })
+                .collect(),
+            access_log: access_log
+                .into_iter()
+                .map(|(at, who, what)| (show(&at), who, what))
+                .collect(),
+            h: handling::panel(state, u, &p).await?,
+            deadlines,
+            supervision_items,
+            can_open_supervision: xinfang_domain::supervision::may_supervise(
+                u.role(),
+                p.channel,
+                xinfang_domain::supervision::ItemState::Open,
+            ) && !u.role().is_leader(),
+            manual_triggers: xinfang_domain::supervision::TriggerKind::ALL
+                .iter()
+                .filter(|t| !t.automatic())
+                .map(|t| (t.as_str(), t.label_zh()))
+                .collect(),
+            errors,
+            p,
+        })
+    }
+    .await;
+    match result {
+        Ok(page) => {
+            let status = if page.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            (status, page).into_response()
+        }
+        Err(e) => error_page(state, Some(u), e),
+    }
+}
+
+/// The petition's deadlines with their badges and its supervision items; unit staff see only
+/// their own unit's.
+async fn deadline_views(
+    state: &AppState,
+    u: &CurrentUser,
+    p: &xinfang_store::petitions::PetitionRecord,
+    units: &[xinfang_store::people::Unit],
+) -> Result<(Vec<DeadlineView>, Vec<supervision::ItemRow>), AppError> {
+    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let t = xinfang_app::deadlines::thresholds(&settings);
+    let today = local_date(state.clock.now());
+    let rules = state.store.deadline_rules(&state.bureau.id).await?;
+    let own = |unit: &Option<String>| {
+        !u.role().is_unit_staff() || (unit.is_some() && *unit == u.user.unit_id)
+    };
+    let deadlines = state
+        .store
+        .deadlines_of(&p.id)
+        .await?
+        .into_iter()
+        .filter(|d| own(&d.unit_id))
+        .map(|d| DeadlineView {
+            rule_name: rules
+                .iter()
+                .find(|r| r.code == d.rule_code)
+                .map(|r| r.name.clone())
+                .unwrap_or_else(|| d.rule_code.clone()),
+            unit_name: d
+                .unit_id
+                .as_ref()
+                .and_then(|id| units.iter().find(|x| &x.id == id))
+                .map(|x| x.name.clone())
+                .unwrap_or_default(),
+            started_on: d.started_on.to_string(),
+            due_on: d.due_on.to_string(),
+            state: match d.state.as_str() {
+                "running" => "计算中",
+                "met" => "已完成",
+                _ => "已取消",
+            },
+            note: [
+                d.shortened_by
+                    .as_ref()
+                    .map(|s| format!("领导批示缩短：{s}")),
+                (d.extended_days > 0).then(|| format!("已延期 {} 日", d.extended_days)),
+                d.paused_since.map(|s| format!("{s} 起中止计算")),
+                (d.paused_days > 0).then(|| format!("听证中止 {} 日", d.paused_days)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("；"),
+            badge: d
+                .running()
+                .then(|| xinfang_app::deadlines::badge(&d, today, &t)),
+        })
+        .collect();
+    let items = state
+        .store
+        .supervision_items_of(&p.id)
+        .await?
+        .into_iter()
+        .filter(|i| own(&i.unit_id))
+        .map(|i| supervision::item_row(&i))
+        .collect();
+    Ok((deadlines, items))
+}
+
+async fn petition(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    petition_page(&state, &u, &id, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct InterviewForm {
+    facts_and_requests: String,
+    earlier_petitions: String,
+    skip_or_repeat_reason: String,
+    abnormal_behaviour: String,
+    coordination: String,
+    unfinished: Option<String>,
+    appointment_on: String,
+    appointment_note: String,
+}
+
+async fn interview_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<InterviewForm>,
+) -> Response {
+    let input = InterviewInput {
+        facts_and_requests: f.facts_and_requests,
+        earlier_petitions: f.earlier_petitions,
+        skip_or_repeat_reason: f.skip_or_repeat_reason,
+        abnormal_behaviour: f.abnormal_behaviour,
+        coordination: f.coordination,
+        finished: Some(f.unfinished.is_none()),
+        appointment_on: f.appointment_on,
+        appointment_note: f.appointment_note,
+    };
+    match xinfang_app::intake::record_interview(&state, &u, &id, &input).await {
+        Ok(()) => Redirect::to(&format!("/petitions/{id}?done=interview")).into_response(),
+        Err(e @ AppError::Invalid(_)) => petition_page(&state, &u, &id, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn decision_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionInput>,
+) -> Response {
+    match xinfang_app::intake::decide(&state, &u, &id, &f).await {
+        Ok(_) => Redirect::to(&format!("/petitions/{id}?done=decided")).into_response(),
+        Err(e @ AppError::Invalid(_)) => petition_page(&state, &u, &id, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RecusalForm {
+    reason: String,
+}
+
+async fn recusal_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<RecusalForm>,
+) -> Response {
+    let input = xinfang_app::access::RecusalInput {
+        petition_id: Some(id),
+        reason: f.reason,
+        ..Default::default()
+    };
+    match xinfang_app::access::declare_recusal(&state, &u, &input).await {
+        Ok(_) => Redirect::to("/petitions").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn document_pdf(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(file): Path<String>,
+) -> Response {
+    let id = file.trim_end_matches(".pdf");
+    match crate::http::api::pdf_response(&state, &u, id).await {
+        Ok(r) => r,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Same-day completeness (V1.3)
+
+#[derive(Template, WebTemplate)]
+#[template(path = "intake/today.html")]
+struct TodayPage {
+    layout: Layout,
+    day: String,
+    workday_end: String,
+    rows: Vec<(String, String, String, String, String)>,
+    complete: usize,
+    total: usize,
+}
+
+async fn today(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if !u.role().is_bureau_staff() {
+        return error_page(&state, Some(&u), AppError::forbidden());
+    }
+    let day = match q.get("day").filter(|d| !d.is_empty()) {
+        Some(d) => match xinfang_domain::registration::parse_date("day", d) {
+            Ok(d) => d,
+            Err(e) => return error_page(&state, Some(&u), e.into()),
+        },
+        None => local_date(state.clock.now()),
+    };
+    let list = match state.store.registrations_on(&state.bureau.id, day).await {
+        Ok(l) => l,
+        Err(e) => return error_page(&state, Some(&u), e.into()),
+    };
+    let rows: Vec<_> = list
+        .iter()
+        .map(|(p, presence)| {
+            let names = if p.confidential && !u.role().is_leader() {
+                "（保密）".into()
+            } else {
+                p.petitioners
+                    .iter()
+                    .map(|x| x.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            };
+            (
+                p.id.clone(),
+                p.petition_no.clone(),
+                names,
+                show(&p.registered_at),
+                missing_seed_fields(presence).join("、"),
+            )
+        })
+        .collect();
+    let complete = rows.iter().filter(|r| r.4.is_empty()).count();
+    TodayPage {
+        layout: layout(&state, Some(&u), ""),
+        day: day.to_string(),
+        workday_end: state.bureau.workday_end.clone(),
+        total: rows.len(),
+        complete,
+        rows,
+    }
+    .into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration
+
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    role: &'static str,
+    role_label: &'static str,
+    unit: String,
+    unit_id: String,
+    active: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    users: Vec<UserRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    units: Vec<(String, String)>,
+}
+
+async fn users_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let (users, units) = match (
+        state.store.users(&state.bureau.id).await,
+        state.store.units(&state.bureau.id).await,
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => return error_page(state, Some(u), e.into()),
+    };
+    let unit_name: HashMap<&str, &str> = units
+        .iter()
+        .map(|x| (x.id.as_str(), x.name.as_str()))
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = UsersPage {
+        layout: layout(state, Some(u), flash),
+        users: users
+            .iter()
+            .map(|x| UserRow {
+                id: x.id.clone(),
+                username: x.username.clone(),
+                display_name: x.display_name.clone(),
+                role: x.role.as_str(),
+                role_label: x.role.label_zh(),
+                unit: x
+                    .unit_id
+                    .as_deref()
+                    .and_then(|id| unit_name.get(id))
+                    .map(|s| s.to_string())
+                    .unwrap_or_default(),
+                unit_id: x.unit_id.clone().unwrap_or_default(),
+                active: x.active,
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label_zh()))
+            .collect(),
+        units: units
+            .iter()
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn users_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    users_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UserForm {
+    username: String,
+    display_name: String,
+    role: String,
+    unit_id: String,
+    password: String,
+    active: Option<String>,
+}
+
+impl UserForm {
+    fn input(self) -> xinfang_app::admin::UserInput {
+        xinfang_app::admin::UserInput {
+            username: self.username,
+            display_name: self.display_name,
+            role: self.role,
+            unit_id: Some(self.unit_id).filter(|s| !s.is_empty()),
+            password: self.password,
+            active: self.active.map(|a| a == "true"),
+        }
+    }
+}
+
+async fn user_create(State(state): S, PageUser(u): PageUser, Form(f): Form<UserForm>) -> Response {
+    match xinfang_app::admin::create_user(&state, &u, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/users?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => users_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn user_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<UserForm>,
+) -> Response {
+    match xinfang_app::admin::update_user(&state, &u, &id, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/users?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => users_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+struct UnitRow {
+    id: String,
+    code: String,
+    name: String,
+    kind: String,
+    kind_label: &'static str,
+    region: String,
+    region_code: String,
+    active: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/units.html")]
+struct UnitsPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    units: Vec<UnitRow>,
+    kinds: &'static [(&'static str, &'static str)],
+}
+
+async fn units_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let units = match state.store.units(&state.bureau.id).await {
+        Ok(x) => x,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = UnitsPage {
+        layout: layout(state, Some(u), flash),
+        units: units
+            .iter()
+            .map(|x| UnitRow {
+                id: x.id.clone(),
+                code: x.code.clone(),
+                name: x.name.clone(),
+                kind: x.kind.clone(),
+                kind_label: xinfang_store::people::UNIT_KINDS
+                    .iter()
+                    .find(|k| k.0 == x.kind)
+                    .map(|k| k.1)
+                    .unwrap_or(""),
+                region: x
+                    .region_code
+                    .as_deref()
+                    .and_then(region::lookup)
+                    .map(|r| r.full_name.clone())
+                    .unwrap_or_default(),
+                region_code: x.region_code.clone().unwrap_or_default(),
+                active: x.active,
+            })
+            .collect(),
+        kinds: xinfang_store::people::UNIT_KINDS,
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn units_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    units_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UnitForm {
+    code: String,
+    name: String,
+    kind: String,
+    region_code: String,
+    active: Option<String>,
+}
+
+impl UnitForm {
+    fn input(self) -> xinfang_app::admin::UnitInput {
+        xinfang_app::admin::UnitInput {
+            code: self.code,
+            name: self.name,
+            kind: self.kind,
+            region_code: Some(self.region_code).filter(|s| !s.is_empty()),
+            active: self.active.map(|a| a == "true"),
+        }
+    }
+}
+
+async fn unit_create(State(state): S, PageUser(u): PageUser, Form(f): Form<UnitForm>) -> Response {
+    match xinfang_app::admin::create_unit(&state, &u, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/units?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => units_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn unit_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<UnitForm>,
+) -> Response {
+    match xinfang_app::admin::update_unit(&state, &u, &id, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/units?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => units_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/reasons.html")]
+struct ReasonsPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    reasons: Vec<(xinfang_store::reasons::DecisionReason, &'static str)>,
+    acceptances: Vec<(&'static str, &'static str)>,
+}
+
+async fn reasons_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let reasons = match state.store.decision_reasons(&state.bureau.id).await {
+        Ok(r) => r,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ReasonsPage {
+        layout: layout(state, Some(u), flash),
+        reasons: reasons
+            .into_iter()
+            .map(|r| {
+                let label = Acceptance::parse(&r.acceptance)
+                    .map(|a| a.label_zh())
+                    .unwrap_or("");
+                (r, label)
+            })
+            .collect(),
+        acceptances: Acceptance::ALL
+            .iter()
+            .map(|a| (a.as_str(), a.label_zh()))
+            .collect(),
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn reasons_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    reasons_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReasonForm {
+    acceptance: String,
+    code: String,
+    reason: String,
+    legal_text: String,
+    position: String,
+    active: Option<String>,
+}
+
+impl ReasonForm {
+    fn input(self) -> xinfang_app::admin::ReasonInput {
+        xinfang_app::admin::ReasonInput {
+            acceptance: self.acceptance,
+            code: self.code,
+            reason: self.reason,
+            legal_text: self.legal_text,
+            position: self.position.trim().parse().ok(),
+            active: self.active.map(|a| a == "true"),
+        }
+    }
+}
+
+async fn reason_create(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    match xinfang_app::admin::create_reason(&state, &u, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/reasons?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => reasons_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn reason_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Response {
+    match xinfang_app::admin::update_reason(&state, &u, &id, &f.input()).await {
+        Ok(_) => Redirect::to("/admin/reasons?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => reasons_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Administration: the official calendar
+
+/// A year's notice as shown on the page: breaks as ranges, one per line.
+struct NoticeView {
+    year: i32,
+    holidays: String,
+    makeup_workdays: String,
+    summary: String,
+}
+
+/// What an administrator typed that was refused, shown again for correction.
+#[derive(Default)]
+struct NoticeDraft {
+    year: String,
+    holidays: String,
+    makeup_workdays: String,
+}
+
+#[derive(Default)]
+struct DeadlineTrial {
+    start: String,
+    days: String,
+    mode: String,
+    due: String,
+    errors: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "calendar/calendar.html")]
+struct CalendarPage {
+    layout: Layout,
+    errors: Vec<(Option<String>, String)>,
+    notices: Vec<NoticeView>,
+    new_notice: NoticeDraft,
+    missing_years: Vec<i32>,
+    trial: DeadlineTrial,
+    modes: Vec<(&'static str, &'static str)>,
+}
+
+/// Dates in order, consecutive days joined into `from 至 to`, one entry per line.
+fn date_ranges(dates: &[chrono::NaiveDate]) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < dates.len() {
+        let mut j = i;
+        while j + 1 < dates.len() && dates[j].succ_opt() == Some(dates[j + 1]) {
+            j += 1;
+        }
+        lines.push(if i == j {
+            dates[i].to_string()
+        } else {
+            format!("{} 至 {}", dates[i], dates[j])
+        });
+        i = j + 1;
+    }
+    lines.join("\n")
+}
+
+/// Longest range accepted on the page (the 2020 Spring Festival break was 10 days).
+const MAX_RANGE_DAYS: i64 = 31;
+
+/// Dates typed on the calendar page: one per line or separated by commas, a break as a range
+/// `2027-02-06 至 2027-02-14` (or `~`). What is not a date passes through for the use case to
+/// name; a range too long or backwards is refused here.
+fn typed_dates(label: &str, text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for segment in text.split(['\n', '\r', ',', '，', '、', ';', '；']) {
+        let segment = segment.trim();
+        if segment.is_empty() {
+            continue;
+        }
+        let Some((from, to)) = segment.split_once(['至', '~', '～']) else {
+            out.extend(segment.split_whitespace().map(str::to_string));
+            continue;
+        };
+        let parse = |s: &str| chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
+        let (Some(from), Some(to)) = (parse(from), parse(to)) else {
+            out.push(segment.to_string());
+            continue;
+        };
+        if to < from || (to - from).num_days() >= MAX_RANGE_DAYS {
+            return Err(format!(
+                "{label}：日期范围「{segment}」无效，结束日期不能早于开始日期，且一段不超过 {MAX_RANGE_DAYS} 天"
+            ));
+        }
+        out.extend(
+            from.iter_days()
+                .take_while(|d| *d <= to)
+                .map(|d| d.to_string()),
+        );
+    }
+    Ok(out)
+}
+
+async fn calendar_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+    draft: NoticeDraft,
+    trial: DeadlineTrial,
+) -> Response {
+    if u.role() != Role::Admin {
+        return error_page(state, Some(u), AppError::forbidden());
+    }
+    let notices = match state.store.calendar_notices(&state.bureau.id).await {
+        Ok(n) => n,
+        Err(e) => return error_page(state, Some(u), e.into()),
+    };
+    let today = local_date(state.clock.now());
+    let this_year = chrono::Datelike::year(&today);
+    // Each notice appears in November for the next year.
+    let mut missing_years = vec![this_year];
+    if chrono::Datelike::month(&today) >= 11 {
+        missing_years.push(this_year + 1);
+    }
+    missing_years.retain(|y| !notices.iter().any(|n| n.year == *y));
+    let draft_year = draft.year.trim().parse::<i32>().ok();
+    let mut new_notice = Some(draft);
+    let mut views = Vec::new();
+    for n in notices.iter().rev() {
+        let mut view = NoticeView {
+            year: n.year,
+            holidays: date_ranges(&n.holidays),
+            makeup_workdays: n
+                .makeup_workdays
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            summary: format!(
+                "放假 {} 天，调休上班 {} 天",
+                n.holidays.len(),
+                n.makeup_workdays.len()
+            ),
+        };
+        if draft_year == Some(n.year)
+            && let Some(d) = new_notice.take()
+        {
+            view.holidays = d.holidays;
+            view.makeup_workdays = d.makeup_workdays;
+        }
+        views.push(view);
+    }
+    let status = if errors.is_empty() && trial.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = CalendarPage {
+        layout: layout(state, Some(u), flash),
+        errors,
+        notices: views,
+        new_notice: new_notice.unwrap_or_default(),
+        missing_years,
+        trial,
+        modes: vec![
+            ("calendar", deadline::CountingMode::Calendar.label_zh()),
+            ("working", deadline::CountingMode::Working.label_zh()),
+        ],
+    };
+    (status, page).into_response()
+}
+
+async fn calendar_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let mut trial = DeadlineTrial {
+        start: q.get("start").cloned().unwrap_or_default(),
+        days: q.get("days").cloned().unwrap_or_default(),
+        mode: q.get("mode").cloned().unwrap_or_default(),
+        ..Default::default()
+    };
+    if !trial.start.is_empty() && u.role() == Role::Admin {
+        let input = xinfang_app::calendar::DeadlineInput {
+            start: trial.start.clone(),
+            // Not a whole number: asked for again like a missing one.
+            days: trial.days.trim().parse().ok(),
+            mode: trial.mode.clone(),
+            rule: None,
+        };
+        match xinfang_app::calendar::compute_deadline(&state, &input).await {
+            Ok(due) => trial.due = due.to_string(),
+            Err(e @ AppError::Invalid(_)) => {
+                trial.errors = e.messages().into_iter().map(|m| m.1).collect()
+            }
+            Err(e) => return error_page(&state, Some(&u), e),
+        }
+    }
+    calendar_page_for(
+        &state,
+        &u,
+        Vec::new(),
+        &flash_of(&q),
+        NoticeDraft::default(),
+        trial,
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NoticeForm {
+    year: String,
+    holidays: String,
+    makeup_workdays: String,
+}
+
+async fn save_notice_form(state: &AppState, u: &CurrentUser, f: NoticeForm) -> Response {
+    let input = typed_dates("放假日期", &f.holidays).and_then(|holidays| {
+        Ok(xinfang_app::calendar::CalendarNoticeInput {
+            holidays,
+            makeup_workdays: typed_dates("调休上班日", &f.makeup_workdays)?,
+        })
+    });
+    let result = match input {
+        Ok(input) => xinfang_app::calendar::save_calendar_notice(state, u, &f.year, &input).await,
+        Err(message) => Err(AppError::Invalid(vec![
+            xinfang_domain::FieldError::general("invalid_range", message),
+        ])),
+    };
+    match result {
+        Ok(n) => Redirect::to(&format!("/admin/calendar?done=saved#y{}", n.year)).into_response(),
+        Err(e @ AppError::Invalid(_)) => {
+            let year = f.year.trim().to_string();
+            let errors = e
+                .messages()
+                .into_iter()
+                .map(|(field, m)| (field, format!("{year} 年：{m}")))
+                .collect();
+            let draft = NoticeDraft {
+                year: f.year,
+                holidays: f.holidays,
+                makeup_workdays: f.makeup_workdays,
+            };
+            calendar_page_for(state, u, errors, "", draft, DeadlineTrial::default()).await
+        }
+        Err(e) => error_page(state, Some(u), e),
+    }
+}
+
+async fn calendar_create(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<NoticeForm>,
+) -> Response {
+    save_notice_form(&state, &u, f).await
+}
+
+async fn calendar_update(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(year): Path<String>,
+    Form(mut f): Form<NoticeForm>,
+) -> Response {
+    f.year = year;
+    save_notice_form(&state, &u, f).await
+}
+
+pub fn router() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/tasks/{id}/done", post(task_done))
+        .route("/petitions", get(petitions).post(register_submit))
+        .route("/petitions/new", get(register_page))
+        .route("/petitions/{id}", get(petition))
+        .route("/petitions/{id}/interview", post(interview_submit))
+        .route("/petitions/{id}/decision", post(decision_submit))
+        .route("/petitions/{id}/recusal", post(recusal_submit))
+        .route("/documents/{file}", get(document_pdf))
+        .route("/fragments/similar", get(similar_fragment))
+        .route("/registrations/today", get(today))
+        .route("/admin/users", get(users_page).post(user_create))
+        .route("/admin/users/{id}", post(user_update))
+        .route("/admin/units", get(units_page).post(unit_create))
+        .route("/admin/units/{id}", post(unit_update))
+        .route("/admin/reasons", get(reasons_page).post(reason_create))
+        .route("/admin/reasons/{id}", post(reason_update))
+        .route("/admin/calendar", get(calendar_page).post(calendar_create))
+        .route("/admin/calendar/{year}", post(calendar_update))
+        .merge(handling::router())
+        .merge(mailroom::router())
+        .merge(supervision::router())
+        .merge(drafting::router())
+}
