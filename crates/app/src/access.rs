@@ -1,28 +1,15 @@
 //! Access to a petition: what the viewer may see of it, the logged opening, and recusal.
 
-use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
-use xinfang_domain::document::{DocumentKind, format_doc_no};
-use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
-use xinfang_domain::registration::{
-    InterviewInput, RegistrationInput, parse_interview, parse_registration,
-};
-use xinfang_domain::resident_id::{mask_id_number, mask_phone};
-use xinfang_domain::role::Role;
+use xinfang_domain::resident_id::mask_id_number;
 use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
-use xinfang_domain::{FieldError, deadline, region};
-use xinfang_store::documents::NewDocument;
 use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
+use xinfang_store::petitions::PetitionRecord;
 
-use crate::auth::actor;
-use crate::context::AppState;
-use crate::write::Write;
 use crate::auth::CurrentUser;
-use crate::clock::{from_local, local, local_date};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-
+use crate::write::Write;
 
 // ---------------------------------------------------------------------------------------------
 // Access
@@ -137,8 +124,13 @@ pub async fn declare_recusal(
                 now,
             )
             .await?;
-        w.event(pid, p.event_seq, "recusal_declared", &serde_json::json!({"user_id": user.user.id, "reason": input.reason.trim()}))
-            .await?;
+        w.event(
+            pid,
+            p.event_seq,
+            "recusal_declared",
+            &serde_json::json!({"user_id": user.user.id, "reason": input.reason.trim()}),
+        )
+        .await?;
         w.commit().await?;
         return Ok(id);
     }
@@ -162,4 +154,3 @@ pub async fn declare_recusal(
     w.commit().await?;
     Ok(id)
 }
-

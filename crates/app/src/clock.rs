@@ -39,6 +39,7 @@ impl Clock for ManualClock {
     }
 }
 
+#[allow(clippy::expect_used, reason = "a constant offset, not input")]
 pub fn cst() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
 }
@@ -53,6 +54,10 @@ pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
 }
 
 /// A CST wall-clock time as UTC.
+#[allow(
+    clippy::expect_used,
+    reason = "a fixed offset maps every local time exactly once"
+)]
 pub fn from_local(t: NaiveDateTime) -> DateTime<Utc> {
     cst()
         .from_local_datetime(&t)

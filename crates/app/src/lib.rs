@@ -8,6 +8,9 @@
 //! `supervision`, `drafting`, `admin`, `calendar`, `tasks`. Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
+// A value from a request never panics the worker: errors are answers, not crashes.
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod access;
 pub mod auth;
 pub mod clock;

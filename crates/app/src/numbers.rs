@@ -1,26 +1,6 @@
 //! Numbers a petition is given: its gap-free number and the query code on its slip.
 
-use chrono::Datelike;
-use serde::{Deserialize, Serialize};
-use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
-use xinfang_domain::document::{DocumentKind, format_doc_no};
-use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
-use xinfang_domain::registration::{
-    InterviewInput, RegistrationInput, parse_interview, parse_registration,
-};
-use xinfang_domain::resident_id::{mask_id_number, mask_phone};
-use xinfang_domain::role::Role;
-use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
-use xinfang_domain::{FieldError, deadline, region};
-use xinfang_store::documents::NewDocument;
-use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
-
-use crate::context::AppState;
-use crate::auth::CurrentUser;
-use crate::clock::{from_local, local, local_date};
-use crate::error::{AppError, AppResult};
-
+use xinfang_domain::lifecycle::{self};
 
 /// Characters for query codes: no 0/O or 1/I, so they can be read out on the phone.
 const QUERY_CODE_ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
@@ -36,4 +16,3 @@ pub fn query_code() -> String {
 pub fn petition_no(channel: lifecycle::Channel, year: i32, seq: i64) -> String {
     format!("{}{year}-{seq:06}", channel.number_prefix())
 }
-

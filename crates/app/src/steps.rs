@@ -117,4 +117,3 @@ pub async fn follow_deadline_extension(
         .await?;
     Ok(true)
 }
-

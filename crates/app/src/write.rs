@@ -96,7 +96,11 @@ impl<'a> Write<'a> {
         kind: &str,
         payload: &Value,
     ) -> AppResult<i64> {
-        let seq = self.state.store.event_seq_in(&mut self.tx, petition_id).await?;
+        let seq = self
+            .state
+            .store
+            .event_seq_in(&mut self.tx, petition_id)
+            .await?;
         self.event(petition_id, seq, kind, payload).await
     }
 

@@ -10,8 +10,8 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use xinfang_app::context::AppState;
 use xinfang_app::clock::local_date;
+use xinfang_app::context::AppState;
 
 /// The job name of the daily deadline scan in `job_runs`.
 pub use xinfang_app::supervision::DEADLINE_SCAN;

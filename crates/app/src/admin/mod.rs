@@ -1,26 +1,14 @@
 //! Administration: users, units and the decision reasons (rules §3).
 
-use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
-use xinfang_domain::document::{DocumentKind, format_doc_no};
-use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
-use xinfang_domain::registration::{
-    InterviewInput, RegistrationInput, parse_interview, parse_registration,
-};
-use xinfang_domain::resident_id::{mask_id_number, mask_phone};
+use xinfang_domain::lifecycle::Acceptance;
 use xinfang_domain::role::Role;
-use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
-use xinfang_domain::{FieldError, deadline, region};
-use xinfang_store::documents::NewDocument;
+use xinfang_domain::{FieldError, region};
 use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
 
-use crate::context::AppState;
 use crate::auth::CurrentUser;
-use crate::clock::{from_local, local, local_date};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-
 
 // ---------------------------------------------------------------------------------------------
 // Administration: users and units
@@ -445,4 +433,3 @@ pub async fn update_reason(
     tx.commit().await?;
     Ok(r)
 }
-

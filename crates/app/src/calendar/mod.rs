@@ -1,26 +1,13 @@
 //! The official calendar and deadline computation (rules §2, §12).
 
-use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
-use xinfang_domain::document::{DocumentKind, format_doc_no};
-use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
-use xinfang_domain::registration::{
-    InterviewInput, RegistrationInput, parse_interview, parse_registration,
-};
-use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::role::Role;
-use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
-use xinfang_domain::{FieldError, deadline, region};
-use xinfang_store::documents::NewDocument;
-use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
+use xinfang_domain::{FieldError, deadline};
 
-use crate::context::AppState;
 use crate::auth::CurrentUser;
-use crate::clock::{from_local, local, local_date};
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
-
 
 // ---------------------------------------------------------------------------------------------
 // The official calendar and deadlines (rules §2, §12)
@@ -275,4 +262,3 @@ pub async fn compute_deadline(
         mode,
     ))
 }
-

@@ -30,25 +30,19 @@ use xinfang_domain::deadline::{self, WarningLevel, WarningThresholds};
 use xinfang_domain::deadline_rules::{
     self as rules, DeadlineRule, EXTENSION_RULE, ExpiryAction, MAX_EXTENSION_DAYS,
 };
-use xinfang_domain::document::DocumentKind;
-use xinfang_domain::lifecycle::{Channel, Stage};
 use xinfang_domain::role::Role;
-use xinfang_domain::supervision::{self as sup, ItemState, Method, TriggerKind};
-use xinfang_domain::visibility::Access;
+use xinfang_domain::supervision::TriggerKind;
 use xinfang_store::WriteTx;
-use xinfang_store::deadlines::{
-    DeadlineRow, DeadlineSettings, NewDeadline, QueueFilter, QueueRow, UnitCounts,
-};
-use xinfang_store::petitions::{Actor, PetitionRecord};
-use xinfang_store::supervision::{NewAction, NewItem, SupervisionAction, SupervisionItem};
+use xinfang_store::deadlines::{DeadlineRow, DeadlineSettings, NewDeadline, QueueFilter, QueueRow};
+use xinfang_store::petitions::PetitionRecord;
 
 use crate::access::open_petition;
-use crate::calendar::calendar;
-use crate::context::AppState;
-use crate::write::Write;
 use crate::auth::CurrentUser;
+use crate::calendar::calendar;
 use crate::clock::local_date;
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
+use crate::write::Write;
 
 // ---------------------------------------------------------------------------------------------
 // Starting, meeting and changing deadlines (called inside other use cases' transactions)
@@ -386,8 +380,15 @@ pub async fn extend(
         .ok_or_else(|| AppError::field("days", "required", "请填写延期天数（1 至 30 日）"))?;
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
-    let d2 =
-        extend_deadline_in(state, &mut w.tx, &d.id, days, &input.reason, local_date(now)).await?;
+    let d2 = extend_deadline_in(
+        state,
+        &mut w.tx,
+        &d.id,
+        days,
+        &input.reason,
+        local_date(now),
+    )
+    .await?;
     if let Some(record) = d.handling_record_id.as_deref()
         && d.rule_code == "handle_and_close"
     {
@@ -878,4 +879,3 @@ pub async fn queue(
         .map(|r| queue_item(r, today, &t))
         .collect())
 }
-

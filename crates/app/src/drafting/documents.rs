@@ -1,28 +1,21 @@
 //! Issued documents: slips issued directly, who may read a document, its PDF.
 
 use chrono::Datelike;
-use serde::{Deserialize, Serialize};
-use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
+use xinfang_domain::FieldError;
 use xinfang_domain::document::{DocumentKind, format_doc_no};
-use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
-use xinfang_domain::registration::{
-    InterviewInput, RegistrationInput, parse_interview, parse_registration,
-};
-use xinfang_domain::resident_id::{mask_id_number, mask_phone};
-use xinfang_domain::role::Role;
-use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
-use xinfang_domain::{FieldError, deadline, region};
+use xinfang_domain::visibility::{self, Access};
 use xinfang_store::documents::NewDocument;
 use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
+use xinfang_store::petitions::Actor;
 
 use crate::access::open_petition;
-use crate::context::AppState;
 use crate::auth::CurrentUser;
-use crate::clock::{from_local, local, local_date};
+use crate::clock::local_date;
+use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 
-
+/// Numbers, renders and stores an issued document inside the caller's transaction, and
+/// appends its event. Returns (document id, number, the petition's new event sequence).
 pub async fn issue_document(
     state: &AppState,
     tx: &mut xinfang_store::WriteTx,
@@ -161,4 +154,3 @@ pub async fn document_pdf(
         .ok_or_else(|| AppError::Internal(format!("blob {hash} missing")))?;
     Ok((doc, bytes))
 }
-

@@ -21,15 +21,15 @@ use xinfang_domain::region;
 use xinfang_domain::resident_id::mask_phone;
 use xinfang_store::drafts::{DraftRow, NewDraft, SignedFiles};
 use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, PetitionRecord};
+use xinfang_store::petitions::PetitionRecord;
 
-use crate::auth::actor;
-use crate::context::AppState;
-use crate::write::Write;
-use crate::auth::CurrentUser;
-use crate::clock::local_date;
-use crate::error::{AppError, AppResult};
 use crate::access;
+use crate::auth::CurrentUser;
+use crate::auth::actor;
+use crate::clock::local_date;
+use crate::context::AppState;
+use crate::error::{AppError, AppResult};
+use crate::write::Write;
 pub mod documents;
 use documents::may_read_document;
 

@@ -24,8 +24,8 @@ use xinfang_store::WriteTx as Tx;
 use xinfang_store::deadlines::DeadlineRow;
 
 use crate::context::AppState;
-use crate::error::AppResult;
 use crate::deadlines::{self as stored, StartDeadline};
+use crate::error::AppResult;
 
 pub const DISPOSE: &str = "dispose_visit";
 pub const UNIT_NOTIFY: &str = "unit_notify_petitioner";

@@ -14,8 +14,8 @@ use xinfang_domain::handling::{
     self, ClosureFacts, Finding, HandlingReportInput, ReportDecision, ReviewOutcome,
 };
 use xinfang_domain::lifecycle::{
-    self, Channel, Command, Disposition, HandlingActor, HandlingCommand, HandlingRecordState,
-    HandlingState, PetitionState, Stage,
+    self, Channel, Command, Disposition, HandlingActor, HandlingCommand, HandlingState,
+    PetitionState, Stage,
 };
 use xinfang_domain::role::Role;
 use xinfang_domain::{FieldError, registration};
@@ -25,16 +25,16 @@ use xinfang_store::handling::{
 };
 use xinfang_store::letters::ScanStore;
 use xinfang_store::new_id;
-use xinfang_store::petitions::{Actor, PetitionRecord};
+use xinfang_store::petitions::PetitionRecord;
 
-use crate::context::AppState;
-use crate::write::Write;
-use crate::auth::CurrentUser;
-use crate::clock::local_date;
-use crate::error::{AppError, AppResult};
 use crate::access::open_petition;
+use crate::auth::CurrentUser;
 use crate::calendar::calendar;
+use crate::clock::local_date;
+use crate::context::AppState;
+use crate::error::{AppError, AppResult};
 pub use crate::steps::record_state;
+use crate::write::Write;
 
 mod deadlines;
 mod documents;
@@ -380,7 +380,6 @@ pub async fn propose_disposition(
     })
 }
 
-
 /// Makes a disposition so: its row, the units' records, the stage and the event.
 #[allow(clippy::too_many_arguments)]
 async fn apply_disposition(
@@ -618,10 +617,16 @@ pub async fn decide_approval(
             now,
         )
         .await?;
-    let seq = w.event(&p.id, p.event_seq, "approval_decided", &serde_json::json!({
+    let seq = w
+        .event(
+            &p.id,
+            p.event_seq,
+            "approval_decided",
+            &serde_json::json!({
                 "approval_id": a.id, "gate": gate.as_str(), "state": decided.as_str(),
                 "comment": input.comment.trim(),
-            }))
+            }),
+        )
         .await?;
     let payload: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     let accepted = decided == ApprovalState::Approved;
@@ -689,11 +694,16 @@ pub async fn decide_approval(
             let t =
                 lifecycle::execute_approved(&case.domain_state(), &Command::SendBack { outcome })?;
             state.store.set_stage(&mut w.tx, &p.id, t.to).await?;
-            w.event(&p.id, seq, "sent_back", &serde_json::json!({
-                        "record_id": r.id, "unit_id": r.unit_id, "outcome": outcome.as_str(),
-                        "due_on": r.due_on, "stage": t.to.as_str(),
-                    }))
-                .await?;
+            w.event(
+                &p.id,
+                seq,
+                "sent_back",
+                &serde_json::json!({
+                    "record_id": r.id, "unit_id": r.unit_id, "outcome": outcome.as_str(),
+                    "due_on": r.due_on, "stage": t.to.as_str(),
+                }),
+            )
+            .await?;
         }
         Gate::Closure => {
             let cmd = if accepted {
@@ -722,16 +732,21 @@ pub async fn decide_approval(
             } else {
                 seq
             };
-            w.event(&p.id, seq, if accepted {
-                        "closed"
-                    } else {
-                        "closure_rejected"
-                    }, &serde_json::json!({
-                        "stage": t.to.as_str(),
-                        "closing_report_route": accepted.then_some(route.0),
-                        "closing_report_route_label": accepted.then_some(route.1),
-                    }))
-                .await?;
+            w.event(
+                &p.id,
+                seq,
+                if accepted {
+                    "closed"
+                } else {
+                    "closure_rejected"
+                },
+                &serde_json::json!({
+                    "stage": t.to.as_str(),
+                    "closing_report_route": accepted.then_some(route.0),
+                    "closing_report_route_label": accepted.then_some(route.1),
+                }),
+            )
+            .await?;
         }
         Gate::Extension if accepted => {
             let record_id = a.handling_record_id.as_deref().unwrap_or_default();
@@ -780,13 +795,18 @@ pub async fn decide_approval(
             )
             .await?;
             let seq = state.store.event_seq_in(&mut w.tx, &p.id).await?;
-            w.event(&p.id, seq, "extended", &serde_json::json!({
-                        "record_id": r.id, "unit_id": r.unit_id, "days": days,
-                        "reason": r.extension_reason, "due_on": r.due_on,
-                        // The bureau sees this event; the petitioner is told why (L5.2).
-                        "petitioner_told": payload["petitioner_told"],
-                    }))
-                .await?;
+            w.event(
+                &p.id,
+                seq,
+                "extended",
+                &serde_json::json!({
+                    "record_id": r.id, "unit_id": r.unit_id, "days": days,
+                    "reason": r.extension_reason, "due_on": r.due_on,
+                    // The bureau sees this event; the petitioner is told why (L5.2).
+                    "petitioner_told": payload["petitioner_told"],
+                }),
+            )
+            .await?;
         }
         Gate::Destruction if accepted => {
             let t = lifecycle::execute_approved(&case.domain_state(), &Command::Destroy)?;
@@ -804,17 +824,26 @@ pub async fn decide_approval(
                     now,
                 )
                 .await?;
-            w.event(&p.id, seq, "destroyed", &serde_json::json!({
-                        "stage": t.to.as_str(), "register_entry": entry,
-                        "description": description, "approved_by": user.user.display_name,
-                    }))
-                .await?;
+            w.event(
+                &p.id,
+                seq,
+                "destroyed",
+                &serde_json::json!({
+                    "stage": t.to.as_str(), "register_entry": entry,
+                    "description": description, "approved_by": user.user.display_name,
+                }),
+            )
+            .await?;
         }
         Gate::WrittenQueryReply => {
             let id = payload["query_reply_id"].as_str().unwrap_or_default();
             state
                 .store
-                .set_query_reply_state(&mut w.tx, id, if accepted { "approved" } else { "rejected" })
+                .set_query_reply_state(
+                    &mut w.tx,
+                    id,
+                    if accepted { "approved" } else { "rejected" },
+                )
                 .await?;
             if accepted {
                 settle_letter_reply(
@@ -1035,12 +1064,17 @@ pub async fn unit_receive(
         .await?;
         payload["deadline_id"] = d.id.into();
     }
-    w.event(&case.petition.id, case.petition.event_seq, if cmd == HandlingCommand::SignFor {
-                "unit_signed_for"
-            } else {
-                "unit_accepted"
-            }, &payload)
-        .await?;
+    w.event(
+        &case.petition.id,
+        case.petition.event_seq,
+        if cmd == HandlingCommand::SignFor {
+            "unit_signed_for"
+        } else {
+            "unit_accepted"
+        },
+        &payload,
+    )
+    .await?;
     w.commit().await?;
     Ok(next.as_str().into())
 }
@@ -1105,8 +1139,13 @@ pub async fn unit_object(
         now,
     )
     .await?;
-    w.event(&case.petition.id, case.petition.event_seq, "unit_objected", &serde_json::json!({"record_id": r.id, "unit_id": r.unit_id, "reason": reason}))
-        .await?;
+    w.event(
+        &case.petition.id,
+        case.petition.event_seq,
+        "unit_objected",
+        &serde_json::json!({"record_id": r.id, "unit_id": r.unit_id, "reason": reason}),
+    )
+    .await?;
     w.commit().await?;
     Ok(next.as_str().into())
 }
@@ -1148,7 +1187,8 @@ pub async fn rule_objection(
         stage = t.to;
         r.state = HandlingState::Done.as_str().into();
         // Not the unit's business: nothing is owed by it any more.
-        deadlines::stop_record(state, &mut w.tx, &case.petition.id, &r.id, None, false, now).await?;
+        deadlines::stop_record(state, &mut w.tx, &case.petition.id, &r.id, None, false, now)
+            .await?;
     } else {
         r.state = next.as_str().into();
         r.objection_reason = String::new();
@@ -1158,11 +1198,16 @@ pub async fn rule_objection(
         .store
         .update_handling_record(&mut w.tx, &r, &expected, now)
         .await?;
-    w.event(&case.petition.id, case.petition.event_seq, "objection_ruled", &serde_json::json!({
-                "record_id": r.id, "unit_id": r.unit_id, "upheld": input.upheld,
-                "comment": input.comment.trim(), "stage": stage.as_str(),
-            }))
-        .await?;
+    w.event(
+        &case.petition.id,
+        case.petition.event_seq,
+        "objection_ruled",
+        &serde_json::json!({
+            "record_id": r.id, "unit_id": r.unit_id, "upheld": input.upheld,
+            "comment": input.comment.trim(), "stage": stage.as_str(),
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(stage.as_str().into())
 }
@@ -1350,12 +1395,17 @@ pub async fn submit_report(
             },
         )
         .await?;
-    w.event(&p.id, p.event_seq, "report_submitted", &serde_json::json!({
-                "report_id": id, "record_id": record.as_ref().map(|r| r.id.clone()),
-                "unit_id": record.as_ref().map(|r| r.unit_id.clone()),
-                "decision": report.decision.as_str(),
-            }))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "report_submitted",
+        &serde_json::json!({
+            "report_id": id, "record_id": record.as_ref().map(|r| r.id.clone()),
+            "unit_id": record.as_ref().map(|r| r.unit_id.clone()),
+            "decision": report.decision.as_str(),
+        }),
+    )
+    .await?;
     match &record {
         Some(r) => deadlines::stop_record(state, &mut w.tx, &p.id, &r.id, None, true, now).await?,
         // The bureau's own answer to the petitioner is its 处理意见书 (rules §13).
@@ -1393,8 +1443,13 @@ pub async fn submit_report(
             reviewer_role(p.channel),
         ) {
             state.store.set_stage(&mut w.tx, &p.id, t.to).await?;
-            w.event(&p.id, seq, "review_begun", &serde_json::json!({"stage": t.to.as_str()}))
-                .await?;
+            w.event(
+                &p.id,
+                seq,
+                "review_begun",
+                &serde_json::json!({"stage": t.to.as_str()}),
+            )
+            .await?;
         }
     }
     w.commit().await?;
@@ -1462,11 +1517,16 @@ pub async fn attach_report_file(
             now,
         )
         .await?;
-    w.event(&p.id, p.event_seq, "report_file_attached", &serde_json::json!({
-                "report_id": report_id, "attachment_id": id, "file_name": name,
-                "content_type": kind.content_type(), "size": bytes.len(), "sha256": hash,
-            }))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "report_file_attached",
+        &serde_json::json!({
+            "report_id": report_id, "attachment_id": id, "file_name": name,
+            "content_type": kind.content_type(), "size": bytes.len(), "sha256": hash,
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(state.store.report_attachment(&state.bureau.id, &id).await?)
 }
@@ -1719,12 +1779,17 @@ pub async fn close_petition(
                 .await?,
         );
     }
-    w.event(&p.id, p.event_seq, if cmd == Command::ProposeClosure {
-                "closure_proposed"
-            } else {
-                "deregistered"
-            }, &serde_json::json!({"stage": t.to.as_str(), "approval_id": approval_id}))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        if cmd == Command::ProposeClosure {
+            "closure_proposed"
+        } else {
+            "deregistered"
+        },
+        &serde_json::json!({"stage": t.to.as_str(), "approval_id": approval_id}),
+    )
+    .await?;
     w.commit().await?;
     Ok(ClosureOutcome {
         stage: t.to.as_str().into(),
@@ -1839,12 +1904,17 @@ pub async fn request_appeal(
             },
         )
         .await?;
-    w.event(&case.petition.id, case.petition.event_seq, "appeal_requested", &serde_json::json!({
-                "appeal_id": id, "level": level.as_str(), "requested_on": requested_on.to_string(),
-                "organ": organ, "handled_here": input.handled_here, "due_on": due.to_string(),
-                "deadline_id": deadline_id,
-            }))
-        .await?;
+    w.event(
+        &case.petition.id,
+        case.petition.event_seq,
+        "appeal_requested",
+        &serde_json::json!({
+            "appeal_id": id, "level": level.as_str(), "requested_on": requested_on.to_string(),
+            "organ": organ, "handled_here": input.handled_here, "due_on": due.to_string(),
+            "deadline_id": deadline_id,
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(id)
 }
@@ -1936,13 +2006,18 @@ pub async fn record_appeal_opinion(
     let mut w = Write::begin_at(state, user, now).await?;
     state.store.record_appeal_opinion(&mut w.tx, &a).await?;
     deadlines::meet_petition(state, &mut w.tx, &p.id, deadlines::appeal_rule(level), now).await?;
-    w.event(&p.id, p.event_seq, "appeal_opinion_recorded", &serde_json::json!({
-                "appeal_id": a.id, "level": a.level, "opinion_on": a.opinion_on,
-                "opinion_served_on": a.opinion_served_on, "due_on": a.due_on,
-                "on_time": opinion_on.to_string() <= a.due_on,
-                "final": level == AppealLevel::Recheck,
-            }))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "appeal_opinion_recorded",
+        &serde_json::json!({
+            "appeal_id": a.id, "level": a.level, "opinion_on": a.opinion_on,
+            "opinion_served_on": a.opinion_served_on, "due_on": a.due_on,
+            "on_time": opinion_on.to_string() <= a.due_on,
+            "final": level == AppealLevel::Recheck,
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(a.id)
 }
@@ -2067,11 +2142,16 @@ pub async fn record_leader_instruction(
             now,
         )
         .await?;
-    w.event(&p.id, p.event_seq, "leader_instruction_recorded", &serde_json::json!({
-                "instruction_id": id, "leader": input.leader.trim(), "given_on": given_on.to_string(),
-                "due_on": due.map(|d| d.to_string()), "obligation_id": ob,
-            }))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "leader_instruction_recorded",
+        &serde_json::json!({
+            "instruction_id": id, "leader": input.leader.trim(), "given_on": given_on.to_string(),
+            "due_on": due.map(|d| d.to_string()), "obligation_id": ob,
+        }),
+    )
+    .await?;
     owe_letter_reply(state, &mut w.tx, user, &p).await?;
     w.commit().await?;
     Ok(id)
@@ -2111,8 +2191,13 @@ pub async fn fulfil_obligation(
             now,
         )
         .await?;
-    w.event(&p.id, p.event_seq, "obligation_fulfilled", &serde_json::json!({"obligation_id": obligation_id, "note": input.note.trim()}))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "obligation_fulfilled",
+        &serde_json::json!({"obligation_id": obligation_id, "note": input.note.trim()}),
+    )
+    .await?;
     w.commit().await?;
     Ok(())
 }
@@ -2497,8 +2582,13 @@ pub async fn propose_destruction(
             now,
         )
         .await?;
-    w.event(&p.id, p.event_seq, "destruction_proposed", &serde_json::json!({"approval_id": id, "description": description}))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "destruction_proposed",
+        &serde_json::json!({"approval_id": id, "description": description}),
+    )
+    .await?;
     w.commit().await?;
     Ok(id)
 }
@@ -2622,7 +2712,12 @@ pub async fn set_gate_approvers(
     let mut w = Write::begin_at(state, user, now).await?;
     state
         .store
-        .set_gate_approvers(&mut w.tx, &state.bureau.id, gate.as_str(), &joined.join(","))
+        .set_gate_approvers(
+            &mut w.tx,
+            &state.bureau.id,
+            gate.as_str(),
+            &joined.join(","),
+        )
         .await?;
     state
         .store

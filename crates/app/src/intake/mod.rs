@@ -4,30 +4,27 @@
 
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
-use xinfang_domain::calendar::{OfficialCalendar, YearNotice, validate_notice};
-use xinfang_domain::document::{DocumentKind, format_doc_no};
+use xinfang_domain::document::DocumentKind;
 use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
+use xinfang_domain::region;
 use xinfang_domain::registration::{
     InterviewInput, RegistrationInput, parse_interview, parse_registration,
 };
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::role::Role;
-use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
-use xinfang_domain::{FieldError, deadline, region};
-use xinfang_store::documents::NewDocument;
+use xinfang_domain::visibility::{self, Access};
 use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, ListFilter, ListScope, NewPetition, PetitionRecord};
+use xinfang_store::petitions::{ListFilter, ListScope, NewPetition, PetitionRecord};
 
-use crate::auth::actor;
 use crate::access::{access_of, open_petition};
-use crate::drafting::documents::issue_document;
-use crate::numbers::{petition_no, query_code};
-use crate::context::AppState;
-use crate::write::Write;
 use crate::auth::CurrentUser;
+use crate::auth::actor;
 use crate::clock::{from_local, local, local_date};
+use crate::context::AppState;
+use crate::drafting::documents::issue_document;
 use crate::error::{AppError, AppResult};
-
+use crate::numbers::{petition_no, query_code};
+use crate::write::Write;
 
 // ---------------------------------------------------------------------------------------------
 // Registration
@@ -93,8 +90,7 @@ pub async fn register(
         "stage": stage.as_str(),
         "registration": reg,
     });
-    w.event(&id, 0, "registered", &payload)
-        .await?;
+    w.event(&id, 0, "registered", &payload).await?;
     // A new visit or letter on a matter already transferred or assigned is supervised (rules §5).
     if let Some(earlier) = &reg.repeat_of {
         crate::supervision::on_repeat_registered(
@@ -157,8 +153,13 @@ pub async fn record_interview(
     } else {
         "interviewed"
     };
-    w.event(&p.id, p.event_seq, kind, &serde_json::to_value(&interview).unwrap_or_default())
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        kind,
+        &serde_json::to_value(&interview).unwrap_or_default(),
+    )
+    .await?;
     w.commit().await?;
     Ok(())
 }
@@ -306,7 +307,12 @@ pub async fn decide(
     } else {
         None
     };
-    let mut seq = w.event(&p.id, p.event_seq, "decided", &serde_json::json!({
+    let mut seq = w
+        .event(
+            &p.id,
+            p.event_seq,
+            "decided",
+            &serde_json::json!({
                 "acceptance": acceptance.as_str(),
                 "reason": reason_code,
                 "reason_text": reason.reason,
@@ -314,7 +320,8 @@ pub async fn decide(
                 "target_unit_id": target.as_ref().map(|u| u.id.clone()),
                 "stage": transition.to.as_str(),
                 "dispose_due": dispose_due.map(|d| d.to_string()),
-            }))
+            }),
+        )
         .await?;
     if let Some(unit) = &target
         && acceptance == Acceptance::ReferredToDepartment
@@ -379,8 +386,13 @@ pub async fn decide(
                 served_by(p.channel),
             )?;
             state.store.set_stage(&mut w.tx, &p.id, t2.to).await?;
-            w.event(&p.id, seq, "notice_served", &serde_json::json!({"stage": t2.to.as_str(), "method": "slip_on_the_spot"}))
-                .await?;
+            w.event(
+                &p.id,
+                seq,
+                "notice_served",
+                &serde_json::json!({"stage": t2.to.as_str(), "method": "slip_on_the_spot"}),
+            )
+            .await?;
         }
     }
     w.commit().await?;
@@ -455,8 +467,6 @@ fn slip_data(
     })
 }
 
-/// Numbers, renders and stores an issued document inside the caller's transaction, and
-/// appends its event. Returns (document id, number, the petition's new event sequence).
 // ---------------------------------------------------------------------------------------------
 // Lists
 
@@ -500,4 +510,3 @@ pub async fn list(
     }
     Ok(out)
 }
-

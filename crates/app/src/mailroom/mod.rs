@@ -24,18 +24,18 @@ use xinfang_store::letters::{
     EnclosureRow, LetterRow, NewLetter, QueuedLetter, ScanRow, ScanStore,
 };
 use xinfang_store::people::User;
-use xinfang_store::petitions::{Actor, PetitionRecord};
+use xinfang_store::petitions::PetitionRecord;
 
-use crate::auth::actor;
-use crate::context::AppState;
-use crate::write::Write;
-use crate::auth::CurrentUser;
-use crate::clock::{from_local, local, local_date};
-use crate::error::{AppError, AppResult};
 use crate::access::{self, open_petition};
+use crate::auth::CurrentUser;
+use crate::auth::actor;
 use crate::calendar::calendar;
+use crate::clock::{from_local, local, local_date};
+use crate::context::AppState;
 use crate::drafting::documents::readable_documents;
+use crate::error::{AppError, AppResult};
 use crate::numbers;
+use crate::write::Write;
 
 fn require_clerk(user: &CurrentUser) -> AppResult<()> {
     if user.role() != Role::LetterClerk {
@@ -104,8 +104,9 @@ pub async fn receive(
     let due = notice_due(state, receipt.received_at.date()).await?;
     let bureau = &state.bureau;
     let mut w = Write::begin_at(state, user, now).await?;
-    let seq = xinfang_store::next_in_sequence(&mut w.tx, &bureau.id, "petition:letter", today.year())
-        .await?;
+    let seq =
+        xinfang_store::next_in_sequence(&mut w.tx, &bureau.id, "petition:letter", today.year())
+            .await?;
     let no = numbers::petition_no(Channel::Letter, today.year(), seq);
     let code = numbers::query_code();
     let id = state
@@ -126,14 +127,19 @@ pub async fn receive(
             now,
         )
         .await?;
-    w.event(&id, 0, "letter_received", &serde_json::json!({
-                "petition_no": no,
-                "channel": "letter",
-                "stage": Stage::Received.as_str(),
-                "receipt": receipt,
-                "notice_due": due.to_string(),
-            }))
-        .await?;
+    w.event(
+        &id,
+        0,
+        "letter_received",
+        &serde_json::json!({
+            "petition_no": no,
+            "channel": "letter",
+            "stage": Stage::Received.as_str(),
+            "receipt": receipt,
+            "notice_due": due.to_string(),
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(state.store.petition(&bureau.id, &id).await?)
 }
@@ -164,8 +170,13 @@ pub async fn record_opening(
         .store
         .set_letter_opened(&mut w.tx, &p.id, &opening, &actor(&user.user), now)
         .await?;
-    w.event(&p.id, p.event_seq, "letter_opened", &serde_json::to_value(&opening).unwrap_or_default())
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "letter_opened",
+        &serde_json::to_value(&opening).unwrap_or_default(),
+    )
+    .await?;
     w.commit().await?;
     Ok(())
 }
@@ -191,8 +202,13 @@ pub async fn return_unopened(
         .store
         .set_letter_returned(&mut w.tx, &p.id, &reason, &actor(&user.user), now)
         .await?;
-    w.event(&p.id, p.event_seq, "returned_unopened", &serde_json::json!({"reason": reason, "stage": t.to.as_str()}))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "returned_unopened",
+        &serde_json::json!({"reason": reason, "stage": t.to.as_str()}),
+    )
+    .await?;
     w.commit().await?;
     Ok(())
 }
@@ -250,11 +266,16 @@ pub async fn attach_scan(
             now,
         )
         .await?;
-    w.event(&p.id, p.event_seq, "scan_attached", &serde_json::json!({
-                "scan_id": scan_id, "part": part.as_str(), "file_name": name,
-                "content_type": kind.content_type(), "size": bytes.len(), "sha256": hash,
-            }))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "scan_attached",
+        &serde_json::json!({
+            "scan_id": scan_id, "part": part.as_str(), "file_name": name,
+            "content_type": kind.content_type(), "size": bytes.len(), "sha256": hash,
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(state.store.scan(&state.bureau.id, &scan_id).await?)
 }
@@ -426,8 +447,13 @@ pub async fn register_letter(
             now,
         )
         .await?;
-    w.event(&p.id, p.event_seq, "letter_registered", &serde_json::json!({"stage": t.to.as_str(), "registration": reg, "letter": details}))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "letter_registered",
+        &serde_json::json!({"stage": t.to.as_str(), "registration": reg, "letter": details}),
+    )
+    .await?;
     w.commit().await?;
     let p = state.store.petition(&bureau.id, &p.id).await?;
     let similar = similar_to(state, &p).await?;
@@ -713,13 +739,18 @@ pub async fn record_instruction(
         .store
         .set_instruction(&mut w.tx, &p.id, &instruction.text, &actor(&user.user), now)
         .await?;
-    w.event(&p.id, p.event_seq, "instruction_recorded", &serde_json::json!({
-                "acceptance": acceptance.as_str(),
-                "instruction": instruction.text,
-                "reason": reason_code,
-                "stage": t.to.as_str(),
-            }))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "instruction_recorded",
+        &serde_json::json!({
+            "acceptance": acceptance.as_str(),
+            "instruction": instruction.text,
+            "reason": reason_code,
+            "stage": t.to.as_str(),
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(InstructionOutcome {
         state: t.to.as_str().into(),
@@ -868,21 +899,32 @@ pub async fn record_notice(
             now,
         )
         .await?;
-    seq = w.event(&p.id, seq, "notice_recorded", &serde_json::json!({
+    seq = w
+        .event(
+            &p.id,
+            seq,
+            "notice_recorded",
+            &serde_json::json!({
                 "method": notice.method.as_str(),
                 "detail": detail,
                 "notice": notice,
                 "document_id": document.as_ref().map(|d| d.0.clone()),
                 "due": l.notice_due,
-            }))
+            }),
+        )
         .await?;
     // A non-accepting decision ends here once the writer is told (or cannot be).
     let mut stage = p.stage;
     if p.stage == Stage::Decided {
         let t = lifecycle::execute(&domain_state(&p), &Command::ServeNotice, user.role())?;
         state.store.set_stage(&mut w.tx, &p.id, t.to).await?;
-        w.event(&p.id, seq, "notice_served", &serde_json::json!({"stage": t.to.as_str(), "method": notice.method.as_str()}))
-            .await?;
+        w.event(
+            &p.id,
+            seq,
+            "notice_served",
+            &serde_json::json!({"stage": t.to.as_str(), "method": notice.method.as_str()}),
+        )
+        .await?;
         stage = t.to;
     }
     w.commit().await?;

@@ -1,34 +1,37 @@
 //! Supervision (督办): items, the daily scan, the digest and the counts per unit (rules §5;
 //! lifecycle §2).
-
-use std::collections::HashMap;
+//!
+//! Items attach to a handling record and its unit. They are raised automatically by the daily
+//! scan (a running deadline whose rule's `on_expiry` is `supervise` passed its due date) and at
+//! registration (a `repeat_of` pointing to a petition in `transferred` or `assigned`);
+//! `trigger_key` is unique per bureau, so each trigger is raised once whatever the number of
+//! runs or instances. The office (the letter clerk for letters) opens the others by hand. Each
+//! supervision (phone, letter, summons, on-site) is a `supervision_actions` row and a
+//! `supervised` event, starts the unit's 30-day `supervision_answer` deadline and, by letter,
+//! drafts the 督办函 (never naming the petitioner: the unit may be the accused) for the deputy
+//! director's sign-off. After `escalate_after` supervisions (setting, default 3) the item goes to
+//! the leaders; a leader's approval makes it a formal project for the inspector.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use xinfang_domain::deadline::{self, WarningLevel, WarningThresholds};
-use xinfang_domain::deadline_rules::{
-    self as rules, DeadlineRule, EXTENSION_RULE, ExpiryAction, MAX_EXTENSION_DAYS,
-};
+use xinfang_domain::deadline_rules::ExpiryAction;
 use xinfang_domain::document::DocumentKind;
 use xinfang_domain::lifecycle::{Channel, Stage};
 use xinfang_domain::role::Role;
 use xinfang_domain::supervision::{self as sup, ItemState, Method, TriggerKind};
 use xinfang_domain::visibility::Access;
 use xinfang_store::WriteTx;
-use xinfang_store::deadlines::{
-    DeadlineRow, DeadlineSettings, NewDeadline, QueueFilter, QueueRow, UnitCounts,
-};
+use xinfang_store::deadlines::UnitCounts;
 use xinfang_store::petitions::{Actor, PetitionRecord};
 use xinfang_store::supervision::{NewAction, NewItem, SupervisionAction, SupervisionItem};
 
 use crate::access::open_petition;
-use crate::calendar::calendar;
-use crate::context::AppState;
-use crate::write::Write;
 use crate::auth::CurrentUser;
 use crate::clock::local_date;
-use crate::error::{AppError, AppResult};
+use crate::context::AppState;
 use crate::deadlines::{StartDeadline, meet_deadlines, start_deadline};
+use crate::error::{AppError, AppResult};
+use crate::write::Write;
 
 // ---------------------------------------------------------------------------------------------
 // Supervision items
@@ -901,11 +904,7 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
         units: unit_counts(state, user).await?,
         scan: state
             .store
-            .job_result(
-                DEADLINE_SCAN,
-                &state.bureau.id,
-                &today.to_string(),
-            )
+            .job_result(DEADLINE_SCAN, &state.bureau.id, &today.to_string())
             .await?
             .and_then(|v| serde_json::from_value(v).ok()),
     })
@@ -915,4 +914,3 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
 pub fn full(access: Access) -> bool {
     access == Access::Full
 }
-

@@ -10,9 +10,9 @@ use anyhow::{Context, bail};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use clap::Args;
 
-use xinfang_app::context::{self as app, AppState, Config};
-use xinfang_app::clock::{ManualClock, from_local};
 use crate::cli::generate::{Generator, GeneratorConfig};
+use xinfang_app::clock::{ManualClock, from_local};
+use xinfang_app::context::{self as app, AppState, Config};
 
 #[derive(Args, Clone)]
 pub struct BenchArgs {
@@ -82,7 +82,8 @@ async fn fill(cfg: &Config, count: usize) -> anyhow::Result<()> {
         );
     }
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-    let bureau = crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?;
+    let bureau =
+        crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?;
     let state = AppState::new(cfg.clone(), store, clock.clone(), bureau).await?;
     let receptionist = state
         .store
@@ -144,8 +145,13 @@ fn day_span(start: NaiveDate, count: usize) -> String {
 
 pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
     if args.deadlines {
-        return crate::cli::generate::deadline_bench(cfg, args.petitions, args.requests, args.reuse)
-            .await;
+        return crate::cli::generate::deadline_bench(
+            cfg,
+            args.petitions,
+            args.requests,
+            args.reuse,
+        )
+        .await;
     }
     if cfg.database_url.is_none() {
         cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));

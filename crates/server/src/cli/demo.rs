@@ -10,11 +10,11 @@ use xinfang_domain::role::Role;
 use xinfang_store::Store;
 use xinfang_store::people::{Bureau, Unit, User};
 
-use xinfang_app::context::AppState;
+use crate::cli::generate::{Generator, GeneratorConfig};
 use xinfang_app::auth::CurrentUser;
 use xinfang_app::clock::{Clock, ManualClock, from_local};
-use crate::cli::generate::{Generator, GeneratorConfig};
-use xinfang_app::intake::{self as services, DecisionInput};
+use xinfang_app::context::AppState;
+use xinfang_app::intake::DecisionInput;
 use xinfang_app::mailroom as svc_letters;
 
 pub const DEMO_PASSWORD: &str = "xinfang-demo";

@@ -15,8 +15,8 @@ use xinfang_domain::role::Role;
 use xinfang_store::Store;
 use xinfang_store::people::{Bureau, User};
 
-use xinfang_app::context::{self as app, AppState, Config};
 use xinfang_app::clock::{Clock, SystemClock, local_date};
+use xinfang_app::context::{self as app, AppState, Config};
 
 #[derive(Parser)]
 #[command(
@@ -200,7 +200,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = app::open_store(&cfg).await?;
             let fresh = store.default_bureau().await?.is_none();
             let b = if demo && fresh {
-                crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?
+                crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy)
+                    .await?
             } else {
                 ensure_bureau(&store, clock.as_ref(), &bureau).await?
             };
@@ -228,8 +229,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if store.default_bureau().await?.is_some() {
                 bail!("数据库不为空：演示数据只能载入空数据库");
             }
-            let b =
-                crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?;
+            let b = crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy)
+                .await?;
             let state = AppState::new(cfg, store, clock.clone(), b).await?;
             crate::cli::demo::populate(&state, local_date(clock.now()), petitions).await?;
             println!("演示数据已载入（{petitions} 件信访件）");

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use serde_json::{Value, json};
-use xinfang_app::context::{AppState, Config};
 use xinfang_app::auth::PasswordPolicy;
 use xinfang_app::clock::{ManualClock, cst};
+use xinfang_app::context::{AppState, Config};
 
 pub const PASSWORD: &str = "xinfang-demo";
 
@@ -96,10 +96,13 @@ impl TestApp {
             ..Config::default()
         };
         let clock = Arc::new(ManualClock::new(default_now()));
-        let store = xinfang_app::context::open_store(&config).await.expect("open store");
-        let bureau = xinfang::cli::demo::create_bureau(&store, clock.as_ref(), &config.password_policy)
+        let store = xinfang_app::context::open_store(&config)
             .await
-            .expect("bureau");
+            .expect("open store");
+        let bureau =
+            xinfang::cli::demo::create_bureau(&store, clock.as_ref(), &config.password_policy)
+                .await
+                .expect("bureau");
         let state = Arc::new(
             AppState::new(config, store, clock.clone(), bureau)
                 .await

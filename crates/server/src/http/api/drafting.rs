@@ -3,11 +3,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -17,10 +16,10 @@ use xinfang_domain::drafting::{DraftState, fields_of};
 use xinfang_store::drafts::DraftRow;
 
 use super::ApiJson;
-use xinfang_app::context::AppState;
 use crate::http::auth::{self, ApiUser};
+use crate::http::error::{ApiResult, AppResult, ErrorBody};
+use xinfang_app::context::AppState;
 use xinfang_app::drafting::{self, Action, DraftRequest};
-use crate::http::error::{ApiError, ApiResult, AppResult, ErrorBody};
 
 type S = State<Arc<AppState>>;
 
@@ -324,16 +323,14 @@ pub async fn file_response(
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    components(schemas(
-        DraftRequest,
-        EditInput,
-        CommentInput,
-        DraftJson,
-        StepJson,
-        FieldSpecJson
-    ))
-)]
+#[openapi(components(schemas(
+    DraftRequest,
+    EditInput,
+    CommentInput,
+    DraftJson,
+    StepJson,
+    FieldSpecJson
+)))]
 pub struct DocumentsApi;
 
 pub fn routes() -> OpenApiRouter<Arc<AppState>> {

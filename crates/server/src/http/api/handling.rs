@@ -3,20 +3,19 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::ApiJson;
-use xinfang_app::context::AppState;
 use crate::http::auth::ApiUser;
-use crate::http::error::{ApiError, ApiResult, AppResult, ErrorBody};
+use crate::http::error::{ApiResult, AppResult, ErrorBody};
+use xinfang_app::context::AppState;
 use xinfang_app::handling::{
     self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, ClosureOutcome, DestructionInput,
     DispositionInput, DispositionOutcome, ExtensionInput, FulfilInput, IncidentInput,
@@ -504,14 +503,11 @@ pub async fn report_file_response(
 
 /// The report attachment upload, outside the global 1 MB body limit.
 pub fn upload_routes() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new()
-        .routes(routes!(attach_report_file))
+    OpenApiRouter::new().routes(routes!(attach_report_file))
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    components(schemas(xinfang_app::handling::UnitChoice))
-)]
+#[openapi(components(schemas(xinfang_app::handling::UnitChoice)))]
 pub struct HandlingApi;
 
 pub fn routes() -> OpenApiRouter<Arc<AppState>> {

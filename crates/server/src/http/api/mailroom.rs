@@ -3,12 +3,11 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::{Body, HttpBody};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -21,9 +20,9 @@ use super::{
     ApiJson, DocumentJson, PetitionJson, RegisterPetitionRequest, S, document_json, events_json,
     petition_json,
 };
-use xinfang_app::context::AppState;
 use crate::http::auth::{self, ApiUser};
-use crate::http::error::{ApiError, ApiResult, AppResult, AppError, ErrorBody};
+use crate::http::error::{ApiError, ApiResult, AppError, AppResult, ErrorBody};
+use xinfang_app::context::AppState;
 use xinfang_app::mailroom::{self as svc, InstructionOutcome, NoticeOutcome, Queue, QueueItem};
 use xinfang_domain::registration::RegistrationInput;
 
@@ -708,6 +707,5 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
 
 /// The scan upload, outside the global 1 MB body limit.
 pub fn upload_routes() -> OpenApiRouter<Arc<AppState>> {
-    OpenApiRouter::new()
-        .routes(routes!(upload_scan))
+    OpenApiRouter::new().routes(routes!(upload_scan))
 }

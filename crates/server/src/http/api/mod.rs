@@ -5,11 +5,10 @@ mod handling;
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -21,12 +20,12 @@ use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::visibility::Access;
 use xinfang_store::petitions::{ListFilter, PetitionRecord, PetitionerRow};
 
-use xinfang_app::context::AppState;
 use crate::http::auth::{self, ApiUser};
 use crate::http::error::{ApiError, ApiResult, AppError, AppResult, ErrorBody};
 use xinfang_app::access::RecusalInput;
 use xinfang_app::admin::{ReasonInput, UnitInput, UserInput};
 use xinfang_app::calendar::{CalendarNoticeInput, DeadlineInput};
+use xinfang_app::context::AppState;
 use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 
 mod mailroom;
@@ -64,11 +63,13 @@ impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
                     }
                     _ => (None, format!("请求体不是有效的 JSON：{detail}")),
                 };
-                Err(ApiError(AppError::Invalid(vec![xinfang_domain::FieldError {
-                    field,
-                    code: "invalid_json",
-                    message,
-                }])))
+                Err(ApiError(AppError::Invalid(vec![
+                    xinfang_domain::FieldError {
+                        field,
+                        code: "invalid_json",
+                        message,
+                    },
+                ])))
             }
         }
     }
@@ -649,7 +650,9 @@ pub async fn decide_acceptance(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<DecisionOutcome>> {
-    Ok(Json(xinfang_app::intake::decide(&state, &u, &id, &req).await?))
+    Ok(Json(
+        xinfang_app::intake::decide(&state, &u, &id, &req).await?,
+    ))
 }
 
 pub fn document_json(d: &xinfang_store::documents::DocumentRow) -> DocumentJson {
@@ -1029,7 +1032,9 @@ pub async fn compute_deadline(
     ApiJson(req): ApiJson<DeadlineInput>,
 ) -> ApiResult<Json<DeadlineJson>> {
     Ok(Json(DeadlineJson {
-        due_date: xinfang_app::calendar::compute_deadline(&state, &req).await?.to_string(),
+        due_date: xinfang_app::calendar::compute_deadline(&state, &req)
+            .await?
+            .to_string(),
     }))
 }
 

@@ -4,11 +4,9 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -18,10 +16,10 @@ use xinfang_store::deadlines::{DeadlineRow, DeadlineSettings};
 use xinfang_store::supervision::{SupervisionAction, SupervisionItem};
 
 use super::ApiJson;
-use xinfang_app::context::AppState;
 use crate::http::auth::ApiUser;
-use xinfang_app::clock::local_date;
 use crate::http::error::{ApiError, ApiResult, AppError, ErrorBody};
+use xinfang_app::clock::local_date;
+use xinfang_app::context::AppState;
 use xinfang_app::deadlines::{Badge, DeadlineChangeInput, QueueItem, RuleInput, SettingsInput};
 use xinfang_app::supervision::{
     ActionInput, ActionOutcome, Digest, NoteInput, OpenItemInput, UnitCountsJson,
@@ -145,9 +143,9 @@ pub fn stored_json(
         paused_since: d.paused_since.map(|x| x.to_string()),
         state: d.state.clone(),
         met_at: d.met_at.clone(),
-        badge: d
-            .running()
-            .then(|| xinfang_app::deadlines::badge(d, today, &xinfang_app::deadlines::thresholds(settings))),
+        badge: d.running().then(|| {
+            xinfang_app::deadlines::badge(d, today, &xinfang_app::deadlines::thresholds(settings))
+        }),
     }
 }
 
@@ -310,7 +308,11 @@ pub async fn save_settings(
     ApiUser(u): ApiUser,
     ApiJson(req): ApiJson<SettingsInput>,
 ) -> ApiResult<Json<SettingsJson>> {
-    Ok(Json(xinfang_app::deadlines::save_settings(&state, &u, &req).await?.into()))
+    Ok(Json(
+        xinfang_app::deadlines::save_settings(&state, &u, &req)
+            .await?
+            .into(),
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -451,7 +453,9 @@ pub async fn unit_counts(
     State(state): S,
     ApiUser(u): ApiUser,
 ) -> ApiResult<Json<Vec<UnitCountsJson>>> {
-    Ok(Json(xinfang_app::supervision::unit_counts(&state, &u).await?))
+    Ok(Json(
+        xinfang_app::supervision::unit_counts(&state, &u).await?,
+    ))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -565,9 +569,7 @@ pub async fn resolve(
 }
 
 #[derive(OpenApi)]
-#[openapi(
-    components(schemas(ErrorBody))
-)]
+#[openapi(components(schemas(ErrorBody)))]
 pub struct SupervisionApi;
 
 pub fn routes() -> OpenApiRouter<Arc<AppState>> {

@@ -16,11 +16,11 @@ use xinfang_domain::drafting::{self, DraftCommand, DraftState, fields_of};
 use xinfang_store::petitions::ListFilter;
 
 use super::{Layout, error_page, layout};
-use xinfang_app::context::AppState;
 use crate::http::auth::PageUser;
-use xinfang_app::clock::show;
-use xinfang_app::drafting::{Action, DraftRequest};
 use crate::http::error::AppError;
+use xinfang_app::clock::show;
+use xinfang_app::context::AppState;
+use xinfang_app::drafting::{Action, DraftRequest};
 
 type S = State<Arc<AppState>>;
 

@@ -19,10 +19,10 @@ use xinfang_domain::lifecycle::{
 use xinfang_domain::role::Role;
 
 use super::{Layout, Pairs, S, error_page, layout, petition_page};
-use xinfang_app::context::AppState;
 use crate::http::auth::{CurrentUser, PageUser};
-use xinfang_app::clock::{local_date, show};
 use crate::http::error::{AppError, AppResult};
+use xinfang_app::clock::{local_date, show};
+use xinfang_app::context::AppState;
 use xinfang_app::handling::{
     self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, CaseView, DispositionInput,
     ExtensionInput, FulfilInput, INCIDENT_KINDS, INCIDENT_MEASURES, IncidentInput,

@@ -23,10 +23,10 @@ use xinfang_domain::role::Role;
 use xinfang_domain::visibility::Access;
 
 use super::{Layout, Pairs, S, error_page, input_id, layout, registration_from_form};
-use xinfang_app::context::AppState;
 use crate::http::auth::{self, CurrentUser, PageUser};
-use xinfang_app::clock::show;
 use crate::http::error::AppError;
+use xinfang_app::clock::show;
+use xinfang_app::context::AppState;
 use xinfang_app::mailroom::{self as svc, Queue, QueueItem};
 
 fn form_map(pairs: Pairs) -> HashMap<String, String> {

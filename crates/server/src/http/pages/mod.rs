@@ -24,10 +24,10 @@ use xinfang_domain::role::Role;
 use xinfang_domain::visibility::{self, Access};
 use xinfang_domain::{deadline, ethnicity, region};
 
-use xinfang_app::context::AppState;
 use crate::http::auth::{self, CurrentUser, PageUser};
-use xinfang_app::clock::{local, local_date, show};
 use crate::http::error::AppError;
+use xinfang_app::clock::{local, local_date, show};
+use xinfang_app::context::AppState;
 use xinfang_app::intake::DecisionInput;
 
 mod mailroom;
@@ -303,7 +303,7 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
     }
     let tasks = match xinfang_app::tasks::open_tasks(&state, &u).await {
         Ok(t) => t,
-        Err(e) => return error_page(&state, Some(&u), e.into()),
+        Err(e) => return error_page(&state, Some(&u), e),
     };
     HomePage {
         layout: layout(&state, Some(&u), ""),
@@ -1047,7 +1047,8 @@ pub(crate) async fn petition_page(
         let (p, access) = xinfang_app::access::open_petition(state, u, id, "view").await?;
         let identity = access == Access::Full;
         let interviews = state.store.interviews(&p.id).await?;
-        let documents = xinfang_app::drafting::documents::readable_documents(state, u, &p.id, access).await?;
+        let documents =
+            xinfang_app::drafting::documents::readable_documents(state, u, &p.id, access).await?;
         let events = state.store.events(&p.id).await?;
         let units = state.store.units(&state.bureau.id).await?;
         let users: HashMap<String, String> = state

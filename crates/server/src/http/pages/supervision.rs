@@ -17,10 +17,10 @@ use xinfang_domain::role::Role;
 use xinfang_domain::supervision::{ItemState, Method, TriggerKind};
 
 use super::{Layout, S, error_page, layout};
-use xinfang_app::context::AppState;
 use crate::http::auth::{CurrentUser, PageUser};
-use xinfang_app::clock::show;
 use crate::http::error::AppError;
+use xinfang_app::clock::show;
+use xinfang_app::context::AppState;
 use xinfang_app::deadlines::QueueItem;
 
 fn role_label(r: &str) -> &'static str {
@@ -313,7 +313,9 @@ async fn action_submit(
         note: f.note,
         issue_letter: f.issue_letter.is_some(),
     };
-    let r = xinfang_app::supervision::record_action(&state, &u, &id, &input).await.map(|_| ());
+    let r = xinfang_app::supervision::record_action(&state, &u, &id, &input)
+        .await
+        .map(|_| ());
     after(&state, &u, &id, r, "action").await
 }
 
@@ -329,9 +331,14 @@ async fn answer_submit(
     Path(id): Path<String>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    let r = xinfang_app::supervision::answer(&state, &u, &id, &xinfang_app::supervision::NoteInput { note: f.note })
-        .await
-        .map(|_| ());
+    let r = xinfang_app::supervision::answer(
+        &state,
+        &u,
+        &id,
+        &xinfang_app::supervision::NoteInput { note: f.note },
+    )
+    .await
+    .map(|_| ());
     after(&state, &u, &id, r, "answer").await
 }
 
@@ -341,9 +348,14 @@ async fn project_submit(
     Path(id): Path<String>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    let r = xinfang_app::supervision::approve_project(&state, &u, &id, &xinfang_app::supervision::NoteInput { note: f.note })
-        .await
-        .map(|_| ());
+    let r = xinfang_app::supervision::approve_project(
+        &state,
+        &u,
+        &id,
+        &xinfang_app::supervision::NoteInput { note: f.note },
+    )
+    .await
+    .map(|_| ());
     after(&state, &u, &id, r, "project").await
 }
 
@@ -353,9 +365,14 @@ async fn resolve_submit(
     Path(id): Path<String>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    let r = xinfang_app::supervision::resolve(&state, &u, &id, &xinfang_app::supervision::NoteInput { note: f.note })
-        .await
-        .map(|_| ());
+    let r = xinfang_app::supervision::resolve(
+        &state,
+        &u,
+        &id,
+        &xinfang_app::supervision::NoteInput { note: f.note },
+    )
+    .await
+    .map(|_| ());
     after(&state, &u, &id, r, "resolved").await
 }
 
@@ -397,7 +414,15 @@ struct DigestPage {
 async fn digest(State(state): S, PageUser(u): PageUser) -> Response {
     let result = async {
         let d = xinfang_app::supervision::digest(&state, &u).await?;
-        let overdue = xinfang_app::deadlines::queue(&state, &u, xinfang_app::deadlines::QueueKind::Overdue, None, None, 100).await?;
+        let overdue = xinfang_app::deadlines::queue(
+            &state,
+            &u,
+            xinfang_app::deadlines::QueueKind::Overdue,
+            None,
+            None,
+            100,
+        )
+        .await?;
         Ok::<_, AppError>(DigestPage {
             layout: layout(&state, Some(&u), ""),
             d,
