@@ -154,3 +154,50 @@ pub async fn declare_recusal(
     w.commit().await?;
     Ok(id)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads of an opened petition's parts
+
+/// The petition's history as the viewer may see it: in full, or — for a viewer who may not know
+/// the petitioner — the kinds, times and actors of its events without their payloads, which carry
+/// names, addresses, phone notices and what was said (2005 Art. 23).
+pub async fn history(
+    state: &AppState,
+    p: &PetitionRecord,
+    access: Access,
+) -> AppResult<Vec<xinfang_store::petitions::EventRow>> {
+    let mut events = state.store.events(&p.id).await?;
+    if access != Access::Full {
+        for e in &mut events {
+            e.payload = serde_json::Value::Object(Default::default());
+        }
+    }
+    Ok(events)
+}
+
+/// Who opened the petition, when and why: for the leaders only, empty for everyone else.
+pub async fn access_log(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+) -> AppResult<Vec<(String, String, String)>> {
+    if !user.role().is_leader() {
+        return Ok(Vec::new());
+    }
+    Ok(state.store.access_log(&p.id).await?)
+}
+
+/// The petition this one repeats, when there is one and the viewer may open it.
+pub async fn earlier_petition(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+) -> AppResult<Option<PetitionRecord>> {
+    let Some(r) = &p.repeat_of else {
+        return Ok(None);
+    };
+    let Ok(earlier) = state.store.petition(&state.bureau.id, r).await else {
+        return Ok(None);
+    };
+    Ok((access_of(state, &user.user, &earlier).await? != Access::Denied).then_some(earlier))
+}

@@ -172,3 +172,8 @@ pub async fn login(
         .await?;
     Ok((token, user))
 }
+
+/// Ends the session the user signed in with.
+pub async fn logout(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
+    Ok(state.store.delete_session(&user.token_hash).await?)
+}

@@ -433,3 +433,32 @@ pub async fn update_reason(
     tx.commit().await?;
     Ok(r)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/// The bureau's units (townships, street offices, departments), for choosing and naming them.
+pub async fn units(state: &AppState) -> AppResult<Vec<xinfang_store::people::Unit>> {
+    Ok(state.store.units(&state.bureau.id).await?)
+}
+
+/// The bureau's accounts, for naming who did what and for the administrators' page.
+pub async fn users(state: &AppState) -> AppResult<Vec<User>> {
+    Ok(state.store.users(&state.bureau.id).await?)
+}
+
+/// Staff names by account id.
+pub async fn names(state: &AppState) -> AppResult<std::collections::HashMap<String, String>> {
+    Ok(users(state)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect())
+}
+
+/// The decision reasons with their legal text (rules §3).
+pub async fn decision_reasons(
+    state: &AppState,
+) -> AppResult<Vec<xinfang_store::reasons::DecisionReason>> {
+    Ok(state.store.decision_reasons(&state.bureau.id).await?)
+}

@@ -262,3 +262,8 @@ pub async fn compute_deadline(
         mode,
     ))
 }
+
+/// The holiday notices entered so far, one per year.
+pub async fn notices(state: &AppState) -> AppResult<Vec<YearNotice>> {
+    Ok(state.store.calendar_notices(&state.bureau.id).await?)
+}

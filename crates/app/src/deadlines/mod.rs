@@ -879,3 +879,40 @@ pub async fn queue(
         .map(|r| queue_item(r, today, &t))
         .collect())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+pub async fn settings(state: &AppState) -> AppResult<DeadlineSettings> {
+    Ok(state.store.deadline_settings(&state.bureau.id).await?)
+}
+
+/// The current version of every rule.
+pub async fn rules(state: &AppState) -> AppResult<Vec<DeadlineRule>> {
+    Ok(state.store.deadline_rules(&state.bureau.id).await?)
+}
+
+/// Every version of one rule, newest first; an unknown rule is not found.
+pub async fn rule_versions(state: &AppState, code: &str) -> AppResult<Vec<DeadlineRule>> {
+    let v = state
+        .store
+        .deadline_rule_versions(&state.bureau.id, code)
+        .await?;
+    if v.is_empty() {
+        return Err(AppError::not_found());
+    }
+    Ok(v)
+}
+
+/// An opened petition's deadlines; unit staff see only their own unit's.
+pub async fn of_petition(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+) -> AppResult<Vec<DeadlineRow>> {
+    let mut rows = state.store.deadlines_of(&p.id).await?;
+    if user.role().is_unit_staff() {
+        rows.retain(|d| d.unit_id.is_some() && d.unit_id == user.user.unit_id);
+    }
+    Ok(rows)
+}

@@ -897,3 +897,45 @@ pub async fn download(
         file_name,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/// A document's drafting history (who drafted, returned, signed off, issued, with comments).
+pub async fn steps(
+    state: &AppState,
+    document_id: &str,
+) -> AppResult<Vec<xinfang_store::drafts::StepRow>> {
+    Ok(state.store.document_steps(document_id).await?)
+}
+
+/// Documents still in drafting for the bureau's inbox, leaving out those of petitions the
+/// viewer may not open.
+pub async fn open_drafts(state: &AppState, user: &CurrentUser) -> AppResult<Vec<DraftRow>> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::forbidden());
+    }
+    let drafts = state
+        .store
+        .drafts_in_states(
+            &state.bureau.id,
+            &["draft", "submitted", "returned", "signed_off"],
+            200,
+        )
+        .await?;
+    let mut out = Vec::new();
+    for d in drafts {
+        if let Some(pid) = &d.petition_id {
+            let Ok(p) = state.store.petition(&state.bureau.id, pid).await else {
+                continue;
+            };
+            if access::access_of(state, &user.user, &p).await?
+                == xinfang_domain::visibility::Access::Denied
+            {
+                continue;
+            }
+        }
+        out.push(d);
+    }
+    Ok(out)
+}

@@ -18,6 +18,7 @@ use xinfang_domain::lifecycle::{
     PetitionState, Stage,
 };
 use xinfang_domain::role::Role;
+use xinfang_domain::visibility::Access;
 use xinfang_domain::{FieldError, registration};
 use xinfang_store::handling::{
     AppealRow, ApprovalRow, HandlingRecordRow, IncidentRow, InstructionRow, NewDisposition,
@@ -1531,7 +1532,7 @@ pub async fn attach_report_file(
     Ok(state.store.report_attachment(&state.bureau.id, &id).await?)
 }
 
-/// A report's attached file, for someone who may read its petition.
+/// A report's attached file, for someone who may see the report (`report_attachments_of`).
 pub async fn report_file(
     state: &AppState,
     user: &CurrentUser,
@@ -1541,7 +1542,14 @@ pub async fn report_file(
         .store
         .report_attachment(&state.bureau.id, attachment_id)
         .await?;
-    open_petition(state, user, &a.petition_id, "view_report_file").await?;
+    let (p, access) = open_petition(state, user, &a.petition_id, "view_report_file").await?;
+    if !report_attachments_of(state, user, &p, access)
+        .await?
+        .iter()
+        .any(|x| x.id == a.id)
+    {
+        return Err(AppError::not_found());
+    }
     let bytes = state
         .blobs
         .get_scan(&a.sha256)
@@ -2732,4 +2740,99 @@ pub async fn set_gate_approvers(
         .await?;
     w.commit().await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reads of an opened petition's handling
+
+pub async fn approvals_of(state: &AppState, p: &PetitionRecord) -> AppResult<Vec<ApprovalRow>> {
+    Ok(state.store.approvals_of(&p.id).await?)
+}
+
+/// The files attached to handling reports, for those who may see the reports: the bureau's staff
+/// who see the petition in full, and a unit only the files its own staff uploaded.
+pub async fn report_attachments_of(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+    access: Access,
+) -> AppResult<Vec<ReportAttachmentRow>> {
+    let mut files = state.store.report_attachments_of(&p.id).await?;
+    if user.role().is_unit_staff() {
+        let own: std::collections::HashSet<String> = state
+            .store
+            .users(&state.bureau.id)
+            .await?
+            .into_iter()
+            .filter(|x| x.unit_id.is_some() && x.unit_id == user.user.unit_id)
+            .map(|x| x.id)
+            .collect();
+        files.retain(|f| own.contains(&f.uploaded_by));
+    } else if access != Access::Full {
+        files.clear();
+    }
+    Ok(files)
+}
+
+pub async fn appeals_of(state: &AppState, p: &PetitionRecord) -> AppResult<Vec<AppealRow>> {
+    Ok(state.store.appeals_of(&p.id).await?)
+}
+
+pub async fn instructions_of(
+    state: &AppState,
+    p: &PetitionRecord,
+) -> AppResult<Vec<InstructionRow>> {
+    Ok(state.store.instructions_of(&p.id).await?)
+}
+
+pub async fn query_replies_of(
+    state: &AppState,
+    p: &PetitionRecord,
+) -> AppResult<Vec<QueryReplyRow>> {
+    Ok(state.store.query_replies_of(&p.id).await?)
+}
+
+pub async fn incidents_of(state: &AppState, p: &PetitionRecord) -> AppResult<Vec<IncidentRow>> {
+    Ok(state.store.incidents_of(&p.id).await?)
+}
+
+pub async fn meetings_of(
+    state: &AppState,
+    p: &PetitionRecord,
+) -> AppResult<Vec<xinfang_store::handling::MeetingRow>> {
+    Ok(state.store.meetings_of(&p.id).await?)
+}
+
+/// The petition a handling record belongs to (for pages that start from the record).
+pub async fn petition_of_record(state: &AppState, record_id: &str) -> AppResult<String> {
+    Ok(state
+        .store
+        .handling_record(&state.bureau.id, record_id)
+        .await?
+        .petition_id)
+}
+
+/// The petition a handling report belongs to.
+pub async fn petition_of_report(state: &AppState, report_id: &str) -> AppResult<String> {
+    Ok(state
+        .store
+        .report_petition(&state.bureau.id, report_id)
+        .await?)
+}
+
+/// The set-aside register (暂存登记) and the destruction register, for the bureau's staff.
+pub async fn set_aside_registers(
+    state: &AppState,
+    user: &CurrentUser,
+) -> AppResult<(
+    Vec<xinfang_store::handling::SetAsideRow>,
+    Vec<xinfang_store::handling::DestructionRow>,
+)> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::forbidden());
+    }
+    Ok((
+        state.store.set_aside_register(&state.bureau.id).await?,
+        state.store.destruction_register(&state.bureau.id).await?,
+    ))
 }

@@ -510,3 +510,81 @@ pub async fn list(
     }
     Ok(out)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+
+/// The interview records (接谈): what the petitioner said, so only for viewers who may know who
+/// they are.
+pub async fn interviews(
+    state: &AppState,
+    p: &PetitionRecord,
+    access: Access,
+) -> AppResult<Vec<xinfang_store::petitions::InterviewRow>> {
+    if access != Access::Full {
+        return Ok(Vec::new());
+    }
+    Ok(state.store.interviews(&p.id).await?)
+}
+
+/// The day's registrations with what each still lacks (V1.3), for the bureau's staff; a
+/// petition the viewer may not open (confidential, recused) is left out.
+pub async fn registrations_on(
+    state: &AppState,
+    user: &CurrentUser,
+    day: chrono::NaiveDate,
+) -> AppResult<
+    Vec<(
+        PetitionRecord,
+        xinfang_domain::registration::SeedFieldPresence,
+    )>,
+> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::forbidden());
+    }
+    let mut out = Vec::new();
+    for (p, presence) in state.store.registrations_on(&state.bureau.id, day).await? {
+        if access_of(state, &user.user, &p).await? == Access::Full {
+            out.push((p, presence));
+        }
+    }
+    Ok(out)
+}
+
+/// Earlier petitions of the same person (by ID number, or name and phone) at intake. Only
+/// petitions the viewer may see with their petitioner are returned: anything else would confirm
+/// who raised a matter the viewer may not know of.
+pub async fn similar(
+    state: &AppState,
+    user: &CurrentUser,
+    id_number: Option<&str>,
+    name_phone: Option<(&str, &str)>,
+) -> AppResult<Vec<ListedPetition>> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::forbidden());
+    }
+    let found = state
+        .store
+        .find_similar(&state.bureau.id, id_number, name_phone, 10)
+        .await?;
+    let mut out = Vec::new();
+    for record in found {
+        if access_of(state, &user.user, &record).await? == Access::Full {
+            out.push(ListedPetition {
+                record,
+                with_details: true,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A petition by id for a use case's answer, refused to a viewer who may not open it (the
+/// opening itself is logged by the use case that did the work).
+pub async fn petition(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<PetitionRecord> {
+    let p = state.store.petition(&state.bureau.id, id).await?;
+    if access_of(state, &user.user, &p).await? == Access::Denied {
+        return Err(AppError::not_found());
+    }
+    Ok(p)
+}

@@ -287,7 +287,11 @@ pub async fn scan_file(
     scan_id: &str,
 ) -> AppResult<(ScanRow, Vec<u8>)> {
     let scan = state.store.scan(&state.bureau.id, scan_id).await?;
-    open_petition(state, user, &scan.petition_id, "view_scan").await?;
+    // The scan shows the letter and its envelope: the writer's name, address and phone.
+    let (_, access) = open_petition(state, user, &scan.petition_id, "view_scan").await?;
+    if access != Access::Full {
+        return Err(AppError::not_found());
+    }
     let bytes = state
         .blobs
         .get_scan(&scan.sha256)
@@ -951,7 +955,11 @@ pub struct LetterView {
 
 pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<LetterView> {
     let (p, access, l) = open_letter(state, user, id, "view_letter").await?;
-    let scans = state.store.scans_of(&p.id).await?;
+    let scans = if access == Access::Full {
+        state.store.scans_of(&p.id).await?
+    } else {
+        Vec::new()
+    };
     let enclosures = state.store.enclosures_of(&p.id).await?;
     let documents = readable_documents(state, user, &p.id, access).await?;
     let similar = if access == Access::Full {

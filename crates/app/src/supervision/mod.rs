@@ -87,6 +87,16 @@ pub async fn item_for(
     Ok((item, p, actions))
 }
 
+/// The documents an item's page may link to: those of its petition the viewer may read.
+pub async fn item_documents(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+) -> AppResult<Vec<xinfang_store::documents::DocumentRow>> {
+    let access = crate::access::access_of(state, &user.user, p).await?;
+    crate::drafting::documents::readable_documents(state, user, &p.id, access).await
+}
+
 /// The items a user's inbox shows: a unit's own items; the leaders' escalated ones; the
 /// inspector's projects; the office's and letter clerk's open ones (by channel).
 pub async fn inbox(state: &AppState, user: &CurrentUser) -> AppResult<Vec<SupervisionItem>> {
@@ -913,4 +923,17 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
 /// Whether the user sees the petition in full (used by the pages to decide what to show).
 pub fn full(access: Access) -> bool {
     access == Access::Full
+}
+
+/// An opened petition's supervision items; unit staff see only their own unit's.
+pub async fn items_of_petition(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionRecord,
+) -> AppResult<Vec<SupervisionItem>> {
+    let mut items = state.store.supervision_items_of(&p.id).await?;
+    if user.role().is_unit_staff() {
+        items.retain(|i| i.unit_id.is_some() && i.unit_id == user.user.unit_id);
+    }
+    Ok(items)
 }

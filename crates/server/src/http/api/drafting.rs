@@ -74,7 +74,7 @@ pub struct DraftJson {
 
 pub async fn draft_json(state: &AppState, d: &DraftRow) -> ApiResult<DraftJson> {
     let kind = DocumentKind::parse(&d.kind);
-    let steps = state.store.document_steps(&d.id).await?;
+    let steps = xinfang_app::drafting::steps(state, &d.id).await?;
     Ok(DraftJson {
         id: d.id.clone(),
         kind: d.kind.clone(),

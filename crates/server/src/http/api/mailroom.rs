@@ -255,7 +255,7 @@ pub struct QueueJson {
 async fn letter_json(state: &AppState, u: &auth::CurrentUser, id: &str) -> ApiResult<LetterJson> {
     let v = svc::view(state, u, id).await?;
     let identity = v.access == Access::Full;
-    let mut events = events_json(state, &v.petition.id).await?;
+    let mut events = events_json(state, &v.petition, v.access).await?;
     let mut letter = serde_json::to_value(&v.letter).unwrap_or_default();
     if !identity {
         for e in &mut events {

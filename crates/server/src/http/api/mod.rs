@@ -467,7 +467,7 @@ pub async fn login(State(state): S, ApiJson(req): ApiJson<LoginRequest>) -> ApiR
 #[utoipa::path(post, path = "/api/v1/logout", operation_id = "logout", tag = "session",
     responses((status = 204), (status = 401, body = ErrorBody)))]
 pub async fn logout(State(state): S, ApiUser(u): ApiUser) -> ApiResult<Response> {
-    state.store.delete_session(&u.token_hash).await?;
+    xinfang_app::auth::logout(&state, &u).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, auth::clear_cookie())],
@@ -491,7 +491,8 @@ pub async fn register_petition(
     ApiJson(req): ApiJson<RegisterPetitionRequest>,
 ) -> ApiResult<Response> {
     let p = xinfang_app::intake::register(&state, &u, &req.into()).await?;
-    let events = events_json(&state, &p.id).await?;
+    let access = xinfang_app::access::access_of(&state, &u.user, &p).await?;
+    let events = events_json(&state, &p, access).await?;
     Ok((
         StatusCode::CREATED,
         Json(petition_json(&p, true, true, events)),
@@ -562,10 +563,13 @@ pub async fn list_petitions(
     }))
 }
 
-async fn events_json(state: &AppState, id: &str) -> ApiResult<Vec<EventJson>> {
-    Ok(state
-        .store
-        .events(id)
+/// The petition's history as the viewer may see it (`access::history`).
+pub(crate) async fn events_json(
+    state: &AppState,
+    p: &PetitionRecord,
+    access: Access,
+) -> ApiResult<Vec<EventJson>> {
+    Ok(xinfang_app::access::history(state, p, access)
         .await?
         .into_iter()
         .map(|e| EventJson {
@@ -592,7 +596,7 @@ pub async fn get_petition(
 ) -> ApiResult<Json<PetitionJson>> {
     let (p, access) = xinfang_app::access::open_petition(&state, &u, &id, "api_view").await?;
     let identity = access == Access::Full;
-    let mut events = events_json(&state, &p.id).await?;
+    let mut events = events_json(&state, &p, access).await?;
     if !identity {
         // The registration event carries the petitioners' identities.
         for e in &mut events {
@@ -630,8 +634,9 @@ pub async fn record_interview(
         appointment_note: req.appointment_note,
     };
     xinfang_app::intake::record_interview(&state, &u, &id, &input).await?;
-    let p = state.store.petition(&state.bureau.id, &id).await?;
-    let events = events_json(&state, &id).await?;
+    let p = xinfang_app::intake::petition(&state, &u, &id).await?;
+    let access = xinfang_app::access::access_of(&state, &u.user, &p).await?;
+    let events = events_json(&state, &p, access).await?;
     Ok((
         StatusCode::CREATED,
         Json(petition_json(&p, true, true, events)),
@@ -761,22 +766,7 @@ pub async fn similar(
         (Some(n), Some(p)) if !n.is_empty() && p.len() >= 7 => Some((n, p)),
         _ => None,
     };
-    let found = state
-        .store
-        .find_similar(&state.bureau.id, idn, np, 10)
-        .await?;
-    let mut out = Vec::new();
-    for r in found {
-        let access = xinfang_app::access::access_of(state, &u.user, &r).await?;
-        if access == Access::Denied && !r.confidential {
-            continue;
-        }
-        out.push(xinfang_app::intake::ListedPetition {
-            with_details: access == Access::Full,
-            record: r,
-        });
-    }
-    Ok(out)
+    xinfang_app::intake::similar(state, u, idn, np).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams, Default)]
@@ -821,9 +811,7 @@ pub async fn declare_recusal(
     responses((status = 200, body = [UnitJson])))]
 pub async fn list_units(State(state): S, ApiUser(_u): ApiUser) -> ApiResult<Json<Vec<UnitJson>>> {
     Ok(Json(
-        state
-            .store
-            .units(&state.bureau.id)
+        xinfang_app::admin::units(&state)
             .await?
             .iter()
             .map(UnitJson::from)
@@ -861,9 +849,7 @@ pub async fn update_unit(
 pub async fn list_users(State(state): S, ApiUser(u): ApiUser) -> ApiResult<Json<Vec<UserJson>>> {
     u.require(&[xinfang_domain::role::Role::Admin])?;
     Ok(Json(
-        state
-            .store
-            .users(&state.bureau.id)
+        xinfang_app::admin::users(&state)
             .await?
             .iter()
             .map(UserJson::from)
@@ -929,9 +915,7 @@ pub async fn list_reasons(
     ApiUser(_u): ApiUser,
 ) -> ApiResult<Json<Vec<ReasonJson>>> {
     Ok(Json(
-        state
-            .store
-            .decision_reasons(&state.bureau.id)
+        xinfang_app::admin::decision_reasons(&state)
             .await?
             .iter()
             .map(ReasonJson::from)
@@ -992,9 +976,7 @@ pub async fn list_calendar_notices(
     ApiUser(_u): ApiUser,
 ) -> ApiResult<Json<Vec<CalendarNoticeJson>>> {
     Ok(Json(
-        state
-            .store
-            .calendar_notices(&state.bureau.id)
+        xinfang_app::calendar::notices(&state)
             .await?
             .iter()
             .map(CalendarNoticeJson::from)

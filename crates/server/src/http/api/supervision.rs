@@ -17,7 +17,7 @@ use xinfang_store::supervision::{SupervisionAction, SupervisionItem};
 
 use super::ApiJson;
 use crate::http::auth::ApiUser;
-use crate::http::error::{ApiError, ApiResult, AppError, ErrorBody};
+use crate::http::error::{ApiResult, AppError, ErrorBody};
 use xinfang_app::clock::local_date;
 use xinfang_app::context::AppState;
 use xinfang_app::deadlines::{Badge, DeadlineChangeInput, QueueItem, RuleInput, SettingsInput};
@@ -242,9 +242,7 @@ pub fn item_json(i: &SupervisionItem, actions: &[SupervisionAction]) -> ItemJson
     responses((status = 200, body = [RuleJson])))]
 pub async fn list_rules(State(state): S, ApiUser(_u): ApiUser) -> ApiResult<Json<Vec<RuleJson>>> {
     Ok(Json(
-        state
-            .store
-            .deadline_rules(&state.bureau.id)
+        xinfang_app::deadlines::rules(&state)
             .await?
             .iter()
             .map(RuleJson::from)
@@ -261,13 +259,7 @@ pub async fn rule_versions(
     ApiUser(_u): ApiUser,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Vec<RuleJson>>> {
-    let v = state
-        .store
-        .deadline_rule_versions(&state.bureau.id, &code)
-        .await?;
-    if v.is_empty() {
-        return Err(ApiError(AppError::not_found()));
-    }
+    let v = xinfang_app::deadlines::rule_versions(&state, &code).await?;
     Ok(Json(v.iter().map(RuleJson::from).collect()))
 }
 
@@ -290,13 +282,7 @@ pub async fn save_rule(
 #[utoipa::path(get, path = "/api/v1/deadline-settings", operation_id = "getDeadlineSettings", tag = "deadlines",
     responses((status = 200, body = SettingsJson)))]
 pub async fn get_settings(State(state): S, ApiUser(_u): ApiUser) -> ApiResult<Json<SettingsJson>> {
-    Ok(Json(
-        state
-            .store
-            .deadline_settings(&state.bureau.id)
-            .await?
-            .into(),
-    ))
+    Ok(Json(xinfang_app::deadlines::settings(&state).await?.into()))
 }
 
 /// The warning ladder's thresholds, the escalation count and "due soon" (administrators).
@@ -367,11 +353,8 @@ pub async fn petition_deadlines(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<StoredDeadlineJson>>> {
     let (p, _) = xinfang_app::access::open_petition(&state, &u, &id, "api_deadlines").await?;
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
-    let mut rows = state.store.deadlines_of(&p.id).await?;
-    if u.role().is_unit_staff() {
-        rows.retain(|d| d.unit_id.is_some() && d.unit_id == u.user.unit_id);
-    }
+    let settings = xinfang_app::deadlines::settings(&state).await?;
+    let rows = xinfang_app::deadlines::of_petition(&state, &u, &p).await?;
     Ok(Json(
         rows.iter()
             .map(|d| stored_json(&state, d, &settings))
@@ -390,7 +373,7 @@ pub async fn extend(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::extend(&state, &u, &id, &req).await?;
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let settings = xinfang_app::deadlines::settings(&state).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
 }
 
@@ -405,7 +388,7 @@ pub async fn shorten(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::shorten(&state, &u, &id, &req).await?;
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let settings = xinfang_app::deadlines::settings(&state).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
 }
 
@@ -420,7 +403,7 @@ pub async fn pause(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::pause_or_resume(&state, &u, &id, &req, true).await?;
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let settings = xinfang_app::deadlines::settings(&state).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
 }
 
@@ -435,7 +418,7 @@ pub async fn resume(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::pause_or_resume(&state, &u, &id, &req, false).await?;
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let settings = xinfang_app::deadlines::settings(&state).await?;
     Ok(Json(stored_json(&state, &d, &settings)))
 }
 

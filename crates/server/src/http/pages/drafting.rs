@@ -105,9 +105,7 @@ async fn document_page_for(
             required: f.required,
         })
         .collect();
-    let steps = state
-        .store
-        .document_steps(&row.id)
+    let steps = xinfang_app::drafting::steps(state, &row.id)
         .await?
         .into_iter()
         .map(|s| StepView {
@@ -300,9 +298,7 @@ async fn new_page_for(
             )
         })
         .collect();
-    let units = state
-        .store
-        .units(&state.bureau.id)
+    let units = xinfang_app::admin::units(state)
         .await?
         .into_iter()
         .filter(|x| x.active)
@@ -394,30 +390,9 @@ async fn inbox_for(
     u: &xinfang_app::auth::CurrentUser,
     errors: Vec<String>,
 ) -> Result<InboxPage, AppError> {
-    if !u.role().is_bureau_staff() {
-        return Err(AppError::forbidden());
-    }
-    let drafts = state
-        .store
-        .drafts_in_states(
-            &state.bureau.id,
-            &["draft", "submitted", "returned", "signed_off"],
-            200,
-        )
-        .await?;
+    let drafts = xinfang_app::drafting::open_drafts(state, u).await?;
     let mut rows = Vec::new();
     for d in drafts {
-        // Only what the user may see.
-        if let Some(pid) = &d.petition_id {
-            let Ok(p) = state.store.petition(&state.bureau.id, pid).await else {
-                continue;
-            };
-            if xinfang_app::access::access_of(state, &u.user, &p).await?
-                == xinfang_domain::visibility::Access::Denied
-            {
-                continue;
-            }
-        }
         let Some(kind) = DocumentKind::parse(&d.kind) else {
             continue;
         };

@@ -139,12 +139,13 @@ pub async fn panel(
     state: &AppState,
     u: &CurrentUser,
     p: &xinfang_store::petitions::PetitionRecord,
+    access: xinfang_domain::visibility::Access,
 ) -> AppResult<HandlingPanel> {
     let case = CaseView::load(state, p.clone()).await?;
     let ds = case.domain_state();
     let role = u.role();
     let today = local_date(state.clock.now());
-    let units = state.store.units(&state.bureau.id).await?;
+    let units = xinfang_app::admin::units(state).await?;
     let unit_name = |id: &str| {
         units
             .iter()
@@ -204,7 +205,7 @@ pub async fn panel(
         })
         .collect();
     let reviewer = lifecycle::authorized_roles(&Command::ProposeClosure, p.channel).contains(&role);
-    let approvals_rows = state.store.approvals_of(&p.id).await?;
+    let approvals_rows = handling::approvals_of(state, p).await?;
     let sent_back_pending = |record_id: &str| {
         approvals_rows.iter().any(|a| {
             a.state == "pending"
@@ -212,7 +213,7 @@ pub async fn panel(
                 && matches!(a.gate.as_str(), "redo" | "supplement")
         })
     };
-    let attachments = state.store.report_attachments_of(&p.id).await?;
+    let attachments = handling::report_attachments_of(state, u, p, access).await?;
     let reports = case
         .reports
         .iter()
@@ -337,7 +338,7 @@ pub async fn panel(
             id: a.id,
         })
         .collect();
-    let appeals_rows = state.store.appeals_of(&p.id).await?;
+    let appeals_rows = handling::appeals_of(state, p).await?;
     let is_final = handling::is_final(state, p).await?;
     let bureau_recorder = matches!(
         role,
@@ -418,9 +419,7 @@ pub async fn panel(
                 | Role::DeputyDirector
                 | Role::Director
         ) && p.stage.is_open(),
-        instructions: state
-            .store
-            .instructions_of(&p.id)
+        instructions: handling::instructions_of(state, p)
             .await?
             .into_iter()
             .map(|i| {
@@ -436,9 +435,7 @@ pub async fn panel(
             })
             .collect(),
         can_query_reply: bureau_recorder,
-        query_replies: state
-            .store
-            .query_replies_of(&p.id)
+        query_replies: handling::query_replies_of(state, p)
             .await?
             .into_iter()
             .map(|q| {
@@ -460,9 +457,7 @@ pub async fn panel(
             })
             .collect(),
         can_incident: matches!(role, Role::Receptionist | Role::CaseOfficer | Role::Office),
-        incidents: state
-            .store
-            .incidents_of(&p.id)
+        incidents: handling::incidents_of(state, p)
             .await?
             .into_iter()
             .map(|i| {
@@ -491,9 +486,7 @@ pub async fn panel(
             .collect(),
         incident_kinds: INCIDENT_KINDS.to_vec(),
         incident_measures: INCIDENT_MEASURES.to_vec(),
-        meetings: state
-            .store
-            .meetings_of(&p.id)
+        meetings: handling::meetings_of(state, p)
             .await?
             .into_iter()
             .map(|m| {
@@ -591,11 +584,8 @@ async fn disposition_submit(
 }
 
 async fn record_petition(state: &AppState, record_id: &str) -> String {
-    state
-        .store
-        .handling_record(&state.bureau.id, record_id)
+    handling::petition_of_record(state, record_id)
         .await
-        .map(|r| r.petition_id)
         .unwrap_or_default()
 }
 
@@ -689,9 +679,7 @@ async fn review_submit(
     Path(report_id): Path<String>,
     Form(f): Form<Pairs>,
 ) -> Response {
-    let pid = state
-        .store
-        .report_petition(&state.bureau.id, &report_id)
+    let pid = handling::petition_of_report(&state, &report_id)
         .await
         .unwrap_or_default();
     let findings = ReviewCheck::ALL
@@ -842,12 +830,9 @@ async fn set_aside_page(State(state): S, PageUser(u): PageUser) -> Response {
             return Err(AppError::forbidden());
         }
         let cal = xinfang_app::calendar::calendar(&state).await?;
-        let rows = state.store.set_aside_register(&state.bureau.id).await?;
-        let users = state.store.users(&state.bureau.id).await?;
-        let destroyed = state
-            .store
-            .destruction_register(&state.bureau.id)
-            .await?
+        let (rows, destroyed) = handling::set_aside_registers(&state, &u).await?;
+        let users = xinfang_app::admin::users(&state).await?;
+        let destroyed = destroyed
             .into_iter()
             .map(|d| {
                 let who = users
@@ -1041,9 +1026,7 @@ async fn attachment_submit(
     Path(report_id): Path<String>,
     req: axum::extract::Request,
 ) -> Response {
-    let pid = state
-        .store
-        .report_petition(&state.bureau.id, &report_id)
+    let pid = handling::petition_of_report(&state, &report_id)
         .await
         .unwrap_or_default();
     let r = async {

@@ -285,8 +285,8 @@ async fn letter_page(
 ) -> Response {
     let result = async {
         let v = svc::view(state, u, id).await?;
-        let events = state.store.events(&v.petition.id).await?;
-        let reasons = state.store.decision_reasons(&state.bureau.id).await?;
+        let events = xinfang_app::access::history(state, &v.petition, v.access).await?;
+        let reasons = xinfang_app::admin::decision_reasons(state).await?;
         Ok::<_, AppError>((v, events, reasons))
     }
     .await;

@@ -221,7 +221,7 @@ async fn login_submit(State(state): S, Form(f): Form<LoginForm>) -> Response {
 }
 
 async fn logout(State(state): S, PageUser(u): PageUser) -> Response {
-    let _ = state.store.delete_session(&u.token_hash).await;
+    let _ = xinfang_app::auth::logout(&state, &u).await;
     (
         [(header::SET_COOKIE, auth::clear_cookie())],
         Redirect::to("/login"),
@@ -547,7 +547,7 @@ async fn register_page_for(
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or(1)
         .clamp(1, 50);
-    let units = match state.store.units(&state.bureau.id).await {
+    let units = match xinfang_app::admin::units(state).await {
         Ok(u) => u,
         Err(e) => return error_page(state, Some(u), e.into()),
     };
@@ -1046,27 +1046,14 @@ pub(crate) async fn petition_page(
     let result = async {
         let (p, access) = xinfang_app::access::open_petition(state, u, id, "view").await?;
         let identity = access == Access::Full;
-        let interviews = state.store.interviews(&p.id).await?;
+        let interviews = xinfang_app::intake::interviews(state, &p, access).await?;
         let documents =
             xinfang_app::drafting::documents::readable_documents(state, u, &p.id, access).await?;
-        let events = state.store.events(&p.id).await?;
-        let units = state.store.units(&state.bureau.id).await?;
-        let users: HashMap<String, String> = state
-            .store
-            .users(&state.bureau.id)
-            .await?
-            .into_iter()
-            .map(|x| (x.id, x.display_name))
-            .collect();
-        let access_log = if u.role().is_leader() {
-            state.store.access_log(&p.id).await?
-        } else {
-            Vec::new()
-        };
-        let earlier = match &p.repeat_of {
-            Some(r) => state.store.petition(&state.bureau.id, r).await.ok(),
-            None => None,
-        };
+        let events = xinfang_app::access::history(state, &p, access).await?;
+        let units = xinfang_app::admin::units(state).await?;
+        let users: HashMap<String, String> = xinfang_app::admin::names(state).await?;
+        let access_log = xinfang_app::access::access_log(state, u, &p).await?;
+        let earlier = xinfang_app::access::earlier_petition(state, u, &p).await?;
         let repeat_of = earlier
             .as_ref()
             .map(|x| x.petition_no.clone())
@@ -1174,9 +1161,7 @@ pub(crate) async fn petition_page(
                 .iter()
                 .map(|a| (a.as_str(), a.label_zh(), *a == preselect))
                 .collect(),
-            reasons: state
-                .store
-                .decision_reasons(&state.bureau.id)
+            reasons: xinfang_app::admin::decision_reasons(state)
                 .await?
                 .into_iter()
                 .filter(|r| r.active)
@@ -1244,7 +1229,7 @@ pub(crate) async fn petition_page(
                 .into_iter()
                 .map(|(at, who, what)| (show(&at), who, what))
                 .collect(),
-            h: handling::panel(state, u, &p).await?,
+            h: handling::panel(state, u, &p, access).await?,
             deadlines,
             supervision_items,
             can_open_supervision: xinfang_domain::supervision::may_supervise(
@@ -1283,19 +1268,13 @@ async fn deadline_views(
     p: &xinfang_store::petitions::PetitionRecord,
     units: &[xinfang_store::people::Unit],
 ) -> Result<(Vec<DeadlineView>, Vec<supervision::ItemRow>), AppError> {
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    let settings = xinfang_app::deadlines::settings(state).await?;
     let t = xinfang_app::deadlines::thresholds(&settings);
     let today = local_date(state.clock.now());
-    let rules = state.store.deadline_rules(&state.bureau.id).await?;
-    let own = |unit: &Option<String>| {
-        !u.role().is_unit_staff() || (unit.is_some() && *unit == u.user.unit_id)
-    };
-    let deadlines = state
-        .store
-        .deadlines_of(&p.id)
+    let rules = xinfang_app::deadlines::rules(state).await?;
+    let deadlines = xinfang_app::deadlines::of_petition(state, u, p)
         .await?
         .into_iter()
-        .filter(|d| own(&d.unit_id))
         .map(|d| DeadlineView {
             rule_name: rules
                 .iter()
@@ -1332,12 +1311,9 @@ async fn deadline_views(
                 .then(|| xinfang_app::deadlines::badge(&d, today, &t)),
         })
         .collect();
-    let items = state
-        .store
-        .supervision_items_of(&p.id)
+    let items = xinfang_app::supervision::items_of_petition(state, u, p)
         .await?
         .into_iter()
-        .filter(|i| own(&i.unit_id))
         .map(|i| supervision::item_row(&i))
         .collect();
     Ok((deadlines, items))
@@ -1465,7 +1441,7 @@ async fn today(
         },
         None => local_date(state.clock.now()),
     };
-    let list = match state.store.registrations_on(&state.bureau.id, day).await {
+    let list = match xinfang_app::intake::registrations_on(&state, &u, day).await {
         Ok(l) => l,
         Err(e) => return error_page(&state, Some(&u), e.into()),
     };
@@ -1536,8 +1512,8 @@ async fn users_page_for(
         return error_page(state, Some(u), AppError::forbidden());
     }
     let (users, units) = match (
-        state.store.users(&state.bureau.id).await,
-        state.store.units(&state.bureau.id).await,
+        xinfang_app::admin::users(state).await,
+        xinfang_app::admin::units(state).await,
     ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => return error_page(state, Some(u), e.into()),
@@ -1666,7 +1642,7 @@ async fn units_page_for(
     if u.role() != Role::Admin {
         return error_page(state, Some(u), AppError::forbidden());
     }
-    let units = match state.store.units(&state.bureau.id).await {
+    let units = match xinfang_app::admin::units(state).await {
         Ok(x) => x,
         Err(e) => return error_page(state, Some(u), e.into()),
     };
@@ -1774,7 +1750,7 @@ async fn reasons_page_for(
     if u.role() != Role::Admin {
         return error_page(state, Some(u), AppError::forbidden());
     }
-    let reasons = match state.store.decision_reasons(&state.bureau.id).await {
+    let reasons = match xinfang_app::admin::decision_reasons(state).await {
         Ok(r) => r,
         Err(e) => return error_page(state, Some(u), e.into()),
     };
@@ -1966,7 +1942,7 @@ async fn calendar_page_for(
     if u.role() != Role::Admin {
         return error_page(state, Some(u), AppError::forbidden());
     }
-    let notices = match state.store.calendar_notices(&state.bureau.id).await {
+    let notices = match xinfang_app::calendar::notices(state).await {
         Ok(n) => n,
         Err(e) => return error_page(state, Some(u), e.into()),
     };

@@ -107,9 +107,7 @@ async fn queues(State(state): S, PageUser(u): PageUser, Query(q): Query<QueueQue
         let rows = xinfang_app::deadlines::queue(&state, &u, kind, role, unit, 500).await?;
         let items = xinfang_app::supervision::inbox(&state, &u).await?;
         let units = if u.role().is_bureau_staff() {
-            state
-                .store
-                .units(&state.bureau.id)
+            xinfang_app::admin::units(&state)
                 .await?
                 .into_iter()
                 .map(|x| (x.id, x.name))
@@ -191,7 +189,7 @@ async fn item_page(
     let result = async {
         let (item, p, actions) = xinfang_app::supervision::item_for(state, u, id).await?;
         let st = ItemState::parse(&item.state).unwrap_or(ItemState::Open);
-        let documents = state.store.documents_of(&p.id).await?;
+        let documents = xinfang_app::supervision::item_documents(state, u, &p).await?;
         let staff = u.role().is_bureau_staff();
         let document = |id: &str| {
             let d = documents.iter().find(|d| d.id == id)?;
@@ -476,8 +474,8 @@ async fn rules_page_for(
         return error_page(state, Some(u), AppError::forbidden());
     }
     let result = async {
-        let rules = state.store.deadline_rules(&state.bureau.id).await?;
-        let settings = state.store.deadline_settings(&state.bureau.id).await?;
+        let rules = xinfang_app::deadlines::rules(state).await?;
+        let settings = xinfang_app::deadlines::settings(state).await?;
         Ok::<_, AppError>(RulesPage {
             layout: layout(state, Some(u), flash),
             errors,
