@@ -549,7 +549,7 @@ async fn register_page_for(
         .clamp(1, 50);
     let units = match xinfang_app::admin::units(state).await {
         Ok(u) => u,
-        Err(e) => return error_page(state, Some(u), e.into()),
+        Err(e) => return error_page(state, Some(u), e),
     };
     // The bureau's own counties first, then its prefecture's: what a window mostly sees.
     let own = &state.bureau.region_code;
@@ -1443,7 +1443,7 @@ async fn today(
     };
     let list = match xinfang_app::intake::registrations_on(&state, &u, day).await {
         Ok(l) => l,
-        Err(e) => return error_page(&state, Some(&u), e.into()),
+        Err(e) => return error_page(&state, Some(&u), e),
     };
     let rows: Vec<_> = list
         .iter()
@@ -1516,7 +1516,7 @@ async fn users_page_for(
         xinfang_app::admin::units(state).await,
     ) {
         (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => return error_page(state, Some(u), e.into()),
+        (Err(e), _) | (_, Err(e)) => return error_page(state, Some(u), e),
     };
     let unit_name: HashMap<&str, &str> = units
         .iter()
@@ -1644,7 +1644,7 @@ async fn units_page_for(
     }
     let units = match xinfang_app::admin::units(state).await {
         Ok(x) => x,
-        Err(e) => return error_page(state, Some(u), e.into()),
+        Err(e) => return error_page(state, Some(u), e),
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -1752,7 +1752,7 @@ async fn reasons_page_for(
     }
     let reasons = match xinfang_app::admin::decision_reasons(state).await {
         Ok(r) => r,
-        Err(e) => return error_page(state, Some(u), e.into()),
+        Err(e) => return error_page(state, Some(u), e),
     };
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -1944,7 +1944,7 @@ async fn calendar_page_for(
     }
     let notices = match xinfang_app::calendar::notices(state).await {
         Ok(n) => n,
-        Err(e) => return error_page(state, Some(u), e.into()),
+        Err(e) => return error_page(state, Some(u), e),
     };
     let today = local_date(state.clock.now());
     let this_year = chrono::Datelike::year(&today);
