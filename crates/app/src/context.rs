@@ -42,7 +42,7 @@ impl Default for Config {
             password_policy: PasswordPolicy::default(),
             checkpoint_minutes: 10,
             max_connections: 8,
-            max_scan_bytes: xinfang_domain::letter::DEFAULT_MAX_SCAN_BYTES,
+            max_scan_bytes: xinfang_domain::mailroom::DEFAULT_MAX_SCAN_BYTES,
         }
     }
 }

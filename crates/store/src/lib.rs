@@ -10,7 +10,7 @@ pub mod deadlines;
 pub mod documents;
 pub mod drafts;
 pub mod handling;
-pub mod letters;
+pub mod mailroom;
 pub mod people;
 pub mod petitions;
 pub mod reasons;

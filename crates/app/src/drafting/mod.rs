@@ -257,7 +257,7 @@ async fn decision_grounds(
             kind.title_zh()
         )));
     };
-    xinfang_domain::letter::check_notice_kind(kind, acceptance, "kind")
+    xinfang_domain::mailroom::check_notice_kind(kind, acceptance, "kind")
         .map_err(|e| AppError::Invalid(vec![e]))?;
     let reasons = state.store.decision_reasons(&state.bureau.id).await?;
     let reason = p.decision_reason.as_deref().and_then(|c| {

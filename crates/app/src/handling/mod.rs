@@ -24,7 +24,7 @@ use xinfang_store::handling::{
     AppealRow, ApprovalRow, HandlingRecordRow, IncidentRow, InstructionRow, NewDisposition,
     QueryReplyRow, ReportAttachmentRow, ReportRow, ReviewRow,
 };
-use xinfang_store::letters::ScanStore;
+use xinfang_store::mailroom::ScanStore;
 use xinfang_store::new_id;
 use xinfang_store::petitions::PetitionRecord;
 
@@ -1493,8 +1493,8 @@ pub async fn attach_report_file(
             "只有报送该汇报材料的单位可以上传附件".into(),
         ));
     }
-    let kind = xinfang_domain::letter::check_scan(bytes, state.config.max_scan_bytes)?;
-    let name = xinfang_domain::letter::clean_file_name(file_name, kind);
+    let kind = xinfang_domain::mailroom::check_scan(bytes, state.config.max_scan_bytes)?;
+    let name = xinfang_domain::mailroom::clean_file_name(file_name, kind);
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
     if state.store.report_reviewed(&mut w.tx, report_id).await? {

@@ -9,18 +9,18 @@ use serde::Serialize;
 use xinfang_domain::deadline::{self, CountingMode};
 use xinfang_domain::document::DocumentKind;
 use xinfang_domain::drafting::DraftState;
-use xinfang_domain::letter::{
-    self, DeliveryMode, EnclosureInput, HandOverInput, HandlingFormInput, InstructionInput,
-    LetterDetailsInput, NoticeFacts, NoticeInput, NoticeMethod, OpeningInput, ReceiptInput,
+use xinfang_domain::lifecycle::{self, Acceptance, Channel, Command, PetitionState, Stage};
+use xinfang_domain::mailroom::{
+    self, Delivery, EnclosureInput, HandOverInput, HandlingFormInput, InstructionInput,
+    LetterDetailsInput, LetterReceiptInput, NoticeFacts, NoticeInput, NoticeMethod, OpeningInput,
     ScanPart,
 };
-use xinfang_domain::lifecycle::{self, Acceptance, Channel, Command, PetitionState, Stage};
 use xinfang_domain::registration::{RegistrationInput, parse_registration};
 use xinfang_domain::role::Role;
 use xinfang_domain::visibility::{self, Access};
 use xinfang_domain::{FieldError, region};
 use xinfang_store::documents::{DocumentRow, NewDocument};
-use xinfang_store::letters::{
+use xinfang_store::mailroom::{
     EnclosureRow, LetterRow, NewLetter, QueuedLetter, ScanRow, ScanStore,
 };
 use xinfang_store::people::User;
@@ -78,19 +78,19 @@ async fn notice_due(state: &AppState, received_on: NaiveDate) -> AppResult<Naive
     Ok(deadline::due_date(
         &cal,
         received_on,
-        letter::NOTICE_DAYS,
+        mailroom::NOTICE_DAYS,
         CountingMode::Calendar,
     ))
 }
 
 // ---------------------------------------------------------------------------------------------
-// Receipt, opening, return
+// LetterReceipt, opening, return
 
 /// Signs for a letter, telegram or parcel: a petition in stage `received` with its receipt row.
 pub async fn receive(
     state: &AppState,
     user: &CurrentUser,
-    input: &ReceiptInput,
+    input: &LetterReceiptInput,
 ) -> AppResult<PetitionRecord> {
     if !visibility::may_register(user.role(), true) {
         return Err(AppError::Forbidden(format!(
@@ -99,7 +99,7 @@ pub async fn receive(
         )));
     }
     let now = state.clock.now();
-    let receipt = letter::parse_receipt(input, local(now))?;
+    let receipt = mailroom::parse_receipt(input, local(now))?;
     let today = local_date(now);
     let due = notice_due(state, receipt.received_at.date()).await?;
     let bureau = &state.bureau;
@@ -164,7 +164,7 @@ pub async fn record_opening(
     }
     let now = state.clock.now();
     let received = local(xinfang_store::parse_ts(&l.received_at)?);
-    let opening = letter::parse_opening(input, received, local(now))?;
+    let opening = mailroom::parse_opening(input, received, local(now))?;
     let mut w = Write::begin_at(state, user, now).await?;
     state
         .store
@@ -195,7 +195,7 @@ pub async fn return_unopened(
             "该来信已拆封，不能按「退回未拆」处理".into(),
         ));
     }
-    let reason = letter::parse_return_reason(reason)?;
+    let reason = mailroom::parse_return_reason(reason)?;
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
     state
@@ -235,7 +235,7 @@ pub async fn attach_scan(
             AppError::field("part", "unknown_part", "请选择扫描件类别：正文、附件或信封")
         })?
     };
-    let kind = letter::check_scan(bytes, state.config.max_scan_bytes)?;
+    let kind = mailroom::check_scan(bytes, state.config.max_scan_bytes)?;
     if !p.stage.is_open() {
         return Err(AppError::Conflict(format!(
             "来信已{}，不能再上传扫描件",
@@ -245,7 +245,7 @@ pub async fn attach_scan(
     if l.opened_at.is_none() {
         return Err(AppError::Conflict("请先登记拆封情况，再上传扫描件".into()));
     }
-    let name = letter::clean_file_name(file_name, kind);
+    let name = mailroom::clean_file_name(file_name, kind);
     let hash = state.blobs.put_scan(bytes).await?;
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
@@ -311,7 +311,7 @@ pub async fn register_enclosure(
 ) -> AppResult<EnclosureRow> {
     require_clerk(user)?;
     let (p, _, l) = open_letter(state, user, id, "register_enclosure").await?;
-    let e = letter::parse_enclosure(input)?;
+    let e = mailroom::parse_enclosure(input)?;
     if l.opened_at.is_none() {
         return Err(AppError::Conflict(
             "请先登记拆封情况，再登记随信物品".into(),
@@ -351,7 +351,7 @@ pub async fn hand_over_enclosure(
         .enclosure(&state.bureau.id, enclosure_id)
         .await?;
     let (p, _, _) = open_letter(state, user, &e.petition_id, "hand_over_enclosure").await?;
-    let h = letter::parse_hand_over(input)?;
+    let h = mailroom::parse_hand_over(input)?;
     if e.state != "in_custody" {
         return Err(AppError::Conflict("该物品已移交，不能重复移交".into()));
     }
@@ -403,7 +403,7 @@ pub async fn register_letter(
         .map(|x| x.name.trim().to_string())
         .collect();
     let mut errors = Vec::new();
-    let details = match letter::parse_letter_details(details, &names, input.anonymous, today) {
+    let details = match mailroom::parse_letter_details(details, &names, input.anonymous, today) {
         Ok(d) => Some(d),
         Err(e) => {
             errors.extend(e);
@@ -569,7 +569,7 @@ fn handling_form_data(
     state: &AppState,
     p: &PetitionRecord,
     l: &LetterRow,
-    form: &letter::HandlingForm,
+    form: &mailroom::HandlingForm,
     clerk: &User,
     today: NaiveDate,
 ) -> serde_json::Value {
@@ -585,7 +585,7 @@ fn handling_form_data(
     } else {
         first.map(|x| x.name.clone()).unwrap_or_default()
     };
-    let mode = DeliveryMode::parse(&l.delivery_mode)
+    let mode = Delivery::parse(&l.delivery_mode)
         .map(|m| m.label_zh())
         .unwrap_or("");
     let source = if !l.forwarded_by_organ.is_empty() {
@@ -647,7 +647,7 @@ pub async fn submit_handling_form(
         &Command::SubmitForInstruction,
         user.role(),
     )?;
-    let form = letter::parse_handling_form(input, &p.summary)?;
+    let form = mailroom::parse_handling_form(input, &p.summary)?;
     let now = state.clock.now();
     let today = local_date(now);
     let data = handling_form_data(state, &p, &l, &form, &user.user, today);
@@ -692,7 +692,7 @@ pub async fn record_instruction(
     input: &InstructionInput,
 ) -> AppResult<InstructionOutcome> {
     let (p, _, l) = open_letter(state, user, id, "record_instruction").await?;
-    let parsed = letter::parse_instruction(input);
+    let parsed = mailroom::parse_instruction(input);
     let acceptance = parsed
         .as_ref()
         .map(|i| i.acceptance)
@@ -809,10 +809,10 @@ async fn issued_notice(
                 "所选告知书不是本信访件的文书",
             )
         })?;
-    let expected = letter::notice_kind(acceptance);
+    let expected = mailroom::notice_kind(acceptance);
     // A kind this build does not know is as wrong as any other kind.
     let kind = DocumentKind::parse(&doc.kind).unwrap_or(DocumentKind::LetterHandlingForm);
-    letter::check_notice_kind(kind, acceptance, "document_id")
+    mailroom::check_notice_kind(kind, acceptance, "document_id")
         .map_err(|e| AppError::Invalid(vec![e]))?;
     if doc.state != DraftState::Issued.as_str() {
         return Err(AppError::field(
@@ -855,7 +855,7 @@ pub async fn record_notice(
         has_phone: to.is_some_and(|x| !x.phone.trim().is_empty()),
         received_at: local(xinfang_store::parse_ts(&l.received_at)?),
     };
-    let notice = letter::parse_notice(input, &facts, local(now))?;
+    let notice = mailroom::parse_notice(input, &facts, local(now))?;
     let acceptance = p.acceptance;
     if notice.method != NoticeMethod::CannotNotify && acceptance.is_none() {
         return Err(AppError::Conflict(
@@ -881,7 +881,7 @@ pub async fn record_notice(
         NoticeMethod::CannotNotify => notice.reason.clone(),
         NoticeMethod::Written => {
             let acceptance = acceptance.unwrap_or(Acceptance::Accepted);
-            let kind = letter::notice_kind(acceptance);
+            let kind = mailroom::notice_kind(acceptance);
             let doc = issued_notice(state, &p.id, acceptance, input.document_id.trim()).await?;
             let doc_no = doc.doc_no.clone().unwrap_or_default();
             let d = format!("{}{}", kind.title_zh(), doc_no);
@@ -1018,7 +1018,7 @@ fn queue_item(q: &QueuedLetter, today: NaiveDate) -> QueueItem {
         state: q.stage.as_str().into(),
         state_label: q.stage.label_zh().into(),
         delivery_mode: q.delivery_mode.clone(),
-        delivery_mode_label: DeliveryMode::parse(&q.delivery_mode)
+        delivery_mode_label: Delivery::parse(&q.delivery_mode)
             .map(|m| m.label_zh().to_string())
             .unwrap_or_default(),
         urgency: q.urgency.clone(),
@@ -1031,7 +1031,7 @@ fn queue_item(q: &QueuedLetter, today: NaiveDate) -> QueueItem {
         },
         received_at: crate::clock::show(&q.received_at),
         notice_due: q.notice_due.clone(),
-        days_left: letter::days_left(due, today),
+        days_left: mailroom::days_left(due, today),
     }
 }
 

@@ -408,9 +408,9 @@ async fn populate_letters(
     clock: &ManualClock,
     today: NaiveDate,
 ) -> anyhow::Result<()> {
-    use xinfang_domain::letter::{
-        HandlingFormInput, InstructionInput, LetterDetailsInput, NoticeInput, OpeningInput,
-        ReceiptInput,
+    use xinfang_domain::mailroom::{
+        HandlingFormInput, InstructionInput, LetterDetailsInput, LetterReceiptInput, NoticeInput,
+        OpeningInput,
     };
     use xinfang_domain::registration::{PetitionerInput, RegistrationInput};
     let err = |what: &'static str| {
@@ -424,7 +424,7 @@ async fn populate_letters(
             NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default(),
         ))
     };
-    let receipt = |mode: &str, sender: &str| ReceiptInput {
+    let receipt = |mode: &str, sender: &str| LetterReceiptInput {
         delivery_mode: mode.into(),
         tracking_no: if mode == "express" {
             "SF1409882736".into()

@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use xinfang_domain::letter::{self, DeliveryMode, EnclosureKind, ScanPart};
+use xinfang_domain::mailroom::{self, Delivery, EnclosureKind, ScanPart};
 use xinfang_domain::visibility::Access;
-use xinfang_store::letters::{EnclosureRow, ScanRow};
+use xinfang_store::mailroom::{EnclosureRow, ScanRow};
 
 use super::{
     ApiJson, DocumentJson, PetitionJson, RegisterPetitionRequest, S, document_json, events_json,
@@ -280,7 +280,7 @@ async fn letter_json(state: &AppState, u: &auth::CurrentUser, id: &str) -> ApiRe
     let today = xinfang_app::clock::local_date(state.clock.now());
     let days_left = v.letter.notice_method.is_none().then(|| {
         chrono::NaiveDate::parse_from_str(&v.letter.notice_due, "%Y-%m-%d")
-            .map(|d| letter::days_left(d, today))
+            .map(|d| mailroom::days_left(d, today))
             .unwrap_or(0)
     });
     Ok(LetterJson {
@@ -429,7 +429,7 @@ pub async fn read_limited(body: Body, limit: usize) -> AppResult<Vec<u8>> {
         }
     }
     if total > limit {
-        return Err(AppError::Invalid(vec![letter::too_large(limit)]));
+        return Err(AppError::Invalid(vec![mailroom::too_large(limit)]));
     }
     Ok(out)
 }
@@ -496,7 +496,7 @@ pub async fn read_upload(state: &AppState, req: Request, q: ScanQuery) -> AppRes
             }
         }
         if up.bytes.len() > limit {
-            return Err(AppError::Invalid(vec![letter::too_large(limit)]));
+            return Err(AppError::Invalid(vec![mailroom::too_large(limit)]));
         }
         Ok(up)
     } else {
@@ -667,7 +667,7 @@ pub struct MailroomCodesJson {
     responses((status = 200, body = MailroomCodesJson)))]
 pub async fn codes(ApiUser(_u): ApiUser) -> Json<MailroomCodesJson> {
     Json(MailroomCodesJson {
-        delivery_modes: DeliveryMode::ALL
+        delivery_modes: Delivery::ALL
             .iter()
             .map(|m| (m.as_str().into(), m.label_zh().into()))
             .collect(),

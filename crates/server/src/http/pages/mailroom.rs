@@ -12,12 +12,12 @@ use axum::extract::{Form, Path, Query, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use xinfang_domain::catalog;
-use xinfang_domain::letter::{
-    DeliveryMode, EnclosureInput, EnclosureKind, HandOverInput, HandlingFormInput,
-    InstructionInput, LetterDetailsInput, NoticeInput, OpeningInput, ReceiptInput, ScanPart,
-    Urgency, format_fen,
-};
 use xinfang_domain::lifecycle::{Acceptance, Stage};
+use xinfang_domain::mailroom::{
+    Delivery, EnclosureInput, EnclosureKind, HandOverInput, HandlingFormInput, InstructionInput,
+    LetterDetailsInput, LetterReceiptInput, NoticeInput, OpeningInput, ScanPart, Urgency,
+    format_fen,
+};
 use xinfang_domain::resident_id::mask_phone;
 use xinfang_domain::role::Role;
 use xinfang_domain::visibility::Access;
@@ -110,7 +110,7 @@ async fn desk_for(
             clerk,
             errors,
             values,
-            modes: DeliveryMode::ALL
+            modes: Delivery::ALL
                 .iter()
                 .map(|m| (m.as_str(), m.label_zh()))
                 .collect(),
@@ -137,7 +137,7 @@ async fn desk(
 
 async fn receive_submit(State(state): S, PageUser(u): PageUser, Form(f): Form<Pairs>) -> Response {
     let form = form_map(f);
-    let input = ReceiptInput {
+    let input = LetterReceiptInput {
         delivery_mode: field(&form, "delivery_mode"),
         received_at: field(&form, "received_at"),
         tracking_no: field(&form, "tracking_no"),
@@ -300,7 +300,7 @@ async fn letter_page(
     let role = u.role();
     let clerk = role == Role::LetterClerk;
     let opened = l.opened_at.is_some();
-    let mode = DeliveryMode::parse(&l.delivery_mode)
+    let mode = Delivery::parse(&l.delivery_mode)
         .map(|m| m.label_zh())
         .unwrap_or("");
     let mut receipt = vec![
@@ -433,7 +433,7 @@ async fn letter_page(
         Some("not_required") => "无需告知（退回未拆）".into(),
         Some(m) => format!(
             "{}：{}（{}）",
-            xinfang_domain::letter::NoticeMethod::parse(m)
+            xinfang_domain::mailroom::NoticeMethod::parse(m)
                 .map(|x| x.label_zh())
                 .unwrap_or(""),
             l.notice_detail,
@@ -441,7 +441,7 @@ async fn letter_page(
         ),
     };
     let registered = !matches!(p.stage, Stage::Received | Stage::ReturnedUnopened);
-    let notice_kind = p.acceptance.map(xinfang_domain::letter::notice_kind);
+    let notice_kind = p.acceptance.map(xinfang_domain::mailroom::notice_kind);
     let page = LetterPage {
         layout: layout(state, Some(u), flash),
         id: p.id.clone(),

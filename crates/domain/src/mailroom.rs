@@ -61,7 +61,7 @@ macro_rules! code_enum {
 
 code_enum!(
     /// How a letter came in; the channel stays 来信 (rules §12).
-    DeliveryMode {
+    Delivery {
         Post => ("post", "邮寄"),
         Express => ("express", "快递"),
         Telegram => ("telegram", "电报"),
@@ -72,10 +72,10 @@ code_enum!(
     }
 );
 
-impl DeliveryMode {
+impl Delivery {
     /// Telegrams and express items are opened at once (seed 二 二(一)).
     pub fn opens_immediately(self) -> bool {
-        matches!(self, DeliveryMode::Telegram | DeliveryMode::Express)
+        matches!(self, Delivery::Telegram | Delivery::Express)
     }
 }
 
@@ -126,11 +126,11 @@ code_enum!(
 );
 
 // ---------------------------------------------------------------------------------------------
-// Receipt
+// LetterReceipt
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
-pub struct ReceiptInput {
+pub struct LetterReceiptInput {
     pub delivery_mode: String,
     /// China Standard Time, `YYYY-MM-DDTHH:MM`; empty = now.
     pub received_at: String,
@@ -145,8 +145,8 @@ pub struct ReceiptInput {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Receipt {
-    pub delivery_mode: DeliveryMode,
+pub struct LetterReceipt {
+    pub delivery_mode: Delivery,
     pub received_at: NaiveDateTime,
     pub tracking_no: String,
     pub sender: String,
@@ -156,7 +156,10 @@ pub struct Receipt {
     pub open_immediately: bool,
 }
 
-pub fn parse_receipt(input: &ReceiptInput, now: NaiveDateTime) -> Result<Receipt, Vec<FieldError>> {
+pub fn parse_receipt(
+    input: &LetterReceiptInput,
+    now: NaiveDateTime,
+) -> Result<LetterReceipt, Vec<FieldError>> {
     let mut errors = Vec::new();
     let mode = if blank(&input.delivery_mode) {
         errors.push(FieldError::new(
@@ -166,7 +169,7 @@ pub fn parse_receipt(input: &ReceiptInput, now: NaiveDateTime) -> Result<Receipt
         ));
         None
     } else {
-        let m = DeliveryMode::parse(&input.delivery_mode);
+        let m = Delivery::parse(&input.delivery_mode);
         if m.is_none() {
             errors.push(FieldError::new(
                 "delivery_mode",
@@ -214,7 +217,7 @@ pub fn parse_receipt(input: &ReceiptInput, now: NaiveDateTime) -> Result<Receipt
             }
         }
     };
-    if mode == Some(DeliveryMode::Express) && blank(&input.tracking_no) {
+    if mode == Some(Delivery::Express) && blank(&input.tracking_no) {
         errors.push(FieldError::new(
             "tracking_no",
             "required",
@@ -239,7 +242,7 @@ pub fn parse_receipt(input: &ReceiptInput, now: NaiveDateTime) -> Result<Receipt
     };
     match (mode, received_at, urgency) {
         (Some(delivery_mode), Some(received_at), Some(urgency)) if errors.is_empty() => {
-            Ok(Receipt {
+            Ok(LetterReceipt {
                 delivery_mode,
                 received_at,
                 tracking_no: input.tracking_no.trim().to_string(),
@@ -1137,7 +1140,7 @@ mod tests {
     #[test]
     fn letter_receipt_in_the_future_is_refused() {
         let e = parse_receipt(
-            &ReceiptInput {
+            &LetterReceiptInput {
                 delivery_mode: "post".into(),
                 received_at: "2026-11-28T09:00".into(),
                 ..Default::default()
@@ -1153,7 +1156,7 @@ mod tests {
     fn letter_express_and_telegram_open_at_once() {
         for (mode, immediate) in [("express", true), ("telegram", true), ("post", false)] {
             let r = parse_receipt(
-                &ReceiptInput {
+                &LetterReceiptInput {
                     delivery_mode: mode.into(),
                     tracking_no: "SF1234".into(),
                     ..Default::default()
@@ -1165,7 +1168,7 @@ mod tests {
             assert_eq!(r.received_at, now());
         }
         let e = parse_receipt(
-            &ReceiptInput {
+            &LetterReceiptInput {
                 delivery_mode: "express".into(),
                 ..Default::default()
             },
@@ -1178,7 +1181,7 @@ mod tests {
     #[test]
     fn letter_postmark_after_receipt_is_refused() {
         let e = parse_receipt(
-            &ReceiptInput {
+            &LetterReceiptInput {
                 delivery_mode: "post".into(),
                 received_at: "2026-11-26T09:00".into(),
                 postmark_date: "2026-11-27".into(),

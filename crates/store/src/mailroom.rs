@@ -7,10 +7,10 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use xinfang_domain::letter::{
-    Enclosure, HandOver, HandlingForm, LetterDetails, Notice, Opening, Receipt,
-};
 use xinfang_domain::lifecycle::{Channel, Stage};
+use xinfang_domain::mailroom::{
+    Enclosure, HandOver, HandlingForm, LetterDetails, LetterReceipt, Notice, Opening,
+};
 use xinfang_domain::registration::Registration;
 
 use crate::blobs::LocalBlobs;
@@ -250,7 +250,7 @@ pub struct NewLetter<'a> {
     pub query_code: &'a str,
     /// The bureau's own region: a placeholder until registration says where the matter arose.
     pub region_code: &'a str,
-    pub receipt: &'a Receipt,
+    pub receipt: &'a LetterReceipt,
     pub received_at_utc: DateTime<Utc>,
     pub registered_on: NaiveDate,
     pub notice_due: NaiveDate,
@@ -287,7 +287,7 @@ impl Store {
         .bind(l.registered_on.to_string())
         .bind(actor.id)
         .bind(l.region_code)
-        .bind(flag(l.receipt.urgency != xinfang_domain::letter::Urgency::Normal))
+        .bind(flag(l.receipt.urgency != xinfang_domain::mailroom::Urgency::Normal))
         .bind(ts(now))
         .execute(&mut **tx)
         .await?;
