@@ -82,6 +82,9 @@ pub async fn declare_recusal(
     user: &CurrentUser,
     input: &RecusalInput,
 ) -> AppResult<String> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::forbidden());
+    }
     if input.reason.trim().is_empty() {
         return Err(AppError::field("reason", "required", "请说明回避事由"));
     }
@@ -110,7 +113,16 @@ pub async fn declare_recusal(
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
     if let Some(pid) = pid {
-        let p = state.store.petition(&state.bureau.id, pid).await?;
+        // Only a petition the officer may open now: an unknown id and one the officer may not
+        // see answer alike, so a declaration cannot probe which ids exist.
+        let p = state
+            .store
+            .petition(&state.bureau.id, pid)
+            .await
+            .map_err(|_| AppError::not_found())?;
+        if access_of(state, &user.user, &p).await? == Access::Denied {
+            return Err(AppError::not_found());
+        }
         let id = state
             .store
             .insert_recusal(
@@ -200,4 +212,106 @@ pub async fn earlier_petition(
         return Ok(None);
     };
     Ok((access_of(state, &user.user, &earlier).await? != Access::Denied).then_some(earlier))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing: how a row of a list, search or queue appears (rules §14)
+
+/// How much of a petition a list shows to its viewer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Everything a list shows (ID numbers and phones masked by the list itself).
+    Full,
+    /// The matter without who raised it: a unit handling an accusation against itself.
+    WithoutIdentity,
+    /// A confidential petition the viewer may not open: its number, dates and stage only.
+    NumberOnly,
+}
+
+/// The listing level for a viewer with `access`; `None` when the row is not listed at all (a
+/// recused viewer neither sees nor acts on it; another unit's petition).
+pub fn listing(p: &PetitionRecord, access: Access) -> Option<Listing> {
+    match access {
+        Access::Full => Some(Listing::Full),
+        Access::WithoutIdentity => Some(Listing::WithoutIdentity),
+        Access::Denied if p.confidential => Some(Listing::NumberOnly),
+        Access::Denied => None,
+    }
+}
+
+/// The listing level of a row for this viewer: `None` for a recused viewer whatever else holds.
+pub async fn listing_of(
+    state: &AppState,
+    user: &User,
+    p: &PetitionRecord,
+) -> AppResult<Option<Listing>> {
+    if state.store.is_recused(&user.id, &p.id).await? {
+        return Ok(None);
+    }
+    Ok(listing(p, access_of(state, user, p).await?))
+}
+
+/// The row as its viewer may see it, built from an allow-list of fields per level: what a
+/// level does not name is never copied, so a field added to the record later stays hidden.
+pub fn listed_view(p: &PetitionRecord, level: Listing) -> PetitionRecord {
+    let number_only = PetitionRecord {
+        id: p.id.clone(),
+        bureau_id: p.bureau_id.clone(),
+        petition_no: p.petition_no.clone(),
+        query_code: String::new(),
+        channel: p.channel,
+        stage: p.stage,
+        acceptance: None,
+        decision_reason: None,
+        decision_note: String::new(),
+        decided_at: None,
+        decided_by: None,
+        visited_at: p.visited_at.clone(),
+        registered_at: p.registered_at.clone(),
+        registered_on: p.registered_on.clone(),
+        registered_by: String::new(),
+        issue_region: String::new(),
+        summary: String::new(),
+        requests: String::new(),
+        proposal: String::new(),
+        purpose: None,
+        category: None,
+        petition_class: None,
+        visitor_count: 0,
+        people_involved: 0,
+        collective: false,
+        anonymous: false,
+        consent_to_publish: false,
+        major_urgent: false,
+        confidential: p.confidential,
+        skip_level: false,
+        out_of_district: false,
+        repeat_of: None,
+        repeat_reason: String::new(),
+        accused_unit_id: None,
+        target_unit_id: None,
+        event_seq: p.event_seq,
+        updated_at: p.updated_at.clone(),
+        petitioners: Vec::new(),
+    };
+    match level {
+        Listing::NumberOnly => number_only,
+        Listing::WithoutIdentity => PetitionRecord {
+            acceptance: p.acceptance,
+            decided_at: p.decided_at.clone(),
+            issue_region: p.issue_region.clone(),
+            summary: p.summary.clone(),
+            requests: p.requests.clone(),
+            proposal: p.proposal.clone(),
+            purpose: p.purpose.clone(),
+            category: p.category.clone(),
+            petition_class: p.petition_class.clone(),
+            collective: p.collective,
+            major_urgent: p.major_urgent,
+            accused_unit_id: p.accused_unit_id.clone(),
+            target_unit_id: p.target_unit_id.clone(),
+            ..number_only
+        },
+        Listing::Full => p.clone(),
+    }
 }

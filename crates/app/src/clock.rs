@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
@@ -53,17 +53,12 @@ pub fn local_date(t: DateTime<Utc>) -> NaiveDate {
     local(t).date()
 }
 
-/// A CST wall-clock time as UTC.
-#[allow(
-    clippy::expect_used,
-    reason = "a fixed offset maps every local time exactly once"
-)]
+/// A CST wall-clock time as UTC. Saturates at the ends of chrono's range instead of
+/// panicking (parsing bounds the years anyway).
 pub fn from_local(t: NaiveDateTime) -> DateTime<Utc> {
-    cst()
-        .from_local_datetime(&t)
-        .single()
-        .expect("a fixed offset has exactly one mapping")
-        .with_timezone(&Utc)
+    t.checked_sub_signed(chrono::Duration::hours(8))
+        .unwrap_or(NaiveDateTime::MIN)
+        .and_utc()
 }
 
 /// Formats a stored UTC RFC 3339 timestamp as CST "2026-11-27 09:30".

@@ -390,6 +390,7 @@ pub fn parse_datetime(field: &str, s: &str) -> Result<NaiveDateTime, FieldError>
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(s, fmt) {
+            check_year(field, s, dt.date())?;
             return Ok(dt);
         }
     }
@@ -402,18 +403,56 @@ pub fn parse_datetime(field: &str, s: &str) -> Result<NaiveDateTime, FieldError>
 
 /// A form's date, `YYYY-MM-DD`.
 pub fn parse_date(field: &str, s: &str) -> Result<NaiveDate, FieldError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
         FieldError::new(
             field,
             "invalid_date",
             format!("日期「{}」无效，格式应为 2026-11-27", s.trim()),
         )
-    })
+    })?;
+    check_year(field, s.trim(), d)?;
+    Ok(d)
+}
+
+/// The years a date typed into the system can name: nothing a bureau records lies before 1900,
+/// and far-off years (chrono accepts ±262 143) only overflow date arithmetic later.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2999;
+
+fn check_year(field: &str, s: &str, d: NaiveDate) -> Result<(), FieldError> {
+    use chrono::Datelike;
+    if YEARS.contains(&d.year()) {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            "out_of_range",
+            format!("日期「{s}」超出范围，应在 1900 年至 2999 年之间"),
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_outside_the_years_a_bureau_records_are_refused() {
+        for s in [
+            "-262143-01-01T00:00",
+            "0001-01-01T00:00",
+            "1899-12-31T23:59",
+            "3000-01-01T00:00",
+        ] {
+            let e = parse_datetime("visited_at", s).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("visited_at"), "{s}");
+        }
+        assert_eq!(
+            parse_date("d", "0001-01-01").unwrap_err().code,
+            "out_of_range"
+        );
+        assert!(parse_datetime("visited_at", "1900-01-01T00:00").is_ok());
+        assert!(parse_date("d", "2026-11-27").is_ok());
+    }
 
     #[test]
     fn every_name_round_trips_and_matches_serde() {

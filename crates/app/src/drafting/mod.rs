@@ -472,10 +472,10 @@ pub async fn draft(
                     )
                 })?;
             let (p, _) = access::open_petition(state, user, pid, "draft_document").await?;
-            let mut tx = state.store.begin().await?;
+            let mut w = Write::begin(state, user).await?;
             let id = draft_for_petition(
                 state,
-                &mut tx,
+                &mut w.tx,
                 &user.user,
                 &p,
                 kind,
@@ -485,7 +485,7 @@ pub async fn draft(
                 Grounds::default(),
             )
             .await?;
-            tx.commit().await?;
+            w.commit().await?;
             id
         }
         Source::Selection => {
@@ -519,10 +519,10 @@ pub async fn draft(
                 facts.push(facts_of(&p));
             }
             let ctx = context(state, &user.user, facts, unit, due_on, kind);
-            let mut tx = state.store.begin().await?;
+            let mut w = Write::begin(state, user).await?;
             let id = insert(
                 state,
-                &mut tx,
+                &mut w.tx,
                 &user.user,
                 None,
                 kind,
@@ -531,7 +531,7 @@ pub async fn draft(
                 None,
             )
             .await?;
-            tx.commit().await?;
+            w.commit().await?;
             id
         }
     };

@@ -544,15 +544,40 @@ async fn apply_disposition(
 // ---------------------------------------------------------------------------------------------
 // Approvals (lifecycle §5)
 
-/// The approval requests this user may decide: bureau gates by role, extensions by the unit's
-/// own head.
-pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec<ApprovalRow>> {
-    let mut gates = Vec::new();
-    for g in Gate::ALL {
-        if approvers(state, g).await?.contains(&user.role()) {
-            gates.push(g.as_str());
+/// Whether someone other than a recused officer holds one of the gate's approving roles for
+/// this petition.
+async fn has_unrecused_approver(
+    state: &AppState,
+    roles: &[Role],
+    petition_id: &str,
+) -> AppResult<bool> {
+    for u in state.store.users(&state.bureau.id).await? {
+        if u.active
+            && roles.contains(&u.role)
+            && !state.store.is_recused(&u.id, petition_id).await?
+        {
+            return Ok(true);
         }
     }
+    Ok(false)
+}
+
+/// The roles that may decide this approval: the gate's approvers, or — when every one of them
+/// is recused from the petition — the director (局主要领导), so that it never waits for nobody.
+async fn deciding_roles(state: &AppState, gate: Gate, petition_id: &str) -> AppResult<Vec<Role>> {
+    let mut roles = approvers(state, gate).await?;
+    if !gate.approved_within_unit()
+        && !roles.contains(&Role::Director)
+        && !has_unrecused_approver(state, &roles, petition_id).await?
+    {
+        roles.push(Role::Director);
+    }
+    Ok(roles)
+}
+
+/// The approval requests this user may decide: bureau gates by role, extensions by the unit's
+/// own head; never one of a petition the user may not open (recused, confidential).
+pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec<ApprovalRow>> {
     let unit = user
         .role()
         .is_unit_staff()
@@ -561,10 +586,32 @@ pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec
     if user.role().is_unit_staff() && unit.is_none() {
         return Ok(Vec::new());
     }
-    Ok(state
+    let all: Vec<&str> = Gate::ALL.iter().map(|g| g.as_str()).collect();
+    let mut out = Vec::new();
+    for a in state
         .store
-        .pending_approvals(&state.bureau.id, &gates, unit)
-        .await?)
+        .pending_approvals(&state.bureau.id, &all, unit)
+        .await?
+    {
+        let Some(gate) = Gate::parse(&a.gate) else {
+            continue;
+        };
+        if !deciding_roles(state, gate, &a.petition_id)
+            .await?
+            .contains(&user.role())
+        {
+            continue;
+        }
+        let p = state
+            .store
+            .petition(&state.bureau.id, &a.petition_id)
+            .await?;
+        if crate::access::access_of(state, &user.user, &p).await? == Access::Denied {
+            continue;
+        }
+        out.push(a);
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -585,7 +632,10 @@ pub async fn decide_approval(
 ) -> AppResult<String> {
     let a = state.store.approval(&state.bureau.id, approval_id).await?;
     let gate = Gate::parse(&a.gate).ok_or_else(|| AppError::Internal("unknown gate".into()))?;
-    let roles = approvers(state, gate).await?;
+    // The approver must be able to open the petition: a recused leader neither sees nor
+    // approves it (rules §14), and the approval passes to the director instead.
+    let (p, _) = open_petition(state, user, &a.petition_id, "approve").await?;
+    let roles = deciding_roles(state, gate, &a.petition_id).await?;
     if gate.approved_within_unit() && user.user.unit_id.as_deref() != a.unit_id.as_deref() {
         return Err(AppError::Forbidden("只能审批本单位的延期申请".into()));
     }
@@ -597,10 +647,6 @@ pub async fn decide_approval(
         input.accept,
         &input.comment,
     )?;
-    let p = state
-        .store
-        .petition(&state.bureau.id, &a.petition_id)
-        .await?;
     let case = CaseView::load(state, p).await?;
     let p = &case.petition;
     let now = state.clock.now();
@@ -1460,18 +1506,13 @@ pub async fn submit_report(
 /// Attaches a file to a handling report (汇报材料 with its attachments: the signed reply, the
 /// petitioner's receipt, investigation records): by whoever reported it, before the review,
 /// checked by content and size; nothing is written when the file is refused.
-pub async fn attach_report_file(
+/// Only the unit that filed the report (or the bureau's officer, for its own) adds files to it.
+async fn may_attach_to_report(
     state: &AppState,
     user: &CurrentUser,
+    p: &PetitionRecord,
     report_id: &str,
-    file_name: &str,
-    bytes: &[u8],
-) -> AppResult<ReportAttachmentRow> {
-    let petition_id = state
-        .store
-        .report_petition(&state.bureau.id, report_id)
-        .await?;
-    let (p, _) = open_petition(state, user, &petition_id, "report").await?;
+) -> AppResult<()> {
     let report = state
         .store
         .reports_of(&p.id)
@@ -1493,6 +1534,40 @@ pub async fn attach_report_file(
             "只有报送该汇报材料的单位可以上传附件".into(),
         ));
     }
+    Ok(())
+}
+
+/// Checked before an upload's body is read: the user may add a file to this report.
+pub async fn check_report_upload(
+    state: &AppState,
+    user: &CurrentUser,
+    report_id: &str,
+) -> AppResult<()> {
+    let petition_id = state
+        .store
+        .report_petition(&state.bureau.id, report_id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    let p = state.store.petition(&state.bureau.id, &petition_id).await?;
+    if crate::access::access_of(state, &user.user, &p).await? == Access::Denied {
+        return Err(AppError::not_found());
+    }
+    may_attach_to_report(state, user, &p, report_id).await
+}
+
+pub async fn attach_report_file(
+    state: &AppState,
+    user: &CurrentUser,
+    report_id: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> AppResult<ReportAttachmentRow> {
+    let petition_id = state
+        .store
+        .report_petition(&state.bureau.id, report_id)
+        .await?;
+    let (p, _) = open_petition(state, user, &petition_id, "report").await?;
+    may_attach_to_report(state, user, &p, report_id).await?;
     let kind = xinfang_domain::mailroom::check_scan(bytes, state.config.max_scan_bytes)?;
     let name = xinfang_domain::mailroom::clean_file_name(file_name, kind);
     let now = state.clock.now();

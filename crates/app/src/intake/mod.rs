@@ -16,7 +16,7 @@ use xinfang_domain::visibility::{self, Access};
 use xinfang_store::people::User;
 use xinfang_store::petitions::{ListFilter, ListScope, NewPetition, PetitionRecord};
 
-use crate::access::{access_of, open_petition};
+use crate::access::{Listing, access_of, listed_view, listing_of, open_petition};
 use crate::auth::CurrentUser;
 use crate::auth::actor;
 use crate::clock::{from_local, local, local_date};
@@ -496,16 +496,32 @@ pub async fn list(
         .store
         .list_petitions(&state.bureau.id, &scope, filter)
         .await?;
+    let text = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
     let mut out = Vec::with_capacity(rows.len());
     for r in rows {
-        let with_details = if r.confidential || r.accused_unit_id.is_some() {
-            access_of(state, &user.user, &r).await? == Access::Full
-        } else {
-            true
+        let Some(level) = listing_of(state, &user.user, &r).await? else {
+            continue;
         };
+        // A search term matches names only among rows the viewer may see with their names: a
+        // row found by a name the viewer may not see would say who raised it. A confidential
+        // row the viewer may not open is found by nothing but its number.
+        if let Some(t) = text {
+            let found_without_names = match level {
+                Listing::Full => true,
+                Listing::WithoutIdentity => r.petition_no.contains(t) || r.summary.contains(t),
+                Listing::NumberOnly => r.petition_no.contains(t),
+            };
+            if !found_without_names {
+                continue;
+            }
+        }
         out.push(ListedPetition {
-            record: r,
-            with_details,
+            record: listed_view(&r, level),
+            with_details: level == Listing::Full,
         });
     }
     Ok(out)

@@ -218,6 +218,22 @@ pub async fn return_unopened(
 
 /// Attaches a scanned file after checking it by content and size; nothing is written when the
 /// file is refused.
+/// Checked before an upload's body is read: the letter clerk, on a letter they may open.
+pub async fn check_scan_upload(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
+    require_clerk(user)?;
+    let p = state
+        .store
+        .petition(&state.bureau.id, id)
+        .await
+        .map_err(|_| AppError::not_found())?;
+    if p.channel != Channel::Letter
+        || access::access_of(state, &user.user, &p).await? == Access::Denied
+    {
+        return Err(AppError::not_found());
+    }
+    Ok(())
+}
+
 pub async fn attach_scan(
     state: &AppState,
     user: &CurrentUser,

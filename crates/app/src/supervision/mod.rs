@@ -297,18 +297,7 @@ pub async fn open_item(
         )
         .await?
         .ok_or_else(|| AppError::Internal("item without key not inserted".into()))?;
-    state
-        .store
-        .append_event(
-            &mut w.tx,
-            &state.bureau.id,
-            &p.id,
-            p.event_seq,
-            "supervision_opened",
-            &serde_json::json!({"item_id": id, "trigger": trigger.as_str(), "trigger_label": trigger.label_zh(), "note": note, "unit_id": hr.as_ref().map(|h| h.1.clone())}),
-            &user.actor(),
-            now,
-        )
+    w.event(&p.id, p.event_seq, "supervision_opened", &serde_json::json!({"item_id": id, "trigger": trigger.as_str(), "trigger_label": trigger.label_zh(), "note": note, "unit_id": hr.as_ref().map(|h| h.1.clone())}))
         .await?;
     w.commit().await?;
     Ok(state.store.supervision_item(&state.bureau.id, &id).await?)
@@ -397,18 +386,7 @@ pub async fn record_action(
             now,
         )
         .await?;
-    let mut seq = state
-        .store
-        .append_event(
-            &mut w.tx,
-            &state.bureau.id,
-            &p.id,
-            p.event_seq,
-            "supervised",
-            &serde_json::json!({"item_id": item.id, "method": method.as_str(), "method_label": method.label_zh(), "note": note, "answer_due": answer_due, "count": new_count, "unit_id": item.unit_id}),
-            &user.actor(),
-            now,
-        )
+    let mut seq = w.event(&p.id, p.event_seq, "supervised", &serde_json::json!({"item_id": item.id, "method": method.as_str(), "method_label": method.label_zh(), "note": note, "answer_due": answer_due, "count": new_count, "unit_id": item.unit_id}))
         .await?;
     // By letter: the 督办函 is drafted now, filled from the supervision, and goes to the deputy
     // director for sign-off like every 函 (rules §13); it is numbered when signed off.
@@ -472,19 +450,13 @@ pub async fn record_action(
                 now,
             )
             .await?;
-        state
-            .store
-            .append_event(
-                &mut w.tx,
-                &state.bureau.id,
-                &p.id,
-                seq,
-                "supervision_escalated",
-                &serde_json::json!({"item_id": item.id, "count": new_count}),
-                &user.actor(),
-                now,
-            )
-            .await?;
+        w.event(
+            &p.id,
+            seq,
+            "supervision_escalated",
+            &serde_json::json!({"item_id": item.id, "count": new_count}),
+        )
+        .await?;
         state
             .store
             .insert_task(
@@ -559,19 +531,13 @@ pub async fn answer(
             now,
         )
         .await?;
-    state
-        .store
-        .append_event(
-            &mut w.tx,
-            &state.bureau.id,
-            &p.id,
-            p.event_seq,
-            "supervision_answered",
-            &serde_json::json!({"item_id": item.id, "answer": note}),
-            &user.actor(),
-            now,
-        )
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "supervision_answered",
+        &serde_json::json!({"item_id": item.id, "answer": note}),
+    )
+    .await?;
     w.commit().await?;
     Ok(state
         .store
@@ -694,19 +660,13 @@ async fn transition(
             now,
         )
         .await?;
-    state
-        .store
-        .append_event(
-            &mut w.tx,
-            &state.bureau.id,
-            &p.id,
-            p.event_seq,
-            event,
-            &serde_json::json!({"item_id": item.id, "note": note}),
-            &user.actor(),
-            now,
-        )
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        event,
+        &serde_json::json!({"item_id": item.id, "note": note}),
+    )
+    .await?;
     if to == "project" {
         state
             .store

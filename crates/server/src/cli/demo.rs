@@ -586,5 +586,53 @@ async fn populate_letters(
     )
     .await
     .map_err(err("notice"))?;
+    // 6. Confidential, accusing 住建局, with its envelope scanned: the accused unit, once it
+    // handles the letter, reads the matter but never the writer, the envelope or the history's
+    // details; staff not assigned to it see its number, dates and stage only.
+    clock.set(at(2, 10));
+    let p = svc_letters::receive(state, &clerk, &receipt("post", "钱卫东"))
+        .await
+        .map_err(err("receipt"))?;
+    svc_letters::record_opening(state, &clerk, &p.id, &opening)
+        .await
+        .map_err(err("opening"))?;
+    svc_letters::attach_scan(
+        state,
+        &clerk,
+        &p.id,
+        "envelope",
+        "信封.pdf",
+        DEMO_ENVELOPE_PDF,
+    )
+    .await
+    .map_err(err("scan"))?;
+    let zhujian = xinfang_app::admin::units(state)
+        .await
+        .map_err(err("units"))?
+        .into_iter()
+        .find(|u| u.code == "zhujian")
+        .map(|u| u.id);
+    svc_letters::register_letter(
+        state,
+        &clerk,
+        &p.id,
+        &RegistrationInput {
+            confidential: true,
+            accused_unit_id: zhujian,
+            petition_class: "accusation".into(),
+            purpose: "04".into(),
+            ..registration(
+                vec![writer("钱卫东", "13899001125")],
+                "检举住建局某科室工作人员在办理施工许可时索要好处费。",
+                false,
+            )
+        },
+        &LetterDetailsInput::default(),
+    )
+    .await
+    .map_err(err("registration"))?;
     Ok(())
 }
+
+/// A one-page PDF standing for the scanned envelope of the demo's confidential letter.
+const DEMO_ENVELOPE_PDF: &[u8] = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n";

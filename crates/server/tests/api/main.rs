@@ -12,4 +12,5 @@ mod mailroom;
 mod registration;
 mod security;
 mod supervision;
+mod visibility;
 mod window;

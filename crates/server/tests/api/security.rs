@@ -210,4 +210,33 @@ backend_tests! {
         }
         assert_eq!(app.count("petitions").await, 0);
     }
+
+    async fn impossible_dates_are_refused_by_field_and_change_nothing(app) {
+        let t = app.token("receptionist").await;
+        for when in ["-262143-01-01T00:00", "0001-01-01T00:00", "1899-12-31T23:59"] {
+            let mut body = visit_body();
+            body["visited_at"] = json!(when);
+            let (status, v) = app.post(&t, "/api/v1/petitions", &body).await;
+            assert_eq!(status, 422, "{when}: {v}");
+            assert_eq!(v["field"], "visited_at", "{when}: {v}");
+        }
+        let c = app.token("letter_clerk").await;
+        let (status, v) = app.post(&c, "/api/v1/letters", &json!({"received_at": "-262143-01-01T00:00", "delivery_mode": "post", "sender": "李四"})).await;
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["field"], "received_at", "{v}");
+        assert_eq!(app.count("petitions").await, 0);
+    }
+
+    async fn login_never_redirects_off_site(app) {
+        for next in ["/\t/evil.example/", "/\n/evil.example/", "//evil.example/", "/\\evil.example", "https://evil.example/"] {
+            let r = cookie_client()
+                .post(app.url("/login"))
+                .form(&[("username", "receptionist"), ("password", PASSWORD), ("next", next)])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 303, "{next:?}");
+            assert_eq!(r.headers()["location"], "/", "{next:?}");
+        }
+    }
 }

@@ -470,6 +470,7 @@ pub async fn attach_report_file(
     Query(q): Query<super::ScanQuery>,
     req: Request,
 ) -> ApiResult<Response> {
+    handling::check_report_upload(&state, &u, &id).await?;
     let up = super::read_upload(&state, req, q).await?;
     let a = handling::attach_report_file(&state, &u, &id, &up.file_name, &up.bytes).await?;
     Ok((StatusCode::CREATED, Json(report_attachment_json(&a))).into_response())

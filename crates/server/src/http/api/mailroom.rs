@@ -447,6 +447,8 @@ pub async fn upload_scan(
     Query(q): Query<ScanQuery>,
     req: Request,
 ) -> ApiResult<Response> {
+    // Who may upload is settled before a byte of the body is read.
+    svc::check_scan_upload(&state, &u, &id).await?;
     let upload = read_upload(&state, req, q).await?;
     let scan = svc::attach_scan(
         &state,

@@ -1030,6 +1030,7 @@ async fn attachment_submit(
         .await
         .unwrap_or_default();
     let r = async {
+        handling::check_report_upload(&state, &u, &report_id).await?;
         let up = crate::http::api::read_upload(&state, req, Default::default()).await?;
         handling::attach_report_file(&state, &u, &report_id, &up.file_name, &up.bytes).await?;
         Ok(())

@@ -638,6 +638,7 @@ async fn scan_submit(
     req: Request,
 ) -> Response {
     let r = async {
+        svc::check_scan_upload(&state, &u, &id).await?;
         let up = crate::http::api::read_upload(&state, req, Default::default()).await?;
         svc::attach_scan(&state, &u, &id, &up.part, &up.file_name, &up.bytes).await?;
         Ok(())
