@@ -12,5 +12,6 @@ mod mailroom;
 mod registration;
 mod security;
 mod supervision;
+mod sweep;
 mod visibility;
 mod window;

@@ -1,0 +1,297 @@
+//! The sweep that catches the next leak: every GET route of the router — the API's from its
+//! OpenAPI document (built from the same list as the router), the pages' from the pages' own
+//! route list in the source — for every role, on fixture petitions whose markers (names, ID
+//! number, phones, addresses, confidential words) some roles may not see. A new GET route that
+//! shows a marker to a role that may not see it fails here.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::harness::TestApp;
+
+const ROLES: [&str; 13] = [
+    "receptionist",
+    "letter_clerk",
+    "case_officer",
+    "office",
+    "deputy_director",
+    "director",
+    "inspector",
+    "archivist",
+    "admin",
+    "zhujian_handler",
+    "zhujian_head",
+    "renshe_handler",
+    "renshe_head",
+];
+
+struct Fixture {
+    id: String,
+    /// Strings no response to these roles may contain.
+    markers: Vec<&'static str>,
+    hidden_from: Vec<&'static str>,
+}
+
+fn person(name: &str, phone: &str, address: &str, id_number: Option<&str>) -> Value {
+    let mut p = json!({
+        "name": name,
+        "ethnicity": "01",
+        "address": address,
+        "phone": phone,
+        "occupation": "农民",
+        "is_representative": false
+    });
+    match id_number {
+        Some(n) => {
+            p["id_type"] = json!("resident_id");
+            p["id_number"] = json!(n);
+        }
+        None => {
+            p["id_type"] = json!("none");
+            p["sex"] = json!("male");
+            p["age"] = json!(50);
+        }
+    }
+    p
+}
+
+async fn fixtures(app: &TestApp) -> Vec<Fixture> {
+    let t = app.token("receptionist").await;
+    let zhujian = app.unit_id("zhujian").await;
+    let renshe = app.unit_id("renshe").await;
+    let refer = |id: String, unit: String| {
+        let t = t.clone();
+        async move {
+            let (s, v) = app
+                .post(
+                    &t,
+                    &format!("/api/v1/petitions/{id}/decision"),
+                    &json!({"acceptance": "referred_to_department", "target_unit_id": unit}),
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+    };
+    // An accusation against 住建局, handled by 住建局 itself.
+    let accusation = app
+        .register_visit(&t, json!({
+            "petitioners": [person("檀望舒", "13900000001", "城关镇檀家巷1号", Some("11010519491231002X"))],
+            "accused_unit_id": zhujian, "petition_class": "accusation", "purpose": "04",
+            "summary": "检举住建局工作人员索要好处费。"
+        }))
+        .await["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .post(
+            &t,
+            &format!("/api/v1/petitions/{accusation}/interviews"),
+            &json!({"facts_and_requests": "檀望舒称其电话13900000001常被骚扰。"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    refer(accusation.clone(), zhujian.clone()).await;
+    // Confidential, registered by the receptionist: only the assigned staff and the leaders.
+    let confidential = app
+        .register_visit(
+            &t,
+            json!({
+                "petitioners": [person("闵若溪", "13900000002", "城关镇闵家巷2号", None)],
+                "confidential": true,
+                "summary": "反映家庭纠纷涉及隐私密语甲乙。"
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // One the case officer is recused from.
+    let recused = app
+        .register_visit(
+            &t,
+            json!({
+                "petitioners": [person("霍青岚", "13900000003", "城关镇霍家巷3号", None)],
+                "summary": "反映邻里宅基地界址争议回避甲乙。"
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let co = app.token("case_officer").await;
+    let (s, _) = app
+        .post(
+            &co,
+            "/api/v1/recusals",
+            &json!({"petition_id": recused, "reason": "信访人系本人亲属"}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    // Another unit's: 人社局 handles it; 住建局 may not see it at all.
+    let other = app
+        .register_visit(
+            &t,
+            json!({
+                "petitioners": [person("祁远山", "13900000004", "城关镇祁家巷4号", None)],
+                "summary": "反映工伤认定久拖不决他局甲乙。"
+            }),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    refer(other.clone(), renshe).await;
+    vec![
+        Fixture {
+            id: accusation,
+            markers: vec!["檀望舒", "11010519491231002X", "13900000001", "檀家巷"],
+            hidden_from: vec![
+                "zhujian_handler",
+                "zhujian_head",
+                "renshe_handler",
+                "renshe_head",
+                "admin",
+            ],
+        },
+        Fixture {
+            id: confidential,
+            markers: vec!["闵若溪", "13900000002", "闵家巷", "隐私密语甲乙"],
+            hidden_from: vec![
+                "letter_clerk",
+                "case_officer",
+                "office",
+                "inspector",
+                "archivist",
+                "admin",
+                "zhujian_handler",
+                "zhujian_head",
+                "renshe_handler",
+                "renshe_head",
+            ],
+        },
+        Fixture {
+            id: recused,
+            markers: vec!["霍青岚", "13900000003", "霍家巷", "回避甲乙"],
+            hidden_from: vec![
+                "case_officer",
+                "admin",
+                "zhujian_handler",
+                "zhujian_head",
+                "renshe_handler",
+                "renshe_head",
+            ],
+        },
+        Fixture {
+            id: other,
+            markers: vec!["祁远山", "13900000004", "祁家巷", "他局甲乙"],
+            hidden_from: vec!["zhujian_handler", "zhujian_head", "admin"],
+        },
+    ]
+}
+
+/// The pages' GET routes, read from the pages' own route list.
+fn page_routes() -> BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/pages");
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let parts: Vec<&str> = text.split(".route(").skip(1).collect();
+        for part in parts {
+            let Some(path) = part
+                .trim_start()
+                .strip_prefix('"')
+                .and_then(|p| p.split('"').next())
+            else {
+                continue;
+            };
+            let call = part.split(".route(").next().unwrap_or("");
+            let call = call.split("\n        .").next().unwrap_or(call);
+            if call.contains("get(") {
+                out.insert(path.to_string());
+            }
+        }
+    }
+    assert!(out.len() >= 20, "page routes found: {out:?}");
+    out
+}
+
+async fn api_routes(app: &TestApp) -> BTreeSet<String> {
+    let (_, doc) = app.get("", "/api/openapi.json").await;
+    doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, item)| item.get("get").is_some())
+        .map(|(p, _)| p.clone())
+        .collect()
+}
+
+fn concrete(path: &str, id: &str) -> String {
+    path.replace("{id}", id)
+        .replace("{file}", &format!("{id}.pdf"))
+        .replace("{format}", "pdf")
+        .replace("{code}", "handle_and_close")
+}
+
+backend_tests! {
+    async fn no_get_route_shows_a_role_what_it_may_not_see(app) {
+        let fixtures = fixtures(&app).await;
+        let mut routes: Vec<String> = api_routes(&app).await.into_iter().collect();
+        routes.extend(page_routes());
+        let mut checked = 0;
+        for role in ROLES {
+            let token = app.token(role).await;
+            let hidden: Vec<&Fixture> = fixtures.iter().filter(|f| f.hidden_from.contains(&role)).collect();
+            if hidden.is_empty() {
+                continue;
+            }
+            // Each URL with the marker it carries itself (a search box shows what was typed).
+            let mut urls: BTreeSet<(String, &str)> = BTreeSet::new();
+            for r in &routes {
+                if r.contains('{') {
+                    for f in &fixtures {
+                        urls.insert((concrete(r, &f.id), ""));
+                    }
+                } else {
+                    urls.insert((r.clone(), ""));
+                }
+            }
+            // Searches and intake lookups by each marker the role may not see.
+            for f in &hidden {
+                for m in &f.markers {
+                    let q: String = url_escape(m);
+                    urls.insert((format!("/api/v1/petitions?q={q}"), m));
+                    urls.insert((format!("/petitions?q={q}"), m));
+                }
+            }
+            urls.insert(("/api/v1/petitions/similar?id_number=11010519491231002X".into(), "11010519491231002X"));
+            urls.insert(("/fragments/similar?id_number=11010519491231002X".into(), "11010519491231002X"));
+            for (url, typed) in &urls {
+                let r = app.client.get(app.url(url)).bearer_auth(&token).send().await.unwrap();
+                let status = r.status().as_u16();
+                let body = r.bytes().await.unwrap();
+                let text = String::from_utf8_lossy(&body);
+                assert!(status < 500, "{role} GET {url}: {status} {text}");
+                for f in &hidden {
+                    for m in f.markers.iter().filter(|m| *m != typed) {
+                        assert!(!text.contains(m), "{role} GET {url} shows {m:?} ({status}): {}", text.chars().take(400).collect::<String>());
+                    }
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "only {checked} requests");
+    }
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
