@@ -969,6 +969,21 @@ pub struct LetterView {
     pub similar: Vec<PetitionRecord>,
 }
 
+/// The letter's record for a viewer who may not know its writer: the envelope's sender and
+/// address, the joint letter's contact, the tracking number and how the writer was told (a
+/// phone notice names them) are left out; the rest is the matter's own course.
+fn without_writer(l: LetterRow) -> LetterRow {
+    LetterRow {
+        tracking_no: String::new(),
+        sender: String::new(),
+        sender_address: String::new(),
+        contact_name: String::new(),
+        notice_detail: String::new(),
+        opening_notes: String::new(),
+        ..l
+    }
+}
+
 pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<LetterView> {
     let (p, access, l) = open_letter(state, user, id, "view_letter").await?;
     let scans = if access == Access::Full {
@@ -983,10 +998,15 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<L
     } else {
         Vec::new()
     };
+    let letter = if access == Access::Full {
+        l
+    } else {
+        without_writer(l)
+    };
     Ok(LetterView {
         petition: p,
         access,
-        letter: l,
+        letter,
         scans,
         enclosures,
         documents,

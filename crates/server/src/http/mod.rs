@@ -29,6 +29,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/openapi.json", axum::routing::get(crate::http::api::openapi_json))
         .merge(crate::http::assets::router())
         .layer(RequestBodyLimitLayer::new(MAX_FORM_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_json))
         // Uploads read their body themselves, up to the configured scan limit.
         .merge(Router::from(api_uploads))
         .merge(crate::http::pages::report_upload_router())
@@ -42,6 +43,24 @@ pub fn router(state: Arc<AppState>) -> Router {
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
         ))
         .with_state(state)
+}
+
+/// The body limit answers 413 in plain text; every error is the JSON error body instead.
+async fn too_large_as_json(r: axum::response::Response) -> axum::response::Response {
+    let json = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if r.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE && !json {
+        let mut out = crate::http::error::response(xinfang_app::error::AppError::field(
+            "body",
+            "too_large",
+            "提交的内容过大",
+        ));
+        *out.status_mut() = axum::http::StatusCode::PAYLOAD_TOO_LARGE;
+        return out;
+    }
+    r
 }
 
 /// Runs the server until Ctrl-C, with the periodic checkpoint job.

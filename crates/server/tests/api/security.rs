@@ -205,7 +205,14 @@ backend_tests! {
         // The server may answer 413 and close the connection before the client has sent the
         // whole body; the client then sees the connection end instead of the response.
         match app.client.post(app.url("/api/v1/petitions")).bearer_auth(&t).json(&body).send().await {
-            Ok(r) => assert!(r.status() == 413 || r.status() == 422, "{}", r.status()),
+            Ok(r) => {
+                let status = r.status();
+                assert!(status == 413 || status == 422, "{status}");
+                // Every error is the JSON error body with its Chinese message, 413 too.
+                let v: serde_json::Value = r.json().await.expect("a JSON error body");
+                assert!(v["code"] == "too_large" || status == 422, "{v}");
+                assert!(!v["message"].as_str().unwrap_or("").is_empty(), "{v}");
+            }
             Err(e) => assert!(!e.is_status() && !e.is_decode(), "{e}"),
         }
         assert_eq!(app.count("petitions").await, 0);
