@@ -18,6 +18,7 @@ pub mod region;
 pub mod registration;
 pub mod resident_id;
 pub mod role;
+pub mod source;
 pub mod visibility;
 pub mod words;
 
