@@ -92,6 +92,17 @@ fn add_working_days(cal: &OfficialCalendar, start: NaiveDate, days: u32) -> Naiv
     d
 }
 
+/// A unit's handling due date under a higher organ's deadline: the rule's due date, or the
+/// higher organ's deadline if that comes first (the matter must be back with the higher organ
+/// by then; see `source::Source::higher_organ_deadline`). Without a higher organ's deadline,
+/// the rule's date.
+pub fn capped_due(rule_due: NaiveDate, higher_organ_deadline: Option<NaiveDate>) -> NaiveDate {
+    match higher_organ_deadline {
+        Some(cap) => rule_due.min(cap),
+        None => rule_due,
+    }
+}
+
 /// Calendar days from `today` to `due`: positive while time is left, 0 on the due day, negative
 /// once overdue.
 pub fn days_left(due: NaiveDate, today: NaiveDate) -> i64 {
@@ -310,6 +321,15 @@ mod tests {
         );
         assert_eq!(CountingMode::default(), CountingMode::Calendar);
         assert_eq!(CountingMode::Working.label_zh(), "工作日");
+    }
+
+    #[test]
+    fn deadline_capped_due_is_the_earlier_of_the_rule_and_the_higher_organ() {
+        let rule_due = d(2027, 1, 26);
+        assert_eq!(capped_due(rule_due, None), rule_due);
+        assert_eq!(capped_due(rule_due, Some(d(2026, 12, 20))), d(2026, 12, 20));
+        assert_eq!(capped_due(rule_due, Some(d(2027, 2, 1))), rule_due);
+        assert_eq!(capped_due(rule_due, Some(rule_due)), rule_due);
     }
 
     #[test]
