@@ -25,7 +25,8 @@ pub struct UnitChoice {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct DispositionInput {
-    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`.
+    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`,
+    /// `circular` (letters only).
     pub disposition: String,
     /// 交办 / 转送: the units; exactly one lead.
     pub units: Vec<UnitChoice>,
@@ -440,6 +441,19 @@ fn parse_plan(
     channel: Option<Channel>,
 ) -> Result<DispositionPlan, FieldError> {
     let disposition = parse_disposition_kind(&input.disposition)?;
+    if disposition == Disposition::Circular
+        && let Some(channel) = channel
+        && !channel.follows_letter_procedure()
+    {
+        return Err(FieldError::new(
+            "disposition",
+            "not_for_visits",
+            format!(
+                "{}不能以通报方式办理（通报仅适用于来信）",
+                channel.label_zh()
+            ),
+        ));
+    }
     let mut plan = DispositionPlan {
         disposition,
         units: Vec::new(),
@@ -524,7 +538,8 @@ fn parse_plan(
                 ));
             }
         }
-        Disposition::SetAside => {}
+        // 通报: the circular itself is drafted later from a selection of petitions (L4.5).
+        Disposition::SetAside | Disposition::Circular => {}
     }
     if input.urgent && disposition == Disposition::Assignment {
         let Some(method) = UrgentMethod::parse(input.urgent_method.trim()) else {
@@ -873,6 +888,32 @@ mod tests {
     }
 
     #[test]
+    fn a_circular_is_for_letters_only() {
+        let i = DispositionInput {
+            disposition: " circular ".into(),
+            note: " 列入下期信访情况通报 ".into(),
+            ..Default::default()
+        };
+        let p = parse_disposition_for(&i, Channel::Letter).unwrap();
+        assert_eq!(
+            (p.disposition, p.note.as_str()),
+            (Disposition::Circular, "列入下期信访情况通报")
+        );
+        assert_eq!(parse_disposition(&i).unwrap(), p);
+        for channel in [Channel::Visit, Channel::Online, Channel::Phone] {
+            let (f, code, message) = err_for(&i, channel);
+            assert_eq!((f, code), (field("disposition"), "not_for_visits"));
+            assert_eq!(
+                message,
+                format!(
+                    "{}不能以通报方式办理（通报仅适用于来信）",
+                    channel.label_zh()
+                )
+            );
+        }
+    }
+
+    #[test]
     fn a_coordination_needs_a_plan_and_a_level() {
         let mut i = DispositionInput {
             disposition: "coordination".into(),
@@ -975,7 +1016,15 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["上报", "交办", "转送", "协调处理", "暂存", "直接答复"]
+            [
+                "上报",
+                "交办",
+                "转送",
+                "协调处理",
+                "暂存",
+                "直接答复",
+                "通报"
+            ]
         );
     }
 
@@ -1011,6 +1060,7 @@ mod tests {
             "coordination",
             "set_aside",
             "direct_reply",
+            "circular",
         ];
         let units = prop::collection::vec(
             (mixed(&["u1", " u2", "u3 ", ""]), any::<bool>())
@@ -1122,6 +1172,9 @@ mod tests {
                 prop_assert_eq!(&back, &plan);
                 prop_assert_eq!(parse_disposition_for(&plan.to_input(), channel), Ok(plan.clone()));
                 let letters = channel == Channel::Letter;
+                if plan.disposition == Disposition::Circular {
+                    prop_assert!(letters);
+                }
                 if plan.disposition == Disposition::ReportUp {
                     prop_assert_eq!(plan.report_mode.is_some(), letters);
                     if !letters {
