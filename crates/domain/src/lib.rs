@@ -12,6 +12,7 @@ pub mod error;
 pub mod ethnicity;
 pub mod event;
 pub mod handling;
+pub mod incident;
 pub mod letter;
 pub mod lifecycle;
 pub mod region;
