@@ -29,3 +29,4 @@ pub mod calendar;
 pub mod deadline;
 pub mod deadline_rules;
 pub mod supervision;
+pub mod township;
