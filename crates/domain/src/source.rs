@@ -336,14 +336,12 @@ impl ClosingRoute {
     }
 }
 
-/// The closing report's route, by the petition's source alone. `bureau_reported_up` — the
+/// The closing report's route, by the petition's source alone. `_bureau_reported_up` — the
 /// bureau reported the matter up itself (上报) — does not change it: a matter the bureau took in
 /// and reported to its leaders is still the bureau's own, not one a higher organ sent down.
 /// (A local leader's 批示 on reported material is its own obligation, a written report back to
 /// that leader, V3.3 / L4.1; it is not the closing route.)
-pub fn closing_route(source: &Source, bureau_reported_up: bool) -> ClosingRoute {
-    // Named so that the reason it is not used stays visible at the call.
-    let _reported_up_is_not_a_source = bureau_reported_up;
+pub fn closing_route(source: &Source, _bureau_reported_up: bool) -> ClosingRoute {
     match source {
         Source::ForwardedByHigherOrgan(d) | Source::AssignedByHigherOrgan(d) => {
             ClosingRoute::ReportToHigherOrgan {
