@@ -597,21 +597,63 @@ backend_tests! {
     }
 }
 
+/// A letter taken through the mailroom to `disposing`: signed for, opened, registered, its
+/// 来信办理单 sent, and accepted on the deputy director's instruction.
+async fn accepted_letter(app: &TestApp, registration: Value) -> String {
+    let clerk = app.token("letter_clerk").await;
+    let (s, v) = app
+        .post(&clerk, "/api/v1/letters", &json!({"delivery_mode": "post", "received_at": "2026-11-26T09:00", "sender": "张三", "sender_address": "阜康市城关镇东风村3组12号"}))
+        .await;
+    assert_eq!(s, 201, "receive: {v}");
+    let id = v["petition"]["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .post(&clerk, &format!("/api/v1/letters/{id}/opening"), &json!({
+            "disinfected_by": "王师傅", "distributed_to": "李秀英",
+            "stamps_kept": true, "postmark_kept": true, "postcode_kept": true, "address_kept": true
+        }))
+        .await;
+    assert_eq!(s, 200, "opening: {v}");
+    let mut body = json!({
+        "petitioners": [{"name": "张三", "id_type": "none", "address": "阜康市城关镇东风村3组12号", "phone": "13912345678"}],
+        "issue_region": "652302",
+        "summary": "反映某建筑公司拖欠其工资三万元至今未付。",
+        "requests": "要求尽快支付拖欠的工资。",
+        "purpose": "01", "category": "060101", "petition_class": "claim",
+        "letter": {}
+    });
+    crate::harness::merge(&mut body, registration);
+    let (s, v) = app
+        .post(&clerk, &format!("/api/v1/letters/{id}/registration"), &body)
+        .await;
+    assert_eq!(s, 200, "registration: {v}");
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/letters/{id}/handling-form"),
+            &json!({"proposal": "建议受理。"}),
+        )
+        .await;
+    assert_eq!(s, 200, "handling form: {v}");
+    let dd = app.token("deputy_director").await;
+    let (s, v) = app
+        .post(
+            &dd,
+            &format!("/api/v1/letters/{id}/instruction"),
+            &json!({"acceptance": "accepted", "instruction": "同意受理，请按程序办理。"}),
+        )
+        .await;
+    assert_eq!(
+        (s, v["state"].as_str()),
+        (200, Some("disposing")),
+        "instruction: {v}"
+    );
+    id
+}
+
 backend_tests! {
     async fn set_aside_letters_are_destroyed_only_with_approval_and_registered(app) {
         let clerk = app.token("letter_clerk").await;
-        let mut body = crate::harness::visit_body();
-        body["channel"] = json!("letter");
-        body["visited_at"] = json!("2026-11-26T09:00");
-        let (s, v) = app.post(&clerk, "/api/v1/petitions", &body).await;
-        assert_eq!(s, 201, "{v}");
-        let id = v["id"].as_str().unwrap().to_string();
-        // The deputy director's instruction accepted it (the mailroom's step); here set directly.
-        xinfang_store::sqlx::query("UPDATE petitions SET stage = 'disposing', acceptance = 'accepted' WHERE id = $1")
-            .bind(&id)
-            .execute(app.state.store.pool())
-            .await
-            .unwrap();
+        let id = accepted_letter(&app, json!({})).await;
         let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "set_aside"})).await;
         assert_eq!((s, v["stage"].as_str()), (200, Some("set_aside")), "{v}");
         let path = format!("/api/v1/petitions/{id}/destruction");
@@ -634,17 +676,7 @@ backend_tests! {
 
     async fn a_letter_is_reported_up_as_a_summary_and_the_leaders_instruction_reported_on(app) {
         let clerk = app.token("letter_clerk").await;
-        let mut body = crate::harness::visit_body();
-        body["channel"] = json!("letter");
-        body["visited_at"] = json!("2026-11-26T09:00");
-        let (s, v) = app.post(&clerk, "/api/v1/petitions", &body).await;
-        assert_eq!(s, 201, "{v}");
-        let id = v["id"].as_str().unwrap().to_string();
-        xinfang_store::sqlx::query("UPDATE petitions SET stage = 'disposing', acceptance = 'accepted' WHERE id = $1")
-            .bind(&id)
-            .execute(app.state.store.pool())
-            .await
-            .unwrap();
+        let id = accepted_letter(&app, json!({})).await;
         let path = format!("/api/v1/petitions/{id}/disposition");
         // A carrier the procedure does not know is refused, nothing changes.
         let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "carrier": "口头汇报"})).await;
@@ -690,18 +722,7 @@ backend_tests! {
 
     async fn an_anonymous_letter_reported_up_owes_no_reply(app) {
         let clerk = app.token("letter_clerk").await;
-        let mut body = crate::harness::visit_body();
-        body["channel"] = json!("letter");
-        body["anonymous"] = json!(true);
-        body["visited_at"] = json!("2026-11-26T09:00");
-        let (s, v) = app.post(&clerk, "/api/v1/petitions", &body).await;
-        assert_eq!(s, 201, "{v}");
-        let id = v["id"].as_str().unwrap().to_string();
-        xinfang_store::sqlx::query("UPDATE petitions SET stage = 'disposing', acceptance = 'accepted' WHERE id = $1")
-            .bind(&id)
-            .execute(app.state.store.pool())
-            .await
-            .unwrap();
+        let id = accepted_letter(&app, json!({"anonymous": true, "petitioners": []})).await;
         let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "carrier": "来信原件"})).await;
         assert_eq!(s, 200, "{v}");
         assert!(app.state.store.obligations_of(&id).await.unwrap().is_empty());

@@ -255,28 +255,10 @@ pub struct QueueJson {
 async fn letter_json(state: &AppState, u: &auth::CurrentUser, id: &str) -> ApiResult<LetterJson> {
     let v = svc::view(state, u, id).await?;
     let identity = v.access == Access::Full;
-    let mut events = events_json(state, &v.petition, v.access).await?;
-    let mut letter = serde_json::to_value(&v.letter).unwrap_or_default();
-    if !identity {
-        for e in &mut events {
-            if let Some(obj) = e
-                .payload
-                .get_mut("registration")
-                .and_then(|r| r.as_object_mut())
-            {
-                obj.remove("petitioners");
-            }
-            if let Some(obj) = e.payload.get_mut("receipt").and_then(|r| r.as_object_mut()) {
-                obj.remove("sender");
-                obj.remove("sender_address");
-            }
-        }
-        if let Some(obj) = letter.as_object_mut() {
-            for k in ["sender", "sender_address", "contact_name"] {
-                obj.insert(k.into(), serde_json::Value::String(String::new()));
-            }
-        }
-    }
+    // The view has already left out what a viewer without identity may not read: event
+    // payloads (`access::history`) and the writer's details (`mailroom::view`).
+    let events = events_json(state, &v.petition, v.access).await?;
+    let letter = serde_json::to_value(&v.letter).unwrap_or_default();
     let today = xinfang_app::clock::local_date(state.clock.now());
     let days_left = v.letter.notice_method.is_none().then(|| {
         chrono::NaiveDate::parse_from_str(&v.letter.notice_due, "%Y-%m-%d")

@@ -596,19 +596,8 @@ pub async fn get_petition(
 ) -> ApiResult<Json<PetitionJson>> {
     let (p, access) = xinfang_app::access::open_petition(&state, &u, &id, "api_view").await?;
     let identity = access == Access::Full;
-    let mut events = events_json(&state, &p, access).await?;
-    if !identity {
-        // The registration event carries the petitioners' identities.
-        for e in &mut events {
-            if let Some(obj) = e
-                .payload
-                .get_mut("registration")
-                .and_then(|r| r.as_object_mut())
-            {
-                obj.remove("petitioners");
-            }
-        }
-    }
+    // Without identity the history carries no payloads at all (`access::history`).
+    let events = events_json(&state, &p, access).await?;
     Ok(Json(petition_json(&p, identity, identity, events)))
 }
 
