@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use xinfang_domain::resident_id::mask_id_number;
 use xinfang_domain::visibility::{self, Access, PetitionFacts, Viewer};
 use xinfang_store::people::User;
-use xinfang_store::petitions::PetitionRecord;
+use xinfang_store::petitions::{EventRow, PetitionRecord};
 
 use crate::auth::CurrentUser;
 use crate::context::AppState;
@@ -18,6 +18,11 @@ use crate::write::Write;
 pub async fn access_of(state: &AppState, user: &User, p: &PetitionRecord) -> AppResult<Access> {
     let units = state.store.handling_units(&p.id).await?;
     let recused = state.store.is_recused(&user.id, &p.id).await?;
+    Ok(decide(user, p, &units, recused))
+}
+
+/// The one decision, from the petition, the units handling it and the viewer's recusal.
+fn decide(user: &User, p: &PetitionRecord, units: &[String], recused: bool) -> Access {
     let mut assigned = vec![p.registered_by.as_str()];
     if let Some(d) = &p.decided_by {
         assigned.push(d);
@@ -34,11 +39,36 @@ pub async fn access_of(state: &AppState, user: &User, p: &PetitionRecord) -> App
         role: user.role,
         unit_id: user.unit_id.as_deref(),
     };
-    Ok(visibility::access(&viewer, &facts))
+    visibility::access(&viewer, &facts)
 }
 
-/// Opens a petition for reading: checks access and logs the opening (rules §14).
-pub async fn open_petition(
+/// Each row with the level its viewer may list it at, rows it may not list left out: the same
+/// decision as [`access_of`] and [`listing`], with the facts read for all rows at once.
+pub(crate) async fn listable(
+    state: &AppState,
+    user: &User,
+    rows: Vec<PetitionRecord>,
+) -> AppResult<Vec<(PetitionRecord, Listing)>> {
+    let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
+    let units = state.store.handling_units_among(&ids).await?;
+    let recused = state.store.recused_among(&user.id, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|p| {
+            if recused.contains(&p.id) {
+                return None;
+            }
+            let units = units.get(&p.id).map(Vec::as_slice).unwrap_or(&[]);
+            let level = listing(&p, decide(user, &p, units, false))?;
+            Some((p, level))
+        })
+        .collect())
+}
+
+/// Opens a petition for a use case that acts on it: checks access and logs the opening (rules
+/// §14). The record is the stored one, for the use case's own work; what goes back to the caller
+/// goes through [`view`].
+pub(crate) async fn open_record(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
@@ -62,6 +92,30 @@ pub async fn open_petition(
         )
         .await?;
     Ok((p, access))
+}
+
+/// Opens a petition for reading: access checked, the opening logged, and the viewer's view
+/// built by the gate.
+pub async fn open_petition(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+    purpose: &str,
+) -> AppResult<PetitionView> {
+    let (p, access) = open_record(state, user, id, purpose).await?;
+    view(&p, access).ok_or_else(AppError::forbidden)
+}
+
+/// A petition by id as the viewer may see it, without logging an opening (the use case that
+/// just did the work has logged its own); one the viewer may not open answers 404.
+pub async fn petition_view(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> AppResult<PetitionView> {
+    let p = state.store.petition(&state.bureau.id, id).await?;
+    let access = access_of(state, &user.user, &p).await?;
+    view(&p, access).ok_or_else(AppError::not_found)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,46 +226,58 @@ pub async fn declare_recusal(
 
 /// The petition's history as the viewer may see it: in full, or — for a viewer who may not know
 /// the petitioner — the kinds, times and actors of its events without their payloads, which carry
-/// names, addresses, phone notices and what was said (2005 Art. 23).
-pub async fn history(
-    state: &AppState,
-    p: &PetitionRecord,
-    access: Access,
-) -> AppResult<Vec<xinfang_store::petitions::EventRow>> {
-    let mut events = state.store.events(&p.id).await?;
-    if access != Access::Full {
-        for e in &mut events {
-            e.payload = serde_json::Value::Object(Default::default());
-        }
-    }
-    Ok(events)
+/// names, addresses, phone notices and what was said (2005 Art. 23). Each event is rebuilt field
+/// by field, so a field added to the stored event later is not passed on by accident.
+pub async fn history(state: &AppState, v: &PetitionView) -> AppResult<Vec<EventRow>> {
+    let full = v.access() == Access::Full;
+    Ok(state
+        .store
+        .events(&v.id)
+        .await?
+        .into_iter()
+        .map(|e| EventRow {
+            seq: e.seq,
+            kind: e.kind,
+            actor_id: e.actor_id,
+            actor_name: e.actor_name,
+            actor_role: e.actor_role,
+            at: e.at,
+            payload: if full {
+                e.payload
+            } else {
+                serde_json::Value::Object(Default::default())
+            },
+            hash: e.hash,
+        })
+        .collect())
 }
 
 /// Who opened the petition, when and why: for the leaders only, empty for everyone else.
 pub async fn access_log(
     state: &AppState,
     user: &CurrentUser,
-    p: &PetitionRecord,
+    v: &PetitionView,
 ) -> AppResult<Vec<(String, String, String)>> {
     if !user.role().is_leader() {
         return Ok(Vec::new());
     }
-    Ok(state.store.access_log(&p.id).await?)
+    Ok(state.store.access_log(&v.id).await?)
 }
 
 /// The petition this one repeats, when there is one and the viewer may open it.
 pub async fn earlier_petition(
     state: &AppState,
     user: &CurrentUser,
-    p: &PetitionRecord,
-) -> AppResult<Option<PetitionRecord>> {
-    let Some(r) = &p.repeat_of else {
+    v: &PetitionView,
+) -> AppResult<Option<PetitionView>> {
+    let Some(r) = &v.repeat_of else {
         return Ok(None);
     };
     let Ok(earlier) = state.store.petition(&state.bureau.id, r).await else {
         return Ok(None);
     };
-    Ok((access_of(state, &user.user, &earlier).await? != Access::Denied).then_some(earlier))
+    let access = access_of(state, &user.user, &earlier).await?;
+    Ok(view(&earlier, access))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -251,9 +317,60 @@ pub async fn listing_of(
     Ok(listing(p, access_of(state, user, p).await?))
 }
 
-/// The row as its viewer may see it, built from an allow-list of fields per level: what a
-/// level does not name is never copied, so a field added to the record later stays hidden.
-pub fn listed_view(p: &PetitionRecord, level: Listing) -> PetitionRecord {
+/// The view of an opened petition for a viewer with `access`; `None` when it may not be opened.
+pub(crate) fn view(p: &PetitionRecord, access: Access) -> Option<PetitionView> {
+    match access {
+        Access::Full => Some(gate(p, Listing::Full)),
+        Access::WithoutIdentity => Some(gate(p, Listing::WithoutIdentity)),
+        Access::Denied => None,
+    }
+}
+
+/// The row of a list as its viewer may see it.
+pub(crate) fn listed(p: &PetitionRecord, level: Listing) -> PetitionView {
+    gate(p, level)
+}
+
+/// A petition as one viewer may see it. Only this module builds one — the private field keeps
+/// it so — and always from an allow-list for its level; it derefs to that copy, never to the
+/// stored record, so whoever holds a view can read only what the level let through.
+#[derive(Debug, Clone)]
+pub struct PetitionView {
+    record: PetitionRecord,
+    level: Listing,
+}
+
+impl std::ops::Deref for PetitionView {
+    type Target = PetitionRecord;
+    fn deref(&self) -> &PetitionRecord {
+        &self.record
+    }
+}
+
+impl PetitionView {
+    /// What the viewer may open: a number-only row is listed but cannot be opened.
+    pub fn access(&self) -> Access {
+        match self.level {
+            Listing::Full => Access::Full,
+            Listing::WithoutIdentity => Access::WithoutIdentity,
+            Listing::NumberOnly => Access::Denied,
+        }
+    }
+
+    pub fn level(&self) -> Listing {
+        self.level
+    }
+
+    /// Whether the view shows who raised the matter.
+    pub fn identity(&self) -> bool {
+        self.level == Listing::Full
+    }
+}
+
+/// The allow-list: each level names the fields it copies. The number-only level names every
+/// field, so a field added to the record later does not compile until it is decided here, and
+/// the other levels copy only what they name on top of it.
+fn gate(p: &PetitionRecord, level: Listing) -> PetitionView {
     let number_only = PetitionRecord {
         id: p.id.clone(),
         bureau_id: p.bureau_id.clone(),
@@ -294,11 +411,17 @@ pub fn listed_view(p: &PetitionRecord, level: Listing) -> PetitionRecord {
         updated_at: p.updated_at.clone(),
         petitioners: Vec::new(),
     };
-    match level {
+    let record = match level {
         Listing::NumberOnly => number_only,
+        // The matter and its course, without who raised it: no petitioners, no query code (the
+        // petitioner's own credential), and none of the staff's free text about the person (the
+        // decision note, the reason for a repeat visit).
         Listing::WithoutIdentity => PetitionRecord {
             acceptance: p.acceptance,
+            decision_reason: p.decision_reason.clone(),
             decided_at: p.decided_at.clone(),
+            decided_by: p.decided_by.clone(),
+            registered_by: p.registered_by.clone(),
             issue_region: p.issue_region.clone(),
             summary: p.summary.clone(),
             requests: p.requests.clone(),
@@ -306,12 +429,113 @@ pub fn listed_view(p: &PetitionRecord, level: Listing) -> PetitionRecord {
             purpose: p.purpose.clone(),
             category: p.category.clone(),
             petition_class: p.petition_class.clone(),
+            visitor_count: p.visitor_count,
+            people_involved: p.people_involved,
             collective: p.collective,
+            anonymous: p.anonymous,
             major_urgent: p.major_urgent,
+            skip_level: p.skip_level,
+            out_of_district: p.out_of_district,
+            repeat_of: p.repeat_of.clone(),
             accused_unit_id: p.accused_unit_id.clone(),
             target_unit_id: p.target_unit_id.clone(),
             ..number_only
         },
         Listing::Full => p.clone(),
+    };
+    PetitionView { record, level }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics: the one exception to "count what you may see"
+
+/// Aggregate figures count every petition the bureau holds, for the roles that may see
+/// statistics; only the rows behind a figure pass the gate. A drill-down row appears as the
+/// viewer may list it, and a counted row the viewer would not be shown at all (another unit's,
+/// or one the viewer is recused from) appears number-only, so the figure and its rows agree
+/// without the rows saying more than the viewer may know.
+pub fn drill_down_level(listed_as: Option<Listing>) -> Listing {
+    listed_as.unwrap_or(Listing::NumberOnly)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xinfang_domain::lifecycle::{Channel, Stage};
+
+    fn record(confidential: bool) -> PetitionRecord {
+        PetitionRecord {
+            id: "p1".into(),
+            bureau_id: "b".into(),
+            petition_no: "2026-F-0001".into(),
+            query_code: "Q1".into(),
+            channel: Channel::Visit,
+            stage: Stage::Registered,
+            acceptance: None,
+            decision_reason: None,
+            decision_note: "经与张三沟通".into(),
+            decided_at: None,
+            decided_by: Some("u2".into()),
+            visited_at: "2026-11-30T09:00".into(),
+            registered_at: "2026-11-30T09:05".into(),
+            registered_on: "2026-11-30".into(),
+            registered_by: "u1".into(),
+            issue_region: "652302".into(),
+            summary: "反映欠薪".into(),
+            requests: "支付".into(),
+            proposal: "交办".into(),
+            purpose: Some("01".into()),
+            category: None,
+            petition_class: Some("accusation".into()),
+            visitor_count: 1,
+            people_involved: 1,
+            collective: false,
+            anonymous: false,
+            consent_to_publish: true,
+            major_urgent: false,
+            confidential,
+            skip_level: false,
+            out_of_district: false,
+            repeat_of: None,
+            repeat_reason: "张三再次来访".into(),
+            accused_unit_id: Some("unit".into()),
+            target_unit_id: None,
+            event_seq: 3,
+            updated_at: "2026-11-30T09:05".into(),
+            petitioners: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_level_shows_only_what_it_names() {
+        let p = record(false);
+        let without = gate(&p, Listing::WithoutIdentity);
+        assert_eq!(without.summary, "反映欠薪");
+        assert_eq!(without.query_code, "", "the petitioner's credential");
+        assert_eq!(without.decision_note, "", "staff's words about the person");
+        assert_eq!(without.repeat_reason, "");
+        assert_eq!(without.access(), Access::WithoutIdentity);
+        let number = gate(&p, Listing::NumberOnly);
+        assert_eq!(number.petition_no, "2026-F-0001");
+        assert_eq!(
+            (number.summary.as_str(), number.registered_by.as_str()),
+            ("", "")
+        );
+        assert_eq!(number.access(), Access::Denied);
+        assert_eq!(gate(&p, Listing::Full).query_code, "Q1");
+    }
+
+    #[test]
+    fn a_drill_down_shows_every_counted_row_number_only_where_it_would_not_be_listed() {
+        assert_eq!(drill_down_level(None), Listing::NumberOnly);
+        assert_eq!(drill_down_level(Some(Listing::Full)), Listing::Full);
+        assert_eq!(
+            drill_down_level(listing(&record(false), Access::Denied)),
+            Listing::NumberOnly
+        );
+        assert_eq!(
+            drill_down_level(listing(&record(true), Access::WithoutIdentity)),
+            Listing::WithoutIdentity
+        );
     }
 }

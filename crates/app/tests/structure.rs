@@ -120,3 +120,50 @@ fn features_form_no_circle() {
         visit(f, &uses, &mut Vec::new(), &mut done);
     }
 }
+
+/// The gate in the types: no public function of the use cases hands out a stored petition record
+/// (`PetitionRecord`) — what leaves the layer is a `PetitionView`, which only `access` builds, from
+/// an allow-list. `CaseView` is the one public holder of a record, and it holds the one its
+/// caller passed in (a view's record), never one it read itself.
+#[test]
+fn no_public_use_case_returns_a_stored_petition_record() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut texts = Vec::new();
+    rust_files(&src, &mut texts);
+    let mut offending = Vec::new();
+    for text in &texts {
+        for (i, _) in text.match_indices("pub ") {
+            let rest = &text[i + 4..];
+            let rest = rest.strip_prefix("async ").unwrap_or(rest);
+            if let Some(sig) = rest.strip_prefix("fn ") {
+                let sig = &sig[..sig.find('{').unwrap_or(sig.len())];
+                if let Some((name, ret)) = sig.split_once("->")
+                    && ret.contains("PetitionRecord")
+                {
+                    offending.push(format!("fn {}", name.split('(').next().unwrap_or(name)));
+                }
+            } else {
+                // A public field `pub name: Type,`.
+                let line = rest.lines().next().unwrap_or("");
+                if let Some((field, ty)) = line.split_once(':')
+                    && field.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && ty.contains("PetitionRecord")
+                    && field != "petition"
+                {
+                    offending.push(format!("field {field}"));
+                }
+            }
+        }
+    }
+    assert!(
+        offending.is_empty(),
+        "public use cases hand out stored records (return a PetitionView instead): {offending:?}"
+    );
+    let access = fs::read_to_string(src.join("access.rs")).expect("access.rs");
+    assert!(
+        access.contains(
+            "pub struct PetitionView {\n    record: PetitionRecord,\n    level: Listing,\n}"
+        ),
+        "PetitionView's fields stay private to the gate"
+    );
+}

@@ -135,6 +135,17 @@ pub struct ListFilter {
     pub offset: i64,
 }
 
+/// Bind parameters per `IN (…)` list: well inside both backends' limits.
+const IN_CHUNK: usize = 500;
+
+/// `$first, $first+1, …` for `n` parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn b(r: &AnyRow, c: &str) -> Result<bool> {
     Ok(r.try_get::<i64, _>(c)? != 0)
 }
@@ -411,6 +422,29 @@ impl Store {
         scope: &ListScope,
         filter: &ListFilter,
     ) -> Result<Vec<PetitionRecord>> {
+        let page = (filter.limit.clamp(1, 500), filter.offset.max(0));
+        self.select_petitions(bureau_id, scope, filter, Some(page))
+            .await
+    }
+
+    /// Every petition the scope and filter match, newest first, for a caller that pages after
+    /// deciding row by row what its viewer may see (so that pages and totals count only that).
+    pub async fn list_candidates(
+        &self,
+        bureau_id: &str,
+        scope: &ListScope,
+        filter: &ListFilter,
+    ) -> Result<Vec<PetitionRecord>> {
+        self.select_petitions(bureau_id, scope, filter, None).await
+    }
+
+    async fn select_petitions(
+        &self,
+        bureau_id: &str,
+        scope: &ListScope,
+        filter: &ListFilter,
+        page: Option<(i64, i64)>,
+    ) -> Result<Vec<PetitionRecord>> {
         let mut sql = String::from("SELECT p.* FROM petitions p WHERE p.bureau_id = $1");
         let mut args: Vec<String> = vec![bureau_id.to_string()];
         let mut push = |cond: &str, value: String, sql: &mut String| {
@@ -453,11 +487,10 @@ impl Store {
                 &mut sql,
             );
         }
-        sql.push_str(&format!(
-            " ORDER BY p.registered_at DESC, p.id DESC LIMIT {} OFFSET {}",
-            filter.limit.clamp(1, 500),
-            filter.offset.max(0)
-        ));
+        sql.push_str(" ORDER BY p.registered_at DESC, p.id DESC");
+        if let Some((limit, offset)) = page {
+            sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+        }
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
         for a in &args {
             q = q.bind(a);
@@ -469,26 +502,73 @@ impl Store {
     }
 
     async fn attach_petitioners(&self, list: &mut [PetitionRecord]) -> Result<()> {
-        if list.is_empty() {
-            return Ok(());
-        }
-        let placeholders: Vec<String> = (1..=list.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT * FROM petitioners WHERE petition_id IN ({}) ORDER BY petition_id, ordinal",
-            placeholders.join(", ")
-        );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
-        for p in list.iter() {
-            q = q.bind(&p.id);
-        }
-        let rows = q.fetch_all(self.pool()).await?;
-        for r in &rows {
-            let pid: String = r.try_get("petition_id")?;
-            if let Some(p) = list.iter_mut().find(|p| p.id == pid) {
-                p.petitioners.push(petitioner_from(r)?);
+        let index: std::collections::HashMap<String, usize> = list
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        let ids: Vec<String> = list.iter().map(|p| p.id.clone()).collect();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT * FROM petitioners WHERE petition_id IN ({}) ORDER BY petition_id, ordinal",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in &q.fetch_all(self.pool()).await? {
+                let pid: String = r.try_get("petition_id")?;
+                if let Some(&i) = index.get(&pid) {
+                    list[i].petitioners.push(petitioner_from(r)?);
+                }
             }
         }
         Ok(())
+    }
+
+    /// The units handling each of the petitions (those with none are absent).
+    pub async fn handling_units_among(
+        &self,
+        petition_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>> {
+        let mut out: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for chunk in petition_ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT petition_id, unit_id FROM handling_records WHERE petition_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String, String)>(sqlx::AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for (pid, unit) in q.fetch_all(self.pool()).await? {
+                out.entry(pid).or_default().push(unit);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Which of the petitions the user is recused from: by the petition, or by its petitioner's
+    /// ID number or name (as [`Store::is_recused`] decides for one).
+    pub async fn recused_among(
+        &self,
+        user_id: &str,
+        petition_ids: &[String],
+    ) -> Result<std::collections::HashSet<String>> {
+        let mut out = std::collections::HashSet::new();
+        for chunk in petition_ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT p.id FROM petitions p WHERE p.id IN ({}) AND EXISTS (SELECT 1 FROM recusals r WHERE r.user_id = $1 AND (r.petition_id = p.id OR EXISTS (SELECT 1 FROM petitioners q WHERE q.petition_id = p.id AND ((r.petitioner_id_number IS NOT NULL AND q.id_number = r.petitioner_id_number) OR (r.petitioner_name IS NOT NULL AND q.name = r.petitioner_name)))))",
+                placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query_as::<_, (String,)>(sqlx::AssertSqlSafe(sql)).bind(user_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            out.extend(q.fetch_all(self.pool()).await?.into_iter().map(|r| r.0));
+        }
+        Ok(out)
     }
 
     /// Earlier petitions by the same person: the same ID number, or the same name and phone

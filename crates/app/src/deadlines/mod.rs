@@ -36,7 +36,7 @@ use xinfang_store::WriteTx;
 use xinfang_store::deadlines::{DeadlineRow, DeadlineSettings, NewDeadline, QueueFilter, QueueRow};
 use xinfang_store::petitions::PetitionRecord;
 
-use crate::access::open_petition;
+use crate::access::open_record;
 use crate::auth::CurrentUser;
 use crate::calendar::calendar;
 use crate::clock::local_date;
@@ -351,7 +351,7 @@ async fn change_context(
     purpose: &str,
 ) -> AppResult<(DeadlineRow, PetitionRecord)> {
     let d = state.store.deadline(&state.bureau.id, deadline_id).await?;
-    let (p, _) = open_petition(state, user, &d.petition_id, purpose).await?;
+    let (p, _) = open_record(state, user, &d.petition_id, purpose).await?;
     Ok((d, p))
 }
 

@@ -8,7 +8,7 @@ use xinfang_store::documents::NewDocument;
 use xinfang_store::people::User;
 use xinfang_store::petitions::Actor;
 
-use crate::access::open_petition;
+use crate::access::open_record;
 use crate::auth::CurrentUser;
 use crate::clock::local_date;
 use crate::context::AppState;
@@ -121,6 +121,14 @@ pub fn may_read_document(
 pub async fn readable_documents(
     state: &AppState,
     user: &CurrentUser,
+    v: &crate::access::PetitionView,
+) -> AppResult<Vec<xinfang_store::documents::DocumentRow>> {
+    readable_documents_of(state, user, &v.id, v.access()).await
+}
+
+pub(crate) async fn readable_documents_of(
+    state: &AppState,
+    user: &CurrentUser,
     petition_id: &str,
     access: Access,
 ) -> AppResult<Vec<xinfang_store::documents::DocumentRow>> {
@@ -141,7 +149,7 @@ pub async fn document_pdf(
 ) -> AppResult<(xinfang_store::documents::DocumentRow, Vec<u8>)> {
     let doc = state.store.document(&state.bureau.id, doc_id).await?;
     if let Some(pid) = &doc.petition_id {
-        let (_, access) = open_petition(state, user, pid, "download_document").await?;
+        let (_, access) = open_record(state, user, pid, "download_document").await?;
         may_read_document(user, access, &doc.kind, &doc.state)?;
     } else if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());

@@ -206,7 +206,7 @@ pub async fn open_document(
         .map_err(|_| AppError::not_found())?;
     match &row.petition_id {
         Some(pid) => {
-            let (_, access) = access::open_petition(state, user, pid, purpose).await?;
+            let (_, access) = access::open_record(state, user, pid, purpose).await?;
             may_read_document(user, access, &row.kind, &row.state)?;
         }
         None if user.role().is_bureau_staff() => {}
@@ -471,7 +471,7 @@ pub async fn draft(
                         format!("{}须针对一件信访件起草", kind.title_zh()),
                     )
                 })?;
-            let (p, _) = access::open_petition(state, user, pid, "draft_document").await?;
+            let (p, _) = access::open_record(state, user, pid, "draft_document").await?;
             let mut w = Write::begin(state, user).await?;
             let id = draft_for_petition(
                 state,
@@ -506,7 +506,7 @@ pub async fn draft(
             }
             let mut facts = Vec::new();
             for pid in ids {
-                let (p, _) = access::open_petition(state, user, pid, "draft_bulletin")
+                let (p, _) = access::open_record(state, user, pid, "draft_bulletin")
                     .await
                     .map_err(|e| match e {
                         AppError::NotFound(_) => AppError::field(

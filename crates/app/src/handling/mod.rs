@@ -28,7 +28,7 @@ use xinfang_store::mailroom::ScanStore;
 use xinfang_store::new_id;
 use xinfang_store::petitions::PetitionRecord;
 
-use crate::access::open_petition;
+use crate::access::open_record;
 use crate::auth::CurrentUser;
 use crate::calendar::calendar;
 use crate::clock::local_date;
@@ -321,7 +321,7 @@ pub async fn propose_disposition(
     petition_id: &str,
     input: &DispositionInput,
 ) -> AppResult<DispositionOutcome> {
-    let (p, _) = open_petition(state, user, petition_id, "dispose").await?;
+    let (p, _) = open_record(state, user, petition_id, "dispose").await?;
     let d = disposition::parse_disposition_kind(&input.disposition)?;
     let case = CaseView::load(state, p).await?;
     let cmd = Command::Dispose { disposition: d };
@@ -634,7 +634,7 @@ pub async fn decide_approval(
     let gate = Gate::parse(&a.gate).ok_or_else(|| AppError::Internal("unknown gate".into()))?;
     // The approver must be able to open the petition: a recused leader neither sees nor
     // approves it (rules §14), and the approval passes to the director instead.
-    let (p, _) = open_petition(state, user, &a.petition_id, "approve").await?;
+    let (p, _) = open_record(state, user, &a.petition_id, "approve").await?;
     let roles = deciding_roles(state, gate, &a.petition_id).await?;
     if gate.approved_within_unit() && user.user.unit_id.as_deref() != a.unit_id.as_deref() {
         return Err(AppError::Forbidden("只能审批本单位的延期申请".into()));
@@ -999,7 +999,7 @@ async fn load_record(
         .store
         .handling_record(&state.bureau.id, record_id)
         .await?;
-    let (p, _) = open_petition(state, user, &r.petition_id, "handle").await?;
+    let (p, _) = open_record(state, user, &r.petition_id, "handle").await?;
     Ok((CaseView::load(state, p).await?, r))
 }
 
@@ -1357,7 +1357,7 @@ pub async fn submit_report(
     petition_id: &str,
     input: &ReportInput,
 ) -> AppResult<String> {
-    let (p, _) = open_petition(state, user, petition_id, "report").await?;
+    let (p, _) = open_record(state, user, petition_id, "report").await?;
     let case = CaseView::load(state, p).await?;
     let now = state.clock.now();
     let today = local_date(now);
@@ -1566,7 +1566,7 @@ pub async fn attach_report_file(
         .store
         .report_petition(&state.bureau.id, report_id)
         .await?;
-    let (p, _) = open_petition(state, user, &petition_id, "report").await?;
+    let (p, _) = open_record(state, user, &petition_id, "report").await?;
     may_attach_to_report(state, user, &p, report_id).await?;
     let kind = xinfang_domain::mailroom::check_scan(bytes, state.config.max_scan_bytes)?;
     let name = xinfang_domain::mailroom::clean_file_name(file_name, kind);
@@ -1617,7 +1617,7 @@ pub async fn report_file(
         .store
         .report_attachment(&state.bureau.id, attachment_id)
         .await?;
-    let (p, access) = open_petition(state, user, &a.petition_id, "view_report_file").await?;
+    let (p, access) = open_record(state, user, &a.petition_id, "view_report_file").await?;
     if !report_attachments_of(state, user, &p, access)
         .await?
         .iter()
@@ -1663,7 +1663,7 @@ pub async fn review_report(
         .store
         .report_petition(&state.bureau.id, report_id)
         .await?;
-    let (p, _) = open_petition(state, user, &petition_id, "review").await?;
+    let (p, _) = open_record(state, user, &petition_id, "review").await?;
     let case = CaseView::load(state, p).await?;
     let p = &case.petition;
     if user.role() != reviewer_role(p.channel) {
@@ -1819,7 +1819,7 @@ pub async fn close_petition(
     petition_id: &str,
     action: &str,
 ) -> AppResult<ClosureOutcome> {
-    let (p, _) = open_petition(state, user, petition_id, "close").await?;
+    let (p, _) = open_record(state, user, petition_id, "close").await?;
     let case = CaseView::load(state, p).await?;
     let p = &case.petition;
     let now = state.clock.now();
@@ -1910,7 +1910,7 @@ pub async fn request_appeal(
     ) {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "appeal").await?;
+    let (p, _) = open_record(state, user, petition_id, "appeal").await?;
     if !matches!(
         p.stage,
         Stage::Closed | Stage::Deregistered | Stage::Archived
@@ -2028,7 +2028,7 @@ pub async fn record_appeal_opinion(
     ) {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "appeal").await?;
+    let (p, _) = open_record(state, user, petition_id, "appeal").await?;
     let appeals = state.store.appeals_of(&p.id).await?;
     let mut a = appeals
         .into_iter()
@@ -2157,7 +2157,7 @@ pub async fn record_leader_instruction(
     ) {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "instruction").await?;
+    let (p, _) = open_record(state, user, petition_id, "instruction").await?;
     let now = state.clock.now();
     let today = local_date(now);
     let mut errors = Vec::new();
@@ -2257,7 +2257,7 @@ pub async fn fulfil_obligation(
     if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "obligation").await?;
+    let (p, _) = open_record(state, user, petition_id, "obligation").await?;
     if input.note.trim().is_empty() {
         return Err(AppError::field("note", "required", "请填写完成情况"));
     }
@@ -2375,7 +2375,7 @@ pub async fn record_query_reply(
     ) {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "query_reply").await?;
+    let (p, _) = open_record(state, user, petition_id, "query_reply").await?;
     let written = match input.method.trim() {
         "oral" => false,
         "written" => true,
@@ -2530,7 +2530,7 @@ pub async fn record_incident(
     ) {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "incident").await?;
+    let (p, _) = open_record(state, user, petition_id, "incident").await?;
     if !INCIDENT_KINDS.iter().any(|(k, _)| *k == input.kind.trim()) {
         return Err(AppError::field("kind", "required", "请选择异常情况类别"));
     }
@@ -2628,7 +2628,7 @@ pub async fn propose_destruction(
     petition_id: &str,
     input: &DestructionInput,
 ) -> AppResult<String> {
-    let (p, _) = open_petition(state, user, petition_id, "destruction").await?;
+    let (p, _) = open_record(state, user, petition_id, "destruction").await?;
     let case = CaseView::load(state, p).await?;
     let p = &case.petition;
     let t = lifecycle::execute(&case.domain_state(), &Command::Destroy, user.role())?;
@@ -2708,7 +2708,7 @@ pub async fn record_meeting(
     ) {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, petition_id, "coordination").await?;
+    let (p, _) = open_record(state, user, petition_id, "coordination").await?;
     if !(p.stage == Stage::Coordinating || (p.collective && p.stage == Stage::Disposing)) {
         return Err(AppError::Conflict(format!(
             "当前状态为「{}」，只有协调处理中的信访件（或现场协调的集体访）可以记录协调会议",

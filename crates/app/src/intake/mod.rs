@@ -16,7 +16,7 @@ use xinfang_domain::visibility::{self, Access};
 use xinfang_store::people::User;
 use xinfang_store::petitions::{ListFilter, ListScope, NewPetition, PetitionRecord};
 
-use crate::access::{Listing, access_of, listed_view, listing_of, open_petition};
+use crate::access::{Listing, PetitionView, access_of, listable, listed, open_record, view};
 use crate::auth::CurrentUser;
 use crate::auth::actor;
 use crate::clock::{from_local, local, local_date};
@@ -33,7 +33,7 @@ pub async fn register(
     state: &AppState,
     user: &CurrentUser,
     input: &RegistrationInput,
-) -> AppResult<PetitionRecord> {
+) -> AppResult<PetitionView> {
     let letter = input.channel.trim() == "letter";
     if !visibility::may_register(user.role(), letter) {
         return Err(AppError::Forbidden(format!(
@@ -119,7 +119,7 @@ pub async fn register(
             .await?;
     }
     w.commit().await?;
-    Ok(state.store.petition(&bureau.id, &id).await?)
+    crate::access::petition_view(state, user, &id).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -132,7 +132,7 @@ pub async fn record_interview(
     input: &InterviewInput,
 ) -> AppResult<()> {
     user.require(&[Role::Receptionist, Role::CaseOfficer])?;
-    let (p, _) = open_petition(state, user, id, "record_interview").await?;
+    let (p, _) = open_record(state, user, id, "record_interview").await?;
     visibility::may_interview(user.role(), p.channel, p.stage)?;
     let now = state.clock.now();
     let interview = parse_interview(input, local_date(now))?;
@@ -197,7 +197,7 @@ pub async fn decide(
     id: &str,
     input: &DecisionInput,
 ) -> AppResult<DecisionOutcome> {
-    let (p, _) = open_petition(state, user, id, "decide").await?;
+    let (p, _) = open_record(state, user, id, "decide").await?;
     let acceptance = Acceptance::parse(input.acceptance.trim()).ok_or_else(|| {
         AppError::field(
             "acceptance",
@@ -471,16 +471,22 @@ fn slip_data(
 // Lists
 
 pub struct ListedPetition {
-    pub record: PetitionRecord,
+    pub record: PetitionView,
     /// Shown with (masked) personal details; otherwise the row shows no personal data at all.
     pub with_details: bool,
+}
+
+/// One page of a list, and how many rows the viewer may see in all.
+pub struct PetitionPage {
+    pub rows: Vec<ListedPetition>,
+    pub total: usize,
 }
 
 pub async fn list(
     state: &AppState,
     user: &CurrentUser,
     filter: &ListFilter,
-) -> AppResult<Vec<ListedPetition>> {
+) -> AppResult<PetitionPage> {
     if !visibility::may_list_petitions(user.role()) {
         return Err(AppError::forbidden());
     }
@@ -492,20 +498,20 @@ pub async fn list(
             None
         },
     };
+    // The gate decides row by row, so the store returns every candidate and the page is cut
+    // from what the viewer may see: a total and a page never count a row the viewer may not.
     let rows = state
         .store
-        .list_petitions(&state.bureau.id, &scope, filter)
+        .list_candidates(&state.bureau.id, &scope, filter)
         .await?;
     let text = filter
         .text
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let Some(level) = listing_of(state, &user.user, &r).await? else {
-            continue;
-        };
+    let seen = listable(state, &user.user, rows).await?;
+    let mut visible = Vec::with_capacity(seen.len());
+    for (r, level) in seen {
         // A search term matches names only among rows the viewer may see with their names: a
         // row found by a name the viewer may not see would say who raised it. A confidential
         // row the viewer may not open is found by nothing but its number.
@@ -519,12 +525,21 @@ pub async fn list(
                 continue;
             }
         }
-        out.push(ListedPetition {
-            record: listed_view(&r, level),
-            with_details: level == Listing::Full,
-        });
+        visible.push((r, level));
     }
-    Ok(out)
+    let total = visible.len();
+    let offset = usize::try_from(filter.offset.max(0)).unwrap_or(0);
+    let limit = usize::try_from(filter.limit.clamp(1, 500)).unwrap_or(50);
+    let rows = visible
+        .into_iter()
+        .skip(offset)
+        .take(limit)
+        .map(|(r, level)| ListedPetition {
+            record: listed(&r, level),
+            with_details: level == Listing::Full,
+        })
+        .collect();
+    Ok(PetitionPage { rows, total })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -534,10 +549,9 @@ pub async fn list(
 /// they are.
 pub async fn interviews(
     state: &AppState,
-    p: &PetitionRecord,
-    access: Access,
+    p: &PetitionView,
 ) -> AppResult<Vec<xinfang_store::petitions::InterviewRow>> {
-    if access != Access::Full {
+    if p.access() != Access::Full {
         return Ok(Vec::new());
     }
     Ok(state.store.interviews(&p.id).await?)
@@ -551,7 +565,7 @@ pub async fn registrations_on(
     day: chrono::NaiveDate,
 ) -> AppResult<
     Vec<(
-        PetitionRecord,
+        PetitionView,
         xinfang_domain::registration::SeedFieldPresence,
     )>,
 > {
@@ -561,7 +575,7 @@ pub async fn registrations_on(
     let mut out = Vec::new();
     for (p, presence) in state.store.registrations_on(&state.bureau.id, day).await? {
         if access_of(state, &user.user, &p).await? == Access::Full {
-            out.push((p, presence));
+            out.extend(view(&p, Access::Full).map(|v| (v, presence)));
         }
     }
     Ok(out)
@@ -587,7 +601,7 @@ pub async fn similar(
     for record in found {
         if access_of(state, &user.user, &record).await? == Access::Full {
             out.push(ListedPetition {
-                record,
+                record: listed(&record, Listing::Full),
                 with_details: true,
             });
         }
@@ -597,10 +611,6 @@ pub async fn similar(
 
 /// A petition by id for a use case's answer, refused to a viewer who may not open it (the
 /// opening itself is logged by the use case that did the work).
-pub async fn petition(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<PetitionRecord> {
-    let p = state.store.petition(&state.bureau.id, id).await?;
-    if access_of(state, &user.user, &p).await? == Access::Denied {
-        return Err(AppError::not_found());
-    }
-    Ok(p)
+pub async fn petition(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<PetitionView> {
+    crate::access::petition_view(state, user, id).await
 }

@@ -26,13 +26,13 @@ use xinfang_store::mailroom::{
 use xinfang_store::people::User;
 use xinfang_store::petitions::PetitionRecord;
 
-use crate::access::{self, open_petition};
+use crate::access::{self, PetitionView, open_record};
 use crate::auth::CurrentUser;
 use crate::auth::actor;
 use crate::calendar::calendar;
 use crate::clock::{from_local, local, local_date};
 use crate::context::AppState;
-use crate::drafting::documents::readable_documents;
+use crate::drafting::documents::readable_documents_of;
 use crate::error::{AppError, AppResult};
 use crate::numbers;
 use crate::write::Write;
@@ -54,7 +54,7 @@ async fn open_letter(
     id: &str,
     purpose: &str,
 ) -> AppResult<(PetitionRecord, Access, LetterRow)> {
-    let (p, access) = open_petition(state, user, id, purpose).await?;
+    let (p, access) = open_record(state, user, id, purpose).await?;
     if p.channel != Channel::Letter {
         return Err(AppError::not_found());
     }
@@ -91,7 +91,7 @@ pub async fn receive(
     state: &AppState,
     user: &CurrentUser,
     input: &LetterReceiptInput,
-) -> AppResult<PetitionRecord> {
+) -> AppResult<PetitionView> {
     if !visibility::may_register(user.role(), true) {
         return Err(AppError::Forbidden(format!(
             "{}不能签收来信",
@@ -141,7 +141,7 @@ pub async fn receive(
     )
     .await?;
     w.commit().await?;
-    Ok(state.store.petition(&bureau.id, &id).await?)
+    access::petition_view(state, user, &id).await
 }
 
 /// Disinfection, distribution and the opening record (stamps, postmark, postcode, address).
@@ -304,7 +304,7 @@ pub async fn scan_file(
 ) -> AppResult<(ScanRow, Vec<u8>)> {
     let scan = state.store.scan(&state.bureau.id, scan_id).await?;
     // The scan shows the letter and its envelope: the writer's name, address and phone.
-    let (_, access) = open_petition(state, user, &scan.petition_id, "view_scan").await?;
+    let (_, access) = open_record(state, user, &scan.petition_id, "view_scan").await?;
     if access != Access::Full {
         return Err(AppError::not_found());
     }
@@ -396,7 +396,7 @@ pub async fn register_letter(
     id: &str,
     input: &RegistrationInput,
     details: &LetterDetailsInput,
-) -> AppResult<(PetitionRecord, Vec<PetitionRecord>)> {
+) -> AppResult<(PetitionView, Vec<PetitionView>)> {
     let (p, _, l) = open_letter(state, user, id, "register_letter").await?;
     let t = lifecycle::execute(&domain_state(&p), &Command::RegisterLetter, user.role())?;
     if l.opened_at.is_none() {
@@ -475,13 +475,22 @@ pub async fn register_letter(
     )
     .await?;
     w.commit().await?;
-    let p = state.store.petition(&bureau.id, &p.id).await?;
-    let similar = similar_to(state, &p).await?;
-    Ok((p, similar))
+    let v = access::petition_view(state, user, &p.id).await?;
+    let similar = similar_to(state, user, &v).await?;
+    Ok((v, similar))
 }
 
-/// Earlier petitions by the same writer (same ID number, or same name and phone).
-pub async fn similar_to(state: &AppState, p: &PetitionRecord) -> AppResult<Vec<PetitionRecord>> {
+/// Earlier petitions by the same writer (same ID number, or same name and phone), for a viewer
+/// who sees this letter's writer, and among them only those the viewer also sees in full: any
+/// other would confirm who raised a matter the viewer may not know of.
+async fn similar_to(
+    state: &AppState,
+    user: &CurrentUser,
+    p: &PetitionView,
+) -> AppResult<Vec<PetitionView>> {
+    if p.access() != Access::Full {
+        return Ok(Vec::new());
+    }
     let Some(first) = p.petitioners.first() else {
         return Ok(Vec::new());
     };
@@ -494,7 +503,13 @@ pub async fn similar_to(state: &AppState, p: &PetitionRecord) -> AppResult<Vec<P
             10,
         )
         .await?;
-    Ok(found.into_iter().filter(|x| x.id != p.id).collect())
+    let mut out = Vec::new();
+    for x in found.into_iter().filter(|x| x.id != p.id) {
+        if access::access_of(state, &user.user, &x).await? == Access::Full {
+            out.extend(access::view(&x, Access::Full));
+        }
+    }
+    Ok(out)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -960,27 +975,66 @@ pub async fn record_notice(
 // Views and queues
 
 pub struct LetterView {
-    pub petition: PetitionRecord,
-    pub access: Access,
+    pub petition: PetitionView,
     pub letter: LetterRow,
     pub scans: Vec<ScanRow>,
     pub enclosures: Vec<EnclosureRow>,
     pub documents: Vec<DocumentRow>,
-    pub similar: Vec<PetitionRecord>,
+    pub similar: Vec<PetitionView>,
 }
 
-/// The letter's record for a viewer who may not know its writer: the envelope's sender and
-/// address, the joint letter's contact, the tracking number and how the writer was told (a
-/// phone notice names them) are left out; the rest is the matter's own course.
+/// The letter's record for a viewer who may not know its writer, built from an allow-list: the
+/// envelope's sender and address, the joint letter's contact, the tracking number, the opening
+/// and return notes and how the writer was told (a phone notice names them) are not on it; the
+/// rest is the matter's own course. Every field is named, so a field added to the letter later
+/// does not compile until it is decided here.
 fn without_writer(l: LetterRow) -> LetterRow {
     LetterRow {
+        petition_id: l.petition_id,
+        delivery_mode: l.delivery_mode,
         tracking_no: String::new(),
         sender: String::new(),
         sender_address: String::new(),
-        contact_name: String::new(),
-        notice_detail: String::new(),
+        postmark_on: l.postmark_on,
+        urgency: l.urgency,
+        open_immediately: l.open_immediately,
+        received_at: l.received_at,
+        received_by: l.received_by,
+        opened_at: l.opened_at,
+        opened_by: l.opened_by,
+        disinfected_by: l.disinfected_by,
+        disinfected_at: l.disinfected_at,
+        distributed_to: l.distributed_to,
+        distributed_at: l.distributed_at,
+        stamps_kept: l.stamps_kept,
+        postmark_kept: l.postmark_kept,
+        postcode_kept: l.postcode_kept,
+        address_kept: l.address_kept,
         opening_notes: String::new(),
-        ..l
+        return_reason: String::new(),
+        joint: l.joint,
+        signatory_count: l.signatory_count,
+        contact_name: String::new(),
+        forwarded_by_organ: l.forwarded_by_organ,
+        forwarded_doc_no: l.forwarded_doc_no,
+        forwarded_on: l.forwarded_on,
+        forwarded_deadline: l.forwarded_deadline,
+        leader_name: l.leader_name,
+        leader_instructed_on: l.leader_instructed_on,
+        leader_instruction: l.leader_instruction,
+        form_summary: l.form_summary,
+        form_proposal: l.form_proposal,
+        form_document_id: l.form_document_id,
+        form_sent_at: l.form_sent_at,
+        instruction: l.instruction,
+        instructed_by: l.instructed_by,
+        instructed_at: l.instructed_at,
+        notice_due: l.notice_due,
+        notice_method: l.notice_method,
+        notice_at: l.notice_at,
+        notice_by: l.notice_by,
+        notice_detail: String::new(),
+        notice_document_id: l.notice_document_id,
     }
 }
 
@@ -992,20 +1046,16 @@ pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<L
         Vec::new()
     };
     let enclosures = state.store.enclosures_of(&p.id).await?;
-    let documents = readable_documents(state, user, &p.id, access).await?;
-    let similar = if access == Access::Full {
-        similar_to(state, &p).await?
-    } else {
-        Vec::new()
-    };
+    let documents = readable_documents_of(state, user, &p.id, access).await?;
+    let petition = access::view(&p, access).ok_or_else(AppError::forbidden)?;
+    let similar = similar_to(state, user, &petition).await?;
     let letter = if access == Access::Full {
         l
     } else {
         without_writer(l)
     };
     Ok(LetterView {
-        petition: p,
-        access,
+        petition,
         letter,
         scans,
         enclosures,

@@ -25,7 +25,7 @@ use xinfang_store::deadlines::UnitCounts;
 use xinfang_store::petitions::{Actor, PetitionRecord};
 use xinfang_store::supervision::{NewAction, NewItem, SupervisionAction, SupervisionItem};
 
-use crate::access::open_petition;
+use crate::access::{PetitionView, open_petition, open_record};
 use crate::auth::CurrentUser;
 use crate::clock::local_date;
 use crate::context::AppState;
@@ -74,7 +74,7 @@ pub async fn item_for(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
-) -> AppResult<(SupervisionItem, PetitionRecord, Vec<SupervisionAction>)> {
+) -> AppResult<(SupervisionItem, PetitionView, Vec<SupervisionAction>)> {
     let item = state.store.supervision_item(&state.bureau.id, id).await?;
     if user.role().is_unit_staff() && item.unit_id != user.user.unit_id {
         return Err(AppError::not_found());
@@ -82,19 +82,18 @@ pub async fn item_for(
     if user.role() == Role::Admin {
         return Err(AppError::forbidden());
     }
-    let (p, _) = open_petition(state, user, &item.petition_id, "view_supervision").await?;
+    let v = open_petition(state, user, &item.petition_id, "view_supervision").await?;
     let actions = state.store.supervision_actions(&item.id).await?;
-    Ok((item, p, actions))
+    Ok((item, v, actions))
 }
 
 /// The documents an item's page may link to: those of its petition the viewer may read.
 pub async fn item_documents(
     state: &AppState,
     user: &CurrentUser,
-    p: &PetitionRecord,
+    v: &PetitionView,
 ) -> AppResult<Vec<xinfang_store::documents::DocumentRow>> {
-    let access = crate::access::access_of(state, &user.user, p).await?;
-    crate::drafting::documents::readable_documents(state, user, &p.id, access).await
+    crate::drafting::documents::readable_documents(state, user, v).await
 }
 
 /// The items a user's inbox shows: a unit's own items; the leaders' escalated ones; the
@@ -226,7 +225,7 @@ pub async fn open_item(
     petition_id: &str,
     input: &OpenItemInput,
 ) -> AppResult<SupervisionItem> {
-    let (p, _) = open_petition(state, user, petition_id, "open_supervision").await?;
+    let (p, _) = open_record(state, user, petition_id, "open_supervision").await?;
     if !sup::may_supervise(user.role(), p.channel, ItemState::Open) {
         return Err(AppError::Forbidden(format!(
             "{}由{}督办",

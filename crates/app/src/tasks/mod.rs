@@ -6,7 +6,7 @@ use xinfang_domain::role::Role;
 use xinfang_domain::visibility;
 use xinfang_store::petitions::TaskRow;
 
-use crate::access::open_petition;
+use crate::access::open_record;
 use crate::auth::CurrentUser;
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
@@ -27,7 +27,7 @@ pub async fn complete_task(state: &AppState, user: &CurrentUser, task_id: &str) 
         return Err(AppError::not_found());
     }
     if let Some(pid) = &task.petition_id {
-        open_petition(state, user, pid, "complete_task").await?;
+        open_record(state, user, pid, "complete_task").await?;
     }
     let mut w = Write::begin(state, user).await?;
     let now = w.now;

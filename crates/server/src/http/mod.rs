@@ -4,6 +4,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod input;
 pub mod multipart;
 pub mod pages;
 
@@ -35,6 +36,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::http::pages::report_upload_router())
         .merge(crate::http::pages::scan_upload_router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::auth::session_layer))
+        .layer(axum::middleware::from_fn(crate::http::input::reject_nul))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))

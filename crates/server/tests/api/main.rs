@@ -7,6 +7,7 @@ mod audit;
 mod calendar;
 mod deadlines;
 mod documents;
+mod fuzz;
 mod handling;
 mod mailroom;
 mod registration;

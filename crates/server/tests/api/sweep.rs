@@ -29,6 +29,8 @@ const ROLES: [&str; 13] = [
 
 struct Fixture {
     id: String,
+    /// Ids of the fixture's own records (its scan, its documents), tried in every `{id}` route.
+    parts: Vec<String>,
     /// Strings no response to these roles may contain.
     markers: Vec<&'static str>,
     hidden_from: Vec<&'static str>,
@@ -141,9 +143,23 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
         .unwrap()
         .to_string();
     refer(other.clone(), renshe).await;
+    let (letter, letter_parts) = accusing_letter(app, &zhujian).await;
     vec![
         Fixture {
+            id: letter,
+            parts: letter_parts,
+            markers: vec!["岑望川", "13900000005", "岑家巷", "EMS岑甲乙", "电话告知岑"],
+            hidden_from: vec![
+                "zhujian_handler",
+                "zhujian_head",
+                "renshe_handler",
+                "renshe_head",
+                "admin",
+            ],
+        },
+        Fixture {
             id: accusation,
+            parts: Vec::new(),
             markers: vec!["檀望舒", "11010519491231002X", "13900000001", "檀家巷"],
             hidden_from: vec![
                 "zhujian_handler",
@@ -155,6 +171,7 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
         },
         Fixture {
             id: confidential,
+            parts: Vec::new(),
             markers: vec!["闵若溪", "13900000002", "闵家巷", "隐私密语甲乙"],
             hidden_from: vec![
                 "letter_clerk",
@@ -171,6 +188,7 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
         },
         Fixture {
             id: recused,
+            parts: Vec::new(),
             markers: vec!["霍青岚", "13900000003", "霍家巷", "回避甲乙"],
             hidden_from: vec![
                 "case_officer",
@@ -183,10 +201,115 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
         },
         Fixture {
             id: other,
+            parts: Vec::new(),
             markers: vec!["祁远山", "13900000004", "祁家巷", "他局甲乙"],
             hidden_from: vec!["zhujian_handler", "zhujian_head", "admin"],
         },
     ]
+}
+
+/// A letter accusing 住建局, taken through the mailroom and transferred to 住建局 itself: the
+/// envelope names its writer, its scan carries the writer's name, phone and address, and the
+/// writer was told by phone. Returns the petition and its scan's id.
+pub(crate) async fn accusing_letter(app: &TestApp, zhujian: &str) -> (String, Vec<String>) {
+    let clerk = app.token("letter_clerk").await;
+    let (s, v) = app
+        .post(&clerk, "/api/v1/letters", &json!({
+            "delivery_mode": "express", "tracking_no": "EMS岑甲乙", "received_at": "2026-11-26T09:00",
+            "sender": "岑望川", "sender_address": "城关镇岑家巷5号"
+        }))
+        .await;
+    assert_eq!(s, 201, "receive: {v}");
+    let id = v["petition"]["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .post(&clerk, &format!("/api/v1/letters/{id}/opening"), &json!({
+            "disinfected_by": "王师傅", "distributed_to": "李秀英",
+            "stamps_kept": true, "postmark_kept": true, "postcode_kept": true, "address_kept": true,
+            "opening_notes": "信封背面另写岑望川手机号"
+        }))
+        .await;
+    assert_eq!(s, 200, "opening: {v}");
+    let scan = "%PDF-1.4\n% 寄信人 岑望川 13900000005 城关镇岑家巷5号\n%%EOF\n";
+    let r = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/letters/{id}/scans?part=envelope&file_name=envelope.pdf"
+        )))
+        .bearer_auth(&clerk)
+        .header("content-type", "application/octet-stream")
+        .body(scan.as_bytes().to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let scan_id = r.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/letters/{id}/registration"),
+            &json!({
+                "petitioners": [person("岑望川", "13900000005", "城关镇岑家巷5号", None)],
+                "issue_region": "652302",
+                "summary": "检举住建局工作人员在拆迁评估中弄虚作假。",
+                "requests": "要求查处。",
+                "purpose": "04", "petition_class": "accusation", "accused_unit_id": zhujian,
+                "letter": {}
+            }),
+        )
+        .await;
+    assert_eq!(s, 200, "registration: {v}");
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/letters/{id}/handling-form"),
+            &json!({"proposal": "建议受理并转住建局办理。"}),
+        )
+        .await;
+    assert_eq!(s, 200, "handling form: {v}");
+    let dd = app.token("deputy_director").await;
+    let (s, v) = app
+        .post(
+            &dd,
+            &format!("/api/v1/letters/{id}/instruction"),
+            &json!({"acceptance": "accepted", "instruction": "同意受理。"}),
+        )
+        .await;
+    assert_eq!(s, 200, "instruction: {v}");
+    let (s, v) = app
+        .post(&clerk, &format!("/api/v1/letters/{id}/notice"), &json!({
+            "method": "phone", "called_at": "2026-11-27T09:40", "content": "电话告知岑望川来信已受理，将转有关部门办理。"
+        }))
+        .await;
+    assert_eq!(s, 200, "notice: {v}");
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/petitions/{id}/disposition"),
+            &json!({
+                "disposition": "transfer", "units": [{"unit_id": zhujian, "lead": true}]
+            }),
+        )
+        .await;
+    assert_eq!(s, 200, "disposition: {v}");
+    if let Some(approval) = v["approval_id"].as_str() {
+        let (s, v) = app
+            .post(
+                &dd,
+                &format!("/api/v1/approvals/{approval}"),
+                &json!({"accept": true}),
+            )
+            .await;
+        assert_eq!(s, 200, "approval: {v}");
+    }
+    // The accused unit handles it: it may open the letter, without its writer.
+    let h = app.token("zhujian_handler").await;
+    let (s, v) = app.get(&h, &format!("/api/v1/letters/{id}")).await;
+    assert_eq!(s, 200, "the unit opens the letter: {v}");
+    assert_eq!(v["petition"]["identity_withheld"], true, "{v}");
+    (id, vec![scan_id])
 }
 
 /// The pages' GET routes, read from the pages' own route list.
@@ -251,6 +374,9 @@ backend_tests! {
                 if r.contains('{') {
                     for f in &fixtures {
                         urls.insert((concrete(r, &f.id), ""));
+                        for part in &f.parts {
+                            urls.insert((concrete(r, part), ""));
+                        }
                     }
                 } else {
                     urls.insert((r.clone(), ""));
@@ -281,6 +407,16 @@ backend_tests! {
             }
         }
         assert!(checked > 500, "only {checked} requests");
+        // The markers are real: those who may see the letter's writer do see them.
+        let letter = &fixtures[0];
+        let clerk = app.token("letter_clerk").await;
+        let (_, bytes) = app.get_bytes(&clerk, &format!("/api/v1/scans/{}", letter.parts[0])).await;
+        assert!(String::from_utf8_lossy(&bytes).contains("13900000005"), "the scan carries the phone");
+        let (_, v) = app.get(&clerk, &format!("/api/v1/letters/{}", letter.id)).await;
+        let text = v.to_string();
+        for m in &letter.markers {
+            assert!(text.contains(m), "the clerk sees {m}: {text}");
+        }
     }
 }
 

@@ -179,3 +179,64 @@ backend_tests! {
         assert_eq!(events.last().unwrap().kind, "task_done");
     }
 }
+
+backend_tests! {
+    async fn the_accused_unit_reads_a_letter_without_its_writer_scan_or_phone_notice(app) {
+        let zhujian = app.unit_id("zhujian").await;
+        let (id, parts) = crate::sweep::accusing_letter(&app, &zhujian).await;
+        let h = app.token("zhujian_handler").await;
+        let (s, v) = app.get(&h, &format!("/api/v1/letters/{id}")).await;
+        assert_eq!(s, 200, "{v}");
+        for field in ["sender", "sender_address", "tracking_no", "contact_name", "notice_detail", "opening_notes"] {
+            assert_eq!(v["letter"][field], "", "{field}: {v}");
+        }
+        assert_eq!(v["letter"]["notice_method"], "phone", "that the writer was told stays: {v}");
+        assert!(v["scans"].as_array().unwrap().is_empty(), "{v}");
+        assert!(v["petition"]["petitioners"].as_array().unwrap().is_empty(), "{v}");
+        assert!(v["petition"]["query_code"].is_null(), "{v}");
+        let (s, _) = app.get_bytes(&h, &format!("/api/v1/scans/{}", parts[0])).await;
+        assert!(s == 403 || s == 404, "the envelope scan is refused: {s}");
+        let page = app.client.get(app.url(&format!("/letters/{id}"))).bearer_auth(&h).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("检举住建局工作人员") && !page.contains("岑望川") && !page.contains("电话告知岑"), "{page}");
+    }
+}
+
+backend_tests! {
+    async fn a_list_pages_and_counts_only_what_its_viewer_may_see(app) {
+        let t = app.token("receptionist").await;
+        let mut mine = Vec::new();
+        for name in ["甲一", "乙二", "丙三", "丁四"] {
+            let v = app.register_visit(&t, json!({"petitioners": [{"name": name, "id_type": "none", "sex": "male", "age": 40, "ethnicity": "01", "address": "城关镇", "phone": "13900000009", "occupation": "农民"}]})).await;
+            mine.push(v["id"].as_str().unwrap().to_string());
+        }
+        let co = app.token("case_officer").await;
+        let (_, all) = app.get(&co, "/api/v1/petitions?limit=500").await;
+        let before = all["total"].as_u64().unwrap();
+        assert_eq!(before as usize, ids(&all).len());
+        // A recusal by the petitioner's name: the store's query cannot see it, the gate does.
+        let (s, _) = app.post(&co, "/api/v1/recusals", &json!({"petitioner_name": "乙二", "reason": "亲属"})).await;
+        assert_eq!(s, 201);
+        let mut seen = Vec::new();
+        let mut offset = 0;
+        loop {
+            let (_, page) = app.get(&co, &format!("/api/v1/petitions?limit=1&offset={offset}")).await;
+            assert_eq!(page["total"].as_u64().unwrap(), before - 1, "{page}");
+            let got = ids(&page);
+            if got.is_empty() {
+                break;
+            }
+            assert_eq!(got.len(), 1, "a full page of one: {page}");
+            seen.extend(got);
+            offset += 1;
+        }
+        assert_eq!(seen.len() as u64, before - 1);
+        assert!(!seen.contains(&mine[1]), "the recused petition is on no page");
+        for id in [&mine[0], &mine[2], &mine[3]] {
+            assert!(seen.contains(id));
+        }
+        // A unit counts only its own.
+        let h = app.token("zhujian_handler").await;
+        let (_, page) = app.get(&h, "/api/v1/petitions").await;
+        assert_eq!(page["total"], 0, "{page}");
+    }
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -467,7 +467,7 @@ pub async fn attach_report_file(
     State(state): S,
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<super::ScanQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<super::ScanQuery>,
     req: Request,
 ) -> ApiResult<Response> {
     handling::check_report_upload(&state, &u, &id).await?;

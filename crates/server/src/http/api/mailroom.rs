@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, HttpBody};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -13,7 +13,6 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xinfang_domain::mailroom::{self, Delivery, EnclosureKind, ScanPart};
-use xinfang_domain::visibility::Access;
 use xinfang_store::mailroom::{EnclosureRow, ScanRow};
 
 use super::{
@@ -254,10 +253,9 @@ pub struct QueueJson {
 
 async fn letter_json(state: &AppState, u: &auth::CurrentUser, id: &str) -> ApiResult<LetterJson> {
     let v = svc::view(state, u, id).await?;
-    let identity = v.access == Access::Full;
     // The view has already left out what a viewer without identity may not read: event
     // payloads (`access::history`) and the writer's details (`mailroom::view`).
-    let events = events_json(state, &v.petition, v.access).await?;
+    let events = events_json(state, &v.petition).await?;
     let letter = serde_json::to_value(&v.letter).unwrap_or_default();
     let today = xinfang_app::clock::local_date(state.clock.now());
     let days_left = v.letter.notice_method.is_none().then(|| {
@@ -266,7 +264,7 @@ async fn letter_json(state: &AppState, u: &auth::CurrentUser, id: &str) -> ApiRe
             .unwrap_or(0)
     });
     Ok(LetterJson {
-        petition: petition_json(&v.petition, identity, identity, events),
+        petition: petition_json(&v.petition, true, events),
         letter,
         scans: v.scans.iter().map(scan_json).collect(),
         enclosures: v.enclosures.iter().map(enclosure_json).collect(),
@@ -320,7 +318,7 @@ pub struct QueueQuery {
 pub async fn list_letters(
     State(state): S,
     ApiUser(u): ApiUser,
-    Query(q): Query<QueueQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<QueueJson>> {
     let which = match q.queue.as_deref().unwrap_or("to_process") {
         "to_process" | "" => Queue::ToProcess,
@@ -426,7 +424,7 @@ pub async fn upload_scan(
     State(state): S,
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
-    Query(q): Query<ScanQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<ScanQuery>,
     req: Request,
 ) -> ApiResult<Response> {
     // Who may upload is settled before a byte of the body is read.

@@ -6,19 +6,19 @@ mod handling;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use xinfang_app::access::PetitionView;
 use xinfang_domain::lifecycle::{Channel, Stage};
 use xinfang_domain::region;
 use xinfang_domain::registration::{InterviewInput, PetitionerInput, RegistrationInput};
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
-use xinfang_domain::visibility::Access;
-use xinfang_store::petitions::{ListFilter, PetitionRecord, PetitionerRow};
+use xinfang_store::petitions::{ListFilter, PetitionerRow};
 
 use crate::http::auth::{self, ApiUser};
 use crate::http::error::{ApiError, ApiResult, AppError, AppResult, ErrorBody};
@@ -72,6 +72,32 @@ impl<T: serde::de::DeserializeOwned> FromRequest<Arc<AppState>> for ApiJson<T> {
                 ])))
             }
         }
+    }
+}
+
+/// `Query` whose rejection is the JSON error body naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, ApiError> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let field = e.path().to_string();
+                ApiError(AppError::Invalid(vec![xinfang_domain::FieldError {
+                    message: format!("查询参数“{field}”的值无效：{}", e.inner()),
+                    field: Some(field),
+                    code: "invalid_query",
+                }]))
+            })
     }
 }
 
@@ -331,6 +357,8 @@ pub struct PetitionJson {
 #[derive(Serialize, ToSchema)]
 pub struct PetitionListJson {
     pub items: Vec<PetitionJson>,
+    /// How many petitions the caller may see with this filter, over all pages.
+    pub total: usize,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -385,12 +413,11 @@ fn petitioner_json(p: &PetitionerRow, full: bool) -> PetitionerJson {
 }
 
 /// `full`: the caller may see personal data unmasked; `identity`: may see who petitioned at all.
-pub fn petition_json(
-    p: &PetitionRecord,
-    identity: bool,
-    full: bool,
-    events: Vec<EventJson>,
-) -> PetitionJson {
+/// A petition's JSON from the gate's view: who raised it only when the view shows it, unmasked
+/// only when `full` (a list masks ID numbers and phones even for those who may see them).
+pub fn petition_json(p: &PetitionView, full: bool, events: Vec<EventJson>) -> PetitionJson {
+    let identity = p.identity();
+    let full = full && identity;
     PetitionJson {
         id: p.id.clone(),
         petition_no: p.petition_no.clone(),
@@ -491,13 +518,8 @@ pub async fn register_petition(
     ApiJson(req): ApiJson<RegisterPetitionRequest>,
 ) -> ApiResult<Response> {
     let p = xinfang_app::intake::register(&state, &u, &req.into()).await?;
-    let access = xinfang_app::access::access_of(&state, &u.user, &p).await?;
-    let events = events_json(&state, &p, access).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(petition_json(&p, true, true, events)),
-    )
-        .into_response())
+    let events = events_json(&state, &p).await?;
+    Ok((StatusCode::CREATED, Json(petition_json(&p, true, events))).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams, Default)]
@@ -551,25 +573,23 @@ pub fn list_filter(q: &ListQuery) -> AppResult<ListFilter> {
 pub async fn list_petitions(
     State(state): S,
     ApiUser(u): ApiUser,
-    Query(q): Query<ListQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<ListQuery>,
 ) -> ApiResult<Json<PetitionListJson>> {
     let filter = list_filter(&q)?;
-    let rows = xinfang_app::intake::list(&state, &u, &filter).await?;
+    let page = xinfang_app::intake::list(&state, &u, &filter).await?;
     Ok(Json(PetitionListJson {
-        items: rows
+        items: page
+            .rows
             .iter()
-            .map(|r| petition_json(&r.record, r.with_details, false, Vec::new()))
+            .map(|r| petition_json(&r.record, false, Vec::new()))
             .collect(),
+        total: page.total,
     }))
 }
 
 /// The petition's history as the viewer may see it (`access::history`).
-pub(crate) async fn events_json(
-    state: &AppState,
-    p: &PetitionRecord,
-    access: Access,
-) -> ApiResult<Vec<EventJson>> {
-    Ok(xinfang_app::access::history(state, p, access)
+pub(crate) async fn events_json(state: &AppState, p: &PetitionView) -> ApiResult<Vec<EventJson>> {
+    Ok(xinfang_app::access::history(state, p)
         .await?
         .into_iter()
         .map(|e| EventJson {
@@ -594,11 +614,10 @@ pub async fn get_petition(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PetitionJson>> {
-    let (p, access) = xinfang_app::access::open_petition(&state, &u, &id, "api_view").await?;
-    let identity = access == Access::Full;
+    let p = xinfang_app::access::open_petition(&state, &u, &id, "api_view").await?;
     // Without identity the history carries no payloads at all (`access::history`).
-    let events = events_json(&state, &p, access).await?;
-    Ok(Json(petition_json(&p, identity, identity, events)))
+    let events = events_json(&state, &p).await?;
+    Ok(Json(petition_json(&p, true, events)))
 }
 
 /// Record the interview (接谈); an unfinished interview makes an appointment.
@@ -624,13 +643,8 @@ pub async fn record_interview(
     };
     xinfang_app::intake::record_interview(&state, &u, &id, &input).await?;
     let p = xinfang_app::intake::petition(&state, &u, &id).await?;
-    let access = xinfang_app::access::access_of(&state, &u.user, &p).await?;
-    let events = events_json(&state, &p, access).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(petition_json(&p, true, true, events)),
-    )
-        .into_response())
+    let events = events_json(&state, &p).await?;
+    Ok((StatusCode::CREATED, Json(petition_json(&p, true, events))).into_response())
 }
 
 /// Decide 受理 / 不予受理 / 不再受理 (or refer); issues the window slip when one is due.
@@ -673,9 +687,9 @@ pub async fn list_petition_documents(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<DocumentJson>>> {
-    let (p, access) = xinfang_app::access::open_petition(&state, &u, &id, "api_documents").await?;
+    let v = xinfang_app::access::open_petition(&state, &u, &id, "api_documents").await?;
     Ok(Json(
-        xinfang_app::drafting::documents::readable_documents(&state, &u, &p.id, access)
+        xinfang_app::drafting::documents::readable_documents(&state, &u, &v)
             .await?
             .iter()
             .map(document_json)
@@ -723,16 +737,17 @@ pub struct SimilarQuery {
 pub async fn find_similar(
     State(state): S,
     ApiUser(u): ApiUser,
-    Query(q): Query<SimilarQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<SimilarQuery>,
 ) -> ApiResult<Json<PetitionListJson>> {
     let rows = similar(&state, &u, &q).await?;
     let mut items = Vec::new();
     for r in &rows {
-        let mut j = petition_json(&r.record, r.with_details, false, Vec::new());
+        let mut j = petition_json(&r.record, false, Vec::new());
         j.final_ = xinfang_app::handling::is_final(&state, &r.record).await?;
         items.push(j);
     }
-    Ok(Json(PetitionListJson { items }))
+    let total = items.len();
+    Ok(Json(PetitionListJson { items, total }))
 }
 
 pub async fn similar(
@@ -770,7 +785,7 @@ pub struct RegionQuery {
     params(RegionQuery), responses((status = 200, body = [RegionJson])))]
 pub async fn search_regions(
     ApiUser(_u): ApiUser,
-    Query(q): Query<RegionQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<RegionQuery>,
 ) -> Json<Vec<RegionJson>> {
     Json(
         region::search(q.q.trim(), 20)

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -323,7 +323,7 @@ pub struct QueueQuery {
 pub async fn queue(
     State(state): S,
     ApiUser(u): ApiUser,
-    Query(q): Query<QueueQuery>,
+    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<QueueQuery>,
 ) -> ApiResult<Json<Vec<QueueItem>>> {
     let kind = xinfang_app::deadlines::QueueKind::parse(q.kind.trim()).ok_or_else(|| {
         AppError::field(
@@ -352,7 +352,7 @@ pub async fn petition_deadlines(
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<StoredDeadlineJson>>> {
-    let (p, _) = xinfang_app::access::open_petition(&state, &u, &id, "api_deadlines").await?;
+    let p = xinfang_app::access::open_petition(&state, &u, &id, "api_deadlines").await?;
     let settings = xinfang_app::deadlines::settings(&state).await?;
     let rows = xinfang_app::deadlines::of_petition(&state, &u, &p).await?;
     Ok(Json(

@@ -287,7 +287,7 @@ async fn new_page_for(
     id: &str,
     errors: Vec<String>,
 ) -> Result<NewPage, AppError> {
-    let (p, _) = xinfang_app::access::open_petition(state, u, id, "draft_document").await?;
+    let p = xinfang_app::access::open_petition(state, u, id, "draft_document").await?;
     let kinds = DocumentKind::all()
         .filter(|k| k.needs_sign_off() && k.source() == Source::Petition && k.may_draft(u.role()))
         .map(|k| {
@@ -429,6 +429,7 @@ async fn inbox_for(
             },
         )
         .await?
+        .rows
         .into_iter()
         .map(|r| {
             (

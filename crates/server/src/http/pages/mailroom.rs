@@ -20,7 +20,6 @@ use xinfang_domain::mailroom::{
 };
 use xinfang_domain::resident_id::mask_phone;
 use xinfang_domain::role::Role;
-use xinfang_domain::visibility::Access;
 
 use super::{Layout, Pairs, S, error_page, input_id, layout, registration_from_form};
 use crate::http::auth::{self, CurrentUser, PageUser};
@@ -285,7 +284,7 @@ async fn letter_page(
 ) -> Response {
     let result = async {
         let v = svc::view(state, u, id).await?;
-        let events = xinfang_app::access::history(state, &v.petition, v.access).await?;
+        let events = xinfang_app::access::history(state, &v.petition).await?;
         let reasons = xinfang_app::admin::decision_reasons(state).await?;
         Ok::<_, AppError>((v, events, reasons))
     }
@@ -296,7 +295,7 @@ async fn letter_page(
     };
     let p = &v.petition;
     let l = &v.letter;
-    let identity = v.access == Access::Full;
+    let identity = v.petition.identity();
     let role = u.role();
     let clerk = role == Role::LetterClerk;
     let opened = l.opened_at.is_some();

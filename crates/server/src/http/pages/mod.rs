@@ -21,7 +21,7 @@ use xinfang_domain::registration::{
 };
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::role::Role;
-use xinfang_domain::visibility::{self, Access};
+use xinfang_domain::visibility;
 use xinfang_domain::{deadline, ethnicity, region};
 
 use crate::http::auth::{self, CurrentUser, PageUser};
@@ -418,6 +418,7 @@ struct ListPage {
     stages: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
     offset: i64,
+    total: usize,
     has_more: bool,
     prev_url: String,
     next_url: String,
@@ -432,18 +433,18 @@ async fn petitions(
     let offset = q.offset.unwrap_or(0).max(0);
     let filter = match crate::http::api::list_filter(&q) {
         Ok(mut f) => {
-            f.limit = page_size + 1;
+            f.limit = page_size;
             f.offset = offset;
             f
         }
         Err(e) => return error_page(&state, Some(&u), e),
     };
-    let mut rows = match xinfang_app::intake::list(&state, &u, &filter).await {
+    let page = match xinfang_app::intake::list(&state, &u, &filter).await {
         Ok(r) => r,
         Err(e) => return error_page(&state, Some(&u), e),
     };
-    let has_more = rows.len() as i64 > page_size;
-    rows.truncate(page_size as usize);
+    let rows = page.rows;
+    let has_more = offset + (rows.len() as i64) < page.total as i64;
     let base = format!(
         "/petitions?q={}&state={}&channel={}",
         auth::urlencode(q.q.as_deref().unwrap_or("")),
@@ -476,6 +477,7 @@ async fn petitions(
             .map(|c| (c.as_str(), c.label_zh()))
             .collect(),
         offset,
+        total: page.total,
         has_more,
         prev_url: format!("{base}&offset={}", (offset - page_size).max(0)),
         next_url: format!("{base}&offset={}", offset + page_size),
@@ -846,7 +848,7 @@ struct EventView {
 #[template(path = "intake/petition.html")]
 struct PetitionPage {
     layout: Layout,
-    p: xinfang_store::petitions::PetitionRecord,
+    p: xinfang_app::access::PetitionView,
     errors: Vec<(Option<String>, String)>,
     stage_label: &'static str,
     channel_label: &'static str,
@@ -1049,12 +1051,12 @@ pub(crate) async fn petition_page(
     flash: &str,
 ) -> Response {
     let result = async {
-        let (p, access) = xinfang_app::access::open_petition(state, u, id, "view").await?;
-        let identity = access == Access::Full;
-        let interviews = xinfang_app::intake::interviews(state, &p, access).await?;
-        let documents =
-            xinfang_app::drafting::documents::readable_documents(state, u, &p.id, access).await?;
-        let events = xinfang_app::access::history(state, &p, access).await?;
+        let p = xinfang_app::access::open_petition(state, u, id, "view").await?;
+        let access = p.access();
+        let identity = p.identity();
+        let interviews = xinfang_app::intake::interviews(state, &p).await?;
+        let documents = xinfang_app::drafting::documents::readable_documents(state, u, &p).await?;
+        let events = xinfang_app::access::history(state, &p).await?;
         let units = xinfang_app::admin::units(state).await?;
         let users: HashMap<String, String> = xinfang_app::admin::names(state).await?;
         let access_log = xinfang_app::access::access_log(state, u, &p).await?;
