@@ -23,10 +23,18 @@ pub async fn access_of(state: &AppState, user: &User, p: &PetitionRecord) -> App
 
 /// The one decision, from the petition, the units handling it and the viewer's recusal.
 fn decide(user: &User, p: &PetitionRecord, units: &[String], recused: bool) -> Access {
-    let mut assigned = vec![p.registered_by.as_str()];
-    if let Some(d) = &p.decided_by {
-        assigned.push(d);
-    }
+    // The staff assigned to it: whoever it was handed over to, or else who registered and
+    // decided it (a handover moves a confidential petition with its carrier).
+    let assigned = match &p.carried_by {
+        Some(c) => vec![c.as_str()],
+        None => {
+            let mut a = vec![p.registered_by.as_str()];
+            if let Some(d) = &p.decided_by {
+                a.push(d);
+            }
+            a
+        }
+    };
     let facts = PetitionFacts {
         confidential: p.confidential,
         assigned_staff: assigned,
@@ -409,6 +417,7 @@ fn gate(p: &PetitionRecord, level: Listing) -> PetitionView {
         target_unit_id: None,
         event_seq: p.event_seq,
         updated_at: p.updated_at.clone(),
+        carried_by: None,
         petitioners: Vec::new(),
     };
     let record = match level {
@@ -439,6 +448,7 @@ fn gate(p: &PetitionRecord, level: Listing) -> PetitionView {
             repeat_of: p.repeat_of.clone(),
             accused_unit_id: p.accused_unit_id.clone(),
             target_unit_id: p.target_unit_id.clone(),
+            carried_by: p.carried_by.clone(),
             ..number_only
         },
         Listing::Full => p.clone(),
@@ -502,6 +512,7 @@ mod tests {
             target_unit_id: None,
             event_seq: 3,
             updated_at: "2026-11-30T09:05".into(),
+            carried_by: None,
             petitioners: Vec::new(),
         }
     }

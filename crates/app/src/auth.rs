@@ -1,10 +1,13 @@
-//! Authentication: argon2 password hashes, sessions (an opaque token, stored hashed; the HTTP
-//! layer carries it as a cookie or a bearer token) and login throttling per account.
+//! Authentication: argon2 password hashes (computed off the async workers), sessions (an opaque
+//! token, stored hashed; the HTTP layer carries it as a cookie or a bearer token) with an idle
+//! timeout and an absolute lifetime, throttling by growing delays per account and address, one-time
+//! sign-in codes and the password policy.
 
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use xinfang_domain::password;
 use xinfang_domain::role::Role;
 use xinfang_store::people::User;
 use xinfang_store::petitions::Actor;
@@ -12,9 +15,8 @@ use xinfang_store::petitions::Actor;
 use crate::context::AppState;
 use crate::error::AppError;
 
-/// Failed logins allowed within the window before the account is locked for the window.
-pub const MAX_FAILURES: i64 = 5;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+/// How long a one-time sign-in code stays valid.
+pub const SIGN_IN_CODE_HOURS: i64 = 72;
 
 /// argon2id parameters; tests may lower the cost, production uses the library's defaults.
 #[derive(Clone, Debug)]
@@ -56,15 +58,23 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordVerifier::<str>::verify_password(&Argon2::default(), password.as_bytes(), hash).is_ok()
 }
 
-pub fn validate_new_password(password: &str) -> Result<(), AppError> {
-    if password.chars().count() < 8 {
-        return Err(AppError::field(
-            "password",
-            "weak_password",
-            "密码至少 8 位",
-        ));
-    }
-    Ok(())
+/// Hashes on a blocking thread: argon2 takes tens of milliseconds of CPU, which would stall
+/// every other request sharing the async worker.
+pub async fn hash_password(state: &AppState, password: &str) -> Result<String, AppError> {
+    let policy = state.config.password_policy.clone();
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || policy.hash(&password))
+        .await
+        .map_err(|e| AppError::Internal(format!("hash task: {e}")))?
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Verifies on a blocking thread (see [`hash_password`]).
+pub async fn verify_password_off_workers(password: &str, hash: &str) -> bool {
+    let (password, hash) = (password.to_string(), hash.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
 }
 
 pub fn random_token() -> String {
@@ -113,14 +123,17 @@ impl CurrentUser {
     }
 }
 
-/// The session of a token: the signed-in user, or `None` when the token is unknown or expired.
+/// The session of a token: the signed-in user, or `None` when the token is unknown, past its
+/// absolute lifetime, or idle for longer than the idle timeout.
 pub async fn session_user(
     state: &AppState,
     token: &str,
     via_bearer: bool,
 ) -> Result<Option<CurrentUser>, AppError> {
     let hash = token_hash(token);
-    let found = state.store.session(&hash, state.clock.now()).await?;
+    let now = state.clock.now();
+    let idle_since = now - chrono::Duration::minutes(state.config.idle_minutes);
+    let found = state.store.session(&hash, now, idle_since).await?;
     Ok(found.map(|(user, csrf)| CurrentUser {
         user,
         csrf,
@@ -129,48 +142,269 @@ pub async fn session_user(
     }))
 }
 
-/// Signs a user in: checks throttling, the password, records the attempt, opens a session.
-/// Returns the session token.
+fn bad_credentials() -> AppError {
+    AppError::Invalid(vec![xinfang_domain::FieldError::new(
+        "password",
+        "bad_credentials",
+        "用户名或密码错误",
+    )])
+}
+
+/// Signs a user in from `client` (the caller's address): claims an attempt under the throttle,
+/// checks the password off the async workers, records the attempt and the result, and opens a
+/// session. Returns the session token.
 pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
+    client: &str,
 ) -> Result<(String, User), AppError> {
     let now = state.clock.now();
     let username = username.trim();
     if username.is_empty() {
         return Err(AppError::field("username", "required", "请输入用户名"));
     }
-    let since = now - chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
-    if state.store.recent_failures(username, since).await? >= MAX_FAILURES {
+    // One account from one address, and one address over all accounts: a colleague's typos
+    // slow only that colleague, and nobody elsewhere can slow the director down.
+    let account_key = format!("account:{username}|{client}");
+    let address_key = format!("address:{client}");
+    if let Some(wait) = state
+        .store
+        .claim_sign_in(
+            &account_key,
+            std::slice::from_ref(&address_key),
+            now,
+            now + chrono::Duration::seconds(5),
+        )
+        .await?
+    {
         return Err(AppError::TooManyRequests(format!(
-            "登录失败次数过多，账号已锁定 {FAILURE_WINDOW_MINUTES} 分钟，请稍后再试"
+            "登录尝试过于频繁，请 {wait} 秒后再试"
         )));
     }
     let user = state.store.user_by_username(username).await?;
     // Verify against a dummy hash when the user does not exist, so timing does not tell.
     let ok = match &user {
-        Some(u) if u.active => verify_password(password, &u.password_hash),
+        Some(u) if u.active => verify_password_off_workers(password, &u.password_hash).await,
         _ => {
-            verify_password(password, &state.dummy_hash);
+            verify_password_off_workers(password, &state.dummy_hash).await;
             false
         }
     };
-    state.store.record_login_attempt(username, ok, now).await?;
-    let Some(user) = user.filter(|_| ok) else {
-        return Err(AppError::Invalid(vec![xinfang_domain::FieldError::new(
-            "password",
-            "bad_credentials",
-            "用户名或密码错误",
-        )]));
-    };
-    let token = random_token();
-    let expires = now + chrono::Duration::hours(state.config.session_hours);
     state
         .store
-        .insert_session(&token_hash(&token), &user.id, &random_token(), now, expires)
+        .settle_sign_in(&account_key, ok, now, |f| {
+            password::sign_in_delay_seconds(f, password::FREE_PER_ACCOUNT)
+        })
         .await?;
-    Ok((token, user))
+    state
+        .store
+        .settle_sign_in(&address_key, ok, now, |f| {
+            password::sign_in_delay_seconds(f, password::FREE_PER_ADDRESS)
+        })
+        .await?;
+    state
+        .store
+        .record_login_attempt(username, client, ok, now)
+        .await?;
+    let Some(user) = user.filter(|_| ok) else {
+        return Err(bad_credentials());
+    };
+    if !user.role_confirmed {
+        return Err(AppError::Forbidden(
+            "账号授权尚待安全保密管理员确认，确认后方可登录".into(),
+        ));
+    }
+    if user.must_set_password {
+        return Err(AppError::Forbidden(
+            "请先用一次性登录链接设置自己的密码".into(),
+        ));
+    }
+    open_session(state, &user, client, "signed_in").await
+}
+
+/// Opens a session for the user and records the sign-in in the audit trail (who, when, from
+/// where) for the audit administrator.
+async fn open_session(
+    state: &AppState,
+    user: &User,
+    client: &str,
+    kind: &str,
+) -> Result<(String, User), AppError> {
+    let now = state.clock.now();
+    let token = random_token();
+    let expires = now + chrono::Duration::hours(state.config.session_hours);
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .insert_session_in(
+            &mut tx,
+            &token_hash(&token),
+            &user.id,
+            &random_token(),
+            now,
+            expires,
+        )
+        .await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&user.id),
+            kind,
+            &serde_json::json!({"client": client}),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok((token, user.clone()))
+}
+
+/// Whether `new` repeats the current password or one of the last five.
+async fn reused(state: &AppState, user: &User, new: &str) -> Result<bool, AppError> {
+    let mut hashes = state
+        .store
+        .password_history(&user.id, password::HISTORY as i64)
+        .await?;
+    hashes.push(user.password_hash.clone());
+    for h in hashes {
+        if verify_password_off_workers(new, &h).await {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Sets a new password for the user (the policy and the history checked), in the transaction.
+async fn set_password(
+    state: &AppState,
+    tx: &mut xinfang_store::Tx,
+    user: &mut User,
+    new: &str,
+) -> Result<(), AppError> {
+    password::check(new, &user.username).map_err(|e| AppError::Invalid(vec![e]))?;
+    if reused(state, user, new).await? {
+        return Err(AppError::Invalid(vec![password::reused()]));
+    }
+    let now = state.clock.now();
+    state
+        .store
+        .insert_password_history(tx, &user.id, &user.password_hash, now)
+        .await?;
+    user.password_hash = hash_password(state, new).await?;
+    user.must_set_password = false;
+    state.store.update_user(tx, user).await?;
+    Ok(())
+}
+
+/// A user changes their own password: the current one proves it is them; every other session of
+/// theirs ends.
+pub async fn change_password(
+    state: &AppState,
+    user: &CurrentUser,
+    current: &str,
+    new: &str,
+) -> Result<(), AppError> {
+    let mut u = state.store.user(&user.user.id).await?;
+    if !verify_password_off_workers(current, &u.password_hash).await {
+        return Err(AppError::field(
+            "current_password",
+            "bad_credentials",
+            "当前密码不正确",
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    set_password(state, &mut tx, &mut u, new).await?;
+    state
+        .store
+        .delete_other_sessions(&mut tx, &u.id, &user.token_hash)
+        .await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&u.id),
+            "password_changed",
+            &serde_json::json!({}),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Signs in with a one-time code and sets the account's own password in the same step.
+pub async fn sign_in_with_code(
+    state: &AppState,
+    code: &str,
+    new_password: &str,
+    client: &str,
+) -> Result<(String, User), AppError> {
+    let now = state.clock.now();
+    let invalid = || {
+        AppError::field(
+            "code",
+            "invalid_code",
+            "一次性登录码无效、已使用或已过期，请联系安全保密管理员重新签发",
+        )
+    };
+    let code = code.trim();
+    if code.is_empty() {
+        return Err(invalid());
+    }
+    // One transaction: a password the policy refuses rolls the code back too, so the user can
+    // correct it; two requests with the same code cannot both pass (`use_sign_in_code`).
+    let mut tx = state.store.begin().await?;
+    let user_id = state
+        .store
+        .use_sign_in_code(&mut tx, &token_hash(code), now)
+        .await?
+        .ok_or_else(invalid)?;
+    let mut user = state.store.user(&user_id).await?;
+    if !user.active || !user.role_confirmed {
+        return Err(invalid());
+    }
+    set_password(state, &mut tx, &mut user, new_password).await?;
+    state.store.delete_sessions_of(&mut tx, &user.id).await?;
+    tx.commit().await?;
+    open_session(state, &user, client, "signed_in_with_code").await
+}
+
+/// Issues a one-time sign-in code for an account (stored hashed; the code itself is returned
+/// once). The account must set its own password with it; its sessions end.
+pub(crate) async fn issue_sign_in_code(
+    state: &AppState,
+    tx: &mut xinfang_store::Tx,
+    user: &mut User,
+    issued_by: &str,
+) -> Result<String, AppError> {
+    let now = state.clock.now();
+    // Short enough to read out or type: 16 characters from an alphabet without look-alikes.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let code: String = bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    state
+        .store
+        .insert_sign_in_code(
+            tx,
+            &token_hash(&code),
+            &user.id,
+            issued_by,
+            now,
+            now + chrono::Duration::hours(SIGN_IN_CODE_HOURS),
+        )
+        .await?;
+    user.must_set_password = true;
+    state.store.update_user(tx, user).await?;
+    state.store.delete_sessions_of(tx, &user.id).await?;
+    Ok(code)
 }
 
 /// Ends the session the user signed in with.

@@ -21,7 +21,12 @@ pub struct Config {
     pub template_dir: Option<PathBuf>,
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    /// A session's absolute lifetime.
     pub session_hours: i64,
+    /// A session unused this long ends (default 30 minutes).
+    pub idle_minutes: i64,
+    /// Serving the demo bureau: every page says so.
+    pub demo: bool,
     pub password_policy: PasswordPolicy,
     /// Minutes between checkpoints sealing all event chains.
     pub checkpoint_minutes: u64,
@@ -39,6 +44,8 @@ impl Default for Config {
             template_dir: None,
             secure_cookies: false,
             session_hours: 12,
+            idle_minutes: 30,
+            demo: false,
             password_policy: PasswordPolicy::default(),
             checkpoint_minutes: 10,
             max_connections: 8,

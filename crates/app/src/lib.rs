@@ -21,10 +21,12 @@ pub mod steps;
 pub mod write;
 
 pub mod admin;
+pub mod audit;
 pub mod calendar;
 pub mod deadlines;
 pub mod drafting;
 pub mod handling;
+pub mod handover;
 pub mod intake;
 pub mod mailroom;
 pub mod supervision;

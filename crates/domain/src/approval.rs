@@ -109,6 +109,13 @@ pub fn check_approvers(gate: Gate, roles: &[Role]) -> Result<(), FieldError> {
         return Err(FieldError::new("roles", "required", "至少选择一个审批角色"));
     }
     for r in roles {
+        if r.is_administrator() {
+            return Err(FieldError::new(
+                "roles",
+                "administrator_approver",
+                format!("{}不审批任何事项（三员分立）", r.label_zh()),
+            ));
+        }
         if gate.approved_within_unit() != r.is_unit_staff() {
             return Err(FieldError::new(
                 "roles",
@@ -261,6 +268,10 @@ mod tests {
     #[test]
     fn extension_is_approved_inside_the_unit() {
         assert!(check_approvers(Gate::Extension, &[Role::UnitHead]).is_ok());
+        for admin in [Role::Admin, Role::SecurityAdmin, Role::AuditAdmin] {
+            let e = check_approvers(Gate::Closure, &[admin]).unwrap_err();
+            assert_eq!(e.code, "administrator_approver");
+        }
         assert!(check_approvers(Gate::Extension, &[Role::Director]).is_err());
         assert!(check_approvers(Gate::Closure, &[Role::UnitHead]).is_err());
         assert!(check_approvers(Gate::Closure, &[]).is_err());

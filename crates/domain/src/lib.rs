@@ -14,6 +14,7 @@ pub mod event;
 pub mod handling;
 pub mod lifecycle;
 pub mod mailroom;
+pub mod password;
 pub mod region;
 pub mod registration;
 pub mod resident_id;

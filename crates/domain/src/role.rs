@@ -14,12 +14,16 @@ pub enum Role {
     Inspector,
     Archivist,
     Admin,
+    /// 安全保密管理员: confirms the grants the system administrator makes.
+    SecurityAdmin,
+    /// 安全审计员: reads the access log and the audit trail's metadata; changes nothing.
+    AuditAdmin,
     UnitHandler,
     UnitHead,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 13] = [
         Role::Receptionist,
         Role::LetterClerk,
         Role::CaseOfficer,
@@ -29,6 +33,8 @@ impl Role {
         Role::Inspector,
         Role::Archivist,
         Role::Admin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
         Role::UnitHandler,
         Role::UnitHead,
     ];
@@ -44,6 +50,8 @@ impl Role {
             Role::Inspector => "inspector",
             Role::Archivist => "archivist",
             Role::Admin => "admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
             Role::UnitHandler => "unit_handler",
             Role::UnitHead => "unit_head",
         }
@@ -64,6 +72,8 @@ impl Role {
             Role::Inspector => "督查室",
             Role::Archivist => "档案管理员",
             Role::Admin => "系统管理员",
+            Role::SecurityAdmin => "安全保密管理员",
+            Role::AuditAdmin => "安全审计员",
             Role::UnitHandler => "承办单位经办人",
             Role::UnitHead => "承办单位负责人",
         }
@@ -79,9 +89,15 @@ impl Role {
         matches!(self, Role::UnitHandler | Role::UnitHead)
     }
 
-    /// Bureau staff who work on petitions in general (not admin, not unit staff).
+    /// Bureau staff who work on petitions in general (not an administrator, not unit staff).
     pub fn is_bureau_staff(self) -> bool {
-        !self.is_unit_staff() && self != Role::Admin
+        !self.is_unit_staff() && !self.is_administrator()
+    }
+
+    /// The three separated administrator powers (三员): system, security, audit. None of them
+    /// reads petitions or approves anything.
+    pub fn is_administrator(self) -> bool {
+        matches!(self, Role::Admin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 }
 

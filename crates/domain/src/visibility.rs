@@ -40,7 +40,7 @@ pub enum Access {
 
 /// Whether the viewer may open the petition, and how much of it.
 pub fn access(viewer: &Viewer<'_>, facts: &PetitionFacts<'_>) -> Access {
-    if facts.viewer_recused || viewer.role == Role::Admin {
+    if facts.viewer_recused || viewer.role.is_administrator() {
         return Access::Denied;
     }
     if viewer.role.is_unit_staff() {
@@ -82,7 +82,7 @@ pub fn may_register(role: Role, letter: bool) -> bool {
 
 /// Roles that work on petitions in the bureau and may list them.
 pub fn may_list_petitions(role: Role) -> bool {
-    role != Role::Admin
+    !role.is_administrator()
 }
 
 /// Whether a viewer with `access` to a petition may read one of its documents. Drafts are the

@@ -1292,3 +1292,80 @@ async fn case_officer_drafts_an_assignment_letter_the_deputy_returns_then_signs_
     c.close().await.expect("close browser");
     drop(driver);
 }
+
+/// 三员分立 from the keyboard: the system administrator opens a case officer's account, the
+/// security administrator confirms it and hands over the one-time code, the officer sets a
+/// password with it and sees the petition list, and the audit administrator finds that sign-in
+/// and the officer's first opening of a petition in the audit review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_is_opened_confirmed_first_signed_in_and_audited() {
+    let Some(chromedriver) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    let t = app.token("receptionist").await;
+    let visit = app.register_visit(&t, json!({})).await;
+    let pid = visit["id"].as_str().expect("petition id").to_string();
+    let petition_no = visit["petition_no"].as_str().expect("number").to_string();
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+
+    // The system administrator opens the account: no password field at all.
+    sign_in_as(&c, &app, "admin", "系统管理员").await;
+    open(&c, &app, "/admin/users").await;
+    assert!(
+        c.find(Locator::Css("#new_password")).await.is_err(),
+        "the administrator sets no password"
+    );
+    type_into(&c, "new_username", "li_officer").await;
+    type_into(&c, "new_display_name", "李新经办").await;
+    click(&c, "#new_role option[value='case_officer']").await;
+    click(&c, "#user-form button[type='submit']").await;
+    wait_for_text(&c, "main", "待安全保密管理员确认").await;
+
+    // The security administrator confirms and reads the one-time code.
+    sign_in_as(&c, &app, "security_admin", "安全保密管理员").await;
+    open(&c, &app, "/admin/grants").await;
+    wait_for_text(&c, "main", "li_officer").await;
+    click(&c, "#confirm-li_officer").await;
+    wait_for_text(&c, "#issued-code", "一次性登录码").await;
+    let code = find(&c, "#sign-in-code").await.text().await.expect("code");
+    assert_eq!(code.trim().len(), 16, "{code}");
+
+    // The officer signs in with the link and sets a password; a weak one is refused first.
+    if let Ok(b) = c.find(Locator::Css("form[action='/logout'] button")).await {
+        b.click().await.expect("sign out");
+        find(&c, "#username").await;
+    }
+    open(&c, &app, &format!("/first-sign-in?code={}", code.trim())).await;
+    type_into(&c, "new_password", "12345678").await;
+    type_into(&c, "confirm_password", &format!("12345678{ENTER}")).await;
+    wait_for_text(&c, "main", "至少 10 位").await;
+    type_into(&c, "new_password", "Officer#Li2026").await;
+    type_into(&c, "confirm_password", &format!("Officer#Li2026{ENTER}")).await;
+    wait_for_text(&c, "header .who", "经办人").await;
+    open(&c, &app, "/petitions").await;
+    wait_for_text(&c, "main", &petition_no).await;
+    open(&c, &app, &format!("/petitions/{pid}")).await;
+    wait_for_text(&c, "main", &petition_no).await;
+
+    // The audit administrator finds both, and reads no petition content.
+    sign_in_as(&c, &app, "audit_admin", "安全审计员").await;
+    open(&c, &app, "/audit?user=li_officer").await;
+    let table = wait_for_text(&c, "#audit-table", "以一次性登录码登录").await;
+    assert!(
+        table.contains("查看信访件") && table.contains(&petition_no),
+        "{table}"
+    );
+    assert!(
+        !table.contains("张三"),
+        "no petitioner in the review: {table}"
+    );
+    assert!(
+        c.find(Locator::Css("a[href='/petitions']")).await.is_err(),
+        "no petition list for the auditor"
+    );
+
+    c.close().await.expect("close browser");
+    drop(driver);
+}

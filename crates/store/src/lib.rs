@@ -3,6 +3,7 @@
 //! lives in its own module. Writes go through `Store::begin`, which on SQLite serialises writers
 //! in-process (SQLite has one writer at a time; this avoids busy errors on lock upgrade).
 
+pub mod accounts;
 pub mod audit;
 pub mod blobs;
 pub mod calendar;

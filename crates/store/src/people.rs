@@ -49,6 +49,15 @@ pub struct User {
     #[serde(skip)]
     pub password_hash: String,
     pub active: bool,
+    /// A grant waiting for the security administrator: the role (and unit) it would give.
+    pub pending_role: Option<Role>,
+    pub pending_unit_id: Option<String>,
+    /// Who made the grant in effect or pending (the system administrator's account).
+    pub granted_by: Option<String>,
+    /// False for a new account whose first grant is not yet confirmed: it cannot sign in.
+    pub role_confirmed: bool,
+    /// The account signs in only by a one-time code, to set its own password.
+    pub must_set_password: bool,
 }
 
 fn bureau_from(r: &AnyRow) -> Result<Bureau> {
@@ -85,11 +94,20 @@ fn user_from(r: &AnyRow) -> Result<User> {
         unit_id: r.try_get("unit_id")?,
         password_hash: r.try_get("password_hash")?,
         active: r.try_get::<i64, _>("active")? != 0,
+        pending_role: match r.try_get::<Option<String>, _>("pending_role")? {
+            Some(p) => Some(
+                Role::parse(&p).ok_or_else(|| StoreError::Corrupt(format!("pending role {p}")))?,
+            ),
+            None => None,
+        },
+        pending_unit_id: r.try_get("pending_unit_id")?,
+        granted_by: r.try_get("granted_by")?,
+        role_confirmed: r.try_get::<i64, _>("role_confirmed")? != 0,
+        must_set_password: r.try_get::<i64, _>("must_set_password")? != 0,
     })
 }
 
-const USER_COLS: &str =
-    "id, bureau_id, username, display_name, role, unit_id, password_hash, active";
+const USER_COLS: &str = "id, bureau_id, username, display_name, role, unit_id, password_hash, active, pending_role, pending_unit_id, granted_by, role_confirmed, must_set_password";
 const UNIT_COLS: &str = "id, bureau_id, code, name, kind, region_code, active";
 
 impl Store {
@@ -199,7 +217,7 @@ impl Store {
 
     pub async fn insert_user(&self, tx: &mut Tx, u: &User, now: DateTime<Utc>) -> Result<()> {
         sqlx::query(
-            "INSERT INTO users (id, bureau_id, username, display_name, role, unit_id, password_hash, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO users (id, bureau_id, username, display_name, role, unit_id, password_hash, active, created_at, pending_role, pending_unit_id, granted_by, role_confirmed, must_set_password) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         )
         .bind(&u.id)
         .bind(&u.bureau_id)
@@ -210,6 +228,11 @@ impl Store {
         .bind(&u.password_hash)
         .bind(flag(u.active))
         .bind(ts(now))
+        .bind(u.pending_role.map(Role::as_str))
+        .bind(&u.pending_unit_id)
+        .bind(&u.granted_by)
+        .bind(flag(u.role_confirmed))
+        .bind(flag(u.must_set_password))
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -217,13 +240,18 @@ impl Store {
 
     pub async fn update_user(&self, tx: &mut Tx, u: &User) -> Result<()> {
         let r = sqlx::query(
-            "UPDATE users SET display_name = $1, role = $2, unit_id = $3, password_hash = $4, active = $5 WHERE id = $6 AND bureau_id = $7",
+            "UPDATE users SET display_name = $1, role = $2, unit_id = $3, password_hash = $4, active = $5, pending_role = $6, pending_unit_id = $7, granted_by = $8, role_confirmed = $9, must_set_password = $10 WHERE id = $11 AND bureau_id = $12",
         )
         .bind(&u.display_name)
         .bind(u.role.as_str())
         .bind(&u.unit_id)
         .bind(&u.password_hash)
         .bind(flag(u.active))
+        .bind(u.pending_role.map(Role::as_str))
+        .bind(&u.pending_unit_id)
+        .bind(&u.granted_by)
+        .bind(flag(u.role_confirmed))
+        .bind(flag(u.must_set_password))
         .bind(&u.id)
         .bind(&u.bureau_id)
         .execute(&mut **tx)
@@ -274,8 +302,9 @@ impl Store {
 
     // --- sessions -------------------------------------------------------------------------
 
-    pub async fn insert_session(
+    pub async fn insert_session_in(
         &self,
+        tx: &mut Tx,
         token_hash: &str,
         user_id: &str,
         csrf: &str,
@@ -283,26 +312,30 @@ impl Store {
         expires: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(token_hash)
         .bind(user_id)
         .bind(csrf)
         .bind(ts(now))
         .bind(ts(expires))
-        .execute(self.pool())
+        .bind(ts(now))
+        .execute(&mut **tx)
         .await?;
         Ok(())
     }
 
-    /// The live session's user and CSRF token.
+    /// The live session's user and CSRF token: within its absolute lifetime, used since
+    /// `idle_since`, of an active account whose grant is confirmed. The use is recorded (at most
+    /// once a minute, to spare the writer).
     pub async fn session(
         &self,
         token_hash: &str,
         now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
     ) -> Result<Option<(User, String)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT s.csrf_token, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
+            "SELECT s.csrf_token, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3 AND u.active = 1 AND u.role_confirmed = 1",
             USER_COLS
                 .split(", ")
                 .map(|c| format!("u.{c}"))
@@ -311,12 +344,34 @@ impl Store {
         )))
         .bind(token_hash)
         .bind(ts(now))
+        .bind(ts(idle_since))
         .fetch_optional(self.pool())
         .await?;
-        match row {
-            Some(r) => Ok(Some((user_from(&r)?, r.try_get("csrf_token")?))),
-            None => Ok(None),
-        }
+        let Some(r) = row else {
+            return Ok(None);
+        };
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND COALESCE(last_seen_at, created_at) < $3")
+            .bind(ts(now))
+            .bind(token_hash)
+            .bind(ts(now - chrono::Duration::minutes(1)))
+            .execute(self.pool())
+            .await?;
+        Ok(Some((user_from(&r)?, r.try_get("csrf_token")?)))
+    }
+
+    /// Ends every session of the user but `keep` (a password change keeps the one it was made in).
+    pub async fn delete_other_sessions(
+        &self,
+        tx: &mut Tx,
+        user_id: &str,
+        keep: &str,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
     }
 
     pub async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -338,32 +393,21 @@ impl Store {
     pub async fn record_login_attempt(
         &self,
         username: &str,
+        client: &str,
         success: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO login_attempts (id, username, at, success) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO login_attempts (id, username, at, success, client) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(new_id())
         .bind(username)
         .bind(ts(now))
         .bind(flag(success))
+        .bind(client)
         .execute(self.pool())
         .await?;
         Ok(())
-    }
-
-    /// Failed attempts for `username` since `since` and after its last success.
-    pub async fn recent_failures(&self, username: &str, since: DateTime<Utc>) -> Result<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM login_attempts WHERE username = $1 AND success = 0 AND at >= $2 AND at > COALESCE((SELECT MAX(at) FROM login_attempts WHERE username = $3 AND success = 1), '')",
-        )
-        .bind(username)
-        .bind(ts(since))
-        .bind(username)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(n)
     }
 
     // --- recusals and audit -----------------------------------------------------------------

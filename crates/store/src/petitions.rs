@@ -69,6 +69,8 @@ pub struct PetitionRecord {
     pub target_unit_id: Option<String>,
     pub event_seq: i64,
     pub updated_at: String,
+    /// Who carries the petition since a handover (`None`: its registering and deciding staff).
+    pub carried_by: Option<String>,
     pub petitioners: Vec<PetitionerRow>,
 }
 
@@ -150,7 +152,7 @@ fn b(r: &AnyRow, c: &str) -> Result<bool> {
     Ok(r.try_get::<i64, _>(c)? != 0)
 }
 
-fn petition_from(r: &AnyRow) -> Result<PetitionRecord> {
+pub(crate) fn petition_from(r: &AnyRow) -> Result<PetitionRecord> {
     let channel: String = r.try_get("channel")?;
     let stage: String = r.try_get("stage")?;
     let acceptance: Option<String> = r.try_get("acceptance")?;
@@ -199,6 +201,7 @@ fn petition_from(r: &AnyRow) -> Result<PetitionRecord> {
         target_unit_id: r.try_get("target_unit_id")?,
         event_seq: r.try_get("event_seq")?,
         updated_at: r.try_get("updated_at")?,
+        carried_by: r.try_get("carried_by")?,
         petitioners: Vec::new(),
     })
 }

@@ -20,9 +20,21 @@ pub struct UserInput {
     pub display_name: String,
     pub role: String,
     pub unit_id: Option<String>,
-    /// Required for a new user; on update, empty keeps the password.
+    /// Never set by the system administrator: a new account sets its own password with the
+    /// one-time sign-in code the security administrator hands over. Must be empty.
     pub password: String,
     pub active: Option<bool>,
+}
+
+fn no_password(input: &UserInput) -> AppResult<()> {
+    if input.password.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::field(
+        "password",
+        "administrator_sets_no_password",
+        "系统管理员不设置用户密码：账号经安全保密管理员确认后，以一次性登录码由本人设置密码",
+    ))
 }
 
 async fn check_user_input(
@@ -63,6 +75,9 @@ async fn check_user_input(
     Ok((role, unit_id))
 }
 
+/// The system administrator opens an account. It signs in only after the security
+/// administrator confirms its grant, and then only with the one-time code issued at that moment,
+/// to set its own password: the system administrator never holds a credential for it.
 pub async fn create_user(
     state: &AppState,
     admin: &CurrentUser,
@@ -83,7 +98,7 @@ pub async fn create_user(
         ));
     }
     let (role, unit_id) = check_user_input(state, input).await?;
-    crate::auth::validate_new_password(&input.password)?;
+    no_password(input)?;
     if state.store.user_by_username(username).await?.is_some() {
         return Err(AppError::field("username", "duplicate", "用户名已存在"));
     }
@@ -94,20 +109,28 @@ pub async fn create_user(
         display_name: input.display_name.trim().into(),
         role,
         unit_id,
-        password_hash: state.config.password_policy.hash(&input.password)?,
+        // Nobody knows this password: the account's own is set with the one-time code.
+        password_hash: crate::auth::hash_password(state, &crate::auth::random_token()).await?,
         active: input.active.unwrap_or(true),
+        pending_role: None,
+        pending_unit_id: None,
+        granted_by: Some(admin.user.id.clone()),
+        role_confirmed: false,
+        must_set_password: true,
     };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     state.store.insert_user(&mut tx, &user, now).await?;
     state
         .store
-        .audit(&mut tx, &state.bureau.id, Some(&admin.user.id), "user_created", &serde_json::json!({"user_id": user.id, "username": user.username, "role": role.as_str()}), now)
+        .audit(&mut tx, &state.bureau.id, Some(&admin.user.id), "user_created", &serde_json::json!({"user_id": user.id, "username": user.username, "role": role.as_str(), "awaiting_confirmation": true}), now)
         .await?;
     tx.commit().await?;
     Ok(user)
 }
 
+/// The system administrator edits an account. A new role or unit is only requested: it takes
+/// effect when the security administrator confirms it. Deactivating takes effect at once.
 pub async fn update_user(
     state: &AppState,
     admin: &CurrentUser,
@@ -115,14 +138,26 @@ pub async fn update_user(
     input: &UserInput,
 ) -> AppResult<User> {
     admin.require(&[Role::Admin])?;
+    no_password(input)?;
     let mut user = state.store.user(id).await?;
     if user.bureau_id != state.bureau.id {
         return Err(AppError::not_found());
     }
     let (role, unit_id) = check_user_input(state, input).await?;
+    let regrant = role != user.role || unit_id != user.unit_id;
+    if regrant && user.id == admin.user.id {
+        return Err(AppError::field(
+            "role",
+            "self_grant",
+            "不能更改自己的角色或授予自己权限",
+        ));
+    }
     user.display_name = input.display_name.trim().into();
-    user.role = role;
-    user.unit_id = unit_id;
+    if regrant {
+        user.pending_role = Some(role);
+        user.pending_unit_id = unit_id;
+        user.granted_by = Some(admin.user.id.clone());
+    }
     if let Some(a) = input.active {
         if !a && user.id == admin.user.id {
             return Err(AppError::field(
@@ -133,23 +168,190 @@ pub async fn update_user(
         }
         user.active = a;
     }
-    let password_changed = !input.password.is_empty();
-    if password_changed {
-        crate::auth::validate_new_password(&input.password)?;
-        user.password_hash = state.config.password_policy.hash(&input.password)?;
-    }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     state.store.update_user(&mut tx, &user).await?;
-    if password_changed || !user.active {
+    if !user.active {
         state.store.delete_sessions_of(&mut tx, &user.id).await?;
     }
     state
         .store
-        .audit(&mut tx, &state.bureau.id, Some(&admin.user.id), "user_updated", &serde_json::json!({"user_id": user.id, "role": role.as_str(), "active": user.active, "password_changed": password_changed}), now)
+        .audit(&mut tx, &state.bureau.id, Some(&admin.user.id), "user_updated", &serde_json::json!({"user_id": user.id, "requested_role": regrant.then_some(role.as_str()), "active": user.active}), now)
         .await?;
     tx.commit().await?;
     Ok(user)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The security administrator: confirming grants, issuing sign-in codes
+
+/// A grant waiting for confirmation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PendingGrant {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    /// The role in effect; for a new account, the role it would get.
+    pub current_role: String,
+    pub requested_role: String,
+    pub requested_role_label: String,
+    pub requested_unit_id: Option<String>,
+    pub granted_by: Option<String>,
+    pub new_account: bool,
+}
+
+pub async fn pending_grants(state: &AppState, sec: &CurrentUser) -> AppResult<Vec<PendingGrant>> {
+    sec.require(&[Role::SecurityAdmin])?;
+    Ok(state
+        .store
+        .users(&state.bureau.id)
+        .await?
+        .into_iter()
+        .filter(|u| !u.role_confirmed || u.pending_role.is_some())
+        .map(|u| {
+            let requested = u.pending_role.unwrap_or(u.role);
+            PendingGrant {
+                user_id: u.id,
+                username: u.username,
+                display_name: u.display_name,
+                current_role: u.role.as_str().into(),
+                requested_role: requested.as_str().into(),
+                requested_role_label: requested.label_zh().into(),
+                requested_unit_id: if u.pending_role.is_some() {
+                    u.pending_unit_id
+                } else {
+                    u.unit_id
+                },
+                granted_by: u.granted_by,
+                new_account: !u.role_confirmed,
+            }
+        })
+        .collect())
+}
+
+/// What confirming a grant gives the security administrator: the one-time sign-in code for an
+/// account that has not yet set its password, to hand to its owner (shown this once).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct GrantOutcome {
+    pub user_id: String,
+    pub role: String,
+    pub sign_in_code: Option<String>,
+}
+
+/// The account a security administrator acts on: of this bureau, and neither its own nor one
+/// whose grant it made itself.
+async fn grant_target(state: &AppState, sec: &CurrentUser, user_id: &str) -> AppResult<User> {
+    sec.require(&[Role::SecurityAdmin])?;
+    let user = state.store.user(user_id).await?;
+    if user.bureau_id != state.bureau.id {
+        return Err(AppError::not_found());
+    }
+    if user.id == sec.user.id || user.granted_by.as_deref() == Some(sec.user.id.as_str()) {
+        return Err(AppError::Forbidden(
+            "不能确认自己的授权或自己提出的授权".into(),
+        ));
+    }
+    Ok(user)
+}
+
+pub async fn confirm_grant(
+    state: &AppState,
+    sec: &CurrentUser,
+    user_id: &str,
+) -> AppResult<GrantOutcome> {
+    let mut user = grant_target(state, sec, user_id).await?;
+    if user.role_confirmed && user.pending_role.is_none() {
+        return Err(AppError::Conflict("该账号没有待确认的授权".into()));
+    }
+    if let Some(role) = user.pending_role.take() {
+        user.role = role;
+        user.unit_id = user.pending_unit_id.take();
+    }
+    user.role_confirmed = true;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let code = if user.must_set_password {
+        Some(crate::auth::issue_sign_in_code(state, &mut tx, &mut user, &sec.user.id).await?)
+    } else {
+        state.store.update_user(&mut tx, &user).await?;
+        // A changed role starts from fresh sessions.
+        state.store.delete_sessions_of(&mut tx, &user.id).await?;
+        None
+    };
+    state
+        .store
+        .audit(&mut tx, &state.bureau.id, Some(&sec.user.id), "grant_confirmed", &serde_json::json!({"user_id": user.id, "role": user.role.as_str(), "granted_by": user.granted_by, "sign_in_code_issued": code.is_some()}), now)
+        .await?;
+    tx.commit().await?;
+    Ok(GrantOutcome {
+        user_id: user.id,
+        role: user.role.as_str().into(),
+        sign_in_code: code,
+    })
+}
+
+pub async fn reject_grant(state: &AppState, sec: &CurrentUser, user_id: &str) -> AppResult<()> {
+    let mut user = grant_target(state, sec, user_id).await?;
+    if user.role_confirmed && user.pending_role.is_none() {
+        return Err(AppError::Conflict("该账号没有待确认的授权".into()));
+    }
+    user.pending_role = None;
+    user.pending_unit_id = None;
+    if !user.role_confirmed {
+        // A new account refused its first grant never opens.
+        user.active = false;
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    state.store.update_user(&mut tx, &user).await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&sec.user.id),
+            "grant_rejected",
+            &serde_json::json!({"user_id": user.id}),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A forgotten password: a new one-time code for the account, which must then set its own
+/// password; its sessions end.
+pub async fn reset_sign_in(
+    state: &AppState,
+    sec: &CurrentUser,
+    user_id: &str,
+) -> AppResult<GrantOutcome> {
+    let mut user = grant_target(state, sec, user_id).await?;
+    if !user.role_confirmed || !user.active {
+        return Err(AppError::Conflict(
+            "该账号尚未确认授权或已停用，不能签发登录码".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let code = crate::auth::issue_sign_in_code(state, &mut tx, &mut user, &sec.user.id).await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&sec.user.id),
+            "sign_in_code_issued",
+            &serde_json::json!({"user_id": user.id}),
+            now,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(GrantOutcome {
+        user_id: user.id,
+        role: user.role.as_str().into(),
+        sign_in_code: Some(code),
+    })
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]

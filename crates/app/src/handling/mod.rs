@@ -37,6 +37,7 @@ use crate::error::{AppError, AppResult};
 pub use crate::steps::record_state;
 use crate::write::Write;
 
+pub mod acting;
 mod deadlines;
 mod documents;
 
@@ -550,9 +551,11 @@ async fn has_unrecused_approver(
     state: &AppState,
     roles: &[Role],
     petition_id: &str,
+    proposer: &str,
 ) -> AppResult<bool> {
     for u in state.store.users(&state.bureau.id).await? {
         if u.active
+            && u.id != proposer
             && roles.contains(&u.role)
             && !state.store.is_recused(&u.id, petition_id).await?
         {
@@ -563,20 +566,52 @@ async fn has_unrecused_approver(
 }
 
 /// The roles that may decide this approval: the gate's approvers, or — when every one of them
-/// is recused from the petition — the director (局主要领导), so that it never waits for nobody.
-async fn deciding_roles(state: &AppState, gate: Gate, petition_id: &str) -> AppResult<Vec<Role>> {
+/// is recused from the petition or is the proposer itself — the director (局主要领导), so that it
+/// never waits for nobody.
+async fn deciding_roles(
+    state: &AppState,
+    gate: Gate,
+    petition_id: &str,
+    proposer: &str,
+) -> AppResult<Vec<Role>> {
     let mut roles = approvers(state, gate).await?;
     if !gate.approved_within_unit()
         && !roles.contains(&Role::Director)
-        && !has_unrecused_approver(state, &roles, petition_id).await?
+        && !has_unrecused_approver(state, &roles, petition_id, proposer).await?
     {
         roles.push(Role::Director);
     }
     Ok(roles)
 }
 
-/// The approval requests this user may decide: bureau gates by role, extensions by the unit's
-/// own head; never one of a petition the user may not open (recused, confidential).
+/// The role a user decides an approval in, and the leader it acts for: its own role when that
+/// role may decide, otherwise the role of a leader who named it acting approver for today (leave,
+/// business trip). The acting approver must itself be able to open the petition.
+async fn deciding_as(
+    state: &AppState,
+    user: &CurrentUser,
+    roles: &[Role],
+) -> AppResult<Option<(Role, Option<xinfang_store::people::User>)>> {
+    if roles.contains(&user.role()) {
+        return Ok(Some((user.role(), None)));
+    }
+    let today = local_date(state.clock.now());
+    for a in state
+        .store
+        .acting_for(&state.bureau.id, &user.user.id, today)
+        .await?
+    {
+        let leader = state.store.user(&a.leader_id).await?;
+        if leader.active && roles.contains(&leader.role) {
+            return Ok(Some((leader.role, Some(leader))));
+        }
+    }
+    Ok(None)
+}
+
+/// The approval requests this user may decide: bureau gates by role (its own, or a leader's it
+/// acts for), extensions by the unit's own head; never one of a petition the user may not open
+/// (recused, confidential), never one the user proposed.
 pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec<ApprovalRow>> {
     let unit = user
         .role()
@@ -596,10 +631,8 @@ pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec
         let Some(gate) = Gate::parse(&a.gate) else {
             continue;
         };
-        if !deciding_roles(state, gate, &a.petition_id)
-            .await?
-            .contains(&user.role())
-        {
+        let roles = deciding_roles(state, gate, &a.petition_id, &a.proposed_by).await?;
+        if a.proposed_by == user.user.id || deciding_as(state, user, &roles).await?.is_none() {
             continue;
         }
         let p = state
@@ -635,18 +668,36 @@ pub async fn decide_approval(
     // The approver must be able to open the petition: a recused leader neither sees nor
     // approves it (rules §14), and the approval passes to the director instead.
     let (p, _) = open_record(state, user, &a.petition_id, "approve").await?;
-    let roles = deciding_roles(state, gate, &a.petition_id).await?;
+    let roles = deciding_roles(state, gate, &a.petition_id, &a.proposed_by).await?;
     if gate.approved_within_unit() && user.user.unit_id.as_deref() != a.unit_id.as_deref() {
         return Err(AppError::Forbidden("只能审批本单位的延期申请".into()));
     }
+    if a.proposed_by == user.user.id {
+        return Err(AppError::Forbidden(
+            "不能审批自己提出的事项，请由其他审批人审批".into(),
+        ));
+    }
+    let (as_role, acting_for) = deciding_as(state, user, &roles)
+        .await?
+        .unwrap_or((user.role(), None));
     let decided = approval::check_decision(
         gate,
         ApprovalState::parse(&a.state).unwrap_or(ApprovalState::Pending),
-        user.role(),
+        as_role,
         &roles,
         input.accept,
         &input.comment,
     )?;
+    // An acting approver's decision says whose place it took, on the approval and in history.
+    let comment = match &acting_for {
+        Some(l) => format!(
+            "（代{}{}审批）{}",
+            l.role.label_zh(),
+            l.display_name,
+            input.comment.trim()
+        ),
+        None => input.comment.trim().to_string(),
+    };
     let case = CaseView::load(state, p).await?;
     let p = &case.petition;
     let now = state.clock.now();
@@ -660,7 +711,7 @@ pub async fn decide_approval(
             &a.id,
             decided.as_str(),
             &user.user.id,
-            input.comment.trim(),
+            &comment,
             now,
         )
         .await?;
@@ -671,7 +722,8 @@ pub async fn decide_approval(
             "approval_decided",
             &serde_json::json!({
                 "approval_id": a.id, "gate": gate.as_str(), "state": decided.as_str(),
-                "comment": input.comment.trim(),
+                "comment": comment,
+                "acting_for": acting_for.as_ref().map(|l| &l.id),
             }),
         )
         .await?;

@@ -46,6 +46,8 @@ pub const DEMO_STAFF: &[(Role, &str)] = &[
     (Role::Inspector, "赵德明"),
     (Role::Archivist, "周玉兰"),
     (Role::Admin, "系统管理员"),
+    (Role::SecurityAdmin, "安全保密管理员"),
+    (Role::AuditAdmin, "安全审计员"),
 ];
 
 pub fn demo_bureau() -> Bureau {
@@ -80,6 +82,11 @@ pub async fn create_bureau(
             unit_id: None,
             password_hash: hash.clone(),
             active: true,
+            pending_role: None,
+            pending_unit_id: None,
+            granted_by: None,
+            role_confirmed: true,
+            must_set_password: false,
         };
         store.insert_user(&mut tx, &user, now).await?;
     }
@@ -107,6 +114,11 @@ pub async fn create_bureau(
                 unit_id: Some(unit.id.clone()),
                 password_hash: hash.clone(),
                 active: true,
+                pending_role: None,
+                pending_unit_id: None,
+                granted_by: None,
+                role_confirmed: true,
+                must_set_password: false,
             };
             store.insert_user(&mut tx, &user, now).await?;
         }

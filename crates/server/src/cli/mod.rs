@@ -64,6 +64,12 @@ pub enum Command {
         /// Mark the session cookie Secure (serve behind HTTPS).
         #[arg(long, env = "XINFANG_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Minutes without a request after which a session ends.
+        #[arg(long, env = "XINFANG_IDLE_MINUTES", default_value_t = 30)]
+        idle_minutes: i64,
+        /// A session's absolute lifetime in hours, however busy.
+        #[arg(long, env = "XINFANG_SESSION_HOURS", default_value_t = 12)]
+        session_hours: i64,
         #[command(flatten)]
         bureau: BureauArgs,
     },
@@ -194,9 +200,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             demo,
             secure_cookies,
+            idle_minutes,
+            session_hours,
             bureau,
         } => {
             cfg.secure_cookies = secure_cookies;
+            cfg.idle_minutes = idle_minutes.clamp(1, 24 * 60);
+            cfg.session_hours = session_hours.clamp(1, 72);
+            cfg.demo = demo;
             let store = app::open_store(&cfg).await?;
             let fresh = store.default_bureau().await?.is_none();
             let b = if demo && fresh {
@@ -277,8 +288,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_string()
                 }
             };
-            if password.chars().count() < 8 {
-                bail!("密码至少 8 位");
+            if let Err(e) = xinfang_domain::password::check(&password, &username) {
+                bail!("{}", e.message);
             }
             if store.user_by_username(&username).await?.is_some() {
                 bail!("用户名 {username} 已存在");
@@ -292,6 +303,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 unit_id,
                 password_hash: cfg.password_policy.hash(&password)?,
                 active: true,
+                pending_role: None,
+                pending_unit_id: None,
+                granted_by: None,
+                role_confirmed: true,
+                must_set_password: false,
             };
             let mut tx = store.begin().await?;
             store.insert_user(&mut tx, &user, clock.now()).await?;

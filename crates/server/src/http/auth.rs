@@ -53,6 +53,23 @@ pub async fn authenticate(
     xinfang_app::auth::session_user(state, &token, via_bearer).await
 }
 
+/// The caller's address as sign-in throttling counts it: the connection's peer. (Behind a
+/// reverse proxy every caller shares the proxy's address; the per-account delays still hold.)
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
 /// API extractor: 401 JSON when not signed in.
 pub struct ApiUser(pub CurrentUser);
 
@@ -152,23 +169,15 @@ pub async fn session_layer(
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-        // File uploads (multipart, too large to buffer here) carry the token in the query string.
+        // File uploads (multipart, too large to buffer here) carry the token as a form field,
+        // checked by the one reader of multipart bodies (`api::read_upload`).
         let is_multipart = parts
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|c| c.starts_with("multipart/form-data"));
-        let query_token = parts.uri.query().and_then(|q| {
-            serde_urlencoded::from_str::<Vec<(String, String)>>(q)
-                .ok()?
-                .into_iter()
-                .find(|(k, _)| k == CSRF_FIELD)
-                .map(|(_, v)| v)
-        });
-        let (ok, body) = if header_token.as_deref() == Some(u.csrf.as_str()) {
+        let (ok, body) = if header_token.as_deref() == Some(u.csrf.as_str()) || is_multipart {
             (true, body)
-        } else if is_multipart {
-            (query_token.as_deref() == Some(u.csrf.as_str()), body)
         } else if is_form {
             match axum::body::to_bytes(body, crate::http::MAX_FORM_BYTES).await {
                 Ok(bytes) => {

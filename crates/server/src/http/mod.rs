@@ -47,6 +47,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The router as served: with each connection's peer address, which sign-in throttling counts.
+pub fn service(
+    state: Arc<AppState>,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    router(state).into_make_service_with_connect_info::<SocketAddr>()
+}
+
 /// The body limit answers 413 in plain text; every error is the JSON error body instead.
 async fn too_large_as_json(r: axum::response::Response) -> axum::response::Response {
     let json = r
@@ -75,7 +82,7 @@ pub async fn serve(state: Arc<AppState>, listen: &str) -> anyhow::Result<()> {
         .with_context(|| format!("无法监听 {addr}"))?;
     tracing::info!("xinfang listening on http://{}", listener.local_addr()?);
     crate::jobs::spawn(state.clone());
-    axum::serve(listener, router(state))
+    axum::serve(listener, service(state))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

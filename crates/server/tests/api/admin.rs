@@ -16,22 +16,18 @@ backend_tests! {
         let (status, v) = app.post(&a, "/api/v1/units", &json!({"code": "x1", "name": "某单位", "kind": "street", "region_code": "000000"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["field"], "region_code");
-        let (status, user) = app.post(&a, "/api/v1/users", &json!({"username": "tianchi_handler", "display_name": "天池经办", "role": "unit_handler", "unit_id": unit["id"], "password": "a-long-password"})).await;
-        assert_eq!(status, 201, "{user}");
-        let (status, v) = app.post(&a, "/api/v1/users", &json!({"username": "nounit", "display_name": "无单位", "role": "unit_handler", "password": "a-long-password"})).await;
+        let (user_id, t, password) = app.onboard(json!({"username": "tianchi_handler", "display_name": "天池经办", "role": "unit_handler", "unit_id": unit["id"]})).await;
+        let (status, v) = app.post(&a, "/api/v1/users", &json!({"username": "nounit", "display_name": "无单位", "role": "unit_handler"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["field"], "unit_id");
         // Deactivating a user ends their sessions and their logins.
-        let t = {
-            let (s, v) = app.post("", "/api/v1/login", &json!({"username": "tianchi_handler", "password": "a-long-password"})).await;
-            assert_eq!(s, 200);
-            v["token"].as_str().unwrap().to_string()
-        };
-        let (status, _) = app.put(&a, &format!("/api/v1/users/{}", user["id"].as_str().unwrap()), &json!({"display_name": "天池经办", "role": "unit_handler", "unit_id": unit["id"], "active": false})).await;
+        let (status, _) = app.get(&t, "/api/v1/me").await;
+        assert_eq!(status, 200);
+        let (status, _) = app.put(&a, &format!("/api/v1/users/{user_id}"), &json!({"display_name": "天池经办", "role": "unit_handler", "unit_id": unit["id"], "active": false})).await;
         assert_eq!(status, 200);
         let (status, _) = app.get(&t, "/api/v1/me").await;
         assert_eq!(status, 401);
-        let (status, _) = app.post("", "/api/v1/login", &json!({"username": "tianchi_handler", "password": "a-long-password"})).await;
+        let (status, _) = app.post("", "/api/v1/login", &json!({"username": "tianchi_handler", "password": password})).await;
         assert_eq!(status, 422);
     }
 

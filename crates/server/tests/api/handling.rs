@@ -10,7 +10,7 @@ use crate::backend_tests;
 use crate::harness::TestApp;
 
 /// A visit accepted at the window: in `disposing`.
-async fn accepted_visit(app: &TestApp) -> String {
+pub(crate) async fn accepted_visit(app: &TestApp) -> String {
     let t = app.token("receptionist").await;
     let id = app.register_visit(&t, json!({})).await["id"]
         .as_str()

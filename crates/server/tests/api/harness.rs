@@ -112,7 +112,7 @@ impl TestApp {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = xinfang::http::router(state.clone());
+        let router = xinfang::http::service(state.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, router).await.expect("serve");
         });
@@ -295,6 +295,48 @@ impl Drop for TestApp {
             })
             .join();
         }
+    }
+}
+
+/// A client whose connections come from `ip` (any 127.x.x.x reaches the test server), as a
+/// caller at another address.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().expect("ip"))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    /// An account opened the way the separated powers require: the system administrator
+    /// creates it, the security administrator confirms it and gets a one-time code, and its
+    /// owner sets a password with the code. Returns the user's id, its token and the password.
+    pub async fn onboard(&self, body: Value) -> (String, String, String) {
+        let admin = self.token("admin").await;
+        let (s, user) = self.post(&admin, "/api/v1/users", &body).await;
+        assert_eq!(s, 201, "create: {user}");
+        let id = user["id"].as_str().expect("id").to_string();
+        let sec = self.token("security_admin").await;
+        let (s, out) = self
+            .post(&sec, &format!("/api/v1/grants/{id}/confirm"), &json!({}))
+            .await;
+        assert_eq!(s, 200, "confirm: {out}");
+        let code = out["sign_in_code"].as_str().expect("code").to_string();
+        let password = "Xinfang#2026new".to_string();
+        let (s, v) = self
+            .post(
+                "",
+                "/api/v1/sign-in-code",
+                &json!({"code": code, "new_password": password}),
+            )
+            .await;
+        assert_eq!(s, 200, "sign in with code: {v}");
+        (
+            id,
+            v["token"].as_str().expect("token").to_string(),
+            password,
+        )
     }
 }
 

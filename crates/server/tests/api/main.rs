@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod accounts;
 mod admin;
 mod audit;
 mod calendar;

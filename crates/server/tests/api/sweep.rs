@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::harness::TestApp;
 
-const ROLES: [&str; 13] = [
+const ROLES: [&str; 15] = [
     "receptionist",
     "letter_clerk",
     "case_officer",
@@ -21,6 +21,8 @@ const ROLES: [&str; 13] = [
     "inspector",
     "archivist",
     "admin",
+    "security_admin",
+    "audit_admin",
     "zhujian_handler",
     "zhujian_head",
     "renshe_handler",
@@ -155,6 +157,8 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
                 "renshe_handler",
                 "renshe_head",
                 "admin",
+                "security_admin",
+                "audit_admin",
             ],
         },
         Fixture {
@@ -167,6 +171,8 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
                 "renshe_handler",
                 "renshe_head",
                 "admin",
+                "security_admin",
+                "audit_admin",
             ],
         },
         Fixture {
@@ -203,7 +209,13 @@ async fn fixtures(app: &TestApp) -> Vec<Fixture> {
             id: other,
             parts: Vec::new(),
             markers: vec!["祁远山", "13900000004", "祁家巷", "他局甲乙"],
-            hidden_from: vec!["zhujian_handler", "zhujian_head", "admin"],
+            hidden_from: vec![
+                "zhujian_handler",
+                "zhujian_head",
+                "admin",
+                "security_admin",
+                "audit_admin",
+            ],
         },
     ]
 }

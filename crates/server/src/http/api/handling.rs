@@ -53,6 +53,10 @@ pub struct ApprovalJson {
     pub proposed_by: String,
     pub proposed_at: String,
     pub state: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    /// The approver's opinion; an acting approver's begins with whose place it took.
+    pub comment: String,
 }
 
 pub fn approval_json(a: &xinfang_store::handling::ApprovalRow) -> ApprovalJson {
@@ -69,6 +73,9 @@ pub fn approval_json(a: &xinfang_store::handling::ApprovalRow) -> ApprovalJson {
         proposed_by: a.proposed_by.clone(),
         proposed_at: a.proposed_at.clone(),
         state: a.state.clone(),
+        decided_by: a.decided_by.clone(),
+        decided_at: a.decided_at.clone(),
+        comment: a.comment.clone(),
     }
 }
 
@@ -471,7 +478,7 @@ pub async fn attach_report_file(
     req: Request,
 ) -> ApiResult<Response> {
     handling::check_report_upload(&state, &u, &id).await?;
-    let up = super::read_upload(&state, req, q).await?;
+    let up = super::read_upload(&state, &u, req, q).await?;
     let a = handling::attach_report_file(&state, &u, &id, &up.file_name, &up.bytes).await?;
     Ok((StatusCode::CREATED, Json(report_attachment_json(&a))).into_response())
 }

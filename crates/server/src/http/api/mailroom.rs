@@ -429,7 +429,7 @@ pub async fn upload_scan(
 ) -> ApiResult<Response> {
     // Who may upload is settled before a byte of the body is read.
     svc::check_scan_upload(&state, &u, &id).await?;
-    let upload = read_upload(&state, req, q).await?;
+    let upload = read_upload(&state, &u, req, q).await?;
     let scan = svc::attach_scan(
         &state,
         &u,
@@ -448,8 +448,15 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Decodes an upload: a raw body, or a multipart form with the fields `file` and `part`.
-pub async fn read_upload(state: &AppState, req: Request, q: ScanQuery) -> AppResult<Upload> {
+/// Decodes an upload: a raw body, or a multipart form with the fields `file` and `part`. A
+/// browser's multipart form carries its CSRF token as the form field `_csrf` (the session layer
+/// cannot read a body this large, and a token in the URL would end up in logs and history).
+pub async fn read_upload(
+    state: &AppState,
+    user: &crate::http::auth::CurrentUser,
+    req: Request,
+    q: ScanQuery,
+) -> AppResult<Upload> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -467,8 +474,10 @@ pub async fn read_upload(state: &AppState, req: Request, q: ScanQuery) -> AppRes
             file_name: q.file_name.unwrap_or_default(),
             bytes: Vec::new(),
         };
+        let mut csrf = None;
         for f in fields {
             match f.name.as_str() {
+                "_csrf" => csrf = Some(String::from_utf8_lossy(&f.data).into_owned()),
                 "file" => {
                     up.file_name = f.file_name.unwrap_or_default();
                     up.bytes = f.data;
@@ -476,6 +485,11 @@ pub async fn read_upload(state: &AppState, req: Request, q: ScanQuery) -> AppRes
                 "part" => up.part = String::from_utf8_lossy(&f.data).into_owned(),
                 _ => {}
             }
+        }
+        if !user.via_bearer && csrf.as_deref() != Some(user.csrf.as_str()) {
+            return Err(AppError::Forbidden(
+                "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试".into(),
+            ));
         }
         if up.bytes.len() > limit {
             return Err(AppError::Invalid(vec![mailroom::too_large(limit)]));

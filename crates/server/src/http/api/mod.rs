@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, described by the OpenAPI 3.1 document at `/api/openapi.json`.
 //! Handlers are thin: decode, call a use case in `services`, encode.
 
+mod accounts;
 mod handling;
 
 use std::sync::Arc;
@@ -125,6 +126,10 @@ pub struct UserJson {
     pub role: String,
     pub unit_id: Option<String>,
     pub active: bool,
+    /// The role a grant waiting for the security administrator would give.
+    pub pending_role: Option<String>,
+    /// False until the security administrator confirms the account's first grant.
+    pub role_confirmed: bool,
 }
 
 impl From<&xinfang_store::people::User> for UserJson {
@@ -136,6 +141,8 @@ impl From<&xinfang_store::people::User> for UserJson {
             role: u.role.as_str().into(),
             unit_id: u.unit_id.clone(),
             active: u.active,
+            pending_role: u.pending_role.map(|r| r.as_str().to_string()),
+            role_confirmed: u.role_confirmed,
         }
     }
 }
@@ -474,21 +481,35 @@ pub fn petition_json(p: &PetitionView, full: bool, events: Vec<EventJson>) -> Pe
 #[utoipa::path(post, path = "/api/v1/login", operation_id = "login", tag = "session",
     request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(state): S, ApiJson(req): ApiJson<LoginRequest>) -> ApiResult<Response> {
-    let (token, user) = xinfang_app::auth::login(&state, &req.username, &req.password).await?;
+pub async fn login(
+    State(state): S,
+    auth::ClientAddr(client): auth::ClientAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let (token, user) =
+        xinfang_app::auth::login(&state, &req.username, &req.password, &client).await?;
+    Ok(session_response(&state, token, &user))
+}
+
+/// A new session's answer: the token in the body (bearer clients) and as the session cookie.
+pub(crate) fn session_response(
+    state: &AppState,
+    token: String,
+    user: &xinfang_store::people::User,
+) -> Response {
     let cookie = auth::session_cookie(
         &token,
         state.config.secure_cookies,
         state.config.session_hours * 3600,
     );
-    Ok((
+    (
         [(header::SET_COOKIE, cookie)],
         Json(LoginResponse {
             token,
-            user: UserJson::from(&user),
+            user: UserJson::from(user),
         }),
     )
-        .into_response())
+        .into_response()
 }
 
 #[utoipa::path(post, path = "/api/v1/logout", operation_id = "logout", tag = "session",
@@ -1065,12 +1086,14 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(mailroom::LettersDoc::openapi());
     base.merge(<supervision::SupervisionApi as OpenApi>::openapi());
     base.merge(drafting::DocumentsApi::openapi());
+    base.merge(accounts::AccountsApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
         .merge(mailroom::routes())
         .merge(supervision::routes())
-        .merge(drafting::routes());
+        .merge(drafting::routes())
+        .merge(accounts::routes());
     let uploads = OpenApiRouter::new()
         .merge(mailroom::upload_routes())
         .merge(handling::upload_routes());

@@ -100,7 +100,7 @@ pub struct ApprovalView {
 #[derive(Default)]
 pub struct HandlingPanel {
     /// The CSRF token for query strings (multipart forms carry it in the URL).
-    pub csrf_q: String,
+    pub csrf: String,
     pub dispositions: Vec<(&'static str, &'static str)>,
     pub carriers: Vec<&'static str>,
     pub units: Vec<(String, String)>,
@@ -345,7 +345,7 @@ pub async fn panel(
         Role::Receptionist | Role::LetterClerk | Role::CaseOfficer | Role::Office
     );
     Ok(HandlingPanel {
-        csrf_q: crate::http::auth::urlencode(&u.csrf),
+        csrf: u.csrf.clone(),
         dispositions,
         carriers: handling::CARRIERS.to_vec(),
         units: units
@@ -904,7 +904,7 @@ async fn gates_page(State(state): S, PageUser(u): PageUser) -> Response {
                     let choices = Role::ALL
                         .into_iter()
                         .filter(|r| {
-                            g.approved_within_unit() == r.is_unit_staff() && *r != Role::Admin
+                            g.approved_within_unit() == r.is_unit_staff() && !r.is_administrator()
                         })
                         .filter(|r| !matches!(r, Role::UnitHandler))
                         .map(|r| (r.as_str(), r.label_zh(), roles.contains(&r)))
@@ -1031,7 +1031,7 @@ async fn attachment_submit(
         .unwrap_or_default();
     let r = async {
         handling::check_report_upload(&state, &u, &report_id).await?;
-        let up = crate::http::api::read_upload(&state, req, Default::default()).await?;
+        let up = crate::http::api::read_upload(&state, &u, req, Default::default()).await?;
         handling::attach_report_file(&state, &u, &report_id, &up.file_name, &up.bytes).await?;
         Ok(())
     }

@@ -198,7 +198,6 @@ struct EventView {
 struct LetterPage {
     layout: Layout,
     id: String,
-    csrf_q: String,
     petition_no: String,
     stage_label: &'static str,
     stage: &'static str,
@@ -444,7 +443,6 @@ async fn letter_page(
     let page = LetterPage {
         layout: layout(state, Some(u), flash),
         id: p.id.clone(),
-        csrf_q: auth::urlencode(&u.csrf),
         petition_no: p.petition_no.clone(),
         stage_label: p.stage.label_zh(),
         stage: p.stage.as_str(),
@@ -638,7 +636,7 @@ async fn scan_submit(
 ) -> Response {
     let r = async {
         svc::check_scan_upload(&state, &u, &id).await?;
-        let up = crate::http::api::read_upload(&state, req, Default::default()).await?;
+        let up = crate::http::api::read_upload(&state, &u, req, Default::default()).await?;
         svc::attach_scan(&state, &u, &id, &up.part, &up.file_name, &up.bytes).await?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Server-rendered pages (Simplified Chinese, keyboard first). Handlers decode forms, call the
 //! same use cases as the API, and render askama templates.
 
+mod accounts;
 mod handling;
 
 use std::collections::HashMap;
@@ -53,6 +54,8 @@ pub struct Layout {
     pub nav: Vec<(&'static str, &'static str, &'static str)>,
     pub csrf: String,
     pub flash: String,
+    /// Demo data: a banner on every page.
+    pub demo: bool,
 }
 
 fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
@@ -66,7 +69,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if matches!(role, Role::DeputyDirector | Role::Director) {
         nav.push(("/letters", "来信批示", "m"));
     }
-    if role != Role::Admin {
+    if !role.is_administrator() {
         nav.push(("/petitions", "信访件", "l"));
     }
     if role.is_unit_staff() {
@@ -74,6 +77,9 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     }
     if matches!(role, Role::DeputyDirector | Role::Director | Role::UnitHead) {
         nav.push(("/approvals", "待我审批", "a"));
+    }
+    if role.is_leader() {
+        nav.push(("/delegation", "代理与交接", ""));
     }
     if matches!(
         role,
@@ -85,8 +91,14 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/registrations/today", "当日登记", "t"));
         nav.push(("/drafting", "文稿", ""));
     }
-    if role != Role::Admin {
+    if !role.is_administrator() {
         nav.push(("/queues", "期限督办", "q"));
+    }
+    if role == Role::SecurityAdmin {
+        nav.push(("/admin/grants", "授权确认", "g"));
+    }
+    if role == Role::AuditAdmin {
+        nav.push(("/audit", "审计查询", "u"));
     }
     if role == Role::Admin {
         nav.push(("/admin/users", "用户管理", "u"));
@@ -96,6 +108,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/approval-gates", "审批设置", "g"));
         nav.push(("/admin/deadline-rules", "办理期限", "k"));
     }
+    nav.push(("/account/password", "修改密码", ""));
     nav
 }
 
@@ -109,6 +122,7 @@ pub(crate) fn layout(state: &AppState, user: Option<&CurrentUser>, flash: &str) 
         nav: user.map(|u| nav_for(u.role())).unwrap_or_default(),
         csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
         flash: flash.into(),
+        demo: state.config.demo,
     }
 }
 
@@ -139,12 +153,13 @@ pub(crate) fn error_page(state: &AppState, user: Option<&CurrentUser>, e: AppErr
     (status, page).into_response()
 }
 
-fn flash_of(q: &HashMap<String, String>) -> String {
+pub(crate) fn flash_of(q: &HashMap<String, String>) -> String {
     match q.get("done").map(String::as_str) {
         Some("registered") => "登记已保存。".into(),
         Some("interview") => "接谈记录已保存。".into(),
         Some("decided") => "受理决定已作出。".into(),
         Some("saved") => "已保存。".into(),
+        Some("password") => "密码已修改，其他登录会话已退出。".into(),
         _ => String::new(),
     }
 }
@@ -195,8 +210,12 @@ async fn login_page(
     }
 }
 
-async fn login_submit(State(state): S, Form(f): Form<LoginForm>) -> Response {
-    match xinfang_app::auth::login(&state, &f.username, &f.password).await {
+async fn login_submit(
+    State(state): S,
+    auth::ClientAddr(client): auth::ClientAddr,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    match xinfang_app::auth::login(&state, &f.username, &f.password, &client).await {
         Ok((token, _)) => {
             let cookie = auth::session_cookie(
                 &token,
@@ -266,7 +285,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
             actions.push(("/petitions/new?channel=letter", "来信登记", "登记来信"))
         }
         Role::Admin => {
-            actions.push(("/admin/users", "用户管理", "新增、停用用户，重置密码"));
+            actions.push((
+                "/admin/users",
+                "用户管理",
+                "新增、停用账号，申请变更角色（经安全保密管理员确认后生效）",
+            ));
             actions.push(("/admin/units", "承办单位", "乡镇、街道和本级部门"));
             actions.push((
                 "/admin/reasons",
@@ -284,15 +307,25 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
                 "各项办理期限、预警比例和督办升级次数（修改即生成新版本）",
             ));
         }
+        Role::SecurityAdmin => actions.push((
+            "/admin/grants",
+            "授权确认",
+            "确认或驳回系统管理员提出的授权，签发一次性登录码",
+        )),
+        Role::AuditAdmin => actions.push((
+            "/audit",
+            "审计查询",
+            "谁在何时查看、打印、导出了哪件信访件，登录记录，历史校验",
+        )),
         _ => {}
     }
-    if role != Role::Admin {
+    if !role.is_administrator() {
         actions.push(("/petitions", "信访件", "查询和办理信访件"));
     }
     if role.is_bureau_staff() {
         actions.push(("/registrations/today", "当日登记", "检查当日登记是否完整"));
     }
-    if role != Role::Admin {
+    if !role.is_administrator() {
         actions.push((
             "/queues",
             "期限与督办",
@@ -1497,6 +1530,8 @@ struct UserRow {
     unit: String,
     unit_id: String,
     active: bool,
+    /// 启用, 停用, or the grant waiting for the security administrator.
+    status: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -1552,6 +1587,17 @@ async fn users_page_for(
                     .unwrap_or_default(),
                 unit_id: x.unit_id.clone().unwrap_or_default(),
                 active: x.active,
+                status: if !x.active {
+                    "停用".into()
+                } else if !x.role_confirmed {
+                    "待安全保密管理员确认".into()
+                } else if let Some(p) = x.pending_role {
+                    format!("待确认改为{}", p.label_zh())
+                } else if x.must_set_password {
+                    "待本人设置密码".into()
+                } else {
+                    "启用".into()
+                },
             })
             .collect(),
         roles: Role::ALL
@@ -2109,6 +2155,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login_page).post(login_submit))
+        .merge(accounts::router())
         .route("/logout", post(logout))
         .route("/tasks/{id}/done", post(task_done))
         .route("/petitions", get(petitions).post(register_submit))
