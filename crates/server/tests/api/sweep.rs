@@ -418,6 +418,7 @@ backend_tests! {
                 checked += 1;
             }
         }
+        println!("sweep: {checked} requests over {} routes × {} roles", routes.len(), ROLES.len());
         assert!(checked > 500, "only {checked} requests");
         // The markers are real: those who may see the letter's writer do see them.
         let letter = &fixtures[0];
