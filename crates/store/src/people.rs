@@ -335,7 +335,7 @@ impl Store {
         idle_since: DateTime<Utc>,
     ) -> Result<Option<(User, String)>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT s.csrf_token, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3 AND u.active = 1 AND u.role_confirmed = 1",
+            "SELECT s.csrf_token, COALESCE(s.last_seen_at, s.created_at) AS seen_at, {} FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2 AND COALESCE(s.last_seen_at, s.created_at) > $3 AND u.active = 1 AND u.role_confirmed = 1",
             USER_COLS
                 .split(", ")
                 .map(|c| format!("u.{c}"))
@@ -350,12 +350,18 @@ impl Store {
         let Some(r) = row else {
             return Ok(None);
         };
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND COALESCE(last_seen_at, created_at) < $3")
-            .bind(ts(now))
-            .bind(token_hash)
-            .bind(ts(now - chrono::Duration::minutes(1)))
-            .execute(self.pool())
-            .await?;
+        // Written only when a minute old, and through the one writer: an UPDATE on every request
+        // would take SQLite's write lock for every page.
+        let seen_at: String = r.try_get("seen_at")?;
+        if seen_at < ts(now - chrono::Duration::minutes(1)) {
+            let mut tx = self.begin().await?;
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(ts(now))
+                .bind(token_hash)
+                .execute(&mut **tx)
+                .await?;
+            tx.commit().await?;
+        }
         Ok(Some((user_from(&r)?, r.try_get("csrf_token")?)))
     }
 
@@ -397,6 +403,8 @@ impl Store {
         success: bool,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        // Through the one writer, like every write (see `Store::begin`).
+        let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO login_attempts (id, username, at, success, client) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -405,8 +413,9 @@ impl Store {
         .bind(ts(now))
         .bind(flag(success))
         .bind(client)
-        .execute(self.pool())
+        .execute(&mut **tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -295,9 +295,19 @@ backend_tests! {
                             shown_body = String::new();
                         }
                         let shown_url: String = url.chars().take(200).collect();
+                        // A server may answer before it has read a large body and close the
+                        // connection while the client still writes; the same request again on
+                        // a fresh connection tells that apart from a server that failed.
+                        let retry = req.try_clone();
                         let r = match req.send().await {
                             Ok(r) => r,
-                            Err(e) => panic!("{role} {m} {shown_url}: {}", e.to_string().chars().take(200).collect::<String>()),
+                            Err(first) => match retry {
+                                Some(again) => match again.header("connection", "close").send().await {
+                                    Ok(r) => r,
+                                    Err(e) => panic!("{role} {m} {shown_url}: {first}; again: {}", e.to_string().chars().take(200).collect::<String>()),
+                                },
+                                None => panic!("{role} {m} {shown_url}: {}", first.to_string().chars().take(200).collect::<String>()),
+                            },
                         };
                         let status = r.status().as_u16();
                         let text = r.text().await.unwrap_or_default();
