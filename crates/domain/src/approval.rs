@@ -30,10 +30,12 @@ pub enum Gate {
     Destruction,
     /// A written answer to a petitioner's query (V9).
     WrittenQueryReply,
+    /// A letter disposed of by 通报: a bureau leader approves (L4.5: 由局领导审核).
+    Circular,
 }
 
 impl Gate {
-    pub const ALL: [Gate; 10] = [
+    pub const ALL: [Gate; 11] = [
         Gate::Assignment,
         Gate::Transfer,
         Gate::DirectReply,
@@ -44,6 +46,7 @@ impl Gate {
         Gate::Extension,
         Gate::Destruction,
         Gate::WrittenQueryReply,
+        Gate::Circular,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Gate {
             Gate::Extension => "extension",
             Gate::Destruction => "destruction",
             Gate::WrittenQueryReply => "written_query_reply",
+            Gate::Circular => "circular",
         }
     }
 
@@ -77,6 +81,7 @@ impl Gate {
             Gate::Extension => "延期审批",
             Gate::Destruction => "暂存件销毁审批",
             Gate::WrittenQueryReply => "书面答复查询审批",
+            Gate::Circular => "通报审批",
         }
     }
 
@@ -90,7 +95,8 @@ impl Gate {
             Gate::DirectReply
             | Gate::Coordination
             | Gate::Destruction
-            | Gate::WrittenQueryReply => &[DeputyDirector, Director],
+            | Gate::WrittenQueryReply
+            | Gate::Circular => &[DeputyDirector, Director],
             Gate::Extension => &[UnitHead],
         }
     }

@@ -92,6 +92,33 @@ fn add_working_days(cal: &OfficialCalendar, start: NaiveDate, days: u32) -> Naiv
     d
 }
 
+/// Whether a deadline counted from `start` to `due` is provisional: some year it runs through
+/// has no official notice entered yet (`OfficialCalendar::covers`), so that year's holidays and
+/// make-up days are unknown and were counted as plain weekends. It firms up when an
+/// administrator enters the notice and the deadline is recomputed. The order of the two dates
+/// does not matter.
+pub fn is_provisional(calendar: &OfficialCalendar, start: NaiveDate, due: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let (lo, hi) = (start.min(due).year(), start.max(due).year());
+    let known = calendar
+        .notices()
+        .filter(|n| (lo..=hi).contains(&n.year))
+        .count();
+    // Notices are one per year, so every year is known exactly when the counts agree.
+    i64::try_from(known).unwrap_or(i64::MAX) != i64::from(hi) - i64::from(lo) + 1
+}
+
+/// A unit's handling due date under a higher organ's deadline: the rule's due date, or the
+/// higher organ's deadline if that comes first (the matter must be back with the higher organ
+/// by then; see `source::Source::higher_organ_deadline`). Without a higher organ's deadline,
+/// the rule's date.
+pub fn capped_due(rule_due: NaiveDate, higher_organ_deadline: Option<NaiveDate>) -> NaiveDate {
+    match higher_organ_deadline {
+        Some(cap) => rule_due.min(cap),
+        None => rule_due,
+    }
+}
+
 /// Calendar days from `today` to `due`: positive while time is left, 0 on the due day, negative
 /// once overdue.
 pub fn days_left(due: NaiveDate, today: NaiveDate) -> i64 {
@@ -313,6 +340,42 @@ mod tests {
     }
 
     #[test]
+    fn deadline_into_a_year_without_a_notice_is_provisional() {
+        let cal = cal();
+        // 2026 is shipped, 2027 is not.
+        assert!(!is_provisional(&cal, d(2026, 11, 2), d(2026, 12, 31)));
+        let due = due_date(&cal, d(2026, 12, 17), 15, CountingMode::Calendar);
+        assert_eq!(due, d(2027, 1, 1));
+        assert!(is_provisional(&cal, d(2026, 12, 17), due));
+        assert!(is_provisional(&cal, due, d(2026, 12, 17)));
+        assert!(!is_provisional(&cal, d(2020, 1, 2), d(2026, 6, 1)));
+        // A gap in the middle counts too.
+        let mut gap = cal.clone();
+        gap.insert(crate::calendar::YearNotice {
+            year: 2028,
+            holidays: vec![],
+            makeup_workdays: vec![],
+        });
+        assert!(!is_provisional(&gap, d(2028, 1, 5), d(2028, 3, 1)));
+        assert!(is_provisional(&gap, d(2026, 12, 1), d(2028, 3, 1)));
+        assert!(is_provisional(
+            &OfficialCalendar::weekends_only(),
+            d(2026, 1, 5),
+            d(2026, 1, 6)
+        ));
+        assert!(is_provisional(&cal, NaiveDate::MIN, NaiveDate::MAX));
+    }
+
+    #[test]
+    fn deadline_capped_due_is_the_earlier_of_the_rule_and_the_higher_organ() {
+        let rule_due = d(2027, 1, 26);
+        assert_eq!(capped_due(rule_due, None), rule_due);
+        assert_eq!(capped_due(rule_due, Some(d(2026, 12, 20))), d(2026, 12, 20));
+        assert_eq!(capped_due(rule_due, Some(d(2027, 2, 1))), rule_due);
+        assert_eq!(capped_due(rule_due, Some(rule_due)), rule_due);
+    }
+
+    #[test]
     fn deadline_days_left_is_signed_calendar_days() {
         assert_eq!(days_left(d(2026, 3, 10), d(2026, 3, 1)), 9);
         assert_eq!(days_left(d(2026, 3, 10), d(2026, 3, 10)), 0);
@@ -406,6 +469,19 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn prop_deadline_provisional_exactly_when_a_year_lacks_its_notice(
+            start in any_date(),
+            days in 0u32..800,
+            mode in any_mode(),
+        ) {
+            let cal = cal();
+            let due = due_date(&cal, start, days, mode);
+            use chrono::Datelike;
+            let expected = (start.year()..=due.year()).any(|y| !cal.covers(y));
+            prop_assert_eq!(is_provisional(&cal, start, due), expected);
+        }
+
         #[test]
         fn prop_deadline_due_date_is_always_a_working_day(
             start in any_date(), days in 0u32..200, mode in any_mode()

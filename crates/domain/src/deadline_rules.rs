@@ -2,8 +2,8 @@
 //! period, a counting mode and what happens when it passes. The defaults below ship with every
 //! bureau; an administrator edits them, and every edit is a new version, so a running deadline
 //! keeps the version it started with. Also the checks on a running deadline's changes: an
-//! extension (at most 30 days, once, before expiry), a shorter deadline by a leader's
-//! instruction, and the pause for 复核 hearing time.
+//! extension (only of an extendable rule, at most 30 days, once, before expiry), a shorter
+//! deadline by a leader's instruction, and the pause for 复核 hearing time.
 
 use chrono::{Days, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -82,12 +82,20 @@ pub struct DeadlineRule {
     /// Whether stored running deadlines follow it (false for the office's monthly and yearly
     /// routines, which are listed for completeness).
     pub per_petition: bool,
+    /// Whether a running deadline of this rule may be extended (L5.2; 2005 Art. 33: the
+    /// handling period of a complex matter). Rules stored before this flag existed read as not
+    /// extendable.
+    #[serde(default)]
+    pub extendable: bool,
 }
 
 /// The longest extension the law allows (seed 二(五)2; 2005 Art. 33).
 pub const MAX_EXTENSION_DAYS: u32 = 30;
 /// The code of the rule whose period is the allowed extension.
 pub const EXTENSION_RULE: &str = "extension";
+/// The rules that may be extended by default: rules §2 allows the extension (at most 30 days,
+/// once, approved by the unit's head before expiry) on the handling period only.
+pub const EXTENDABLE_BY_DEFAULT: [&str; 1] = ["handle_and_close"];
 
 #[allow(clippy::too_many_arguments)]
 fn rule(
@@ -116,6 +124,7 @@ fn rule(
         pausable,
         basis: basis.into(),
         per_petition,
+        extendable: EXTENDABLE_BY_DEFAULT.contains(&code),
     }
 }
 
@@ -376,6 +385,13 @@ pub fn validate_rule(r: &DeadlineRule) -> Result<(), FieldError> {
             format!("「{}」须人工启动督办，不能自动触发", t.label_zh()),
         ));
     }
+    if r.extendable && (r.code == EXTENSION_RULE || !r.per_petition) {
+        return Err(FieldError::new(
+            "extendable",
+            "not_extendable",
+            format!("「{}」不能设为可延期", r.name.trim()),
+        ));
+    }
     if !RESPONSIBLE.iter().any(|(k, _)| *k == r.responsible) {
         return Err(FieldError::new(
             "responsible",
@@ -419,9 +435,11 @@ pub fn recompute_due(
     due_date(cal, start, period_days.saturating_add(extended_days), mode)
 }
 
-/// An extension: at most [`MAX_EXTENSION_DAYS`] (or the configured extension rule, if shorter),
-/// once, before the deadline expires, with a reason.
+/// An extension of a running deadline of `rule` (the version it started with): only on an
+/// extendable rule (L5.2: the handling period), at most [`MAX_EXTENSION_DAYS`] (or the
+/// configured extension rule, if shorter), once, before the deadline expires, with a reason.
 pub fn check_extension(
+    rule: &DeadlineRule,
     d: &DeadlineFacts,
     days: i64,
     max_days: u32,
@@ -429,6 +447,13 @@ pub fn check_extension(
     today: NaiveDate,
 ) -> Result<u32, FieldError> {
     let max = max_days.min(MAX_EXTENSION_DAYS);
+    if !rule.extendable {
+        return Err(FieldError::new(
+            "days",
+            "not_extendable",
+            format!("「{}」的期限不能延长", rule.name.trim()),
+        ));
+    }
     if !d.running {
         return Err(FieldError::new(
             "deadline",
@@ -616,46 +641,121 @@ mod tests {
         assert_eq!(validate_rule(&r).unwrap_err().code, "unknown_responsible");
     }
 
+    fn rule_of(code: &str) -> DeadlineRule {
+        default_rules()
+            .into_iter()
+            .find(|r| r.code == code)
+            .expect(code)
+    }
+
     #[test]
     fn deadline_extension_at_most_30_days_once_before_expiry() {
+        let close = rule_of("handle_and_close");
         let f = facts(d(2027, 1, 4));
         let today = d(2026, 12, 20);
-        assert_eq!(check_extension(&f, 30, 30, "案情复杂", today), Ok(30));
-        let e = check_extension(&f, 31, 30, "案情复杂", today).unwrap_err();
+        assert_eq!(
+            check_extension(&close, &f, 30, 30, "案情复杂", today),
+            Ok(30)
+        );
+        let e = check_extension(&close, &f, 31, 30, "案情复杂", today).unwrap_err();
         assert_eq!(e.code, "extension_too_long");
         assert!(e.message.contains("不得超过 30 日"), "{}", e.message);
         assert_eq!(
-            check_extension(&f, 0, 30, "x", today).unwrap_err().code,
+            check_extension(&close, &f, 0, 30, "x", today)
+                .unwrap_err()
+                .code,
             "extension_too_long"
         );
         // A configured shorter maximum applies; a longer one never exceeds the law.
-        assert!(check_extension(&f, 20, 15, "x", today).is_err());
-        assert!(check_extension(&f, 31, 90, "x", today).is_err());
+        assert!(check_extension(&close, &f, 20, 15, "x", today).is_err());
+        assert!(check_extension(&close, &f, 31, 90, "x", today).is_err());
         let mut twice = f.clone();
         twice.extended_days = 10;
-        let e = check_extension(&twice, 5, 30, "x", today).unwrap_err();
+        let e = check_extension(&close, &twice, 5, 30, "x", today).unwrap_err();
         assert_eq!(e.code, "already_extended");
         assert!(e.message.contains("只能延期一次"));
         assert_eq!(
-            check_extension(&f, 5, 30, "x", d(2027, 1, 5))
+            check_extension(&close, &f, 5, 30, "x", d(2027, 1, 5))
                 .unwrap_err()
                 .code,
             "already_expired"
         );
         // On the due day itself it is still in time.
-        assert!(check_extension(&f, 5, 30, "x", d(2027, 1, 4)).is_ok());
+        assert!(check_extension(&close, &f, 5, 30, "x", d(2027, 1, 4)).is_ok());
         assert_eq!(
-            check_extension(&f, 5, 30, " ", today).unwrap_err().code,
+            check_extension(&close, &f, 5, 30, " ", today)
+                .unwrap_err()
+                .code,
             "reason_required"
         );
         let mut stopped = f.clone();
         stopped.running = false;
         assert_eq!(
-            check_extension(&stopped, 5, 30, "x", today)
+            check_extension(&close, &stopped, 5, 30, "x", today)
                 .unwrap_err()
                 .code,
             "deadline_not_running"
         );
+    }
+
+    #[test]
+    fn deadline_only_extendable_rules_are_extended() {
+        let f = facts(d(2027, 1, 4));
+        let today = d(2026, 12, 20);
+        // rules §2: the extension applies to the handling period only.
+        let extendable: Vec<String> = default_rules()
+            .into_iter()
+            .filter(|r| r.extendable)
+            .map(|r| r.code)
+            .collect();
+        assert_eq!(extendable, ["handle_and_close"]);
+        for code in [
+            "handling_report",
+            "unit_notify_petitioner",
+            "recheck_decision",
+        ] {
+            let r = rule_of(code);
+            let e = check_extension(&r, &f, 10, 30, "案情复杂", today).unwrap_err();
+            assert_eq!(
+                (e.field.as_deref(), e.code),
+                (Some("days"), "not_extendable")
+            );
+            assert_eq!(e.message, format!("「{}」的期限不能延长", r.name));
+        }
+        assert_eq!(
+            check_extension(&rule_of("handling_report"), &f, 10, 30, "x", today)
+                .unwrap_err()
+                .message,
+            "「报送办理情况汇报」的期限不能延长"
+        );
+        // An administrator may make a per-petition rule extendable, but not the extension
+        // itself nor the office's routines.
+        let mut report = rule_of("handling_report");
+        report.extendable = true;
+        assert_eq!(validate_rule(&report), Ok(()));
+        assert_eq!(check_extension(&report, &f, 10, 30, "x", today), Ok(10));
+        for code in [EXTENSION_RULE, "monthly_backup"] {
+            let mut r = rule_of(code);
+            r.extendable = true;
+            let e = validate_rule(&r).unwrap_err();
+            assert_eq!(
+                (e.field.as_deref(), e.code),
+                (Some("extendable"), "not_extendable")
+            );
+        }
+    }
+
+    #[test]
+    fn deadline_rules_stored_without_the_flag_are_not_extendable() {
+        let mut json = serde_json::to_value(rule_of("handle_and_close")).unwrap();
+        assert_eq!(json["extendable"], true);
+        json.as_object_mut().unwrap().remove("extendable");
+        let r: DeadlineRule = serde_json::from_value(json).unwrap();
+        assert!(!r.extendable);
+        let back: DeadlineRule =
+            serde_json::from_str(&serde_json::to_string(&rule_of("handle_and_close")).unwrap())
+                .unwrap();
+        assert_eq!(back, rule_of("handle_and_close"));
     }
 
     #[test]

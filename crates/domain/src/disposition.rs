@@ -5,8 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::document::DocumentKind;
 use crate::error::FieldError;
-use crate::words::Disposition;
+use crate::words::{Channel, Disposition};
 
 /// A unit's handling period for 交办 and 转送 unless a shorter one is set (rules §4).
 pub const HANDLING_DAYS: u32 = 60;
@@ -24,14 +25,19 @@ pub struct UnitChoice {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct DispositionInput {
-    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`.
+    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`,
+    /// `circular` (letters only).
     pub disposition: String,
     /// 交办 / 转送: the units; exactly one lead.
     pub units: Vec<UnitChoice>,
     /// 交办 / 转送: the handling period in days (default 60; a local leader may set a shorter one).
     pub period_days: Option<u32>,
-    /// 上报: one of `CARRIERS`, by its Chinese name.
+    /// 上报: one of `CARRIERS`, by its Chinese name (new proposals: one of `VISIT_CARRIERS`;
+    /// the three letter labels are still read from stored proposals).
     pub carrier: String,
+    /// 上报 of a letter: how the letter goes up, `original`, `digest` or `summary`
+    /// ([`ReportMode`]); visits have none.
+    pub report_mode: String,
     /// What the unit must do and report (交办 requirements), or the direct reply's outline.
     pub requirements: String,
     /// Urgent 交办: notified first by phone or fax; the 交办函 must follow.
@@ -45,8 +51,10 @@ pub struct DispositionInput {
     pub note: String,
 }
 
-/// 上报载体: the form a report to the leaders or upwards takes (visits: the first three; letters:
-/// the original, a digest or a summary report).
+/// 上报载体: the form a report to the leaders or upwards takes (V3.1, V3.2, L4.1): 每日信访信息,
+/// 信访信息专报, 重要信访问题请示报告单, for visits and letters alike. The last three values are the
+/// letter's report modes as earlier versions stored them in place of a carrier; they are read
+/// from stored proposals (`Carrier::legacy_report_mode`), never offered for a new one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Carrier {
@@ -83,6 +91,85 @@ impl Carrier {
     /// By its Chinese name, as the form sends it.
     pub fn parse_label(s: &str) -> Option<Carrier> {
         Carrier::ALL.into_iter().find(|c| c.label_zh() == s)
+    }
+
+    /// One of the three carriers the seed names (每日信访信息, 信访信息专报, 重要信访问题请示报告单).
+    pub fn is_visit_carrier(self) -> bool {
+        matches!(
+            self,
+            Carrier::DailyInformation | Carrier::SpecialReport | Carrier::RequestReport
+        )
+    }
+
+    /// The report mode an old letter label stood for: 来信原件 → 原信上报, 来信摘要 → 摘要上报,
+    /// 综合报告 → 综合上报; `None` for the three carriers.
+    pub fn legacy_report_mode(self) -> Option<ReportMode> {
+        match self {
+            Carrier::OriginalLetter => Some(ReportMode::Original),
+            Carrier::LetterDigest => Some(ReportMode::Digest),
+            Carrier::SummaryReport => Some(ReportMode::Summary),
+            _ => None,
+        }
+    }
+
+    /// The document drafted for this petition when it is reported up on this carrier:
+    /// 信访信息专报 and 重要信访问题请示报告单 are written for the leaders; 每日信访信息 is compiled
+    /// from the day's petitions as a whole, so it drafts nothing per petition (nor do the old
+    /// letter labels).
+    pub fn drafted_kind(self) -> Option<DocumentKind> {
+        match self {
+            Carrier::SpecialReport => Some(DocumentKind::SpecialBulletin),
+            Carrier::RequestReport => Some(DocumentKind::RequestReport),
+            _ => None,
+        }
+    }
+}
+
+/// The carriers a new proposal may name, visits and letters alike, in the order the form lists
+/// them.
+pub const VISIT_CARRIERS: [&str; 3] = [
+    Carrier::ALL[0].label_zh(),
+    Carrier::ALL[1].label_zh(),
+    Carrier::ALL[2].label_zh(),
+];
+
+/// How a letter is reported up (L4.1: 原信上报、摘要上报、综合上报). A visit has no mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportMode {
+    /// 原信上报: the letter itself goes up (attached to the carrier).
+    Original,
+    /// 摘要上报: a digest of the letter.
+    Digest,
+    /// 综合上报: consolidated with others into one report.
+    Summary,
+}
+
+impl ReportMode {
+    pub const ALL: [ReportMode; 3] = [
+        ReportMode::Original,
+        ReportMode::Digest,
+        ReportMode::Summary,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportMode::Original => "original",
+            ReportMode::Digest => "digest",
+            ReportMode::Summary => "summary",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ReportMode> {
+        ReportMode::ALL.into_iter().find(|m| m.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            ReportMode::Original => "原信上报",
+            ReportMode::Digest => "摘要上报",
+            ReportMode::Summary => "综合上报",
+        }
     }
 }
 
@@ -174,6 +261,10 @@ pub struct DispositionPlan {
     /// As proposed; `None` means the default `HANDLING_DAYS` (see `handling_period_days`).
     pub period_days: Option<u32>,
     pub carrier: Option<Carrier>,
+    /// A letter's 上报 mode, from `parse_disposition_for`; `None` for visits, for other ways of
+    /// handling, and for plans `parse_disposition` checked (stored before modes existed).
+    #[serde(default)]
+    pub report_mode: Option<ReportMode>,
     pub requirements: String,
     /// Set for an urgent 交办 only.
     pub urgent: Option<UrgentMethod>,
@@ -203,6 +294,11 @@ impl DispositionPlan {
             carrier: self
                 .carrier
                 .map(Carrier::label_zh)
+                .unwrap_or_default()
+                .into(),
+            report_mode: self
+                .report_mode
+                .map(ReportMode::as_str)
                 .unwrap_or_default()
                 .into(),
             requirements: self.requirements.clone(),
@@ -242,13 +338,128 @@ pub fn disposition_label(s: &str) -> &'static str {
 
 /// Checks what the chosen way of handling needs, first problem first, in the order the form
 /// shows the fields. The units' existence is left to the caller (`unknown_unit`).
+///
+/// Channel-blind, as proposals were checked before the channel mattered: any of the six
+/// carrier names is a carrier and no report mode is read. It stays for proposals stored that
+/// way; a new proposal is checked by [`parse_disposition_for`].
 pub fn parse_disposition(input: &DispositionInput) -> Result<DispositionPlan, FieldError> {
+    parse_plan(input, None)
+}
+
+/// Checks a new proposal for a petition of `channel`: everything `parse_disposition` checks,
+/// and what the channel allows (V3.1, L4.0, L4.1):
+/// - a letter's 上报 names its mode (`report_mode`: 原信, 摘要 or 综合) and one of the three
+///   carriers; a stored letter label (来信原件, 来信摘要, 综合报告) still reads as its mode;
+/// - a visit (any channel but a letter) is reported on one of the three carriers only, with no
+///   mode, and never as 来信原件 etc. (`not_for_visits`);
+/// - 通报 is a way of handling letters only (`not_for_visits`).
+pub fn parse_disposition_for(
+    input: &DispositionInput,
+    channel: Channel,
+) -> Result<DispositionPlan, FieldError> {
+    parse_plan(input, Some(channel))
+}
+
+const CARRIER_REQUIRED: &str = "请选择上报载体（每日信访信息、信访信息专报、请示报告单等）";
+
+/// 上报 as `parse_disposition_for` checks it: (carrier, mode).
+fn report_up_for(
+    input: &DispositionInput,
+    channel: Channel,
+) -> Result<(Carrier, Option<ReportMode>), FieldError> {
+    let carrier = Carrier::parse_label(input.carrier.trim());
+    let mode_text = input.report_mode.trim();
+    if !channel.follows_letter_procedure() {
+        if !mode_text.is_empty() {
+            return Err(FieldError::new(
+                "report_mode",
+                "not_for_visits",
+                format!(
+                    "{}上报不分原信、摘要、综合上报方式（仅适用于来信）",
+                    channel.label_zh()
+                ),
+            ));
+        }
+        return match carrier {
+            None => Err(FieldError::new("carrier", "required", CARRIER_REQUIRED)),
+            Some(c) if !c.is_visit_carrier() => Err(FieldError::new(
+                "carrier",
+                "not_for_visits",
+                format!(
+                    "{}不能以「{}」上报，请选择每日信访信息、信访信息专报或重要信访问题请示报告单",
+                    channel.label_zh(),
+                    c.label_zh()
+                ),
+            )),
+            Some(c) => Ok((c, None)),
+        };
+    }
+    let mode = match mode_text {
+        "" => None,
+        m => Some(ReportMode::parse(m).ok_or_else(mode_required)?),
+    };
+    if let Some(c) = carrier
+        && let Some(legacy) = c.legacy_report_mode()
+    {
+        if let Some(m) = mode
+            && m != legacy
+        {
+            return Err(FieldError::new(
+                "report_mode",
+                "mode_conflict",
+                format!(
+                    "上报载体「{}」即{}，与所选的{}不符",
+                    c.label_zh(),
+                    legacy.label_zh(),
+                    m.label_zh()
+                ),
+            ));
+        }
+        return Ok((c, Some(legacy)));
+    }
+    let mode = mode.ok_or_else(mode_required)?;
+    match carrier {
+        Some(c) if c.is_visit_carrier() => Ok((c, Some(mode))),
+        _ => Err(FieldError::new(
+            "carrier",
+            "required",
+            "请选择上报载体（每日信访信息、信访信息专报或重要信访问题请示报告单）",
+        )),
+    }
+}
+
+fn mode_required() -> FieldError {
+    FieldError::new(
+        "report_mode",
+        "required",
+        "来信上报须选择上报方式（原信上报、摘要上报或综合上报）",
+    )
+}
+
+fn parse_plan(
+    input: &DispositionInput,
+    channel: Option<Channel>,
+) -> Result<DispositionPlan, FieldError> {
     let disposition = parse_disposition_kind(&input.disposition)?;
+    if disposition == Disposition::Circular
+        && let Some(channel) = channel
+        && !channel.follows_letter_procedure()
+    {
+        return Err(FieldError::new(
+            "disposition",
+            "not_for_visits",
+            format!(
+                "{}不能以通报方式办理（通报仅适用于来信）",
+                channel.label_zh()
+            ),
+        ));
+    }
     let mut plan = DispositionPlan {
         disposition,
         units: Vec::new(),
         period_days: None,
         carrier: None,
+        report_mode: None,
         requirements: input.requirements.trim().into(),
         urgent: None,
         coordination: None,
@@ -292,16 +503,19 @@ pub fn parse_disposition(input: &DispositionInput) -> Result<DispositionPlan, Fi
             }
             plan.period_days = input.period_days;
         }
-        Disposition::ReportUp => {
-            let Some(carrier) = Carrier::parse_label(input.carrier.trim()) else {
-                return Err(FieldError::new(
-                    "carrier",
-                    "required",
-                    "请选择上报载体（每日信访信息、信访信息专报、请示报告单等）",
-                ));
-            };
-            plan.carrier = Some(carrier);
-        }
+        Disposition::ReportUp => match channel {
+            Some(channel) => {
+                let (carrier, mode) = report_up_for(input, channel)?;
+                plan.carrier = Some(carrier);
+                plan.report_mode = mode;
+            }
+            None => {
+                let Some(carrier) = Carrier::parse_label(input.carrier.trim()) else {
+                    return Err(FieldError::new("carrier", "required", CARRIER_REQUIRED));
+                };
+                plan.carrier = Some(carrier);
+            }
+        },
         Disposition::Coordination => {
             if plan.plan.is_empty() {
                 return Err(FieldError::new("plan", "required", "请填写协调处理方案"));
@@ -324,7 +538,8 @@ pub fn parse_disposition(input: &DispositionInput) -> Result<DispositionPlan, Fi
                 ));
             }
         }
-        Disposition::SetAside => {}
+        // 通报: the circular itself is drafted later from a selection of petitions (L4.5).
+        Disposition::SetAside | Disposition::Circular => {}
     }
     if input.urgent && disposition == Disposition::Assignment {
         let Some(method) = UrgentMethod::parse(input.urgent_method.trim()) else {
@@ -493,6 +708,211 @@ mod tests {
         );
     }
 
+    fn report_up(carrier: &str, mode: &str) -> DispositionInput {
+        DispositionInput {
+            disposition: "report_up".into(),
+            carrier: carrier.into(),
+            report_mode: mode.into(),
+            ..Default::default()
+        }
+    }
+
+    fn err_for(
+        input: &DispositionInput,
+        channel: Channel,
+    ) -> (Option<String>, &'static str, String) {
+        let e = parse_disposition_for(input, channel).unwrap_err();
+        (e.field, e.code, e.message)
+    }
+
+    #[test]
+    fn a_letter_is_reported_up_in_a_mode_and_on_a_carrier() {
+        for mode in ReportMode::ALL {
+            for (name, carrier) in VISIT_CARRIERS.iter().zip(Carrier::ALL) {
+                let p = parse_disposition_for(
+                    &report_up(&format!(" {name} "), &format!(" {} ", mode.as_str())),
+                    Channel::Letter,
+                )
+                .unwrap();
+                assert_eq!((p.carrier, p.report_mode), (Some(carrier), Some(mode)));
+            }
+        }
+        assert_eq!(
+            err_for(&report_up("信访信息专报", ""), Channel::Letter),
+            (
+                field("report_mode"),
+                "required",
+                "来信上报须选择上报方式（原信上报、摘要上报或综合上报）".into()
+            )
+        );
+        assert_eq!(
+            err_for(&report_up("信访信息专报", "photocopy"), Channel::Letter).1,
+            "required"
+        );
+        // The mode comes first; then a carrier among the three.
+        assert_eq!(
+            err_for(&report_up("", ""), Channel::Letter).0,
+            field("report_mode")
+        );
+        for carrier in ["", "口头汇报"] {
+            assert_eq!(
+                err_for(&report_up(carrier, "original"), Channel::Letter),
+                (
+                    field("carrier"),
+                    "required",
+                    "请选择上报载体（每日信访信息、信访信息专报或重要信访问题请示报告单）".into()
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn stored_letter_labels_still_read_as_their_mode() {
+        for (label, carrier, mode) in [
+            ("来信原件", Carrier::OriginalLetter, ReportMode::Original),
+            ("来信摘要", Carrier::LetterDigest, ReportMode::Digest),
+            ("综合报告", Carrier::SummaryReport, ReportMode::Summary),
+        ] {
+            assert_eq!(carrier.legacy_report_mode(), Some(mode));
+            for given in ["", mode.as_str()] {
+                let p = parse_disposition_for(&report_up(label, given), Channel::Letter).unwrap();
+                assert_eq!((p.carrier, p.report_mode), (Some(carrier), Some(mode)));
+            }
+        }
+        assert_eq!(
+            err_for(&report_up("来信原件", "digest"), Channel::Letter),
+            (
+                field("report_mode"),
+                "mode_conflict",
+                "上报载体「来信原件」即原信上报，与所选的摘要上报不符".into()
+            )
+        );
+        for c in Carrier::ALL.into_iter().filter(|c| c.is_visit_carrier()) {
+            assert_eq!(c.legacy_report_mode(), None);
+        }
+    }
+
+    #[test]
+    fn a_visit_is_reported_on_the_three_carriers_only_and_has_no_mode() {
+        for channel in [Channel::Visit, Channel::Online, Channel::Phone] {
+            for (name, carrier) in VISIT_CARRIERS.iter().zip(Carrier::ALL) {
+                let p = parse_disposition_for(&report_up(name, ""), channel).unwrap();
+                assert_eq!((p.carrier, p.report_mode), (Some(carrier), None));
+            }
+        }
+        for label in ["来信原件", "来信摘要", "综合报告"] {
+            let (f, code, message) = err_for(&report_up(label, ""), Channel::Visit);
+            assert_eq!((f, code), (field("carrier"), "not_for_visits"));
+            assert_eq!(
+                message,
+                format!(
+                    "来访不能以「{label}」上报，请选择每日信访信息、信访信息专报或重要信访问题请示报告单"
+                )
+            );
+        }
+        assert_eq!(
+            err_for(&report_up("每日信访信息", "original"), Channel::Visit),
+            (
+                field("report_mode"),
+                "not_for_visits",
+                "来访上报不分原信、摘要、综合上报方式（仅适用于来信）".into()
+            )
+        );
+        assert_eq!(
+            err_for(&report_up("", ""), Channel::Visit),
+            (
+                field("carrier"),
+                "required",
+                "请选择上报载体（每日信访信息、信访信息专报、请示报告单等）".into()
+            )
+        );
+        // A leftover mode on another way of handling is ignored, as other leftovers are.
+        let mut i = assignment();
+        i.report_mode = "original".into();
+        assert_eq!(
+            parse_disposition_for(&i, Channel::Visit)
+                .unwrap()
+                .report_mode,
+            None
+        );
+    }
+
+    #[test]
+    fn the_channel_blind_check_reads_stored_proposals_as_before() {
+        // Any of the six names, no mode read: what stored proposals were checked against.
+        for name in CARRIERS {
+            let p = parse_disposition(&report_up(name, "digest")).unwrap();
+            assert_eq!(p.report_mode, None);
+        }
+        // A plan stored before modes existed still reads.
+        let mut json =
+            serde_json::to_value(parse_disposition(&report_up("综合报告", "")).unwrap()).unwrap();
+        json.as_object_mut().unwrap().remove("report_mode");
+        let p: DispositionPlan = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            (p.carrier, p.report_mode),
+            (Some(Carrier::SummaryReport), None)
+        );
+    }
+
+    #[test]
+    fn only_the_bulletin_and_the_request_report_are_drafted_per_petition() {
+        let drafted: Vec<(Carrier, Option<DocumentKind>)> = Carrier::ALL
+            .into_iter()
+            .map(|c| (c, c.drafted_kind()))
+            .collect();
+        assert_eq!(
+            drafted,
+            [
+                (Carrier::DailyInformation, None),
+                (Carrier::SpecialReport, Some(DocumentKind::SpecialBulletin)),
+                (Carrier::RequestReport, Some(DocumentKind::RequestReport)),
+                (Carrier::OriginalLetter, None),
+                (Carrier::LetterDigest, None),
+                (Carrier::SummaryReport, None),
+            ]
+        );
+        assert_eq!(
+            VISIT_CARRIERS,
+            ["每日信访信息", "信访信息专报", "重要信访问题请示报告单"]
+        );
+        for m in ReportMode::ALL {
+            assert_eq!(ReportMode::parse(m.as_str()), Some(m));
+            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
+        }
+        let labels: Vec<&str> = ReportMode::ALL
+            .into_iter()
+            .map(ReportMode::label_zh)
+            .collect();
+        assert_eq!(labels, ["原信上报", "摘要上报", "综合上报"]);
+    }
+
+    #[test]
+    fn a_circular_is_for_letters_only() {
+        let i = DispositionInput {
+            disposition: " circular ".into(),
+            note: " 列入下期信访情况通报 ".into(),
+            ..Default::default()
+        };
+        let p = parse_disposition_for(&i, Channel::Letter).unwrap();
+        assert_eq!(
+            (p.disposition, p.note.as_str()),
+            (Disposition::Circular, "列入下期信访情况通报")
+        );
+        assert_eq!(parse_disposition(&i).unwrap(), p);
+        for channel in [Channel::Visit, Channel::Online, Channel::Phone] {
+            let (f, code, message) = err_for(&i, channel);
+            assert_eq!((f, code), (field("disposition"), "not_for_visits"));
+            assert_eq!(
+                message,
+                format!(
+                    "{}不能以通报方式办理（通报仅适用于来信）",
+                    channel.label_zh()
+                )
+            );
+        }
+    }
+
     #[test]
     fn a_coordination_needs_a_plan_and_a_level() {
         let mut i = DispositionInput {
@@ -596,7 +1016,15 @@ mod tests {
             .collect();
         assert_eq!(
             labels,
-            ["上报", "交办", "转送", "协调处理", "暂存", "直接答复"]
+            [
+                "上报",
+                "交办",
+                "转送",
+                "协调处理",
+                "暂存",
+                "直接答复",
+                "通报"
+            ]
         );
     }
 
@@ -632,6 +1060,7 @@ mod tests {
             "coordination",
             "set_aside",
             "direct_reply",
+            "circular",
         ];
         let units = prop::collection::vec(
             (mixed(&["u1", " u2", "u3 ", ""]), any::<bool>())
@@ -650,6 +1079,12 @@ mod tests {
                 mixed(&["bureau_leader", "case_officer", "local_leader"]),
                 any::<String>(),
             ),
+            prop_oneof![
+                2 => Just(String::new()),
+                3 => prop::sample::select(&["original", "digest", "summary", " digest "][..])
+                    .prop_map(String::from),
+                1 => any::<String>(),
+            ],
         )
             .prop_map(
                 |(
@@ -659,11 +1094,13 @@ mod tests {
                     carrier,
                     (requirements, urgent, urgent_method),
                     (plan, coordination_level, note),
+                    report_mode,
                 )| DispositionInput {
                     disposition,
                     units,
                     period_days,
                     carrier,
+                    report_mode,
                     requirements,
                     urgent,
                     urgent_method,
@@ -716,6 +1153,37 @@ mod tests {
                 ..Default::default()
             };
             let _ = parse_disposition(&input);
+            for channel in Channel::ALL {
+                let _ = parse_disposition_for(&input, channel);
+            }
+        }
+
+        /// The channel-aware check: never panics; its plans round-trip through storage and their
+        /// form; a letter's 上报 always has a mode, a visit's never, and a visit's carrier is
+        /// always one of the three.
+        #[test]
+        fn channel_plans_round_trip(
+            input in any_input(),
+            channel in prop::sample::select(Channel::ALL.to_vec()),
+        ) {
+            if let Ok(plan) = parse_disposition_for(&input, channel) {
+                let json = serde_json::to_string(&plan).unwrap();
+                let back: DispositionPlan = serde_json::from_str(&json).unwrap();
+                prop_assert_eq!(&back, &plan);
+                prop_assert_eq!(parse_disposition_for(&plan.to_input(), channel), Ok(plan.clone()));
+                let letters = channel == Channel::Letter;
+                if plan.disposition == Disposition::Circular {
+                    prop_assert!(letters);
+                }
+                if plan.disposition == Disposition::ReportUp {
+                    prop_assert_eq!(plan.report_mode.is_some(), letters);
+                    if !letters {
+                        prop_assert!(plan.carrier.is_some_and(Carrier::is_visit_carrier));
+                    }
+                } else {
+                    prop_assert_eq!(plan.report_mode, None);
+                }
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog;
 use crate::error::FieldError;
 use crate::resident_id::{ResidentId, ResidentIdKind, Sex};
+use crate::role::Role;
 use crate::words::Channel;
 pub use crate::words::{parse_date, parse_datetime};
 
@@ -548,6 +549,35 @@ pub fn missing_seed_fields(p: &SeedFieldPresence) -> Vec<&'static str> {
     .collect()
 }
 
+/// Same-day completeness (V1.3: 当日登记情况应做到记录完整、资料齐全，并在工作日结束前录入):
+/// the title of the task an entry still incomplete at the end of its working day becomes, for
+/// the staff who registered it (`completeness_task_role`). `missing` is what
+/// [`missing_seed_fields`] lists; the caller makes a task only when it is not empty.
+pub fn completeness_task_title(petition_no: &str, missing: &[&str]) -> String {
+    format!(
+        "{} 登记信息未在当日录入完整，请补录：{}",
+        petition_no.trim(),
+        missing.join("、")
+    )
+}
+
+/// Who registers, and so completes, an entry (lifecycle §5): the receptionist for visits, the
+/// letter clerk for letters.
+pub fn completeness_task_role(channel: Channel) -> Role {
+    if channel.follows_letter_procedure() {
+        Role::LetterClerk
+    } else {
+        Role::Receptionist
+    }
+}
+
+/// The completeness task an entry needs at the end of its working day, if any: its title when
+/// something is missing, `None` when the entry is complete.
+pub fn completeness_task(petition_no: &str, presence: &SeedFieldPresence) -> Option<String> {
+    let missing = missing_seed_fields(presence);
+    (!missing.is_empty()).then(|| completeness_task_title(petition_no, &missing))
+}
+
 /// The interview record (接谈, V2.1): the five things the seed lists.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -635,4 +665,48 @@ pub fn parse_interview(
         appointment_on,
         appointment_note: input.appointment_note.trim().into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete() -> SeedFieldPresence {
+        SeedFieldPresence {
+            name: true,
+            id_checked: true,
+            age: true,
+            ethnicity: true,
+            address: true,
+            contact: true,
+            issue_region: true,
+            occupation: true,
+            summary: true,
+            requests: true,
+            proposal: true,
+            interview: true,
+            decision: true,
+        }
+    }
+
+    #[test]
+    fn an_entry_incomplete_at_the_end_of_the_day_becomes_a_task_for_who_registered_it() {
+        assert_eq!(completeness_task("V2026-0001", &complete()), None);
+        let mut p = complete();
+        p.ethnicity = false;
+        p.occupation = false;
+        assert_eq!(missing_seed_fields(&p), ["民族", "职业或单位"]);
+        assert_eq!(
+            completeness_task(" V2026-0001 ", &p).as_deref(),
+            Some("V2026-0001 登记信息未在当日录入完整，请补录：民族、职业或单位")
+        );
+        assert_eq!(
+            completeness_task_title("L2026-0002", &["接谈记录"]),
+            "L2026-0002 登记信息未在当日录入完整，请补录：接谈记录"
+        );
+        assert_eq!(missing_seed_fields(&SeedFieldPresence::default()).len(), 13);
+        assert_eq!(completeness_task_role(Channel::Visit), Role::Receptionist);
+        assert_eq!(completeness_task_role(Channel::Online), Role::Receptionist);
+        assert_eq!(completeness_task_role(Channel::Letter), Role::LetterClerk);
+    }
 }

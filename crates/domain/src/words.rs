@@ -82,6 +82,8 @@ pub enum Stage {
     SetAside,
     Destroyed,
     DirectReply,
+    /// Letters disposed of by 通报 (L4.5): handled, waiting to be listed in the next 信访情况通报.
+    AwaitingCircular,
     Reviewing,
     AwaitingClosure,
     Closed,
@@ -90,7 +92,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 18] = [
+    pub const ALL: [Stage; 19] = [
         Stage::Received,
         Stage::ReturnedUnopened,
         Stage::Registered,
@@ -104,6 +106,7 @@ impl Stage {
         Stage::SetAside,
         Stage::Destroyed,
         Stage::DirectReply,
+        Stage::AwaitingCircular,
         Stage::Reviewing,
         Stage::AwaitingClosure,
         Stage::Closed,
@@ -126,6 +129,7 @@ impl Stage {
             Stage::SetAside => "set_aside",
             Stage::Destroyed => "destroyed",
             Stage::DirectReply => "direct_reply",
+            Stage::AwaitingCircular => "awaiting_circular",
             Stage::Reviewing => "reviewing",
             Stage::AwaitingClosure => "awaiting_closure",
             Stage::Closed => "closed",
@@ -153,6 +157,7 @@ impl Stage {
             Stage::SetAside => "暂存",
             Stage::Destroyed => "已销毁",
             Stage::DirectReply => "直接答复",
+            Stage::AwaitingCircular => "待通报",
             Stage::Reviewing => "审阅中",
             Stage::AwaitingClosure => "待结案审批",
             Stage::Closed => "已结案",
@@ -177,6 +182,7 @@ impl Stage {
                 Coordinating,
                 SetAside,
                 DirectReply,
+                AwaitingCircular,
             ],
             ReportedUp => &[
                 Assigned,
@@ -191,6 +197,7 @@ impl Stage {
             SetAside => &[Destroyed, Disposing],
             Destroyed => &[],
             DirectReply => &[AwaitingClosure],
+            AwaitingCircular => &[Closed],
             Reviewing => &[Assigned, AwaitingClosure],
             AwaitingClosure => &[Closed, Reviewing],
             Closed => &[Deregistered],
@@ -325,16 +332,19 @@ pub enum Disposition {
     Coordination,
     SetAside,
     DirectReply,
+    /// 通报 (L4.0, L4.5): letters only; the matter is fed back through the next 信访情况通报.
+    Circular,
 }
 
 impl Disposition {
-    pub const ALL: [Disposition; 6] = [
+    pub const ALL: [Disposition; 7] = [
         Disposition::ReportUp,
         Disposition::Assignment,
         Disposition::Transfer,
         Disposition::Coordination,
         Disposition::SetAside,
         Disposition::DirectReply,
+        Disposition::Circular,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -345,6 +355,7 @@ impl Disposition {
             Disposition::Coordination => "coordination",
             Disposition::SetAside => "set_aside",
             Disposition::DirectReply => "direct_reply",
+            Disposition::Circular => "circular",
         }
     }
 
@@ -360,6 +371,7 @@ impl Disposition {
             Disposition::Coordination => "协调处理",
             Disposition::SetAside => "暂存",
             Disposition::DirectReply => "直接答复",
+            Disposition::Circular => "通报",
         }
     }
 
@@ -376,6 +388,59 @@ impl Disposition {
             Disposition::Coordination => Stage::Coordinating,
             Disposition::SetAside => Stage::SetAside,
             Disposition::DirectReply => Stage::DirectReply,
+            Disposition::Circular => Stage::AwaitingCircular,
+        }
+    }
+
+    /// Letters only: 暂存 (L4.4) and 通报 (L4.5) are ways of handling of part 二 of the seed.
+    pub fn letters_only(self) -> bool {
+        matches!(self, Disposition::SetAside | Disposition::Circular)
+    }
+
+    /// The dossier a petition handled this way is filed in (seed 一 5): 立案自办、交办 → 专卷;
+    /// 直接答复、转送 or not filed → 普通. A circulated or set-aside letter is never a case of its
+    /// own: 普通.
+    pub fn dossier_kind(self, filed: bool) -> DossierKind {
+        match self {
+            Disposition::Assignment => DossierKind::Dedicated,
+            Disposition::Transfer
+            | Disposition::DirectReply
+            | Disposition::SetAside
+            | Disposition::Circular => DossierKind::Ordinary,
+            Disposition::ReportUp | Disposition::Coordination if filed => DossierKind::Dedicated,
+            Disposition::ReportUp | Disposition::Coordination => DossierKind::Ordinary,
+        }
+    }
+}
+
+/// The two kinds of dossier (seed 一 5; rules §8): `Dossier { kind }` in the glossary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DossierKind {
+    /// 专卷档案: filed and self-handled or assigned petitions.
+    Dedicated,
+    /// 普通档案: direct replies, transfers, unfiled petitions.
+    Ordinary,
+}
+
+impl DossierKind {
+    pub const ALL: [DossierKind; 2] = [DossierKind::Dedicated, DossierKind::Ordinary];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DossierKind::Dedicated => "dedicated",
+            DossierKind::Ordinary => "ordinary",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DossierKind> {
+        DossierKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            DossierKind::Dedicated => "专卷档案",
+            DossierKind::Ordinary => "普通档案",
         }
     }
 }
@@ -470,6 +535,48 @@ mod tests {
         for a in Acceptance::ALL {
             assert_eq!(serde_json::to_value(a).unwrap(), a.as_str());
         }
+        for k in DossierKind::ALL {
+            assert_eq!(DossierKind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
+    #[test]
+    fn a_circular_is_a_letters_only_way_that_rests_until_the_circular_is_issued() {
+        let c = Disposition::Circular;
+        assert_eq!((c.as_str(), c.label_zh()), ("circular", "通报"));
+        assert_eq!(c.stage(), Stage::AwaitingCircular);
+        assert!(c.letters_only() && Disposition::SetAside.letters_only());
+        assert!(!c.takes_units());
+        let s = Stage::AwaitingCircular;
+        assert_eq!((s.as_str(), s.label_zh()), ("awaiting_circular", "待通报"));
+        assert!(s.is_open());
+        assert_eq!(s.next_stages(), &[Stage::Closed]);
+        assert!(Stage::Disposing.next_stages().contains(&s));
+        for d in Disposition::ALL {
+            assert!(Stage::Disposing.next_stages().contains(&d.stage()), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn the_dossier_follows_the_way_of_handling_and_filing() {
+        use DossierKind::*;
+        for filed in [false, true] {
+            assert_eq!(Disposition::Assignment.dossier_kind(filed), Dedicated);
+            for d in [
+                Disposition::Transfer,
+                Disposition::DirectReply,
+                Disposition::SetAside,
+                Disposition::Circular,
+            ] {
+                assert_eq!(d.dossier_kind(filed), Ordinary, "{d:?}");
+            }
+        }
+        for d in [Disposition::ReportUp, Disposition::Coordination] {
+            assert_eq!(d.dossier_kind(true), Dedicated);
+            assert_eq!(d.dossier_kind(false), Ordinary);
+        }
+        assert_eq!(Ordinary.label_zh(), "普通档案");
     }
 
     #[test]

@@ -59,6 +59,7 @@ fn rule_from(r: &AnyRow) -> Result<DeadlineRule> {
         pausable: r.try_get::<i64, _>("pausable")? != 0,
         basis: r.try_get("basis")?,
         per_petition: r.try_get::<i64, _>("per_petition")? != 0,
+        extendable: r.try_get::<i64, _>("extendable")? != 0,
         code,
     })
 }
@@ -249,7 +250,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO deadline_rules (bureau_id, code, version, name, starts, days, mode, on_expiry, trigger_kind, responsible, pausable, basis, per_petition, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO deadline_rules (bureau_id, code, version, name, starts, days, mode, on_expiry, trigger_kind, responsible, pausable, basis, per_petition, created_at, created_by, extendable) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(bureau_id)
         .bind(&r.code)
@@ -266,6 +267,7 @@ impl Store {
         .bind(flag(r.per_petition))
         .bind(ts(now))
         .bind(user_id)
+        .bind(flag(r.extendable))
         .execute(&mut **tx)
         .await
         .map_err(|e| match &e {

@@ -202,8 +202,8 @@ pub async fn cancel_deadlines(
     .await
 }
 
-/// Extends a running deadline: at most 30 days (or the configured extension rule), once,
-/// before it expires.
+/// Extends a running deadline: only under an extendable rule, at most 30 days (or the
+/// configured extension rule), once, before it expires.
 pub async fn extend_deadline_in(
     state: &AppState,
     tx: &mut WriteTx,
@@ -211,6 +211,32 @@ pub async fn extend_deadline_in(
     days: i64,
     reason: &str,
     today: NaiveDate,
+) -> AppResult<DeadlineRow> {
+    extend_in(state, tx, deadline_id, days, reason, today, None).await
+}
+
+/// Moves a deadline that ends with an extended one (the handling report is due when the
+/// handling period ends): the same checks, with `period`'s rule deciding extendability.
+pub async fn follow_extension_in(
+    state: &AppState,
+    tx: &mut WriteTx,
+    deadline_id: &str,
+    days: i64,
+    reason: &str,
+    today: NaiveDate,
+    period: &str,
+) -> AppResult<DeadlineRow> {
+    extend_in(state, tx, deadline_id, days, reason, today, Some(period)).await
+}
+
+async fn extend_in(
+    state: &AppState,
+    tx: &mut WriteTx,
+    deadline_id: &str,
+    days: i64,
+    reason: &str,
+    today: NaiveDate,
+    period: Option<&str>,
 ) -> AppResult<DeadlineRow> {
     let mut d = state
         .store
@@ -222,7 +248,23 @@ pub async fn extend_deadline_in(
         .await
         .map(|r| r.days)
         .unwrap_or(MAX_EXTENSION_DAYS);
-    let days = rules::check_extension(&d.facts(), days, max, reason, today)?;
+    // The rule the deadline runs under decides whether it may be extended at all (L5.2: the
+    // handling period; the statutory 15-day notice never).
+    let rule = match period {
+        Some(code) => {
+            state
+                .store
+                .deadline_rule(&state.bureau.id, code, None)
+                .await?
+        }
+        None => {
+            state
+                .store
+                .deadline_rule(&state.bureau.id, &d.rule_code, Some(d.rule_version))
+                .await?
+        }
+    };
+    let days = rules::check_extension(&rule, &d.facts(), days, max, reason, today)?;
     let (old_due, old_ext, old_paused) = (d.due_on, d.extended_days, d.paused_since);
     let cal = calendar(state).await?;
     d.extended_days = days;
@@ -478,6 +520,8 @@ pub struct RuleInput {
     /// office | letter_clerk | unit | case_officer | petitioner
     pub responsible: String,
     pub pausable: Option<bool>,
+    /// Whether a running deadline of this rule may be extended (once, at most 30 days).
+    pub extendable: Option<bool>,
     pub basis: String,
 }
 
@@ -579,6 +623,7 @@ pub async fn save_rule(
         pausable: input.pausable.unwrap_or(current.pausable),
         basis: text(&input.basis, &current.basis),
         per_petition: current.per_petition,
+        extendable: input.extendable.unwrap_or(current.extendable),
     };
     rules::validate_rule(&rule)?;
     if rule.starts.chars().count() > 200 || rule.basis.chars().count() > 200 {

@@ -178,12 +178,24 @@ pub async fn on_extended(
         .await?;
     let mut out = Vec::new();
     for d in running {
-        let movable = d.rule_code == HANDLE_AND_CLOSE
-            || (d.rule_code == HANDLING_REPORT && d.due_on >= today && d.extended_days == 0);
-        if movable {
+        if d.rule_code == HANDLE_AND_CLOSE {
             out.push(
                 stored::extend_deadline_in(state, tx, &d.id, i64::from(days), reason, today)
                     .await?,
+            );
+        } else if d.rule_code == HANDLING_REPORT && d.due_on >= today && d.extended_days == 0 {
+            // The report is due when the handling period ends: it moves with it.
+            out.push(
+                stored::follow_extension_in(
+                    state,
+                    tx,
+                    &d.id,
+                    i64::from(days),
+                    reason,
+                    today,
+                    HANDLE_AND_CLOSE,
+                )
+                .await?,
             );
         }
     }

@@ -224,14 +224,17 @@ pub struct UnitChoice {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct DispositionInput {
-    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`.
+    /// `report_up`, `assignment`, `transfer`, `coordination`, `set_aside`, `direct_reply`,
+    /// `circular` (letters: 通报).
     pub disposition: String,
     /// 交办 / 转送: the units; exactly one lead for 交办.
     pub units: Vec<UnitChoice>,
     /// 交办: the handling period in days (default 60; a local leader may set a shorter one).
     pub period_days: Option<u32>,
-    /// 上报: 每日信访信息 / 信访信息专报 / 重要信访问题请示报告单 (letters: 原件 / 摘要 / 综合).
+    /// 上报: the carrier, 每日信访信息 / 信访信息专报 / 重要信访问题请示报告单.
     pub carrier: String,
+    /// 上报 of a letter: `original` (原信), `digest` (摘要) or `summary` (综合); visits have none.
+    pub report_mode: String,
     /// What the unit must do and report (交办 requirements), or the direct reply's outline.
     pub requirements: String,
     /// Urgent 交办: notified first by phone or fax; the 交办函 must follow.
@@ -262,6 +265,7 @@ impl DispositionInput {
                 .collect(),
             period_days: self.period_days,
             carrier: self.carrier.clone(),
+            report_mode: self.report_mode.clone(),
             requirements: self.requirements.clone(),
             urgent: self.urgent,
             urgent_method: self.urgent_method.clone(),

@@ -53,6 +53,36 @@ pub async fn referred_visit(app: &TestApp, unit: &str) -> String {
     id
 }
 
+/// An assigned visit accepted by 城关镇, with its running handling deadline.
+async fn handling_deadline(app: &TestApp) -> (String, Value) {
+    let id = accepted_visit(app).await;
+    let record = crate::handling::assigned(app, &id).await;
+    let h = app.token("chengguan_handler").await;
+    app.post(
+        &h,
+        &format!("/api/v1/handling-records/{record}/receive"),
+        &json!({"action": "sign_for"}),
+    )
+    .await;
+    let (s, v) = app
+        .post(
+            &h,
+            &format!("/api/v1/handling-records/{record}/receive"),
+            &json!({
+        "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let head = app.token("chengguan_head").await;
+    let d = deadlines(app, &head, &id).await;
+    let hc = d
+        .iter()
+        .find(|x| x["rule_code"] == "handle_and_close" && x["state"] == "running")
+        .unwrap_or_else(|| panic!("{d:?}"))
+        .clone();
+    (id, hc)
+}
+
 pub async fn deadlines(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
     let (status, v) = app
         .get(token, &format!("/api/v1/petitions/{id}/deadlines"))
@@ -194,25 +224,30 @@ backend_tests! {
         assert!(page.contains("第 2 版"));
     }
 
-    async fn deadline_extension_at_most_30_days_once_before_expiry(app) {
-        let id = referred_visit(&app, "renshe").await;
-        let head = app.token("renshe_head").await;
-        let d = deadlines(&app, &head, &id).await;
-        assert_eq!(d.len(), 1, "{d:?}");
+    async fn deadline_only_the_handling_period_is_extended_at_most_30_days_once_before_expiry(app) {
+        // The statutory 15-day notice is never extended (L5.2).
+        let referred = referred_visit(&app, "renshe").await;
+        let renshe_head = app.token("renshe_head").await;
+        let d = deadlines(&app, &renshe_head, &referred).await;
         assert_eq!(d[0]["rule_code"], "unit_notify_petitioner");
-        assert_eq!(d[0]["role"], "unit");
-        assert_eq!(d[0]["due_on"], "2026-12-14");
-        let did = d[0]["id"].as_str().unwrap().to_string();
-        let path = format!("/api/v1/deadlines/{did}/extension");
+        let before = events(&app, &referred).await.len();
+        let (status, v) = app.post(&renshe_head, &format!("/api/v1/deadlines/{}/extension", d[0]["id"].as_str().unwrap()), &json!({"days": 10, "reason": "需现场核实"})).await;
+        assert_eq!((status, v["code"].as_str()), (422, Some("not_extendable")), "{v}");
+        assert_eq!(events(&app, &referred).await.len(), before, "nothing written on refusal");
+        // The handling period of an assigned petition, once the unit has accepted it.
+        let (id, hc) = handling_deadline(&app).await;
+        assert_eq!(hc["due_on"], "2027-01-26");
+        let path = format!("/api/v1/deadlines/{}/extension", hc["id"].as_str().unwrap());
         let before = events(&app, &id).await.len();
         // The handler asks, only the head approves.
-        let handler = app.token("renshe_handler").await;
+        let handler = app.token("chengguan_handler").await;
         let (status, _) = app.post(&handler, &path, &json!({"days": 10, "reason": "需现场核实"})).await;
         assert_eq!(status, 403);
         // Another unit's head cannot even see it.
         let other = app.token("zhujian_head").await;
         let (status, _) = app.post(&other, &path, &json!({"days": 10, "reason": "x"})).await;
         assert_eq!(status, 403);
+        let head = app.token("chengguan_head").await;
         let (status, v) = app.post(&head, &path, &json!({"days": 31, "reason": "需现场核实"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["code"], "extension_too_long");
@@ -221,10 +256,10 @@ backend_tests! {
         assert_eq!(status, 422);
         assert_eq!(v["field"], "reason");
         assert_eq!(events(&app, &id).await.len(), before, "nothing written on refusal");
-        // 11-27 + 15 + 10 = 12-22 (Tuesday).
+        // 2027-01-26 + 10 calendar days.
         let (status, v) = app.post(&head, &path, &json!({"days": 10, "reason": "需现场核实"})).await;
         assert_eq!(status, 200, "{v}");
-        assert_eq!(v["due_on"], "2026-12-22");
+        assert_eq!(v["due_on"], "2027-02-05");
         assert_eq!(v["extended_days"], 10);
         assert!(events(&app, &id).await.contains(&"deadline_extended".to_string()));
         let (status, v) = app.post(&head, &path, &json!({"days": 5, "reason": "再延"})).await;
@@ -232,11 +267,10 @@ backend_tests! {
         assert_eq!(v["code"], "already_extended");
         assert!(v["message"].as_str().unwrap().contains("只能延期一次"));
         // After expiry: refused.
-        let late = referred_visit(&app, "renshe").await;
-        let did = deadlines(&app, &head, &late).await[0]["id"].as_str().unwrap().to_string();
-        app.clock.set(at(2026, 12, 15));
-        let head = app.token("renshe_head").await;
-        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{did}/extension"), &json!({"days": 5, "reason": "x"})).await;
+        let (_, late) = handling_deadline(&app).await;
+        app.clock.set(at(2027, 1, 27));
+        let head = app.token("chengguan_head").await;
+        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", late["id"].as_str().unwrap()), &json!({"days": 5, "reason": "x"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["code"], "already_expired");
     }

@@ -41,7 +41,7 @@ async fn stage(app: &TestApp, id: &str) -> String {
 
 /// 交办 to 城关镇 (lead) proposed by the office and approved by the deputy director; returns the
 /// lead record's id.
-async fn assigned(app: &TestApp, id: &str) -> String {
+pub(crate) async fn assigned(app: &TestApp, id: &str) -> String {
     let office = app.token("office").await;
     let unit = app.unit_id("chengguan").await;
     let (s, v) = app

@@ -570,6 +570,7 @@ async fn disposition_submit(
         units,
         period_days: field(&f, "period_days").trim().parse().ok(),
         carrier: field(&f, "carrier").into(),
+        report_mode: field(&f, "report_mode").into(),
         requirements: field(&f, "requirements").into(),
         urgent: field(&f, "urgent") == "on",
         urgent_method: field(&f, "urgent_method").into(),

@@ -583,6 +583,8 @@ async fn rule_submit(
         trigger: Some(f.trigger),
         responsible: f.responsible,
         pausable: Some(f.pausable.is_some()),
+        // The page does not offer the flag: an edit keeps it as it is.
+        extendable: None,
         basis: f.basis,
     };
     match xinfang_app::deadlines::save_rule(&state, &u, &code, &input).await {
