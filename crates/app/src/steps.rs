@@ -27,6 +27,35 @@ pub fn record_state(r: &HandlingRecordRow) -> HandlingRecordState {
 }
 
 /// Marks every open obligation of `kind` fulfilled, with its event.
+/// Appends the petition's next event inside the caller's transaction.
+async fn append_in(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    petition_id: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+) -> AppResult<()> {
+    let seq = state.store.event_seq_in(tx, petition_id).await?;
+    state
+        .store
+        .append_event(
+            tx,
+            &state.bureau.id,
+            petition_id,
+            seq,
+            kind,
+            payload,
+            &Actor {
+                id: &user.id,
+                role: user.role,
+            },
+            state.clock.now(),
+        )
+        .await?;
+    Ok(())
+}
+
 pub async fn settle_obligations(
     state: &AppState,
     tx: &mut xinfang_store::WriteTx,
@@ -44,23 +73,15 @@ pub async fn settle_obligations(
             .store
             .fulfil_obligation(tx, petition_id, &o.id, &user.id, note, now)
             .await?;
-        let seq = state.store.event_seq_in(tx, petition_id).await?;
-        state
-            .store
-            .append_event(
-                tx,
-                &state.bureau.id,
-                petition_id,
-                seq,
-                "obligation_fulfilled",
-                &serde_json::json!({"obligation_id": o.id, "note": note}),
-                &Actor {
-                    id: &user.id,
-                    role: user.role,
-                },
-                now,
-            )
-            .await?;
+        append_in(
+            state,
+            tx,
+            user,
+            petition_id,
+            "obligation_fulfilled",
+            &serde_json::json!({"obligation_id": o.id, "note": note}),
+        )
+        .await?;
     }
     Ok(())
 }
@@ -80,6 +101,58 @@ pub async fn on_document_issued(
     }
     let note = format!("已发出交办函{}", doc_no.unwrap_or_default());
     settle_obligations(state, tx, user, petition_id, "follow_up_letter", &note).await
+}
+
+/// An issued 信访情况通报 is the circular the letters disposed of by 通报 waited for: each one in
+/// `awaiting_circular` closes as handled, into the 普通 dossier (L4.0, L4.5), with its event.
+pub async fn on_circular_issued(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    doc_no: Option<&str>,
+) -> AppResult<usize> {
+    let waiting = state
+        .store
+        .list_candidates(
+            &state.bureau.id,
+            &xinfang_store::petitions::ListScope {
+                user_id: String::new(),
+                unit_id: None,
+            },
+            &xinfang_store::petitions::ListFilter {
+                stage: Some(lifecycle::Stage::AwaitingCircular),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let mut closed = 0;
+    for p in waiting {
+        let t = lifecycle::execute(
+            &lifecycle::PetitionState {
+                channel: p.channel,
+                stage: p.stage,
+                acceptance: p.acceptance,
+                ..lifecycle::PetitionState::new(p.channel)
+            },
+            &lifecycle::Command::CircularIssued,
+            user.role,
+        )?;
+        state.store.set_stage(tx, &p.id, t.to).await?;
+        append_in(
+            state,
+            tx,
+            user,
+            &p.id,
+            "circular_issued",
+            &serde_json::json!({
+                "stage": t.to.as_str(), "doc_no": doc_no,
+                "dossier": t.dossier.map(|d| d.as_str()),
+            }),
+        )
+        .await?;
+        closed += 1;
+    }
+    Ok(closed)
 }
 
 /// The unit's head extended the handling deadline directly (`extendDeadline`): the handling

@@ -53,6 +53,7 @@ pub struct NewDisposition<'a> {
     pub petition_id: &'a str,
     pub disposition: &'a str,
     pub carrier: &'a str,
+    pub report_mode: &'a str,
     pub requirements: &'a str,
     pub period_days: Option<i64>,
     pub urgent: bool,
@@ -70,6 +71,7 @@ pub struct DispositionRow {
     pub petition_id: String,
     pub disposition: String,
     pub carrier: String,
+    pub report_mode: String,
     pub requirements: String,
     pub period_days: Option<i64>,
     pub urgent: i64,
@@ -322,7 +324,7 @@ impl Store {
     ) -> Result<String> {
         let id = new_id();
         sqlx::query(
-            "INSERT INTO dispositions (id, bureau_id, petition_id, disposition, carrier, requirements, period_days, urgent, urgent_method, plan, coordination_level, note, proposed_by, approved_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            "INSERT INTO dispositions (id, bureau_id, petition_id, disposition, carrier, requirements, period_days, urgent, urgent_method, plan, coordination_level, note, proposed_by, approved_by, created_at, report_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&id)
         .bind(bureau_id)
@@ -339,6 +341,7 @@ impl Store {
         .bind(d.proposed_by)
         .bind(d.approved_by)
         .bind(ts(now))
+        .bind(d.report_mode)
         .execute(&mut **tx)
         .await?;
         Ok(id)
@@ -346,7 +349,7 @@ impl Store {
 
     pub async fn dispositions(&self, petition_id: &str) -> Result<Vec<DispositionRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, petition_id, disposition, carrier, requirements, period_days, urgent, urgent_method, plan, coordination_level, note, proposed_by, approved_by, created_at FROM dispositions WHERE petition_id = $1 ORDER BY created_at, id",
+            "SELECT id, petition_id, disposition, carrier, report_mode, requirements, period_days, urgent, urgent_method, plan, coordination_level, note, proposed_by, approved_by, created_at FROM dispositions WHERE petition_id = $1 ORDER BY created_at, id",
         )
         .bind(petition_id)
         .fetch_all(self.pool())

@@ -61,28 +61,52 @@ pub struct Store {
     write_lock: Arc<Mutex<()>>,
 }
 
-/// A write transaction; on SQLite it also holds the in-process writer lock until dropped.
+/// A write transaction; on SQLite it also holds the in-process writer lock until it is
+/// committed or rolled back.
 pub struct WriteTx {
-    pub tx: Tx,
-    _guard: Option<OwnedMutexGuard<()>>,
+    /// `Some` until committed or dropped.
+    tx: Option<Tx>,
+    guard: Option<OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+    pub async fn commit(mut self) -> Result<()> {
+        if let Some(tx) = self.tx.take() {
+            tx.commit().await?;
+        }
         Ok(())
+    }
+}
+
+/// A transaction dropped without commit (an error on the way) is rolled back before the writer
+/// lock is released. sqlx only queues that rollback for the connection's next use, and the
+/// connection would keep SQLite's write lock meanwhile: the next writer would wait out the busy
+/// timeout and fail with "database is locked".
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(tx) = self.tx.take() else {
+            return;
+        };
+        let guard = self.guard.take();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = tx.rollback().await;
+                drop(guard);
+            });
+        }
     }
 }
 
 impl std::ops::Deref for WriteTx {
     type Target = Tx;
     fn deref(&self) -> &Tx {
-        &self.tx
+        // Only `commit` (which consumes the value) and `drop` take the transaction.
+        self.tx.as_ref().expect("write transaction in use")
     }
 }
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Tx {
-        &mut self.tx
+        self.tx.as_mut().expect("write transaction in use")
     }
 }
 
@@ -145,7 +169,10 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx: Some(tx),
+            guard,
+        })
     }
 
     pub async fn close(&self) {

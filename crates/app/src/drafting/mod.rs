@@ -778,6 +778,9 @@ pub async fn act(
         assigned.as_deref(),
     )
     .await?;
+    if action == Action::Issue && kind == DocumentKind::Circular {
+        crate::steps::on_circular_issued(state, &mut w.tx, &user.user, assigned.as_deref()).await?;
+    }
     if action == Action::Issue
         && let Some(pid) = &row.petition_id
     {

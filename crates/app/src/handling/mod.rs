@@ -331,7 +331,9 @@ pub async fn propose_disposition(
     let case = CaseView::load(state, p).await?;
     let cmd = Command::Dispose { disposition: d };
     let t = lifecycle::execute(&case.domain_state(), &cmd, user.role())?;
-    let plan = disposition::parse_disposition(&input.to_domain())?;
+    // A new proposal is checked for its channel: a letter goes up in a mode and on a carrier, a
+    // visit on a carrier only (V3.1, L4.1).
+    let plan = disposition::parse_disposition_for(&input.to_domain(), case.petition.channel)?;
     let units = plan_units(state, &plan).await?;
     let now = state.clock.now();
     let p = &case.petition;
@@ -413,6 +415,7 @@ async fn apply_disposition(
                 petition_id: &p.id,
                 disposition: d.as_str(),
                 carrier,
+                report_mode: plan.report_mode.map(|m| m.as_str()).unwrap_or_default(),
                 requirements: &plan.requirements,
                 period_days: matches!(d, Disposition::Assignment | Disposition::Transfer)
                     .then_some(i64::from(period)),
@@ -734,7 +737,13 @@ pub async fn decide_approval(
     let payload: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     let accepted = decided == ApprovalState::Approved;
     match gate {
-        Gate::Assignment | Gate::Transfer | Gate::DirectReply | Gate::Coordination if accepted => {
+        Gate::Assignment
+        | Gate::Transfer
+        | Gate::DirectReply
+        | Gate::Coordination
+        | Gate::Circular
+            if accepted =>
+        {
             let plan = stored_plan(payload)?;
             lifecycle::execute_approved(
                 &case.domain_state(),

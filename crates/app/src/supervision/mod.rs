@@ -256,7 +256,7 @@ pub async fn open_item(
             )
             .bind(h)
             .bind(&p.id)
-            .fetch_optional(&mut *w.tx.tx)
+            .fetch_optional(&mut **w.tx)
             .await
             .map_err(xinfang_store::StoreError::from)?;
             Some(row.ok_or_else(|| {

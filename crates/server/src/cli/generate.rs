@@ -2058,10 +2058,10 @@ pub async fn deadline_bench(
             }
             let mut tx = store.begin().await?;
             xinfang_store::sqlx::query(xinfang_store::sqlx::AssertSqlSafe(p_sql))
-                .execute(&mut *tx.tx)
+                .execute(&mut **tx)
                 .await?;
             xinfang_store::sqlx::query(xinfang_store::sqlx::AssertSqlSafe(d_sql))
-                .execute(&mut *tx.tx)
+                .execute(&mut **tx)
                 .await?;
             tx.commit().await?;
             i += n;

@@ -679,17 +679,23 @@ backend_tests! {
         let id = accepted_letter(&app, json!({})).await;
         let path = format!("/api/v1/petitions/{id}/disposition");
         // A carrier the procedure does not know is refused, nothing changes.
-        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "carrier": "口头汇报"})).await;
+        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "report_mode": "digest", "carrier": "口头汇报"})).await;
         assert_eq!((s, v["field"].as_str()), (422, Some("carrier")));
         assert_eq!(stage(&app, &id).await, "disposing");
         // The office may not dispose of a letter: the clerk does (L4.0).
         let office = app.token("office").await;
-        let (s, _) = app.post(&office, &path, &json!({"disposition": "report_up", "carrier": "来信摘要"})).await;
+        let (s, _) = app.post(&office, &path, &json!({"disposition": "report_up", "report_mode": "digest", "carrier": "每日信访信息"})).await;
         assert_eq!(s, 403);
-        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "carrier": "来信摘要", "note": "已电话核实来信人身份及所反映情况"})).await;
+        // A letter goes up in a mode and on a carrier (V3.1, L4.1): neither alone will do.
+        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "carrier": "每日信访信息"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("report_mode")), "{v}");
+        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "report_mode": "digest"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("carrier")), "{v}");
+        assert_eq!(stage(&app, &id).await, "disposing");
+        let (s, v) = app.post(&clerk, &path, &json!({"disposition": "report_up", "report_mode": "digest", "carrier": "每日信访信息", "note": "已电话核实来信人身份及所反映情况"})).await;
         assert_eq!((s, v["stage"].as_str()), (200, Some("reported_up")), "{v}");
         let d = &app.state.store.dispositions(&id).await.unwrap()[0];
-        assert_eq!((d.carrier.as_str(), d.note.as_str()), ("来信摘要", "已电话核实来信人身份及所反映情况"));
+        assert_eq!((d.report_mode.as_str(), d.carrier.as_str(), d.note.as_str()), ("digest", "每日信访信息", "已电话核实来信人身份及所反映情况"));
         // The important-problem request report is the clerk's to draft (a leader signs it off).
         let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "request_report"})).await;
         assert_eq!((s, v["state"].as_str()), (201, Some("draft")), "{v}");
@@ -1105,5 +1111,34 @@ backend_tests! {
         app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
         let (s, v) = upload_to_report(&app, &h, &report, REPORT_PDF).await;
         assert_eq!(s, 409, "{v}");
+    }
+}
+
+backend_tests! {
+    async fn a_letter_disposed_of_by_circular_waits_for_the_circular_and_then_rests_as_handled(app) {
+        let clerk = app.token("letter_clerk").await;
+        // Not for visits.
+        let visit = accepted_visit(&app).await;
+        let office = app.token("office").await;
+        let (s, v) = app.post(&office, &format!("/api/v1/petitions/{visit}/disposition"), &json!({"disposition": "circular"})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("not_for_visits")), "{v}");
+        let id = accepted_letter(&app, json!({})).await;
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "circular", "note": "列入本月信访情况通报"})).await;
+        assert_eq!(s, 200, "{v}");
+        let approval = v["approval_id"].as_str().expect("通报 is approved like the other ways").to_string();
+        assert_eq!(stage(&app, &id).await, "disposing");
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(stage(&app, &id).await, "awaiting_circular");
+        // The next 信访情况通报 issued closes it into the 普通 dossier.
+        let (s, d) = app.post(&office, "/api/v1/documents", &json!({"kind": "circular", "petition_ids": [id]})).await;
+        assert_eq!(s, 201, "{d}");
+        let doc = d["id"].as_str().unwrap().to_string();
+        app.sign_off_and_issue("office", "director", &doc).await;
+        assert_eq!(stage(&app, &id).await, "closed");
+        let (_, p) = app.get(&clerk, &format!("/api/v1/petitions/{id}")).await;
+        let issued = p["events"].as_array().unwrap().iter().find(|e| e["kind"] == "circular_issued").cloned().expect("event");
+        assert_eq!(issued["payload"]["dossier"], "ordinary", "{issued}");
     }
 }

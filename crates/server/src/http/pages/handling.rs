@@ -103,6 +103,8 @@ pub struct HandlingPanel {
     pub csrf: String,
     pub dispositions: Vec<(&'static str, &'static str)>,
     pub carriers: Vec<&'static str>,
+    /// A letter's ways of going up (原信, 摘要, 综合); none for visits.
+    pub report_modes: Vec<(&'static str, &'static str)>,
     pub units: Vec<(String, String)>,
     pub records: Vec<RecordView>,
     pub reports: Vec<ReportView>,
@@ -167,6 +169,7 @@ pub async fn panel(
         ("coordination", Disposition::Coordination),
         ("direct_reply", Disposition::DirectReply),
         ("set_aside", Disposition::SetAside),
+        ("circular", Disposition::Circular),
     ]
     .into_iter()
     .filter(|(_, d)| lifecycle::execute(&ds, &Command::Dispose { disposition: *d }, role).is_ok())
@@ -347,7 +350,15 @@ pub async fn panel(
     Ok(HandlingPanel {
         csrf: u.csrf.clone(),
         dispositions,
-        carriers: handling::CARRIERS.to_vec(),
+        carriers: xinfang_domain::disposition::VISIT_CARRIERS.to_vec(),
+        report_modes: if p.channel == xinfang_domain::lifecycle::Channel::Letter {
+            xinfang_domain::disposition::ReportMode::ALL
+                .iter()
+                .map(|m| (m.as_str(), m.label_zh()))
+                .collect()
+        } else {
+            Vec::new()
+        },
         units: units
             .iter()
             .filter(|x| x.active)
