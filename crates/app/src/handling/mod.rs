@@ -18,6 +18,7 @@ use xinfang_domain::lifecycle::{
     PetitionState, Stage,
 };
 use xinfang_domain::role::Role;
+use xinfang_domain::source;
 use xinfang_domain::visibility::Access;
 use xinfang_domain::{FieldError, registration};
 use xinfang_store::handling::{
@@ -976,22 +977,53 @@ pub async fn decide_approval(
 
 /// Where the closing report goes (V8.3, L7.3): up to a higher organ, to the local leader whose
 /// instruction started it, or to the archive.
+/// Where the matter came from, as far as the records tell: a letter forwarded by a higher organ
+/// or instructed by a local leader says so on its receipt; anything else came of the petitioner's
+/// own accord (visits and online petitions record no source yet).
+async fn source_of(state: &AppState, p: &PetitionRecord) -> AppResult<source::Source> {
+    if p.channel != Channel::Letter {
+        return Ok(source::Source::OwnAccord);
+    }
+    let l = state.store.letter(&p.id).await?;
+    let date = |s: &Option<String>| {
+        s.as_deref()
+            .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+    };
+    if !l.forwarded_by_organ.trim().is_empty() {
+        return Ok(source::Source::ForwardedByHigherOrgan(
+            source::HigherOrganDocument {
+                organ: l.forwarded_by_organ.trim().into(),
+                doc_no: l.forwarded_doc_no.trim().into(),
+                issued_on: date(&l.forwarded_on)
+                    .or_else(|| p.registered_on.parse().ok())
+                    .unwrap_or_default(),
+                deadline: date(&l.forwarded_deadline),
+            },
+        ));
+    }
+    if !l.leader_name.trim().is_empty() || !l.leader_instruction.trim().is_empty() {
+        return Ok(source::Source::InstructedByLocalLeader(
+            source::LocalLeader {
+                name: l.leader_name.trim().into(),
+                post: String::new(),
+            },
+        ));
+    }
+    Ok(source::Source::OwnAccord)
+}
+
+/// Where the closing report goes (V8.3, L7.3): it follows the source — reported back up to the
+/// organ that forwarded or assigned the matter, to the local leader whose instruction started it
+/// for reading, and the bureau's own matter is filed. Reporting up by the bureau itself does not
+/// make the higher organ the matter's source.
 async fn closing_route(state: &AppState, p: &PetitionRecord) -> AppResult<(&'static str, String)> {
-    let instructions = state.store.instructions_of(&p.id).await?;
-    if let Some(i) = instructions.first() {
-        return Ok(("local_leader", format!("报{}（批示领导）", i.leader)));
-    }
-    if p.stage == Stage::ReportedUp
-        || state
-            .store
-            .dispositions(&p.id)
-            .await?
-            .iter()
-            .any(|d| d.disposition == "report_up")
-    {
-        return Ok(("higher_organ", "报上级机关".into()));
-    }
-    Ok(("archive", "本机关立卷归档".into()))
+    let route = source::closing_route(&source_of(state, p).await?, false);
+    let text = match &route {
+        source::ClosingRoute::ReportToHigherOrgan { organ } => format!("报{organ}（转送交办机关）"),
+        source::ClosingRoute::ToInstructingLeader { leader } => format!("报{leader}（批示领导）阅"),
+        source::ClosingRoute::Archive => "本机关立卷归档".into(),
+    };
+    Ok((route.as_str(), text))
 }
 
 /// The bureau officer who proposed the petition's latest disposition (who carries the matter).

@@ -497,7 +497,7 @@ backend_tests! {
         }
     }
 
-    async fn closing_report_goes_to_the_instructing_leader(app) {
+    async fn a_visit_the_bureau_reported_up_files_its_closing_report(app) {
         let id = accepted_visit(&app).await;
         let office = app.token("office").await;
         let (s, _) = app.post(&office, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "carrier": "信访信息专报"})).await;
@@ -523,7 +523,10 @@ backend_tests! {
         app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
         let events = app.state.store.events(&id).await.unwrap();
         let closed = &events.iter().find(|e| e.kind == "closed").unwrap().payload;
-        assert_eq!(closed["closing_report_route"], "local_leader");
+        // The bureau reported its own matter up and a leader instructed on the report: the matter
+        // is still the bureau's own, so the closing report is filed (the leader was reported to
+        // through the obligation above), not sent up (V8.3, L7.3).
+        assert_eq!(closed["closing_report_route"], "archive", "{closed}");
     }
 
     async fn appeals_run_to_finality_and_refuse_late_requests(app) {
@@ -1140,5 +1143,76 @@ backend_tests! {
         let (_, p) = app.get(&clerk, &format!("/api/v1/petitions/{id}")).await;
         let issued = p["events"].as_array().unwrap().iter().find(|e| e["kind"] == "circular_issued").cloned().expect("event");
         assert_eq!(issued["payload"]["dossier"], "ordinary", "{issued}");
+    }
+}
+
+/// A letter the bureau handles itself after reporting it up, closed by the letter clerk; returns
+/// the closing event's payload.
+async fn close_reported_letter(app: &TestApp, registration: Value) -> Value {
+    let id = accepted_letter(app, registration).await;
+    let clerk = app.token("letter_clerk").await;
+    let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "report_mode": "original", "carrier": "信访信息专报"})).await;
+    assert_eq!(s, 200, "{v}");
+    // What the writer is owed once leaders have it, answered.
+    let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/query-replies"), &json!({"method": "oral", "asked_on": "2026-11-27", "answer": "电话告知来信人：已报领导，正在办理。"})).await;
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/petitions/{id}/reports"),
+            &report_body(""),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let report = v["id"].as_str().unwrap().to_string();
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/reports/{report}/review"),
+            &json!({"findings": findings(&[])}),
+        )
+        .await;
+    assert!(s < 300, "{v}");
+    let (s, v) = app
+        .post(
+            &clerk,
+            &format!("/api/v1/petitions/{id}/closure"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    if let Some(a) = v["approval_id"].as_str() {
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app
+            .post(
+                &dd,
+                &format!("/api/v1/approvals/{a}"),
+                &json!({"accept": true}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let events = app.state.store.events(&id).await.unwrap();
+    events
+        .iter()
+        .find(|e| e.kind == "closed")
+        .expect("closed")
+        .payload
+        .clone()
+}
+
+backend_tests! {
+    async fn the_closing_report_follows_where_the_letter_came_from(app) {
+        let forwarded = close_reported_letter(&app, json!({"letter": {
+            "forwarded_by_organ": "昌吉州信访局", "forwarded_doc_no": "昌信转〔2026〕5号",
+            "forwarded_on": "2026-11-20", "forwarded_deadline": "2026-12-20"}})).await;
+        assert_eq!(forwarded["closing_report_route"], "higher_organ", "{forwarded}");
+        assert!(forwarded.to_string().contains("昌吉州信访局"), "{forwarded}");
+        let instructed = close_reported_letter(&app, json!({"letter": {
+            "leader_name": "王市长", "leader_instructed_on": "2026-11-26", "leader_instruction": "请市信访局督促办理。"}})).await;
+        assert_eq!(instructed["closing_report_route"], "local_leader", "{instructed}");
+        assert!(instructed.to_string().contains("王市长"), "{instructed}");
+        let own = close_reported_letter(&app, json!({})).await;
+        assert_eq!(own["closing_report_route"], "archive", "reported up by the bureau itself: {own}");
     }
 }
