@@ -402,6 +402,12 @@ pub(crate) async fn issue_sign_in_code(
         )
         .await?;
     user.must_set_password = true;
+    // The old password stops working too: only the code opens the account now.
+    state
+        .store
+        .insert_password_history(tx, &user.id, &user.password_hash, now)
+        .await?;
+    user.password_hash = hash_password(state, &random_token()).await?;
     state.store.update_user(tx, user).await?;
     state.store.delete_sessions_of(tx, &user.id).await?;
     Ok(code)

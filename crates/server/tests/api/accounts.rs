@@ -87,10 +87,19 @@ backend_tests! {
         let (s, out) = app.post(&sec, &format!("/api/v1/grants/{id}/confirm"), &json!({})).await;
         assert_eq!(s, 200, "{out}");
         assert!(out["sign_in_code"].is_null(), "the account keeps its own password");
+        // A forgotten password: a new code, and the old password no longer opens the account.
+        let (s, out) = app.post(&sec, &format!("/api/v1/users/{id}/sign-in-code"), &json!({})).await;
+        assert_eq!(s, 200, "{out}");
+        let (s, _) = app.post("", "/api/v1/login", &json!({"username": "case_officer", "password": PASSWORD})).await;
+        assert_eq!(s, 422, "the old password is gone");
+        let (s, v) = app.post("", "/api/v1/sign-in-code", &json!({"code": out["sign_in_code"], "new_password": PASSWORD})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("weak_password")), "{v}");
+        let (s, v) = app.post("", "/api/v1/sign-in-code", &json!({"code": out["sign_in_code"], "new_password": "Officer#Zhang2026"})).await;
+        assert_eq!(s, 200, "{v}");
         let (s, _) = app.get(&t, "/api/v1/me").await;
         assert_eq!(s, 401, "a changed role starts from a fresh session");
-        let t = app.token("case_officer").await;
-        let (_, me) = app.get(&t, "/api/v1/me").await;
+        let (_, v) = app.post("", "/api/v1/login", &json!({"username": "case_officer", "password": "Officer#Zhang2026"})).await;
+        let (_, me) = app.get(v["token"].as_str().unwrap(), "/api/v1/me").await;
         assert_eq!(me["role"], "director");
     }
 
