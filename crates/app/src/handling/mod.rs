@@ -592,29 +592,41 @@ async fn deciding_roles(
     Ok(roles)
 }
 
-/// The role a user decides an approval in, and the leader it acts for: its own role when that
-/// role may decide, otherwise the role of a leader who named it acting approver for today (leave,
-/// business trip). The acting approver must itself be able to open the petition.
-async fn deciding_as(
+/// The active leaders who named `user` their acting approver for today (leave, business trip).
+async fn acting_for_today(
     state: &AppState,
     user: &CurrentUser,
-    roles: &[Role],
-) -> AppResult<Option<(Role, Option<xinfang_store::people::User>)>> {
-    if roles.contains(&user.role()) {
-        return Ok(Some((user.role(), None)));
-    }
+) -> AppResult<Vec<xinfang_store::people::User>> {
     let today = local_date(state.clock.now());
+    let mut leaders = Vec::new();
     for a in state
         .store
         .acting_for(&state.bureau.id, &user.user.id, today)
         .await?
     {
         let leader = state.store.user(&a.leader_id).await?;
-        if leader.active && roles.contains(&leader.role) {
-            return Ok(Some((leader.role, Some(leader))));
+        if leader.active {
+            leaders.push(leader);
         }
     }
-    Ok(None)
+    Ok(leaders)
+}
+
+/// The role a user decides an approval in, and the leader it acts for: its own role when that
+/// role may decide, otherwise the role of a leader who named it acting approver (`leaders`, from
+/// [`acting_for_today`]). The acting approver must itself be able to open the petition.
+fn deciding_as(
+    user: &CurrentUser,
+    roles: &[Role],
+    leaders: &[xinfang_store::people::User],
+) -> Option<(Role, Option<xinfang_store::people::User>)> {
+    if roles.contains(&user.role()) {
+        return Some((user.role(), None));
+    }
+    leaders
+        .iter()
+        .find(|l| roles.contains(&l.role))
+        .map(|l| (l.role, Some(l.clone())))
 }
 
 /// The approval requests this user may decide: bureau gates by role (its own, or a leader's it
@@ -630,6 +642,8 @@ pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec
         return Ok(Vec::new());
     }
     let all: Vec<&str> = Gate::ALL.iter().map(|g| g.as_str()).collect();
+    // Read once for the whole list, not once per approval.
+    let leaders = acting_for_today(state, user).await?;
     let mut out = Vec::new();
     for a in state
         .store
@@ -640,7 +654,7 @@ pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec
             continue;
         };
         let roles = deciding_roles(state, gate, &a.petition_id, &a.proposed_by).await?;
-        if a.proposed_by == user.user.id || deciding_as(state, user, &roles).await?.is_none() {
+        if a.proposed_by == user.user.id || deciding_as(user, &roles, &leaders).is_none() {
             continue;
         }
         let p = state
@@ -685,9 +699,8 @@ pub async fn decide_approval(
             "不能审批自己提出的事项，请由其他审批人审批".into(),
         ));
     }
-    let (as_role, acting_for) = deciding_as(state, user, &roles)
-        .await?
-        .unwrap_or((user.role(), None));
+    let leaders = acting_for_today(state, user).await?;
+    let (as_role, acting_for) = deciding_as(user, &roles, &leaders).unwrap_or((user.role(), None));
     let decided = approval::check_decision(
         gate,
         ApprovalState::parse(&a.state).unwrap_or(ApprovalState::Pending),
