@@ -418,6 +418,8 @@ fn gate(p: &PetitionRecord, level: Listing) -> PetitionView {
         event_seq: p.event_seq,
         updated_at: p.updated_at.clone(),
         carried_by: None,
+        source: None,
+        township: None,
         petitioners: Vec::new(),
     };
     let record = match level {
@@ -449,6 +451,8 @@ fn gate(p: &PetitionRecord, level: Listing) -> PetitionView {
             accused_unit_id: p.accused_unit_id.clone(),
             target_unit_id: p.target_unit_id.clone(),
             carried_by: p.carried_by.clone(),
+            source: p.source.clone(),
+            township: p.township.clone(),
             ..number_only
         },
         Listing::Full => p.clone(),
@@ -513,6 +517,8 @@ mod tests {
             event_seq: 3,
             updated_at: "2026-11-30T09:05".into(),
             carried_by: None,
+            source: None,
+            township: None,
             petitioners: Vec::new(),
         }
     }

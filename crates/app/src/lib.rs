@@ -18,6 +18,7 @@ pub mod context;
 pub mod error;
 pub mod numbers;
 pub mod steps;
+pub mod township;
 pub mod write;
 
 pub mod admin;

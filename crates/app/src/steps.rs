@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use xinfang_domain::document::DocumentKind;
-use xinfang_domain::lifecycle::{self, HandlingCommand, HandlingRecordState, HandlingState};
+use xinfang_domain::lifecycle::{self, HandlingRecordState, HandlingState};
 use xinfang_store::handling::HandlingRecordRow;
 use xinfang_store::petitions::Actor;
 
@@ -153,40 +153,4 @@ pub async fn on_circular_issued(
         closed += 1;
     }
     Ok(closed)
-}
-
-/// The unit's head extended the handling deadline directly (`extendDeadline`): the handling
-/// record follows, so that the panel and the queues show one date. A record the domain does
-/// not let extend (not accepted yet, already extended) is left as it is.
-#[allow(clippy::too_many_arguments)]
-pub async fn follow_deadline_extension(
-    state: &AppState,
-    tx: &mut xinfang_store::WriteTx,
-    record_id: &str,
-    days: u32,
-    reason: &str,
-    due_on: NaiveDate,
-    today: NaiveDate,
-) -> AppResult<bool> {
-    let mut r = state
-        .store
-        .handling_record(&state.bureau.id, record_id)
-        .await?;
-    let Ok(next) = lifecycle::execute_handling_approved(
-        &record_state(&r),
-        HandlingCommand::Extend { days },
-        today,
-    ) else {
-        return Ok(false);
-    };
-    let expected = r.state.clone();
-    r.state = next.as_str().into();
-    r.extended_days = i64::from(days);
-    r.extension_reason = reason.trim().into();
-    r.due_on = Some(due_on.to_string());
-    state
-        .store
-        .update_handling_record(tx, &r, &expected, state.clock.now())
-        .await?;
-    Ok(true)
 }

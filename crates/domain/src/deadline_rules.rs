@@ -93,6 +93,8 @@ pub struct DeadlineRule {
 pub const MAX_EXTENSION_DAYS: u32 = 30;
 /// The code of the rule whose period is the allowed extension.
 pub const EXTENSION_RULE: &str = "extension";
+/// The higher organ's deadline for a matter it forwarded or assigned: a fixed date, not a period.
+pub const HIGHER_ORGAN_RULE: &str = "higher_organ_deadline";
 /// The rules that may be extended by default: rules §2 allows the extension (at most 30 days,
 /// once, approved by the unit's head before expiry) on the handling period only.
 pub const EXTENDABLE_BY_DEFAULT: [&str; 1] = ["handle_and_close"];
@@ -222,6 +224,19 @@ pub fn default_rules() -> Vec<DeadlineRule> {
             "unit",
             false,
             "seed 一(三)4；rules §5",
+            true,
+        ),
+        rule(
+            HIGHER_ORGAN_RULE,
+            "上级机关要求的办结期限",
+            "上级机关来文",
+            0,
+            Calendar,
+            Supervise,
+            Some(TriggerKind::Overdue),
+            "office",
+            false,
+            "seed 一(三)4、二(七)3；lifecycle §1",
             true,
         ),
         rule(

@@ -8,6 +8,8 @@ use crate::catalog;
 use crate::error::FieldError;
 use crate::resident_id::{ResidentId, ResidentIdKind, Sex};
 use crate::role::Role;
+use crate::source::{Source, SourceInput, parse_source};
+use crate::township::{TownshipRef, parse_township};
 use crate::words::Channel;
 pub use crate::words::{parse_date, parse_datetime};
 
@@ -58,6 +60,12 @@ pub struct RegistrationInput {
     pub repeat_reason: String,
     /// 检举控告: the handling unit accused, so that it never sees the accuser (2005 Art. 23).
     pub accused_unit_id: Option<String>,
+    /// Where the matter came from; an empty kind means the petitioner's own accord (online
+    /// for the online channel).
+    pub source: SourceInput,
+    /// The township or street office of the matter: one of the bureau's township units, or a
+    /// 9-digit township statistical code (`township::parse_township`).
+    pub township: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -101,6 +109,8 @@ pub struct Registration {
     pub repeat_of: Option<String>,
     pub repeat_reason: String,
     pub accused_unit_id: Option<String>,
+    pub source: Source,
+    pub township: TownshipRef,
 }
 
 impl Registration {
@@ -471,10 +481,36 @@ pub fn parse_registration(
             "重复访（信）请填写重复信访的原因",
         ));
     }
+    let source = {
+        let mut source = input.source.clone();
+        if blank(&source.kind) {
+            source.kind = match channel {
+                Some(Channel::Online) => "online",
+                _ => "own_accord",
+            }
+            .into();
+        }
+        match parse_source(&source, today) {
+            Ok(s) => Some(s),
+            Err(mut e) => {
+                e.field = e.field.map(|f| format!("source.{f}"));
+                errors.push(e);
+                None
+            }
+        }
+    };
+    let township = match parse_township(&input.township) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
     if !errors.is_empty() {
         return Err(errors);
     }
-    let (Some(channel), Some(visited_at), Some(issue_region)) = (channel, visited_at, issue_region)
+    let (Some(channel), Some(visited_at), Some(issue_region), Some(source), Some(township)) =
+        (channel, visited_at, issue_region, source, township)
     else {
         return Err(errors);
     };
@@ -504,6 +540,8 @@ pub fn parse_registration(
             .accused_unit_id
             .clone()
             .filter(|s| !s.trim().is_empty()),
+        source,
+        township,
     })
 }
 
@@ -708,5 +746,74 @@ mod tests {
         assert_eq!(completeness_task_role(Channel::Visit), Role::Receptionist);
         assert_eq!(completeness_task_role(Channel::Online), Role::Receptionist);
         assert_eq!(completeness_task_role(Channel::Letter), Role::LetterClerk);
+    }
+
+    fn visit_input() -> RegistrationInput {
+        RegistrationInput {
+            petitioners: vec![PetitionerInput {
+                name: "张三".into(),
+                id_type: "none".into(),
+                ..Default::default()
+            }],
+            issue_region: "652302".into(),
+            summary: "反映欠薪".into(),
+            township: "652302100".into(),
+            ..Default::default()
+        }
+    }
+
+    fn now() -> NaiveDateTime {
+        "2026-11-27T10:00:00".parse().unwrap()
+    }
+
+    #[test]
+    fn the_source_defaults_by_channel_and_its_errors_name_the_source_field() {
+        let r = parse_registration(&visit_input(), now()).unwrap();
+        assert_eq!(r.source, Source::OwnAccord);
+        assert_eq!(
+            r.township,
+            TownshipRef::Code {
+                code: "652302100".into()
+            }
+        );
+        let mut online = visit_input();
+        online.channel = "online".into();
+        assert_eq!(
+            parse_registration(&online, now()).unwrap().source,
+            Source::Online
+        );
+        let mut assigned = visit_input();
+        assigned.source = SourceInput {
+            kind: "assigned_by_higher_organ".into(),
+            organ: "市信访局".into(),
+            issued_on: "2026-11-20".into(),
+            ..Default::default()
+        };
+        let e = parse_registration(&assigned, now()).unwrap_err();
+        assert_eq!(e[0].field.as_deref(), Some("source.deadline"));
+        assigned.source.deadline = "2026-12-20".into();
+        let r = parse_registration(&assigned, now()).unwrap();
+        assert_eq!(r.source.higher_organ_deadline(), "2026-12-20".parse().ok());
+    }
+
+    #[test]
+    fn the_township_is_required_at_every_intake() {
+        let mut none = visit_input();
+        none.township = " ".into();
+        let e = parse_registration(&none, now()).unwrap_err();
+        assert_eq!(
+            (e[0].field.as_deref(), e[0].code),
+            (Some("township"), "required")
+        );
+        // Errors are collected: a bad source and a bad township are both reported.
+        let mut both = visit_input();
+        both.township = "652302000".into();
+        both.source.kind = "nowhere".into();
+        let fields: Vec<_> = parse_registration(&both, now())
+            .unwrap_err()
+            .into_iter()
+            .filter_map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["source.kind", "township"]);
     }
 }

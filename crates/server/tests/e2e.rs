@@ -251,6 +251,7 @@ async fn receptionist_registers_a_visitor_and_prints_the_notice_slip() {
         .send_keys(&format!("{SELECT_ALL}652302"))
         .await
         .expect("type region");
+    type_into(&c, "township_code", "652302100").await;
     type_into(
         &c,
         "summary",
@@ -899,6 +900,7 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
     type_into(&c, "p1_name", "吴芳").await;
     type_into(&c, "p1_phone", "13899001123").await;
     type_into(&c, "signatory_count", "2").await;
+    type_into(&c, "township_code", "652302100").await;
     type_into(
         &c,
         "summary",

@@ -108,6 +108,8 @@ pub struct DeadlineRow {
     pub paused_since: Option<NaiveDate>,
     pub state: String,
     pub met_at: Option<String>,
+    /// A date the deadline never runs past (the higher organ's; `deadline::capped_due`).
+    pub fixed_due: Option<NaiveDate>,
 }
 
 impl DeadlineRow {
@@ -159,6 +161,10 @@ pub fn deadline_from(r: &AnyRow) -> Result<DeadlineRow> {
         paused_since: paused.as_deref().map(date).transpose()?,
         state: r.try_get("state")?,
         met_at: r.try_get("met_at")?,
+        fixed_due: {
+            let f: Option<String> = r.try_get("fixed_due")?;
+            f.as_deref().map(date).transpose()?
+        },
     })
 }
 
@@ -176,6 +182,7 @@ pub struct NewDeadline<'a> {
     pub period_days: u32,
     pub mode: CountingMode,
     pub due_on: NaiveDate,
+    pub fixed_due: Option<NaiveDate>,
 }
 
 /// Which running deadlines a queue shows.
@@ -395,8 +402,8 @@ impl Store {
     ) -> Result<String> {
         let id = new_id();
         sqlx::query(
-            "INSERT INTO deadlines (id, bureau_id, petition_id, handling_record_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, extended_days, paused_days, state, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0, 'running', $13, $14)",
+            "INSERT INTO deadlines (id, bureau_id, petition_id, handling_record_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, extended_days, paused_days, state, created_at, updated_at, fixed_due) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0, 'running', $13, $14, $15)",
         )
         .bind(&id)
         .bind(d.bureau_id)
@@ -412,6 +419,7 @@ impl Store {
         .bind(d.due_on.to_string())
         .bind(ts(now))
         .bind(ts(now))
+        .bind(d.fixed_due.map(|f| f.to_string()))
         .execute(&mut **tx)
         .await?;
         Ok(id)
@@ -527,6 +535,25 @@ impl Store {
     /// Writes the counting facts after an extension, a shorter period, a pause or a resume. The
     /// `expected_due` guard makes a concurrent change fail with `Conflict` instead of being lost.
     #[allow(clippy::too_many_arguments)]
+    /// Running deadlines whose count runs through `year` (started on or before its last day,
+    /// due on or after its first), for recomputing them when its notice is entered.
+    pub async fn running_deadlines_through_year(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        year: i32,
+    ) -> Result<Vec<DeadlineRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM deadlines WHERE bureau_id = $1 AND state = 'running' AND started_on <= $2 AND due_on >= $3 ORDER BY petition_id, id",
+        )
+        .bind(bureau_id)
+        .bind(format!("{year:04}-12-31"))
+        .bind(format!("{year:04}-01-01"))
+        .fetch_all(&mut **tx)
+        .await?;
+        rows.iter().map(deadline_from).collect()
+    }
+
     pub async fn update_deadline_counting(
         &self,
         tx: &mut Tx,

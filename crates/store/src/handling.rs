@@ -213,6 +213,8 @@ pub struct IncidentRow {
     pub petitioner_id: Option<String>,
     pub kind: String,
     pub measures: String,
+    /// Why the police were called at once (`domain::incident::Emergency`); empty otherwise.
+    pub emergency: String,
     pub note: String,
     pub occurred_at: String,
     pub recorded_by: String,
@@ -271,6 +273,21 @@ impl Store {
     }
 
     /// Writes a record's mutable facts. `expected_state` guards against a concurrent change.
+    /// The record's handling due date follows its stored deadline (a calendar notice moved it).
+    pub async fn set_handling_record_due(
+        &self,
+        tx: &mut Tx,
+        record_id: &str,
+        due_on: chrono::NaiveDate,
+    ) -> Result<()> {
+        sqlx::query("UPDATE handling_records SET due_on = $1 WHERE id = $2")
+            .bind(due_on.to_string())
+            .bind(record_id)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     pub async fn update_handling_record(
         &self,
         tx: &mut Tx,
@@ -829,7 +846,7 @@ impl Store {
         r: &IncidentRow,
     ) -> Result<()> {
         sqlx::query(
-            "INSERT INTO incidents (id, bureau_id, petition_id, petitioner_id, kind, measures, note, occurred_at, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            "INSERT INTO incidents (id, bureau_id, petition_id, petitioner_id, kind, measures, note, occurred_at, recorded_by, recorded_at, emergency) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&r.id)
         .bind(bureau_id)
@@ -841,6 +858,7 @@ impl Store {
         .bind(&r.occurred_at)
         .bind(&r.recorded_by)
         .bind(&r.recorded_at)
+        .bind(&r.emergency)
         .execute(&mut **tx)
         .await?;
         Ok(())
@@ -848,7 +866,7 @@ impl Store {
 
     pub async fn incidents_of(&self, petition_id: &str) -> Result<Vec<IncidentRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, petition_id, petitioner_id, kind, measures, note, occurred_at, recorded_by, recorded_at FROM incidents WHERE petition_id = $1 ORDER BY occurred_at, id",
+            "SELECT id, petition_id, petitioner_id, kind, measures, emergency, note, occurred_at, recorded_by, recorded_at FROM incidents WHERE petition_id = $1 ORDER BY occurred_at, id",
         )
         .bind(petition_id)
         .fetch_all(self.pool())
@@ -868,13 +886,16 @@ pub struct MeetingRow {
     pub recorded_at: String,
 }
 
-/// A set-aside letter as the register lists it: by township (issue region) and date.
+/// A set-aside letter as the register lists it: by the township of the matter and the date the
+/// letter was received (L4.4).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SetAsideRow {
     pub id: String,
     pub petition_no: String,
     pub issue_region: String,
-    pub registered_on: String,
+    /// A township unit's id or a statistical code; empty on rows registered before it was kept.
+    pub township: String,
+    pub received_at: String,
     pub summary: String,
     pub set_aside_at: String,
 }
@@ -920,7 +941,7 @@ impl Store {
     /// Set-aside letters by township and date (L4.4).
     pub async fn set_aside_register(&self, bureau_id: &str) -> Result<Vec<SetAsideRow>> {
         Ok(sqlx::query_as(
-            "SELECT p.id, p.petition_no, p.issue_region, p.registered_on, p.summary, d.created_at AS set_aside_at FROM petitions p JOIN dispositions d ON d.petition_id = p.id AND d.disposition = 'set_aside' WHERE p.bureau_id = $1 AND p.stage = 'set_aside' ORDER BY p.issue_region, p.registered_on, p.id",
+            "SELECT p.id, p.petition_no, p.issue_region, p.township, l.received_at, p.summary, d.created_at AS set_aside_at FROM petitions p JOIN letters l ON l.petition_id = p.id JOIN dispositions d ON d.petition_id = p.id AND d.disposition = 'set_aside' WHERE p.bureau_id = $1 AND p.stage = 'set_aside' ORDER BY p.township, l.received_at, p.id",
         )
         .bind(bureau_id)
         .fetch_all(self.pool())

@@ -385,7 +385,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE petitions SET stage = $1, registered_at = $2, registered_on = $3, registered_by = $4, issue_region = $5, summary = $6, requests = $7, proposal = $8, purpose = $9, category = $10, petition_class = $11, visitor_count = $12, people_involved = $13, collective = $14, anonymous = $15, consent_to_publish = $16, major_urgent = $17, confidential = $18, skip_level = $19, out_of_district = $20, repeat_of = $21, repeat_reason = $22, accused_unit_id = $23 WHERE id = $24",
+            "UPDATE petitions SET stage = $1, registered_at = $2, registered_on = $3, registered_by = $4, issue_region = $5, summary = $6, requests = $7, proposal = $8, purpose = $9, category = $10, petition_class = $11, visitor_count = $12, people_involved = $13, collective = $14, anonymous = $15, consent_to_publish = $16, major_urgent = $17, confidential = $18, skip_level = $19, out_of_district = $20, repeat_of = $21, repeat_reason = $22, accused_unit_id = $23, source = $24, source_kind = $25, township = $26 WHERE id = $27",
         )
         .bind(stage.as_str())
         .bind(ts(now))
@@ -410,6 +410,9 @@ impl Store {
         .bind(&r.repeat_of)
         .bind(&r.repeat_reason)
         .bind(&r.accused_unit_id)
+        .bind(serde_json::to_string(&r.source).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(r.source.as_str())
+        .bind(r.township.as_input())
         .bind(petition_id)
         .execute(&mut **tx)
         .await?;

@@ -9,6 +9,8 @@ use xinfang_domain::event::{EventFields, GENESIS_HASH, event_hash};
 use xinfang_domain::lifecycle::{Acceptance, Channel, Stage};
 use xinfang_domain::registration::{Interview, Registration, SeedFieldPresence};
 use xinfang_domain::role::Role;
+use xinfang_domain::source::Source;
+use xinfang_domain::township::TownshipRef;
 
 use crate::{Result, Store, StoreError, Tx, flag, new_id, ts};
 
@@ -71,6 +73,11 @@ pub struct PetitionRecord {
     pub updated_at: String,
     /// Who carries the petition since a handover (`None`: its registering and deciding staff).
     pub carried_by: Option<String>,
+    /// Where the matter came from; `None` on rows registered before the source was recorded
+    /// (a letter's receipt then still tells).
+    pub source: Option<Source>,
+    /// The township of the matter; `None` on rows registered before it was recorded.
+    pub township: Option<TownshipRef>,
     pub petitioners: Vec<PetitionerRow>,
 }
 
@@ -202,6 +209,19 @@ pub(crate) fn petition_from(r: &AnyRow) -> Result<PetitionRecord> {
         event_seq: r.try_get("event_seq")?,
         updated_at: r.try_get("updated_at")?,
         carried_by: r.try_get("carried_by")?,
+        source: {
+            let s: String = r.try_get("source")?;
+            // A value this version cannot read counts as unrecorded, not as an error.
+            (!s.is_empty())
+                .then(|| serde_json::from_str(&s).ok())
+                .flatten()
+        },
+        township: {
+            let t: String = r.try_get("township")?;
+            (!t.is_empty())
+                .then(|| xinfang_domain::township::parse_township(&t).ok())
+                .flatten()
+        },
         petitioners: Vec::new(),
     })
 }
@@ -249,7 +269,7 @@ impl Store {
         let id = new_id();
         let r = p.registration;
         sqlx::query(
-            "INSERT INTO petitions (id, bureau_id, petition_no, query_code, channel, stage, visited_at, registered_at, registered_on, registered_by, issue_region, summary, requests, proposal, purpose, category, petition_class, visitor_count, people_involved, collective, anonymous, consent_to_publish, major_urgent, confidential, skip_level, out_of_district, repeat_of, repeat_reason, accused_unit_id, event_seq, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 0, $30)",
+            "INSERT INTO petitions (id, bureau_id, petition_no, query_code, channel, stage, visited_at, registered_at, registered_on, registered_by, issue_region, summary, requests, proposal, purpose, category, petition_class, visitor_count, people_involved, collective, anonymous, consent_to_publish, major_urgent, confidential, skip_level, out_of_district, repeat_of, repeat_reason, accused_unit_id, event_seq, updated_at, source, source_kind, township) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, 0, $30, $31, $32, $33)",
         )
         .bind(&id)
         .bind(p.bureau_id)
@@ -281,6 +301,9 @@ impl Store {
         .bind(&r.repeat_reason)
         .bind(&r.accused_unit_id)
         .bind(ts(now))
+        .bind(serde_json::to_string(&r.source).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(r.source.as_str())
+        .bind(r.township.as_input())
         .execute(&mut **tx)
         .await?;
         for (i, pe) in r.petitioners.iter().enumerate() {

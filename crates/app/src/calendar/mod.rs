@@ -109,10 +109,12 @@ pub fn parse_calendar_notice(
     Ok(notice)
 }
 
-/// Adds or corrects one year's notice (administrators only); every deadline computed from then
-/// on follows it. Deadlines already stored are not moved.
-pub async fn save_calendar_notice(
+/// Adds or corrects one year's notice (administrators only) inside the caller's transaction,
+/// with its audit entry; the caller commits. `deadlines::enter_calendar_notice` is the use case:
+/// it also recomputes the running deadlines that run through the year.
+pub async fn save_calendar_notice_in(
     state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
     admin: &CurrentUser,
     year: &str,
     input: &CalendarNoticeInput,
@@ -126,15 +128,14 @@ pub async fn save_calendar_notice(
         .into_iter()
         .find(|n| n.year == notice.year);
     let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
     state
         .store
-        .upsert_calendar_notice(&mut tx, &state.bureau.id, &notice, &admin.user.id, now)
+        .upsert_calendar_notice(tx, &state.bureau.id, &notice, &admin.user.id, now)
         .await?;
     state
         .store
         .audit(
-            &mut tx,
+            tx,
             &state.bureau.id,
             Some(&admin.user.id),
             "calendar_notice_saved",
@@ -147,7 +148,6 @@ pub async fn save_calendar_notice(
             now,
         )
         .await?;
-    tx.commit().await?;
     Ok(notice)
 }
 

@@ -9,6 +9,7 @@
 //! - [`start_deadline`]`(state, tx, &StartDeadline { petition_id, handling_record_id, unit_id,
 //!   rule_code, started_on, role })` — stores a running deadline from the rule's current
 //!   version; returns the row with `due_on`.
+//! - [`start_higher_organ_deadline`] — the higher organ's date, at registration.
 //! - [`meet_deadlines`]`(state, tx, petition_id, handling_record_id, rule_code, now)` — stops
 //!   (state `met`) the running deadlines matching; `None` matches any.
 //! - [`cancel_deadlines`] — the same with state `cancelled` (a step undone, a unit's objection
@@ -60,6 +61,9 @@ pub struct StartDeadline<'a> {
     /// The queue, when not the unit's and not the rule's `responsible` (e.g. `letter_clerk` for
     /// a letter's `dispose_visit`).
     pub role: Option<&'a str>,
+    /// A date the deadline never runs past: the higher organ's deadline caps the unit's
+    /// handling deadline, and is itself the due date of `higher_organ_deadline`.
+    pub cap: Option<NaiveDate>,
 }
 
 /// Stores a running deadline from the rule's current version. Refuses rules that are not kept
@@ -88,7 +92,18 @@ pub async fn start_deadline(
         ));
     }
     let cal = calendar(state).await?;
-    let due_on = deadline::due_date(&cal, s.started_on, rule.days, rule.mode);
+    // A fixed-date deadline counts the calendar days up to its date, so that recomputing it
+    // (a calendar notice, a pause) keeps it there.
+    let days = match (rule.code.as_str(), s.cap) {
+        (rules::HIGHER_ORGAN_RULE, Some(cap)) => {
+            u32::try_from((cap - s.started_on).num_days().max(0)).unwrap_or(0)
+        }
+        _ => rule.days,
+    };
+    let due_on = deadline::capped_due(
+        deadline::due_date(&cal, s.started_on, days, rule.mode),
+        s.cap,
+    );
     let role = match (s.unit_id, s.role) {
         (Some(_), _) => "unit".to_string(),
         (None, Some(r)) => r.to_string(),
@@ -108,9 +123,10 @@ pub async fn start_deadline(
                 rule_code: &rule.code,
                 rule_version: rule.version,
                 started_on: s.started_on,
-                period_days: rule.days,
+                period_days: days,
                 mode: rule.mode,
                 due_on,
+                fixed_due: s.cap,
             },
             now,
         )
@@ -125,7 +141,7 @@ pub async fn start_deadline(
         rule_code: rule.code,
         rule_version: rule.version,
         started_on: s.started_on,
-        period_days: rule.days,
+        period_days: days,
         mode: rule.mode,
         due_on,
         shortened_by: None,
@@ -135,7 +151,58 @@ pub async fn start_deadline(
         paused_since: None,
         state: "running".into(),
         met_at: None,
+        fixed_due: s.cap,
     })
+}
+
+/// The due date of a stored deadline as its counting facts give it on `cal`, never past its
+/// fixed date.
+pub(crate) fn due_of(
+    cal: &xinfang_domain::calendar::OfficialCalendar,
+    d: &DeadlineRow,
+) -> NaiveDate {
+    deadline::capped_due(
+        rules::recompute_due(
+            cal,
+            d.started_on,
+            d.period_days,
+            d.mode,
+            d.extended_days,
+            d.paused_days,
+        ),
+        d.fixed_due,
+    )
+}
+
+/// A matter registered from a higher organ that set a deadline: that deadline runs from the
+/// registration, due on the organ's date, on the registering desk's queue (the office's, the
+/// letter clerk's for letters). Met when closing is approved.
+pub async fn start_higher_organ_deadline(
+    state: &AppState,
+    tx: &mut WriteTx,
+    petition_id: &str,
+    source: &xinfang_domain::source::Source,
+    registered_on: NaiveDate,
+    letter: bool,
+) -> AppResult<Option<DeadlineRow>> {
+    let Some(cap) = source.higher_organ_deadline() else {
+        return Ok(None);
+    };
+    start_deadline(
+        state,
+        tx,
+        &StartDeadline {
+            petition_id,
+            handling_record_id: None,
+            unit_id: None,
+            rule_code: rules::HIGHER_ORGAN_RULE,
+            started_on: registered_on.min(cap),
+            role: Some(if letter { "letter_clerk" } else { "office" }),
+            cap: Some(cap),
+        },
+    )
+    .await
+    .map(Some)
 }
 
 async fn stop_deadlines(
@@ -229,19 +296,17 @@ pub async fn follow_extension_in(
     extend_in(state, tx, deadline_id, days, reason, today, Some(period)).await
 }
 
-async fn extend_in(
+/// Whether `d` may be extended by `days` today, and by how many days in all: under an
+/// extendable rule (`period`'s when it follows another deadline), at most the extension rule's
+/// days, once, before expiry, with a reason, never past a higher organ's date.
+pub async fn check_extension(
     state: &AppState,
-    tx: &mut WriteTx,
-    deadline_id: &str,
+    d: &DeadlineRow,
     days: i64,
     reason: &str,
     today: NaiveDate,
     period: Option<&str>,
-) -> AppResult<DeadlineRow> {
-    let mut d = state
-        .store
-        .deadline_in(tx, &state.bureau.id, deadline_id)
-        .await?;
+) -> AppResult<u32> {
     let max = state
         .store
         .deadline_rule(&state.bureau.id, EXTENSION_RULE, None)
@@ -265,18 +330,39 @@ async fn extend_in(
         }
     };
     let days = rules::check_extension(&rule, &d.facts(), days, max, reason, today)?;
+    if let Some(cap) = d.fixed_due
+        && d.due_on >= cap
+    {
+        return Err(AppError::field(
+            "days",
+            "capped_by_higher_organ",
+            format!(
+                "本件须在上级机关要求的 {cap} 前办结，期限不能自行延长；确需延期请报上级机关同意"
+            ),
+        ));
+    }
+    Ok(days)
+}
+
+async fn extend_in(
+    state: &AppState,
+    tx: &mut WriteTx,
+    deadline_id: &str,
+    days: i64,
+    reason: &str,
+    today: NaiveDate,
+    period: Option<&str>,
+) -> AppResult<DeadlineRow> {
+    let mut d = state
+        .store
+        .deadline_in(tx, &state.bureau.id, deadline_id)
+        .await?;
+    let days = check_extension(state, &d, days, reason, today, period).await?;
     let (old_due, old_ext, old_paused) = (d.due_on, d.extended_days, d.paused_since);
     let cal = calendar(state).await?;
     d.extended_days = days;
     d.extension_reason = Some(reason.trim().to_string());
-    d.due_on = rules::recompute_due(
-        &cal,
-        d.started_on,
-        d.period_days,
-        d.mode,
-        d.extended_days,
-        d.paused_days,
-    );
+    d.due_on = due_of(&cal, &d);
     state
         .store
         .update_deadline_counting(tx, &d, old_due, old_ext, old_paused, state.clock.now())
@@ -301,14 +387,7 @@ pub async fn shorten_deadline_in(
     let cal = calendar(state).await?;
     d.period_days = days;
     d.shortened_by = Some(instruction.trim().to_string());
-    d.due_on = rules::recompute_due(
-        &cal,
-        d.started_on,
-        d.period_days,
-        d.mode,
-        d.extended_days,
-        d.paused_days,
-    );
+    d.due_on = due_of(&cal, &d);
     state
         .store
         .update_deadline_counting(tx, &d, old_due, old_ext, old_paused, state.clock.now())
@@ -357,19 +436,80 @@ pub async fn resume_deadline_in(
     let cal = calendar(state).await?;
     d.paused_days = d.paused_days.saturating_add(days);
     d.paused_since = None;
-    d.due_on = rules::recompute_due(
-        &cal,
-        d.started_on,
-        d.period_days,
-        d.mode,
-        d.extended_days,
-        d.paused_days,
-    );
+    d.due_on = due_of(&cal, &d);
     state
         .store
         .update_deadline_counting(tx, &d, old_due, old_ext, old_paused, state.clock.now())
         .await?;
     Ok(d)
+}
+
+// ---------------------------------------------------------------------------------------------
+// A year's official notice entered: the deadlines counted without it firm up
+
+/// Enters (or corrects) one year's State Council notice and recomputes, in the same
+/// transaction, every running deadline that runs through that year: until then it was counted
+/// with plain weekends (provisional). Each one that moves gets a `deadline_recomputed` event on
+/// its petition, and a unit's handling record shows the new date. Returns the notice and how many
+/// deadlines moved.
+pub async fn enter_calendar_notice(
+    state: &AppState,
+    admin: &CurrentUser,
+    year: &str,
+    input: &crate::calendar::CalendarNoticeInput,
+) -> AppResult<(xinfang_domain::calendar::YearNotice, usize)> {
+    admin.require(&[Role::Admin])?;
+    let now = state.clock.now();
+    let mut w = Write::begin_at(state, admin, now).await?;
+    let notice =
+        crate::calendar::save_calendar_notice_in(state, &mut w.tx, admin, year, input).await?;
+    let mut cal = calendar(state).await?;
+    cal.insert(notice.clone());
+    let running = state
+        .store
+        .running_deadlines_through_year(&mut w.tx, &state.bureau.id, notice.year)
+        .await?;
+    let mut moved = 0;
+    for mut d in running {
+        let due = due_of(&cal, &d);
+        if due == d.due_on {
+            continue;
+        }
+        let (old_due, old_ext, old_paused) = (d.due_on, d.extended_days, d.paused_since);
+        d.due_on = due;
+        state
+            .store
+            .update_deadline_counting(&mut w.tx, &d, old_due, old_ext, old_paused, now)
+            .await?;
+        if let Some(record) = &d.handling_record_id
+            && d.rule_code == "handle_and_close"
+        {
+            state
+                .store
+                .set_handling_record_due(&mut w.tx, record, due)
+                .await?;
+        }
+        let seq = state.store.event_seq_in(&mut w.tx, &d.petition_id).await?;
+        w.event(
+            &d.petition_id,
+            seq,
+            "deadline_recomputed",
+            &serde_json::json!({
+                "deadline_id": d.id, "rule": d.rule_code, "year": notice.year,
+                "due_before": old_due.to_string(), "due_on": due.to_string(),
+            }),
+        )
+        .await?;
+        moved += 1;
+    }
+    w.commit().await?;
+    Ok((notice, moved))
+}
+
+/// Whether a deadline was counted through a year whose notice is not entered yet: its date may
+/// still move (it is recomputed when the notice is entered).
+pub fn is_provisional(cal: &xinfang_domain::calendar::OfficialCalendar, d: &DeadlineRow) -> bool {
+    deadline::is_provisional(cal, d.started_on, d.due_on)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,6 +524,8 @@ pub struct DeadlineChangeInput {
     pub reason: String,
     /// Shorter deadline: the local leader's instruction (who, when, what).
     pub instruction: String,
+    /// Extension of a unit's handling period: how and when the petitioner was told why (L5.2).
+    pub petitioner_told: String,
 }
 
 async fn change_context(
@@ -406,13 +548,14 @@ pub async fn extend(
     input: &DeadlineChangeInput,
 ) -> AppResult<DeadlineRow> {
     let (d, p) = change_context(state, user, deadline_id, "extend_deadline").await?;
-    let allowed = match &d.unit_id {
-        Some(u) => {
-            user.role() == Role::UnitHead && user.user.unit_id.as_deref() == Some(u.as_str())
-        }
-        None => user.role().is_leader(),
-    };
-    if !allowed {
+    // A unit's handling period moves its record and drafts the 延期告知书: the handling
+    // feature's `extend_deadline` does that and calls back here for every other deadline.
+    if d.handling_record_id.is_some() && d.rule_code == "handle_and_close" {
+        return Err(AppError::Conflict(
+            "承办单位的办理期限须通过办理记录延期（handling::extend_deadline）".into(),
+        ));
+    }
+    if !may_extend(user, &d) {
         return Err(AppError::Forbidden(
             "延期须由承办单位负责人（本局期限由局领导）批准".into(),
         ));
@@ -431,24 +574,21 @@ pub async fn extend(
         local_date(now),
     )
     .await?;
-    if let Some(record) = d.handling_record_id.as_deref()
-        && d.rule_code == "handle_and_close"
-    {
-        crate::steps::follow_deadline_extension(
-            state,
-            &mut w.tx,
-            record,
-            d2.extended_days,
-            &input.reason,
-            d2.due_on,
-            local_date(now),
-        )
-        .await?;
-    }
     w.event(&p.id, p.event_seq, "deadline_extended", &serde_json::json!({"deadline_id": d.id, "rule": d.rule_code, "days": d2.extended_days, "reason": d2.extension_reason, "due_before": d.due_on.to_string(), "due_on": d2.due_on.to_string()}))
         .await?;
     w.commit().await?;
     Ok(d2)
+}
+
+/// Who decides an extension: the unit's head for a unit's deadline, a bureau leader for the
+/// bureau's own.
+pub fn may_extend(user: &CurrentUser, d: &DeadlineRow) -> bool {
+    match &d.unit_id {
+        Some(u) => {
+            user.role() == Role::UnitHead && user.user.unit_id.as_deref() == Some(u.as_str())
+        }
+        None => user.role().is_leader(),
+    }
 }
 
 /// A local leader's shorter deadline, entered by the office, a case officer or a leader.
@@ -755,17 +895,53 @@ pub struct Badge {
     /// Calendar days to the due date: negative once overdue.
     pub days_left: i64,
     pub due_on: String,
+    /// Counted through a year whose holiday notice is not entered yet: the date may move.
+    pub provisional: bool,
 }
 
 impl Badge {
-    /// What the badge says: "逾期 2 天", "严重 · 今日到期", "预警 · 剩 3 天".
+    /// What the badge says: "逾期 2 天", "严重 · 今日到期", "预警 · 剩 3 天（暂定）".
     pub fn text(&self) -> String {
-        match self.days_left {
+        let text = match self.days_left {
             n if n < 0 => format!("逾期 {} 天", -n),
             0 => format!("{} · 今日到期", self.label),
             n => format!("{} · 剩 {n} 天", self.label),
+        };
+        if self.provisional {
+            format!("{text}（暂定）")
+        } else {
+            text
         }
     }
+}
+
+/// What every badge of one page or list is computed with: the warning thresholds, the
+/// calendar (to tell provisional dates) and today.
+pub struct BadgeContext {
+    pub thresholds: WarningThresholds,
+    pub calendar: xinfang_domain::calendar::OfficialCalendar,
+    pub today: NaiveDate,
+}
+
+impl BadgeContext {
+    pub fn badge(&self, d: &DeadlineRow) -> Badge {
+        badge(
+            d,
+            self.today,
+            &self.thresholds,
+            is_provisional(&self.calendar, d),
+        )
+    }
+}
+
+/// The badge context now, from the bureau's settings and calendar.
+pub async fn badge_context(state: &AppState) -> AppResult<BadgeContext> {
+    let settings = state.store.deadline_settings(&state.bureau.id).await?;
+    Ok(BadgeContext {
+        thresholds: thresholds(&settings),
+        calendar: calendar(state).await?,
+        today: local_date(state.clock.now()),
+    })
 }
 
 pub fn thresholds(s: &DeadlineSettings) -> WarningThresholds {
@@ -776,7 +952,7 @@ pub fn thresholds(s: &DeadlineSettings) -> WarningThresholds {
     }
 }
 
-pub fn badge(d: &DeadlineRow, today: NaiveDate, t: &WarningThresholds) -> Badge {
+pub fn badge(d: &DeadlineRow, today: NaiveDate, t: &WarningThresholds, provisional: bool) -> Badge {
     // While paused the clock stands still at the pause day.
     let at = d.paused_since.map(|p| p.min(today)).unwrap_or(today);
     let level = deadline::warning_level(d.started_on, d.due_on, at, t);
@@ -786,6 +962,7 @@ pub fn badge(d: &DeadlineRow, today: NaiveDate, t: &WarningThresholds) -> Badge 
         css: level.css_class().into(),
         days_left: deadline::days_left(d.due_on, at),
         due_on: d.due_on.to_string(),
+        provisional,
     }
 }
 
@@ -797,15 +974,13 @@ pub async fn badges_for(
     if petition_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let settings = state.store.deadline_settings(&state.bureau.id).await?;
-    let t = thresholds(&settings);
-    let today = local_date(state.clock.now());
+    let b = badge_context(state).await?;
     Ok(state
         .store
         .earliest_running(petition_ids)
         .await?
         .into_iter()
-        .map(|d| (d.petition_id.clone(), badge(&d, today, &t)))
+        .map(|d| (d.petition_id.clone(), b.badge(&d)))
         .collect())
 }
 
@@ -847,8 +1022,8 @@ pub struct QueueItem {
     pub badge: Badge,
 }
 
-fn queue_item(r: QueueRow, today: NaiveDate, t: &WarningThresholds) -> QueueItem {
-    let badge = badge(&r.deadline, today, t);
+fn queue_item(r: QueueRow, b: &BadgeContext) -> QueueItem {
+    let badge = b.badge(&r.deadline);
     let d = r.deadline;
     QueueItem {
         deadline_id: d.id,
@@ -915,13 +1090,13 @@ pub async fn queue(
             limit,
         },
     };
-    let t = thresholds(&settings);
+    let b = badge_context(state).await?;
     Ok(state
         .store
         .deadline_queue(&state.bureau.id, &filter)
         .await?
         .into_iter()
-        .map(|r| queue_item(r, today, &t))
+        .map(|r| queue_item(r, &b))
         .collect())
 }
 

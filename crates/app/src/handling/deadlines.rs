@@ -14,7 +14,9 @@
 //! | extension approved           | `handle_and_close` (and a running report deadline) extended|
 //! | handling report submitted    | the record's deadlines met                                 |
 //! | 重办 / 补报 approved          | a new `handling_report` with the period the review set     |
-//! | closing approved             | whatever still runs is cancelled                           |
+//! | registered from a higher     | `higher_organ_deadline` starts, due on the organ's date;   |
+//! | organ with a deadline        | it caps `handle_and_close` and `handling_report`           |
+//! | closing approved             | `higher_organ_deadline` met; whatever else runs cancelled  |
 //! | 复查 / 复核 handled here       | `reexamination_decision` / `recheck_decision` start; met by |
 //! |                              | the opinion                                                |
 
@@ -32,6 +34,7 @@ pub const UNIT_NOTIFY: &str = "unit_notify_petitioner";
 pub const UNIT_OBJECTION: &str = "unit_objection";
 pub const HANDLE_AND_CLOSE: &str = "handle_and_close";
 pub const HANDLING_REPORT: &str = "handling_report";
+pub const HIGHER_ORGAN: &str = xinfang_domain::deadline_rules::HIGHER_ORGAN_RULE;
 
 /// A record's deadline of `rule`, from `started_on`; shortened when the bureau set a shorter
 /// period than the rule's (a 交办 with 30 days, a 重办 with 15).
@@ -46,6 +49,17 @@ pub async fn start_for_record(
     started_on: NaiveDate,
     period_days: Option<u32>,
 ) -> AppResult<DeadlineRow> {
+    // The higher organ's deadline caps what the unit owes it: the handling and its report.
+    let cap = if matches!(rule, HANDLE_AND_CLOSE | HANDLING_REPORT) {
+        state
+            .store
+            .petition(&state.bureau.id, petition_id)
+            .await?
+            .source
+            .and_then(|s| s.higher_organ_deadline())
+    } else {
+        None
+    };
     let d = stored::start_deadline(
         state,
         tx,
@@ -56,6 +70,7 @@ pub async fn start_for_record(
             rule_code: rule,
             started_on,
             role: None,
+            cap,
         },
     )
     .await?;
@@ -183,7 +198,11 @@ pub async fn on_extended(
                 stored::extend_deadline_in(state, tx, &d.id, i64::from(days), reason, today)
                     .await?,
             );
-        } else if d.rule_code == HANDLING_REPORT && d.due_on >= today && d.extended_days == 0 {
+        } else if d.rule_code == HANDLING_REPORT
+            && d.due_on >= today
+            && d.extended_days == 0
+            && d.fixed_due.is_none_or(|cap| d.due_on < cap)
+        {
             // The report is due when the handling period ends: it moves with it.
             out.push(
                 stored::follow_extension_in(
@@ -232,13 +251,15 @@ pub async fn meet_petition(
     Ok(())
 }
 
-/// Closing approved: nothing is owed any more.
+/// Closing approved: the higher organ's deadline is met (the closing report goes back up);
+/// nothing else is owed any more.
 pub async fn on_closed(
     state: &AppState,
     tx: &mut Tx,
     petition_id: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    stored::meet_deadlines(state, tx, petition_id, None, Some(HIGHER_ORGAN), now).await?;
     stored::cancel_deadlines(state, tx, petition_id, None, None, now).await?;
     Ok(())
 }
@@ -270,6 +291,7 @@ pub async fn on_appeal_here(
             rule_code: appeal_rule(level),
             started_on: requested_on,
             role: Some(if letter { "letter_clerk" } else { "office" }),
+            cap: None,
         },
     )
     .await

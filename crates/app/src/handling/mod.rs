@@ -13,6 +13,7 @@ use xinfang_domain::document::DocumentKind;
 use xinfang_domain::handling::{
     self, ClosureFacts, Finding, HandlingReportInput, ReportDecision, ReviewOutcome,
 };
+use xinfang_domain::incident::{self, IncidentInput};
 use xinfang_domain::lifecycle::{
     self, Channel, Command, Disposition, HandlingActor, HandlingCommand, HandlingState,
     PetitionState, Stage,
@@ -877,60 +878,15 @@ pub async fn decide_approval(
         Gate::Extension if accepted => {
             let record_id = a.handling_record_id.as_deref().unwrap_or_default();
             let days = payload["days"].as_u64().unwrap_or(0) as u32;
-            let mut r = state
-                .store
-                .handling_record(&state.bureau.id, record_id)
-                .await?;
-            let next = lifecycle::execute_handling_approved(
-                &record_state(&r),
-                HandlingCommand::Extend { days },
-                today,
-            )?;
-            let old_due = date(&r.due_on).unwrap_or(today);
-            let expected = r.state.clone();
-            r.state = next.as_str().into();
-            r.extended_days = i64::from(days);
-            r.extension_reason = payload["reason"].as_str().unwrap_or_default().into();
-            r.due_on =
-                Some(deadline::due_date(&cal, old_due, days, CountingMode::Calendar).to_string());
-            state
-                .store
-                .update_handling_record(&mut w.tx, &r, &expected, now)
-                .await?;
-            deadlines::on_extended(
+            apply_extension(
                 state,
-                &mut w.tx,
-                &p.id,
-                &r.id,
-                days,
-                &r.extension_reason,
-                today,
-            )
-            .await?;
-            let new_due = date(&r.due_on).unwrap_or(today);
-            let proposer = last_proposer(state, p).await?;
-            documents::draft(
-                state,
-                &mut w.tx,
+                &mut w,
                 p,
-                DocumentKind::ExtensionNotice,
-                &[&proposer],
-                None,
-                Some(new_due),
-                documents::extension_notice_body(p, days, &r.extension_reason, new_due),
-            )
-            .await?;
-            let seq = state.store.event_seq_in(&mut w.tx, &p.id).await?;
-            w.event(
-                &p.id,
-                seq,
-                "extended",
-                &serde_json::json!({
-                    "record_id": r.id, "unit_id": r.unit_id, "days": days,
-                    "reason": r.extension_reason, "due_on": r.due_on,
-                    // The bureau sees this event; the petitioner is told why (L5.2).
-                    "petitioner_told": payload["petitioner_told"],
-                }),
+                record_id,
+                days,
+                payload["reason"].as_str().unwrap_or_default(),
+                payload["petitioner_told"].as_str().unwrap_or_default(),
+                today,
             )
             .await?;
         }
@@ -988,12 +944,13 @@ pub async fn decide_approval(
     Ok(decided.as_str().into())
 }
 
-/// Where the closing report goes (V8.3, L7.3): up to a higher organ, to the local leader whose
-/// instruction started it, or to the archive.
-/// Where the matter came from, as far as the records tell: a letter forwarded by a higher organ
-/// or instructed by a local leader says so on its receipt; anything else came of the petitioner's
-/// own accord (visits and online petitions record no source yet).
+/// Where the matter came from: as registered, or, on a row registered before the source was
+/// recorded, what a letter's receipt says (forwarded by a higher organ, instructed by a local
+/// leader); anything else came of the petitioner's own accord.
 async fn source_of(state: &AppState, p: &PetitionRecord) -> AppResult<source::Source> {
+    if let Some(s) = &p.source {
+        return Ok(s.clone());
+    }
     if p.channel != Channel::Letter {
         return Ok(source::Source::OwnAccord);
     }
@@ -1369,6 +1326,157 @@ pub async fn rule_objection(
     Ok(stage.as_str().into())
 }
 
+/// An extension of a unit's handling period, approved (the gate) or decided by the unit's head
+/// directly: the record and its deadlines move once, the 延期告知书 is drafted, and the event
+/// records how the petitioner was told why (L5.2).
+#[allow(clippy::too_many_arguments)]
+async fn apply_extension(
+    state: &AppState,
+    w: &mut Write<'_>,
+    p: &PetitionRecord,
+    record_id: &str,
+    days: u32,
+    reason: &str,
+    petitioner_told: &str,
+    today: NaiveDate,
+) -> AppResult<()> {
+    let now = state.clock.now();
+    let mut r = state
+        .store
+        .handling_record(&state.bureau.id, record_id)
+        .await?;
+    let next = lifecycle::execute_handling_approved(
+        &record_state(&r),
+        HandlingCommand::Extend { days },
+        today,
+    )?;
+    let expected = r.state.clone();
+    let moved = deadlines::on_extended(state, &mut w.tx, &p.id, &r.id, days, reason, today).await?;
+    // The record shows the handling deadline's own date: it may stop at the higher organ's.
+    let new_due = match moved
+        .iter()
+        .find(|d| d.rule_code == deadlines::HANDLE_AND_CLOSE)
+    {
+        Some(d) => d.due_on,
+        None => {
+            let cal = calendar(state).await?;
+            deadline::due_date(
+                &cal,
+                date(&r.due_on).unwrap_or(today),
+                days,
+                CountingMode::Calendar,
+            )
+        }
+    };
+    r.state = next.as_str().into();
+    r.extended_days = i64::from(days);
+    r.extension_reason = reason.trim().into();
+    r.due_on = Some(new_due.to_string());
+    state
+        .store
+        .update_handling_record(&mut w.tx, &r, &expected, now)
+        .await?;
+    let proposer = last_proposer(state, p).await?;
+    documents::draft(
+        state,
+        &mut w.tx,
+        p,
+        DocumentKind::ExtensionNotice,
+        &[&proposer],
+        None,
+        Some(new_due),
+        documents::extension_notice_body(p, days, &r.extension_reason, new_due),
+    )
+    .await?;
+    // Drafting appended its own event: read the head now.
+    let seq = state.store.event_seq_in(&mut w.tx, &p.id).await?;
+    w.event(
+        &p.id,
+        seq,
+        "extended",
+        &serde_json::json!({
+            "record_id": r.id, "unit_id": r.unit_id, "days": days,
+            "reason": r.extension_reason, "due_on": r.due_on,
+            // The bureau sees this event; the petitioner is told why (L5.2).
+            "petitioner_told": petitioner_told.trim(),
+        }),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An extension names its reason and how the petitioner was told it (L5.2).
+fn extension_words(reason: &str, petitioner_told: &str) -> AppResult<()> {
+    if reason.trim().is_empty() {
+        return Err(AppError::field("reason", "required", "请说明延期理由"));
+    }
+    if petitioner_told.trim().is_empty() {
+        return Err(AppError::field(
+            "petitioner_told",
+            "required",
+            "请填写向信访人说明延期理由的方式和时间",
+        ));
+    }
+    Ok(())
+}
+
+/// A deadline extended directly by whoever approves extensions of it. A unit's handling period
+/// goes the way an approved request goes (`apply_extension`), so the head must say how the
+/// petitioner was told why; any other deadline is extended by the deadlines feature.
+pub async fn extend_deadline(
+    state: &AppState,
+    user: &CurrentUser,
+    deadline_id: &str,
+    input: &crate::deadlines::DeadlineChangeInput,
+) -> AppResult<xinfang_store::deadlines::DeadlineRow> {
+    let d = state.store.deadline(&state.bureau.id, deadline_id).await?;
+    let Some(record_id) = d
+        .handling_record_id
+        .as_deref()
+        .filter(|_| d.rule_code == deadlines::HANDLE_AND_CLOSE)
+    else {
+        return crate::deadlines::extend(state, user, deadline_id, input).await;
+    };
+    let (case, r) = load_record(state, user, record_id).await?;
+    if !crate::deadlines::may_extend(user, &d) {
+        return Err(AppError::Forbidden("延期须由承办单位负责人批准".into()));
+    }
+    let now = state.clock.now();
+    let today = local_date(now);
+    let days = input
+        .days
+        .ok_or_else(|| AppError::field("days", "required", "请填写延期天数（1 至 30 日）"))?;
+    // The deadline's own checks first (extendable, at most 30 days, once, before expiry, a
+    // reason, not past a higher organ's date), then the record's.
+    crate::deadlines::check_extension(state, &d, days, &input.reason, today, None).await?;
+    let days_u32 = u32::try_from(days).unwrap_or(0);
+    lifecycle::execute_handling_approved(
+        &record_state(&r),
+        HandlingCommand::Extend { days: days_u32 },
+        today,
+    )?;
+    extension_words(&input.reason, &input.petitioner_told)?;
+    let p = &case.petition;
+    let mut w = Write::begin_at(state, user, now).await?;
+    apply_extension(
+        state,
+        &mut w,
+        p,
+        record_id,
+        days_u32,
+        &input.reason,
+        &input.petitioner_told,
+        today,
+    )
+    .await?;
+    w.commit().await?;
+    state
+        .store
+        .deadline(&state.bureau.id, deadline_id)
+        .await
+        .map_err(Into::into)
+}
+
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct ExtensionInput {
@@ -1397,16 +1505,7 @@ pub async fn request_extension(
         handling_actor(user),
         today,
     )?;
-    if input.reason.trim().is_empty() {
-        return Err(AppError::field("reason", "required", "请说明延期理由"));
-    }
-    if input.petitioner_told.trim().is_empty() {
-        return Err(AppError::field(
-            "petitioner_told",
-            "required",
-            "请填写向信访人说明延期理由的方式和时间",
-        ));
-    }
+    extension_words(&input.reason, &input.petitioner_told)?;
     let pending = state.store.approvals_of(&case.petition.id).await?;
     if pending.iter().any(|a| {
         a.gate == "extension"
@@ -2589,45 +2688,9 @@ pub async fn record_query_reply(
     Ok(id)
 }
 
-/// The six abnormal behaviours and four special visitors (rules §10).
-pub const INCIDENT_KINDS: [(&str, &str); 10] = [
-    ("illegal_gathering", "在机关周边非法聚集、围堵、冲击"),
-    ("dangerous_items", "携带危险物品、管制器具"),
-    (
-        "assault_or_threat",
-        "侮辱、殴打、威胁工作人员或限制他人人身自由",
-    ),
-    ("lingering", "滞留、滋事或将生活不能自理的人弃留在接待场所"),
-    ("inciting", "煽动、串联、胁迫、以信访为名借机敛财"),
-    ("other_disturbance", "其他扰乱公共秩序的行为"),
-    ("sudden_illness", "突发疾病"),
-    ("infectious_disease", "疑似传染病"),
-    ("homeless_or_mentally_ill", "流浪乞讨或精神异常"),
-    ("self_harm", "自伤、自残、自杀"),
-];
-
-pub const INCIDENT_MEASURES: [(&str, &str); 7] = [
-    ("dissuaded", "劝阻、批评、教育"),
-    ("police", "移交公安机关"),
-    ("call_110", "拨打110"),
-    ("call_120", "拨打120"),
-    ("civil_affairs", "联系民政部门"),
-    ("health_authority", "报告卫生健康部门"),
-    ("other", "其他"),
-];
-
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct IncidentInput {
-    pub kind: String,
-    pub measures: Vec<String>,
-    pub note: String,
-    /// YYYY-MM-DD HH:MM, China Standard Time.
-    pub occurred_at: String,
-    /// The visitor concerned (a petitioner of this petition), if known.
-    pub petitioner_id: String,
-}
-
+/// An incident at the reception (V10.1, V10.2), checked by `domain::incident::check_incident`:
+/// measures that fit the kind, a hand-over to the police only after an attempt or for a named
+/// emergency. The visitor, when named, must be one of this petition's.
 pub async fn record_incident(
     state: &AppState,
     user: &CurrentUser,
@@ -2641,44 +2704,18 @@ pub async fn record_incident(
         return Err(AppError::forbidden());
     }
     let (p, _) = open_record(state, user, petition_id, "incident").await?;
-    if !INCIDENT_KINDS.iter().any(|(k, _)| *k == input.kind.trim()) {
-        return Err(AppError::field("kind", "required", "请选择异常情况类别"));
-    }
-    if input.measures.is_empty() {
-        return Err(AppError::field("measures", "required", "请选择处置措施"));
-    }
-    for m in &input.measures {
-        if !INCIDENT_MEASURES.iter().any(|(k, _)| k == m) {
-            return Err(AppError::field(
-                "measures",
-                "unknown_measure",
-                format!("未知的处置措施：{m}"),
-            ));
-        }
-    }
     let now = state.clock.now();
-    let occurred = registration::parse_datetime("occurred_at", &input.occurred_at)?;
-    let occurred_utc = crate::clock::from_local(occurred);
-    if occurred_utc > now {
+    let incident = incident::check_incident(input, crate::clock::local(now))?;
+    if let Some(pid) = &incident.petitioner_id
+        && !p.petitioners.iter().any(|x| &x.id == pid)
+    {
         return Err(AppError::field(
-            "occurred_at",
-            "in_future",
-            "发生时间不能晚于现在",
+            "petitioner_id",
+            "unknown",
+            "该信访人不属于本信访件",
         ));
     }
-    let petitioner_id = match input.petitioner_id.trim() {
-        "" => None,
-        pid => {
-            if !p.petitioners.iter().any(|x| x.id == pid) {
-                return Err(AppError::field(
-                    "petitioner_id",
-                    "unknown",
-                    "该信访人不属于本信访件",
-                ));
-            }
-            Some(pid.to_string())
-        }
-    };
+    let occurred_utc = crate::clock::from_local(incident.occurred_at);
     let id = new_id();
     let mut w = Write::begin_at(state, user, now).await?;
     state
@@ -2689,18 +2726,33 @@ pub async fn record_incident(
             &IncidentRow {
                 id: id.clone(),
                 petition_id: Some(p.id.clone()),
-                petitioner_id,
-                kind: input.kind.trim().into(),
-                measures: input.measures.join(","),
-                note: input.note.trim().chars().take(5000).collect(),
+                petitioner_id: incident.petitioner_id.clone(),
+                kind: incident.kind.as_str().into(),
+                measures: incident.measure_codes().join(","),
+                emergency: incident
+                    .emergency
+                    .map(|e| e.as_str())
+                    .unwrap_or_default()
+                    .into(),
+                note: incident.note.clone(),
                 occurred_at: xinfang_store::ts(occurred_utc),
                 recorded_by: user.user.id.clone(),
                 recorded_at: xinfang_store::ts(now),
             },
         )
         .await?;
-    w.event(&p.id, p.event_seq, "incident_recorded", &serde_json::json!({"incident_id": id, "kind": input.kind.trim(), "measures": input.measures}))
-        .await?;
+    w.event(
+        &p.id,
+        p.event_seq,
+        "incident_recorded",
+        &serde_json::json!({
+            "incident_id": id, "kind": incident.kind.as_str(),
+            "measures": incident.measure_codes(),
+            "emergency": incident.emergency.map(|e| e.as_str()),
+            "immediate_police_handover": incident.immediate_police_handover(),
+        }),
+    )
+    .await?;
     w.commit().await?;
     Ok(id)
 }
@@ -3005,19 +3057,64 @@ pub async fn petition_of_report(state: &AppState, report_id: &str) -> AppResult<
         .await?)
 }
 
-/// The set-aside register (暂存登记) and the destruction register, for the bureau's staff.
+/// A set-aside letter in the register: the township of the matter by name, the day received.
+#[derive(Debug, Clone, Serialize)]
+pub struct SetAsideEntry {
+    pub petition_id: String,
+    pub petition_no: String,
+    /// The township of the matter; the county's name on letters registered before it was kept.
+    pub township: String,
+    pub received_on: NaiveDate,
+    pub summary: String,
+    pub set_aside_at: String,
+}
+
+/// The set-aside register (暂存登记, L4.4: 按乡镇和收信日期登记) and the destruction register,
+/// for the bureau's staff: by township, then by the day each letter was received.
 pub async fn set_aside_registers(
     state: &AppState,
     user: &CurrentUser,
 ) -> AppResult<(
-    Vec<xinfang_store::handling::SetAsideRow>,
+    Vec<SetAsideEntry>,
     Vec<xinfang_store::handling::DestructionRow>,
 )> {
     if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());
     }
+    let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut entries = Vec::new();
+    for r in state.store.set_aside_register(&state.bureau.id).await? {
+        let township = match xinfang_domain::township::parse_township(&r.township) {
+            Ok(t) => match names.get(&r.township) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = crate::township::name(state, &t).await;
+                    names.insert(r.township.clone(), n.clone());
+                    n
+                }
+            },
+            Err(_) => xinfang_domain::region::lookup(&r.issue_region)
+                .map(|x| x.name.to_string())
+                .unwrap_or(r.issue_region),
+        };
+        entries.push(SetAsideEntry {
+            petition_id: r.id,
+            petition_no: r.petition_no,
+            township,
+            received_on: local_date(xinfang_store::parse_ts(&r.received_at)?),
+            summary: r.summary,
+            set_aside_at: r.set_aside_at,
+        });
+    }
+    entries.sort_by(|a, b| {
+        (&a.township, a.received_on, &a.petition_no).cmp(&(
+            &b.township,
+            b.received_on,
+            &b.petition_no,
+        ))
+    });
     Ok((
-        state.store.set_aside_register(&state.bureau.id).await?,
+        entries,
         state.store.destruction_register(&state.bureau.id).await?,
     ))
 }

@@ -5,7 +5,7 @@
 use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use xinfang_domain::document::DocumentKind;
-use xinfang_domain::lifecycle::{self, Acceptance, Command, PetitionState, Stage};
+use xinfang_domain::lifecycle::{self, Acceptance, Channel, Command, PetitionState, Stage};
 use xinfang_domain::region;
 use xinfang_domain::registration::{
     InterviewInput, RegistrationInput, parse_interview, parse_registration,
@@ -55,6 +55,7 @@ pub async fn register(
             AppError::field("accused_unit_id", "unknown_unit", "被检举控告的单位不存在")
         })?;
     }
+    crate::township::check(state, &reg.township).await?;
     let today = local_date(now);
     let stage = PetitionState::new(reg.channel).stage;
     let mut w = Write::begin_at(state, user, now).await?;
@@ -91,6 +92,15 @@ pub async fn register(
         "registration": reg,
     });
     w.event(&id, 0, "registered", &payload).await?;
+    crate::deadlines::start_higher_organ_deadline(
+        state,
+        &mut w.tx,
+        &id,
+        &reg.source,
+        today,
+        reg.channel == Channel::Letter,
+    )
+    .await?;
     // A new visit or letter on a matter already transferred or assigned is supervised (rules §5).
     if let Some(earlier) = &reg.repeat_of {
         crate::supervision::on_repeat_registered(
@@ -300,6 +310,7 @@ pub async fn decide(
                 } else {
                     "office"
                 }),
+                cap: None,
             },
         )
         .await?;
@@ -351,6 +362,7 @@ pub async fn decide(
                 rule_code: "unit_notify_petitioner",
                 started_on: today,
                 role: None,
+                cap: None,
             },
         )
         .await?;

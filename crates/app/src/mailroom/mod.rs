@@ -17,6 +17,7 @@ use xinfang_domain::mailroom::{
 };
 use xinfang_domain::registration::{RegistrationInput, parse_registration};
 use xinfang_domain::role::Role;
+use xinfang_domain::source::SourceInput;
 use xinfang_domain::visibility::{self, Access};
 use xinfang_domain::{FieldError, region};
 use xinfang_store::documents::{DocumentRow, NewDocument};
@@ -413,6 +414,7 @@ pub async fn register_letter(
             .format("%Y-%m-%dT%H:%M")
             .to_string();
     }
+    source_from_receipt(&mut input.source, details);
     let names: Vec<String> = input
         .petitioners
         .iter()
@@ -452,7 +454,17 @@ pub async fn register_letter(
             AppError::field("accused_unit_id", "unknown_unit", "被检举控告的单位不存在")
         })?;
     }
+    crate::township::check(state, &reg.township).await?;
     let mut w = Write::begin_at(state, user, now).await?;
+    crate::deadlines::start_higher_organ_deadline(
+        state,
+        &mut w.tx,
+        &p.id,
+        &reg.source,
+        today,
+        true,
+    )
+    .await?;
     state
         .store
         .register_letter(
@@ -478,6 +490,40 @@ pub async fn register_letter(
     let v = access::petition_view(state, user, &p.id).await?;
     let similar = similar_to(state, user, &v).await?;
     Ok((v, similar))
+}
+
+/// A letter's source, where the form leaves it open, is what its receipt says: forwarded by the
+/// higher organ named on it, or instructed by the leader who wrote on it, or else the writer's
+/// own. A higher-organ source without its organ takes the receipt's covering document.
+fn source_from_receipt(source: &mut SourceInput, d: &LetterDetailsInput) {
+    let organ = !d.forwarded_by_organ.trim().is_empty();
+    let kind = source.kind.trim();
+    if kind.is_empty() {
+        source.kind = if organ {
+            "forwarded_by_higher_organ"
+        } else if !d.leader_name.trim().is_empty() {
+            "instructed_by_local_leader"
+        } else {
+            "own_accord"
+        }
+        .into();
+    }
+    match source.kind.as_str() {
+        "forwarded_by_higher_organ" | "assigned_by_higher_organ"
+            if source.organ.trim().is_empty() =>
+        {
+            source.organ = d.forwarded_by_organ.clone();
+            source.doc_no = d.forwarded_doc_no.clone();
+            source.issued_on = d.forwarded_on.clone();
+            source.deadline = d.forwarded_deadline.clone();
+        }
+        "instructed_by_local_leader"
+            if source.leader_name.trim().is_empty() && source.leader_post.trim().is_empty() =>
+        {
+            source.leader_name = d.leader_name.clone();
+        }
+        _ => {}
+    }
 }
 
 /// Earlier petitions by the same writer (same ID number, or same name and phone), for a viewer

@@ -361,6 +361,7 @@ pub async fn record_action(
             rule_code: "supervision_answer",
             started_on: today,
             role: None,
+            cap: None,
         },
     )
     .await?;

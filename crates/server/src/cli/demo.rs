@@ -19,6 +19,16 @@ use xinfang_app::mailroom as svc_letters;
 
 pub const DEMO_PASSWORD: &str = "xinfang-demo";
 
+/// The township and street-office units, in the order the generator is given their names.
+const TOWNSHIP_UNITS: [&str; 6] = [
+    "chengguan",
+    "ganhezi",
+    "ziniquanzi",
+    "shuimogou",
+    "fuxin",
+    "bofeng",
+];
+
 /// (code, name, kind)
 pub const DEMO_UNITS: &[(&str, &str, &str)] = &[
     ("chengguan", "城关镇人民政府", "township"),
@@ -173,7 +183,16 @@ pub async fn populate(state: &AppState, today: NaiveDate, count: usize) -> anyho
                 .unwrap_or_default(),
         );
         clock.set(from_local(at));
-        let input = generator.visit(at);
+        let mut input = generator.visit(at);
+        // The generator numbers the townships in the order listed above; the demo bureau has
+        // them as units, which the window chooses from.
+        let ordinal: usize = input.township[6..].parse().unwrap_or(1);
+        if let Some(id) = TOWNSHIP_UNITS
+            .get(ordinal.saturating_sub(1))
+            .and_then(|code| unit_id(code))
+        {
+            input.township = id;
+        }
         let p = xinfang_app::intake::register(&demo_state, &receptionist, &input)
             .await
             .map_err(|e| anyhow::anyhow!("demo registration: {:?}", e.body().message))?;
@@ -463,11 +482,19 @@ async fn populate_letters(
         phone: phone.into(),
         ..Default::default()
     };
+    let township = xinfang_app::admin::units(state)
+        .await
+        .map_err(err("units"))?
+        .into_iter()
+        .find(|u| u.code == "chengguan")
+        .map(|u| u.id)
+        .unwrap_or_default();
     let registration =
         |petitioners: Vec<PetitionerInput>, summary: &str, anonymous: bool| RegistrationInput {
             channel: "letter".into(),
             petitioners,
             issue_region: state.bureau.region_code.clone(),
+            township: township.clone(),
             summary: summary.into(),
             requests: "请求有关部门依法处理。".into(),
             purpose: "01".into(),

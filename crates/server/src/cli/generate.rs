@@ -227,8 +227,16 @@ impl Generator {
             String::new()
         };
 
+        // The township of the matter as a statistical code: the county's six digits and the
+        // township's place in the bureau's list (the generator knows names, not unit ids).
+        let township = format!(
+            "{}{:03}",
+            county.code,
+            self.townships.iter().position(|t| *t == town).unwrap_or(0) + 1
+        );
         RegistrationInput {
             channel: "visit".to_string(),
+            township,
             visited_at: visited_at.format("%Y-%m-%dT%H:%M").to_string(),
             petitioners,
             visitor_count: Some(visitor_count),

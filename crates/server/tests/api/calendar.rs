@@ -91,7 +91,7 @@ backend_tests! {
         let (status, v) = app.put(&a, "/api/v1/calendar/2027", &notice).await;
         assert_eq!(status, 200, "{v}");
         // Stored in order, without repeats.
-        assert_eq!(v, json!({"year": 2027, "holidays": ["2027-01-01", "2027-02-08", "2027-02-09"], "makeup_workdays": ["2027-02-20"]}));
+        assert_eq!(v, json!({"year": 2027, "holidays": ["2027-01-01", "2027-02-08", "2027-02-09"], "makeup_workdays": ["2027-02-20"], "recomputed_deadlines": 0}));
         assert_eq!(app.count("audit_log").await, audits + 1);
         let (kind, payload): (String, String) = xinfang_store::sqlx::query_as("SELECT kind, payload FROM audit_log ORDER BY at DESC, id DESC LIMIT 1")
             .fetch_one(app.state.store.pool()).await.unwrap();
@@ -116,6 +116,13 @@ backend_tests! {
         let (status, v) = app.put(&a, "/api/v1/calendar/2027", &json!({"holidays": ["2027-01-01"], "makeup_workdays": []})).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(due(&app, &t, "2027-01-24", 15, "calendar").await, "2027-02-08");
+        // The running deadline moves with the correction, and says so on its petition.
+        assert_eq!(v["recomputed_deadlines"], 1, "{v}");
+        let d = crate::deadlines::deadlines(&app, &t, &id).await;
+        assert_eq!(d[0]["due_on"], "2027-02-08", "{d:?}");
+        let events = app.state.store.events(&id).await.unwrap();
+        let e = events.iter().find(|e| e.kind == "deadline_recomputed").expect("recomputed event");
+        assert_eq!((e.payload["due_before"].as_str(), e.payload["due_on"].as_str()), (Some("2027-02-10"), Some("2027-02-08")));
         let (payload,): (String,) = xinfang_store::sqlx::query_as("SELECT payload FROM audit_log WHERE kind = 'calendar_notice_saved' ORDER BY at DESC, id DESC LIMIT 1")
             .fetch_one(app.state.store.pool()).await.unwrap();
         let payload: Value = serde_json::from_str(&payload).unwrap();
@@ -218,5 +225,40 @@ backend_tests! {
         c2.post(app.url("/login")).form(&[("username", "office"), ("password", PASSWORD), ("next", "/")]).send().await.unwrap();
         let r = c2.get(app.url("/admin/calendar")).send().await.unwrap();
         assert_eq!(r.status(), 403);
+    }
+
+    async fn a_deadline_into_a_year_without_its_notice_is_provisional_until_the_notice_is_entered(app) {
+        // Accepted on 2026-12-20: 15 days later is 2027-01-04, a year without a notice yet.
+        app.clock.set(cst().with_ymd_and_hms(2026, 12, 20, 10, 0, 0).single().unwrap().with_timezone(&chrono::Utc));
+        let t = app.token("receptionist").await;
+        let id = app.register_visit(&t, json!({"visited_at": "2026-12-20T09:30"})).await["id"].as_str().unwrap().to_string();
+        let (status, v) = app.post(&t, &format!("/api/v1/petitions/{id}/decision"), &json!({"acceptance": "accepted"})).await;
+        assert_eq!((status, v["dispose_due"].as_str()), (200, Some("2027-01-04")), "{v}");
+        let office = app.token("office").await;
+        let d = crate::deadlines::deadlines(&app, &office, &id).await;
+        assert_eq!((d[0]["provisional"].as_bool(), d[0]["badge"]["provisional"].as_bool()), (Some(true), Some(true)), "{d:?}");
+        // Marked on the petition's page and in the queue.
+        let html = crate::deadlines::cookie_page(&app, "office", &format!("/petitions/{id}")).await;
+        assert!(html.contains("2027-01-04（暂定：2027 年节假日安排未录入）"), "the page marks it");
+        app.clock.set(cst().with_ymd_and_hms(2027, 1, 2, 10, 0, 0).single().unwrap().with_timezone(&chrono::Utc));
+        let office = app.token("office").await;
+        let (_, q) = app.get(&office, "/api/v1/deadlines/queue?kind=due_soon&role=office").await;
+        let item = q.as_array().unwrap().iter().find(|r| r["petition_id"] == id.as_str()).unwrap_or_else(|| panic!("{q}"));
+        assert_eq!(item["badge"]["provisional"], true, "{item}");
+        let html = crate::deadlines::cookie_page(&app, "office", "/queues").await;
+        assert!(html.contains("（暂定）"), "the queue page marks it");
+        // The notice comes: 2027-01-01 to 01-04 off. The deadline firms up on the next working day.
+        let a = app.token("admin").await;
+        let (status, v) = app.put(&a, "/api/v1/calendar/2027", &json!({"holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "makeup_workdays": []})).await;
+        assert_eq!((status, v["recomputed_deadlines"].as_u64()), (200, Some(1)), "{v}");
+        let d = crate::deadlines::deadlines(&app, &office, &id).await;
+        assert_eq!((d[0]["due_on"].as_str(), d[0]["provisional"].as_bool()), (Some("2027-01-05"), Some(false)), "{d:?}");
+        let events = app.state.store.events(&id).await.unwrap();
+        let e = events.iter().find(|e| e.kind == "deadline_recomputed").expect("one event per moved deadline");
+        assert_eq!(e.payload["year"], 2027);
+        assert_eq!(e.payload["due_on"], "2027-01-05");
+        // A deadline that does not run through 2027 is left alone.
+        let (_, v) = app.put(&a, "/api/v1/calendar/2027", &json!({"holidays": ["2027-01-01", "2027-01-02", "2027-01-03", "2027-01-04"], "makeup_workdays": []})).await;
+        assert_eq!(v["recomputed_deadlines"], 0, "nothing moves twice");
     }
 }

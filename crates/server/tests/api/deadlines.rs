@@ -256,13 +256,26 @@ backend_tests! {
         assert_eq!(status, 422);
         assert_eq!(v["field"], "reason");
         assert_eq!(events(&app, &id).await.len(), before, "nothing written on refusal");
-        // 2027-01-26 + 10 calendar days.
+        // The head's own extension tells the petitioner why, as an approved request does.
         let (status, v) = app.post(&head, &path, &json!({"days": 10, "reason": "需现场核实"})).await;
+        assert_eq!((status, v["field"].as_str()), (422, Some("petitioner_told")), "{v}");
+        assert_eq!(events(&app, &id).await.len(), before, "nothing written on refusal");
+        // 2027-01-26 + 10 calendar days.
+        let (status, v) = app.post(&head, &path, &json!({"days": 10, "reason": "需现场核实", "petitioner_told": "2026-11-27 电话告知信访人延期理由"})).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["due_on"], "2027-02-05");
         assert_eq!(v["extended_days"], 10);
-        assert!(events(&app, &id).await.contains(&"deadline_extended".to_string()));
-        let (status, v) = app.post(&head, &path, &json!({"days": 5, "reason": "再延"})).await;
+        let stored = app.state.store.events(&id).await.unwrap();
+        let extended = stored.iter().find(|e| e.kind == "extended").expect("extended event");
+        assert_eq!(extended.payload["petitioner_told"], "2026-11-27 电话告知信访人延期理由");
+        assert_eq!(extended.payload["due_on"], "2027-02-05");
+        // The record moved with the deadline, and the 延期告知书 is drafted for the new date.
+        let records = app.state.store.handling_records(&id).await.unwrap();
+        assert_eq!(records[0].due_on.as_deref(), Some("2027-02-05"));
+        assert_eq!(records[0].state, "extended");
+        let docs = app.state.store.documents_of(&id).await.unwrap();
+        assert!(docs.iter().any(|d| d.kind == "extension_notice"), "{:?}", docs.iter().map(|d| &d.kind).collect::<Vec<_>>());
+        let (status, v) = app.post(&head, &path, &json!({"days": 5, "reason": "再延", "petitioner_told": "电话告知"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["code"], "already_extended");
         assert!(v["message"].as_str().unwrap().contains("只能延期一次"));
@@ -270,7 +283,7 @@ backend_tests! {
         let (_, late) = handling_deadline(&app).await;
         app.clock.set(at(2027, 1, 27));
         let head = app.token("chengguan_head").await;
-        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", late["id"].as_str().unwrap()), &json!({"days": 5, "reason": "x"})).await;
+        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", late["id"].as_str().unwrap()), &json!({"days": 5, "reason": "x", "petitioner_told": "电话告知"})).await;
         assert_eq!(status, 422);
         assert_eq!(v["code"], "already_expired");
     }
@@ -304,11 +317,11 @@ backend_tests! {
         let mut tx = app.state.store.begin().await.unwrap();
         let d = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
             petition_id: &id, handling_record_id: None, unit_id: None, rule_code: "recheck_decision",
-            started_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), role: None,
+            started_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), role: None, cap: None,
         }).await.unwrap();
         let refused = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
             petition_id: &id, handling_record_id: None, unit_id: None, rule_code: "monthly_backup",
-            started_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), role: None,
+            started_on: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(), role: None, cap: None,
         }).await;
         assert!(refused.is_err());
         tx.commit().await.unwrap();
@@ -389,7 +402,7 @@ backend_tests! {
         for (rule, due, role) in expected {
             let mut tx = app.state.store.begin().await.unwrap();
             let d = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
-                petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None,
+                petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None, cap: None,
             }).await.unwrap();
             tx.commit().await.unwrap();
             assert_eq!((d.due_on.to_string().as_str(), d.role.as_str()), (due, role), "{rule}");
@@ -401,7 +414,7 @@ backend_tests! {
         for rule in ["extension", "monthly_backup", "yearly_dossiers", "nothing"] {
             let mut tx = app.state.store.begin().await.unwrap();
             let r = xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
-                petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None,
+                petition_id: &id, handling_record_id: None, unit_id: None, rule_code: rule, started_on: start, role: None, cap: None,
             }).await;
             assert!(r.is_err(), "{rule} is not a petition's deadline");
         }

@@ -603,9 +603,13 @@ backend_tests! {
 /// A letter taken through the mailroom to `disposing`: signed for, opened, registered, its
 /// 来信办理单 sent, and accepted on the deputy director's instruction.
 async fn accepted_letter(app: &TestApp, registration: Value) -> String {
+    accepted_letter_received(app, "2026-11-26T09:00", registration).await
+}
+
+async fn accepted_letter_received(app: &TestApp, received_at: &str, registration: Value) -> String {
     let clerk = app.token("letter_clerk").await;
     let (s, v) = app
-        .post(&clerk, "/api/v1/letters", &json!({"delivery_mode": "post", "received_at": "2026-11-26T09:00", "sender": "张三", "sender_address": "阜康市城关镇东风村3组12号"}))
+        .post(&clerk, "/api/v1/letters", &json!({"delivery_mode": "post", "received_at": received_at, "sender": "张三", "sender_address": "阜康市城关镇东风村3组12号"}))
         .await;
     assert_eq!(s, 201, "receive: {v}");
     let id = v["petition"]["id"].as_str().unwrap().to_string();
@@ -618,7 +622,7 @@ async fn accepted_letter(app: &TestApp, registration: Value) -> String {
     assert_eq!(s, 200, "opening: {v}");
     let mut body = json!({
         "petitioners": [{"name": "张三", "id_type": "none", "address": "阜康市城关镇东风村3组12号", "phone": "13912345678"}],
-        "issue_region": "652302",
+        "issue_region": "652302", "township": "652302100",
         "summary": "反映某建筑公司拖欠其工资三万元至今未付。",
         "requests": "要求尽快支付拖欠的工资。",
         "purpose": "01", "category": "060101", "petition_class": "claim",
@@ -675,6 +679,34 @@ backend_tests! {
         assert_eq!(reg.len(), 1);
         assert_eq!(reg[0].description, "来信原件2页及信封");
         assert_eq!(reg[0].approval_id, approval);
+    }
+
+    async fn the_set_aside_register_is_kept_by_township_and_date_received(app) {
+        let clerk = app.token("letter_clerk").await;
+        let chengguan = app.unit_id("chengguan").await;
+        let fuxin = app.unit_id("fuxin").await;
+        // Received out of order, in two townships.
+        let letters = [
+            ("2026-11-25T10:00", &fuxin, "阜新街道居民反映路灯损坏"),
+            ("2026-11-20T10:00", &chengguan, "城关镇村民反映邻里纠纷"),
+            ("2026-11-24T10:00", &chengguan, "城关镇村民反映占道经营"),
+            ("2026-11-18T10:00", &fuxin, "阜新街道居民反映噪声扰民"),
+        ];
+        for (received, township, summary) in letters {
+            let id = accepted_letter_received(&app, received, json!({"township": township, "summary": summary})).await;
+            let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "set_aside"})).await;
+            assert_eq!(s, 200, "{v}");
+        }
+        let html = crate::deadlines::cookie_page(&app, "letter_clerk", "/set-aside").await;
+        let table = &html[html.find("id=\"set-aside\"").expect("register table")..];
+        let order: Vec<usize> = ["阜新街道居民反映噪声扰民", "阜新街道居民反映路灯损坏", "城关镇村民反映邻里纠纷", "城关镇村民反映占道经营"]
+            .iter()
+            .map(|s| table.find(s).unwrap_or_else(|| panic!("{s} in the register")))
+            .collect();
+        // Each township's letters together, each by the day received.
+        assert!(order[2] < order[3] && order[3] < order[0] && order[0] < order[1], "{order:?}");
+        assert!(table.contains("2026-11-18") && table.contains("2026-11-20"), "the day received is shown");
+        assert!(table.contains("阜新街道办事处") && table.contains("城关镇人民政府"));
     }
 
     async fn a_letter_is_reported_up_as_a_summary_and_the_leaders_instruction_reported_on(app) {
@@ -1049,7 +1081,7 @@ backend_tests! {
             "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
         let d = app.state.store.deadlines_of(&id).await.unwrap().into_iter().find(|d| d.rule_code == "handle_and_close").unwrap();
         let head = app.token("chengguan_head").await;
-        let (s, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", d.id), &json!({"days": 20, "reason": "需会商"})).await;
+        let (s, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", d.id), &json!({"days": 20, "reason": "需会商", "petitioner_told": "11月27日电话告知信访人需会商"})).await;
         assert_eq!((s, v["due_on"].as_str()), (200, Some("2027-02-15")), "{v}");
         let r = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
         assert_eq!((r.state.as_str(), r.extended_days, r.due_on.as_deref()), ("extended", 20, Some("2027-02-15")));

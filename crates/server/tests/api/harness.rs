@@ -363,7 +363,7 @@ pub fn visit_body() -> Value {
             "occupation": "农民",
             "is_representative": false
         }],
-        "issue_region": "652302",
+        "issue_region": "652302", "township": "652302100",
         "summary": "反映某建筑公司拖欠其工资三万元至今未付。",
         "requests": "要求尽快支付拖欠的工资。",
         "proposal": "建议转市人社局处理。",

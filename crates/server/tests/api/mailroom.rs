@@ -32,7 +32,7 @@ fn opening() -> Value {
 }
 
 /// A letter signed for by post and opened.
-async fn opened_letter(app: &TestApp, t: &str) -> String {
+pub(crate) async fn opened_letter(app: &TestApp, t: &str) -> String {
     let id = receive(
         app,
         t,
@@ -50,10 +50,10 @@ fn writer(name: &str, phone: &str) -> Value {
     json!({"name": name, "id_type": "none", "address": "阜康市城关镇东风村3组12号", "phone": phone})
 }
 
-fn letter_body(overrides: Value) -> Value {
+pub(crate) fn letter_body(overrides: Value) -> Value {
     let mut body = json!({
         "petitioners": [writer("张三", "13912345678")],
-        "issue_region": "652302",
+        "issue_region": "652302", "township": "652302100",
         "summary": "反映某建筑公司拖欠工资三万元至今未付。",
         "requests": "要求尽快支付。",
         "purpose": "01",

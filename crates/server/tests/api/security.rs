@@ -184,7 +184,7 @@ backend_tests! {
         let token = html.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
         let mut form = vec![
             ("p0_name", "王五"), ("p0_id_type", "none"), ("p0_sex", "male"), ("p0_age", "50"), ("p0_phone", "13711112222"),
-            ("petitioner_rows", "1"), ("issue_region", "652302"), ("summary", "反映噪声扰民"), ("channel", "visit"),
+            ("petitioner_rows", "1"), ("issue_region", "652302"), ("township_code", "652302100"), ("summary", "反映噪声扰民"), ("channel", "visit"),
         ];
         let r = c.post(app.url("/petitions")).form(&form).send().await.unwrap();
         assert_eq!(r.status(), 403);

@@ -309,19 +309,24 @@ backend_tests! {
         // Three referred petitions; for each, the later steps other code will take: the unit
         // accepted (60-day handling deadline) and an assignment's handling report (60 days).
         let mut records = Vec::new();
+        let handler = app.token("renshe_handler").await;
         for _ in 0..3 {
             let id = referred_visit(&app, "renshe").await;
             let mut tx = app.state.store.begin().await.unwrap();
             let (hr, unit) = app.state.store.lead_handling_record(&mut tx, &id).await.unwrap().unwrap();
+            tx.commit().await.unwrap();
+            // The unit signs for it and accepts, telling the petitioner: its 60-day handling
+            // deadline starts and the notice obligation is met.
+            let (s, v) = app.post(&handler, &format!("/api/v1/handling-records/{hr}/receive"), &json!({"action": "sign_for"})).await;
+            assert_eq!(s, 200, "{v}");
+            let (s, v) = app.post(&handler, &format!("/api/v1/handling-records/{hr}/receive"), &json!({
+                "action": "accept", "petitioner_told_how": "电话告知", "petitioner_told_on": "2026-11-27"})).await;
+            assert_eq!(s, 200, "{v}");
+            let mut tx = app.state.store.begin().await.unwrap();
             let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-            for rule in ["handle_and_close", "handling_report"] {
-                xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
-                    petition_id: &id, handling_record_id: Some(&hr), unit_id: Some(&unit), rule_code: rule, started_on: start, role: None,
-                }).await.unwrap();
-            }
-            // The unit told the petitioner: that obligation is met.
-            let met = xinfang_app::deadlines::meet_deadlines(&app.state, &mut tx, &id, Some(&hr), Some("unit_notify_petitioner"), xinfang_app::clock::Clock::now(app.clock.as_ref())).await.unwrap();
-            assert_eq!(met.len(), 1);
+            xinfang_app::deadlines::start_deadline(&app.state, &mut tx, &xinfang_app::deadlines::StartDeadline {
+                petition_id: &id, handling_record_id: Some(&hr), unit_id: Some(&unit), rule_code: "handling_report", started_on: start, role: None, cap: None,
+            }).await.unwrap();
             tx.commit().await.unwrap();
             records.push(id);
         }
@@ -330,7 +335,7 @@ backend_tests! {
         let ds = deadlines(&app, &head, &records[0]).await;
         let close = ds.iter().find(|d| d["rule_code"] == "handle_and_close").unwrap();
         assert_eq!(close["due_on"], "2027-01-26");
-        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", close["id"].as_str().unwrap()), &json!({"days": 30, "reason": "涉及多个部门，需会商"})).await;
+        let (status, v) = app.post(&head, &format!("/api/v1/deadlines/{}/extension", close["id"].as_str().unwrap()), &json!({"days": 30, "reason": "涉及多个部门，需会商", "petitioner_told": "11月28日电话告知信访人"})).await;
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["due_on"], "2027-02-25");
         // The third petition's handling report arrives in time.
@@ -338,25 +343,25 @@ backend_tests! {
         xinfang_app::deadlines::meet_deadlines(&app.state, &mut tx, &records[2], None, Some("handling_report"), xinfang_app::clock::Clock::now(app.clock.as_ref())).await.unwrap();
         tx.commit().await.unwrap();
         // 2027-01-27: handling deadlines passed without an approved extension → overdue; reports
-        // not received → report_missing. Nothing about telling the petitioner (met).
+        // not received → report_missing (the first record's report is due when its extended
+        // handling period ends). Nothing about telling the petitioner (met).
         app.clock.set(at(2027, 1, 27));
         let r = xinfang::jobs::run_daily(&app.state, "one").await.unwrap().expect("ran");
-        assert_eq!(r.raised, 4, "{r:?}");
+        assert_eq!(r.raised, 3, "{r:?}");
         let items = inbox(&app, "renshe_handler").await;
         let mut got: Vec<(String, String)> = items.iter().map(|i| (i["petition_id"].as_str().unwrap().to_string(), i["trigger"].as_str().unwrap().to_string())).collect();
         got.sort();
         let mut want = vec![
-            (records[0].clone(), "report_missing".to_string()),
             (records[1].clone(), "overdue".to_string()),
             (records[1].clone(), "report_missing".to_string()),
             (records[2].clone(), "overdue".to_string()),
         ];
         want.sort();
         assert_eq!(got, want);
-        // The extended deadline passes later: raised then, once.
+        // The extended deadline and the report that followed it pass later: raised then, once.
         app.clock.set(at(2027, 2, 26));
         let r = xinfang::jobs::run_daily(&app.state, "one").await.unwrap().expect("ran");
-        assert_eq!(r.raised, 1);
+        assert_eq!(r.raised, 2, "{r:?}");
         assert_eq!(item_count(&app).await, 5);
     }
 }

@@ -264,7 +264,7 @@ pub(crate) async fn accusing_letter(app: &TestApp, zhujian: &str) -> (String, Ve
             &format!("/api/v1/letters/{id}/registration"),
             &json!({
                 "petitioners": [person("岑望川", "13900000005", "城关镇岑家巷5号", None)],
-                "issue_region": "652302",
+                "issue_region": "652302", "township": "652302100",
                 "summary": "检举住建局工作人员在拆迁评估中弄虚作假。",
                 "requests": "要求查处。",
                 "purpose": "04", "petition_class": "accusation", "accused_unit_id": zhujian,

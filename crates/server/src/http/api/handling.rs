@@ -18,9 +18,9 @@ use crate::http::error::{ApiResult, AppResult, ErrorBody};
 use xinfang_app::context::AppState;
 use xinfang_app::handling::{
     self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, ClosureOutcome, DestructionInput,
-    DispositionInput, DispositionOutcome, ExtensionInput, FulfilInput, IncidentInput,
-    LeaderInstructionInput, MeetingInput, ObjectionInput, ObjectionRulingInput, QueryReplyInput,
-    ReportInput, ReviewInput, UnitStepInput,
+    DispositionInput, DispositionOutcome, ExtensionInput, FulfilInput, LeaderInstructionInput,
+    MeetingInput, ObjectionInput, ObjectionRulingInput, QueryReplyInput, ReportInput, ReviewInput,
+    UnitStepInput,
 };
 
 type S = State<Arc<AppState>>;
@@ -348,17 +348,46 @@ pub async fn record_query_reply(
 
 /// Record an incident: an abnormal behaviour or a special visitor, and what was done.
 #[utoipa::path(post, path = "/api/v1/petitions/{id}/incidents", operation_id = "recordIncident", tag = "handling",
-    params(("id" = String, Path, description = "Petition id")), request_body = IncidentInput,
+    params(("id" = String, Path, description = "Petition id")), request_body = IncidentRequest,
     responses((status = 201, body = CreatedJson), (status = 422, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn record_incident(
     State(state): S,
     ApiUser(u): ApiUser,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<IncidentInput>,
+    ApiJson(req): ApiJson<IncidentRequest>,
 ) -> ApiResult<Response> {
+    let input = xinfang_domain::incident::IncidentInput {
+        kind: req.kind,
+        measures: req.measures,
+        emergency: req.emergency,
+        note: req.note,
+        occurred_at: req.occurred_at,
+        petitioner_id: req.petitioner_id,
+    };
     Ok(created(
-        handling::record_incident(&state, &u, &id, &req).await?,
+        handling::record_incident(&state, &u, &id, &input).await?,
     ))
+}
+
+/// An incident at the reception (异常情况处置).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IncidentRequest {
+    /// illegal_gathering | dangerous_items | assault_or_threat | lingering | inciting |
+    /// other_disturbance | sudden_illness | infectious_disease | homeless_or_mentally_ill |
+    /// self_harm
+    pub kind: String,
+    /// In the order taken: dissuaded | criticised | educated | police (the six behaviours);
+    /// call_120 | sent_to_hospital | health_authority | locality_petition_office |
+    /// civil_affairs | call_110 (the special visitors, each its own); other (described in note)
+    pub measures: Vec<String>,
+    /// weapons | violence | self_harm, when the police were called at once without dissuading
+    pub emergency: String,
+    pub note: String,
+    /// YYYY-MM-DD HH:MM, China Standard Time
+    pub occurred_at: String,
+    /// The visitor concerned (a petitioner of this petition), if known
+    pub petitioner_id: String,
 }
 
 /// Propose destroying a set-aside letter; a leader approves and the register keeps the entry.

@@ -19,6 +19,7 @@ use xinfang_domain::lifecycle::{Channel, Stage};
 use xinfang_domain::region;
 use xinfang_domain::registration::{InterviewInput, PetitionerInput, RegistrationInput};
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
+use xinfang_domain::source::{Source, SourceInput};
 use xinfang_store::petitions::{ListFilter, PetitionerRow};
 
 use crate::http::auth::{self, ApiUser};
@@ -222,6 +223,84 @@ pub struct RegisterPetitionRequest {
     pub repeat_of: Option<String>,
     pub repeat_reason: String,
     pub accused_unit_id: Option<String>,
+    /// Where the matter came from; omitted: the petitioner's own accord (online for online).
+    pub source: SourceRequest,
+    /// The township or street office of the matter: a township unit's id, or a 9-digit
+    /// township statistical code
+    pub township: String,
+}
+
+/// Where a petition came from. Only the fields of the chosen kind are read.
+#[derive(Serialize, Deserialize, ToSchema, Default, Clone)]
+#[serde(default)]
+pub struct SourceRequest {
+    /// own_accord | forwarded_by_higher_organ | assigned_by_higher_organ |
+    /// instructed_by_local_leader | hotline_12345 | online
+    pub kind: String,
+    /// The higher organ (forwarded or assigned)
+    pub organ: String,
+    /// Its document number
+    pub doc_no: String,
+    /// Its document's date, `YYYY-MM-DD`
+    pub issued_on: String,
+    /// Its deadline for the result, `YYYY-MM-DD` (required for an assignment)
+    pub deadline: String,
+    /// The instructing local leader's name and post (at least one)
+    pub leader_name: String,
+    pub leader_post: String,
+    /// The 12345 hotline's order number
+    pub order_no: String,
+}
+
+impl From<SourceRequest> for SourceInput {
+    fn from(r: SourceRequest) -> Self {
+        SourceInput {
+            kind: r.kind,
+            organ: r.organ,
+            doc_no: r.doc_no,
+            issued_on: r.issued_on,
+            deadline: r.deadline,
+            leader_name: r.leader_name,
+            leader_post: r.leader_post,
+            order_no: r.order_no,
+        }
+    }
+}
+
+/// Where a petition came from, as registered.
+#[derive(Serialize, ToSchema)]
+pub struct SourceJson {
+    pub kind: String,
+    /// The kind in Chinese, e.g. 上级机关交办
+    pub label: String,
+    /// The higher organ, its document number and date, its deadline
+    pub organ: Option<String>,
+    pub doc_no: Option<String>,
+    pub issued_on: Option<String>,
+    pub deadline: Option<String>,
+    /// The instructing leader, as the closing report names them
+    pub leader: Option<String>,
+    pub order_no: Option<String>,
+}
+
+fn source_json(s: &Source) -> SourceJson {
+    let organ = s.higher_organ();
+    SourceJson {
+        kind: s.as_str().into(),
+        label: s.label_zh().into(),
+        organ: organ.map(|d| d.organ.clone()),
+        doc_no: organ.map(|d| d.doc_no.clone()),
+        issued_on: organ.map(|d| d.issued_on.to_string()),
+        deadline: organ.and_then(|d| d.deadline).map(|d| d.to_string()),
+        leader: match s {
+            Source::InstructedByLocalLeader(l) => Some(l.display_zh()),
+            _ => None,
+        },
+        order_no: match s {
+            Source::Hotline12345 { order_no } => Some(order_no.clone()),
+            _ => None,
+        },
+    }
 }
 
 impl From<RegisterPetitionRequest> for RegistrationInput {
@@ -263,6 +342,8 @@ impl From<RegisterPetitionRequest> for RegistrationInput {
             repeat_of: r.repeat_of,
             repeat_reason: r.repeat_reason,
             accused_unit_id: r.accused_unit_id,
+            source: r.source.into(),
+            township: r.township,
         }
     }
 }
@@ -358,6 +439,10 @@ pub struct PetitionJson {
     /// the same petitioner on the same matter is proposed as 不再受理. Set by the similar lookup.
     #[serde(rename = "final")]
     pub final_: bool,
+    /// Where the matter came from (absent on petitions registered before it was recorded)
+    pub source: Option<SourceJson>,
+    /// The township of the matter: a township unit's id or a 9-digit statistical code
+    pub township: Option<String>,
     pub events: Vec<EventJson>,
 }
 
@@ -470,6 +555,8 @@ pub fn petition_json(p: &PetitionView, full: bool, events: Vec<EventJson>) -> Pe
         repeat_of: p.repeat_of.clone(),
         repeat_reason: p.repeat_reason.clone(),
         final_: false,
+        source: p.source.as_ref().map(source_json),
+        township: p.township.as_ref().map(|t| t.as_input().to_string()),
         events,
     }
 }
@@ -980,6 +1067,8 @@ pub struct CalendarNoticeJson {
     pub holidays: Vec<String>,
     /// Saturdays and Sundays that are working days (调休上班), YYYY-MM-DD, in order.
     pub makeup_workdays: Vec<String>,
+    /// On saving: how many running deadlines through the year moved (each has an event).
+    pub recomputed_deadlines: Option<usize>,
 }
 
 impl From<&xinfang_domain::calendar::YearNotice> for CalendarNoticeJson {
@@ -988,6 +1077,7 @@ impl From<&xinfang_domain::calendar::YearNotice> for CalendarNoticeJson {
             year: n.year,
             holidays: n.holidays.iter().map(ToString::to_string).collect(),
             makeup_workdays: n.makeup_workdays.iter().map(ToString::to_string).collect(),
+            recomputed_deadlines: None,
         }
     }
 }
@@ -1009,7 +1099,8 @@ pub async fn list_calendar_notices(
     ))
 }
 
-/// Adds or corrects a year's holiday notice; deadlines computed from then on follow it.
+/// Adds or corrects a year's holiday notice; deadlines computed from then on follow it, and the
+/// running deadlines through that year are recomputed.
 #[utoipa::path(put, path = "/api/v1/calendar/{year}", operation_id = "saveCalendarNotice", tag = "admin",
     params(("year" = String, Path, description = "The notice's year, e.g. 2027")),
     request_body = CalendarNoticeInput, responses((status = 200, body = CalendarNoticeJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -1019,9 +1110,12 @@ pub async fn save_calendar_notice(
     Path(year): Path<String>,
     ApiJson(req): ApiJson<CalendarNoticeInput>,
 ) -> ApiResult<Json<CalendarNoticeJson>> {
-    Ok(Json(CalendarNoticeJson::from(
-        &xinfang_app::calendar::save_calendar_notice(&state, &u, &year, &req).await?,
-    )))
+    let (notice, moved) =
+        xinfang_app::deadlines::enter_calendar_notice(&state, &u, &year, &req).await?;
+    Ok(Json(CalendarNoticeJson {
+        recomputed_deadlines: Some(moved),
+        ..CalendarNoticeJson::from(&notice)
+    }))
 }
 
 #[derive(Serialize, ToSchema)]

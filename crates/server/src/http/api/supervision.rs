@@ -18,7 +18,6 @@ use xinfang_store::supervision::{SupervisionAction, SupervisionItem};
 use super::ApiJson;
 use crate::http::auth::ApiUser;
 use crate::http::error::{ApiResult, AppError, ErrorBody};
-use xinfang_app::clock::local_date;
 use xinfang_app::context::AppState;
 use xinfang_app::deadlines::{Badge, DeadlineChangeInput, QueueItem, RuleInput, SettingsInput};
 use xinfang_app::supervision::{
@@ -111,16 +110,16 @@ pub struct StoredDeadlineJson {
     /// running | met | cancelled
     pub state: String,
     pub met_at: Option<String>,
+    /// Counted through a year whose holiday notice is not entered yet: recomputed when it is.
+    pub provisional: bool,
     /// For running deadlines.
     pub badge: Option<Badge>,
 }
 
 pub fn stored_json(
-    state: &AppState,
     d: &DeadlineRow,
-    settings: &DeadlineSettings,
+    b: &xinfang_app::deadlines::BadgeContext,
 ) -> StoredDeadlineJson {
-    let today = local_date(state.clock.now());
     StoredDeadlineJson {
         id: d.id.clone(),
         petition_id: d.petition_id.clone(),
@@ -143,9 +142,8 @@ pub fn stored_json(
         paused_since: d.paused_since.map(|x| x.to_string()),
         state: d.state.clone(),
         met_at: d.met_at.clone(),
-        badge: d.running().then(|| {
-            xinfang_app::deadlines::badge(d, today, &xinfang_app::deadlines::thresholds(settings))
-        }),
+        provisional: xinfang_app::deadlines::is_provisional(&b.calendar, d),
+        badge: d.running().then(|| b.badge(d)),
     }
 }
 
@@ -353,13 +351,9 @@ pub async fn petition_deadlines(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<StoredDeadlineJson>>> {
     let p = xinfang_app::access::open_petition(&state, &u, &id, "api_deadlines").await?;
-    let settings = xinfang_app::deadlines::settings(&state).await?;
+    let b = xinfang_app::deadlines::badge_context(&state).await?;
     let rows = xinfang_app::deadlines::of_petition(&state, &u, &p).await?;
-    Ok(Json(
-        rows.iter()
-            .map(|d| stored_json(&state, d, &settings))
-            .collect(),
-    ))
+    Ok(Json(rows.iter().map(|d| stored_json(d, &b)).collect()))
 }
 
 /// Extends a deadline (at most 30 days, once, before expiry); approved by the unit's head.
@@ -372,9 +366,9 @@ pub async fn extend(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
-    let d = xinfang_app::deadlines::extend(&state, &u, &id, &req).await?;
-    let settings = xinfang_app::deadlines::settings(&state).await?;
-    Ok(Json(stored_json(&state, &d, &settings)))
+    let d = xinfang_app::handling::extend_deadline(&state, &u, &id, &req).await?;
+    let b = xinfang_app::deadlines::badge_context(&state).await?;
+    Ok(Json(stored_json(&d, &b)))
 }
 
 /// A shorter deadline set by a local leader's instruction (批示).
@@ -388,8 +382,8 @@ pub async fn shorten(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::shorten(&state, &u, &id, &req).await?;
-    let settings = xinfang_app::deadlines::settings(&state).await?;
-    Ok(Json(stored_json(&state, &d, &settings)))
+    let b = xinfang_app::deadlines::badge_context(&state).await?;
+    Ok(Json(stored_json(&d, &b)))
 }
 
 /// Stops the clock of a 复核 deadline for hearing time.
@@ -403,8 +397,8 @@ pub async fn pause(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::pause_or_resume(&state, &u, &id, &req, true).await?;
-    let settings = xinfang_app::deadlines::settings(&state).await?;
-    Ok(Json(stored_json(&state, &d, &settings)))
+    let b = xinfang_app::deadlines::badge_context(&state).await?;
+    Ok(Json(stored_json(&d, &b)))
 }
 
 /// Restarts the clock; the due date moves by the days paused.
@@ -418,8 +412,8 @@ pub async fn resume(
     ApiJson(req): ApiJson<DeadlineChangeInput>,
 ) -> ApiResult<Json<StoredDeadlineJson>> {
     let d = xinfang_app::deadlines::pause_or_resume(&state, &u, &id, &req, false).await?;
-    let settings = xinfang_app::deadlines::settings(&state).await?;
-    Ok(Json(stored_json(&state, &d, &settings)))
+    let b = xinfang_app::deadlines::badge_context(&state).await?;
+    Ok(Json(stored_json(&d, &b)))
 }
 
 /// The office's daily digest: overdue, due today and soon, supervision by state, counts per unit.

@@ -25,10 +25,11 @@ use xinfang_app::clock::{local_date, show};
 use xinfang_app::context::AppState;
 use xinfang_app::handling::{
     self, AppealInput, AppealOpinionInput, ApprovalDecisionInput, CaseView, DispositionInput,
-    ExtensionInput, FulfilInput, INCIDENT_KINDS, INCIDENT_MEASURES, IncidentInput,
-    LeaderInstructionInput, ObjectionInput, ObjectionRulingInput, QueryReplyInput, ReportInput,
-    ReviewInput, UnitChoice, UnitStepInput, disposition_label, record_state,
+    ExtensionInput, FulfilInput, LeaderInstructionInput, ObjectionInput, ObjectionRulingInput,
+    QueryReplyInput, ReportInput, ReviewInput, UnitChoice, UnitStepInput, disposition_label,
+    record_state,
 };
+use xinfang_domain::incident::{Emergency, IncidentInput, IncidentKind, IncidentMeasure};
 
 pub struct RecordView {
     pub id: String,
@@ -128,6 +129,7 @@ pub struct HandlingPanel {
     pub incidents: Vec<String>,
     pub incident_kinds: Vec<(&'static str, &'static str)>,
     pub incident_measures: Vec<(&'static str, &'static str)>,
+    pub incident_emergencies: Vec<(&'static str, &'static str)>,
     pub meetings: Vec<String>,
     pub can_meet: bool,
     pub can_destroy: bool,
@@ -472,31 +474,37 @@ pub async fn panel(
             .await?
             .into_iter()
             .map(|i| {
-                let kind = INCIDENT_KINDS
-                    .iter()
-                    .find(|(k, _)| *k == i.kind)
-                    .map(|(_, l)| *l)
+                let kind = IncidentKind::parse(&i.kind)
+                    .map(|k| k.label_zh())
                     .unwrap_or("");
                 let measures: Vec<&str> = i
                     .measures
                     .split(',')
-                    .filter_map(|m| {
-                        INCIDENT_MEASURES
-                            .iter()
-                            .find(|(k, _)| *k == m)
-                            .map(|(_, l)| *l)
-                    })
+                    .filter_map(|m| IncidentMeasure::parse(m).map(|m| m.label_zh()))
                     .collect();
+                let emergency = Emergency::parse(&i.emergency)
+                    .map(|e| format!("（紧急情形：{}，直接移交）", e.label_zh()))
+                    .unwrap_or_default();
                 format!(
-                    "{} {kind}；处置：{}；{}",
+                    "{} {kind}；处置：{}{emergency}；{}",
                     show(&i.occurred_at),
                     measures.join("、"),
                     i.note
                 )
             })
             .collect(),
-        incident_kinds: INCIDENT_KINDS.to_vec(),
-        incident_measures: INCIDENT_MEASURES.to_vec(),
+        incident_kinds: IncidentKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), k.label_zh()))
+            .collect(),
+        incident_measures: IncidentMeasure::ALL
+            .iter()
+            .map(|m| (m.as_str(), m.label_zh()))
+            .collect(),
+        incident_emergencies: Emergency::ALL
+            .iter()
+            .map(|e| (e.as_str(), e.label_zh()))
+            .collect(),
         meetings: handling::meetings_of(state, p)
             .await?
             .into_iter()
@@ -870,12 +878,10 @@ async fn set_aside_page(State(state): S, PageUser(u): PageUser) -> Response {
                         xinfang_domain::deadline::CountingMode::Calendar,
                     );
                     (
-                        xinfang_domain::region::lookup(&r.issue_region)
-                            .map(|x| x.name.to_string())
-                            .unwrap_or(r.issue_region),
-                        r.id,
+                        r.township,
+                        r.petition_id,
                         r.petition_no,
-                        r.registered_on,
+                        r.received_on.to_string(),
                         r.summary.chars().take(40).collect(),
                         set_aside_on.to_string(),
                         destroy_from.to_string(),
@@ -952,6 +958,7 @@ async fn incident_submit(
     let input = IncidentInput {
         kind: field(&f, "kind").into(),
         measures: all(&f, "measures").map(str::to_string).collect(),
+        emergency: field(&f, "emergency").into(),
         note: field(&f, "note").into(),
         occurred_at: field(&f, "occurred_at").replace('T', " "),
         petitioner_id: field(&f, "petitioner_id").into(),

@@ -236,6 +236,7 @@ struct LetterPage {
     reasons: Vec<(String, String, String)>,
     summary: String,
     default_region: String,
+    townships: Vec<(String, String)>,
 }
 
 impl LetterPage {
@@ -285,10 +286,15 @@ async fn letter_page(
         let v = svc::view(state, u, id).await?;
         let events = xinfang_app::access::history(state, &v.petition).await?;
         let reasons = xinfang_app::admin::decision_reasons(state).await?;
-        Ok::<_, AppError>((v, events, reasons))
+        let units = xinfang_app::admin::units(state).await?;
+        let township = match &v.petition.township {
+            Some(t) => Some(xinfang_app::township::name(state, t).await),
+            None => None,
+        };
+        Ok::<_, AppError>((v, events, reasons, units, township))
     }
     .await;
-    let (v, events, reasons) = match result {
+    let (v, events, reasons, units, township) = match result {
         Ok(x) => x,
         Err(e) => return error_page(state, Some(u), e),
     };
@@ -377,6 +383,12 @@ async fn letter_page(
                     }
                 ),
             ));
+        }
+        if let Some(src) = &p.source {
+            details.push(("信访事项来源", src.label_zh().to_string()));
+        }
+        if let Some(t) = &township {
+            details.push(("问题所在乡镇（街道）", t.clone()));
         }
         if !l.forwarded_by_organ.is_empty() {
             details.push((
@@ -560,6 +572,11 @@ async fn letter_page(
             .collect(),
         summary: p.summary.clone(),
         default_region: state.bureau.region_code.clone(),
+        townships: units
+            .iter()
+            .filter(|x| x.active && matches!(x.kind.as_str(), "township" | "street"))
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
     };
     page.into_response()
 }

@@ -22,6 +22,7 @@ use xinfang_domain::registration::{
 };
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::role::Role;
+use xinfang_domain::source::{Source, SourceInput};
 use xinfang_domain::visibility;
 use xinfang_domain::{deadline, ethnicity, region};
 
@@ -538,6 +539,9 @@ struct RegisterPage {
     region_options: Vec<(&'static str, String)>,
     ethnicities: &'static [(&'static str, &'static str)],
     default_region: String,
+    /// The bureau's township and street-office units, for the township of the matter.
+    townships: Vec<(String, String)>,
+    source_kinds: Vec<(&'static str, &'static str)>,
 }
 
 impl RegisterPage {
@@ -644,6 +648,15 @@ async fn register_page_for(
         default_region: region::lookup(own)
             .map(|r| format!("例如 {} {}", r.code, r.full_name))
             .unwrap_or_default(),
+        townships: units
+            .iter()
+            .filter(|x| x.active && matches!(x.kind.as_str(), "township" | "street"))
+            .map(|x| (x.id.clone(), x.name.clone()))
+            .collect(),
+        source_kinds: Source::KINDS
+            .iter()
+            .map(|k| (*k, xinfang_domain::source::kind_label_zh(k).unwrap_or(k)))
+            .collect(),
     };
     (status, page).into_response()
 }
@@ -677,6 +690,23 @@ async fn register_page(
     values.insert("issue_region".into(), state.bureau.region_code.clone());
     values.insert("petitioner_rows".into(), "1".into());
     register_page_for(&state, &u, values, Vec::new()).await
+}
+
+/// A petition's source in one line: its kind and, for a higher organ, the covering document.
+fn source_text(s: &Source) -> String {
+    let mut t = s.label_zh().to_string();
+    if let Some(d) = s.higher_organ() {
+        t.push_str(&format!("：{} {} {}", d.organ, d.doc_no, d.issued_on));
+        if let Some(due) = d.deadline {
+            t.push_str(&format!("，要求 {due} 前办结"));
+        }
+    }
+    match s {
+        Source::InstructedByLocalLeader(l) => t.push_str(&format!("：{}", l.display_zh())),
+        Source::Hotline12345 { order_no } => t.push_str(&format!("：工单 {order_no}")),
+        _ => {}
+    }
+    t
 }
 
 /// Accepts a region by code, or by a name the search resolves to exactly one county.
@@ -757,6 +787,20 @@ fn registration_from_form(form: &HashMap<String, String>) -> RegistrationInput {
             .get("accused_unit_id")
             .cloned()
             .filter(|s| !s.trim().is_empty()),
+        source: SourceInput {
+            kind: get("source_kind"),
+            organ: get("source_organ"),
+            doc_no: get("source_doc_no"),
+            issued_on: get("source_issued_on"),
+            deadline: get("source_deadline"),
+            leader_name: get("source_leader_name"),
+            leader_post: get("source_leader_post"),
+            order_no: get("source_order_no"),
+        },
+        // A statistical code typed in wins over the unit chosen: the matter lies outside them.
+        township: Some(get("township_code"))
+            .filter(|c| !c.trim().is_empty())
+            .unwrap_or_else(|| get("township")),
     }
 }
 
@@ -890,6 +934,10 @@ struct PetitionPage {
     registered_at: String,
     query_code: String,
     region_name: String,
+    /// The township of the matter and where it came from, as people read them; empty when
+    /// not recorded.
+    township_name: String,
+    source_text: String,
     repeat_of: String,
     classification: String,
     identity: bool,
@@ -976,6 +1024,7 @@ fn event_label(kind: &str) -> &'static str {
         "supervision_project_approved" => "批准立项督办",
         "supervision_resolved" => "督办办结",
         "deadline_extended" => "延期",
+        "deadline_recomputed" => "期限按节假日通知重算",
         "deadline_shortened" => "领导批示缩短期限",
         "deadline_paused" => "期限中止计算",
         "deadline_resumed" => "期限恢复计算",
@@ -1059,6 +1108,7 @@ fn event_detail(kind: &str, payload: &serde_json::Value) -> String {
         "deadline_extended" | "deadline_shortened" | "deadline_resumed" => {
             format!("期限至 {}", s("due_on"))
         }
+        "deadline_recomputed" => format!("期限由 {} 改为 {}", s("due_before"), s("due_on")),
         k if k.starts_with("document_") => {
             let title = xinfang_domain::document::DocumentKind::parse(&s("kind"))
                 .map(|k| k.title_zh())
@@ -1139,6 +1189,11 @@ pub(crate) async fn petition_page(
             region_name: region::lookup(&p.issue_region)
                 .map(|r| format!("{} {}", r.code, r.full_name))
                 .unwrap_or_else(|| p.issue_region.clone()),
+            township_name: match &p.township {
+                Some(t) => xinfang_app::township::name(state, t).await,
+                None => String::new(),
+            },
+            source_text: p.source.as_ref().map(source_text).unwrap_or_default(),
             repeat_of,
             classification: [
                 p.purpose
@@ -1308,9 +1363,7 @@ async fn deadline_views(
     p: &xinfang_store::petitions::PetitionRecord,
     units: &[xinfang_store::people::Unit],
 ) -> Result<(Vec<DeadlineView>, Vec<supervision::ItemRow>), AppError> {
-    let settings = xinfang_app::deadlines::settings(state).await?;
-    let t = xinfang_app::deadlines::thresholds(&settings);
-    let today = local_date(state.clock.now());
+    let b = xinfang_app::deadlines::badge_context(state).await?;
     let rules = xinfang_app::deadlines::rules(state).await?;
     let deadlines = xinfang_app::deadlines::of_petition(state, u, p)
         .await?
@@ -1328,7 +1381,15 @@ async fn deadline_views(
                 .map(|x| x.name.clone())
                 .unwrap_or_default(),
             started_on: d.started_on.to_string(),
-            due_on: d.due_on.to_string(),
+            due_on: if d.running() && xinfang_app::deadlines::is_provisional(&b.calendar, &d) {
+                format!(
+                    "{}（暂定：{} 年节假日安排未录入）",
+                    d.due_on,
+                    d.due_on.format("%Y")
+                )
+            } else {
+                d.due_on.to_string()
+            },
             state: match d.state.as_str() {
                 "running" => "计算中",
                 "met" => "已完成",
@@ -1346,9 +1407,7 @@ async fn deadline_views(
             .flatten()
             .collect::<Vec<_>>()
             .join("；"),
-            badge: d
-                .running()
-                .then(|| xinfang_app::deadlines::badge(&d, today, &t)),
+            badge: d.running().then(|| b.badge(&d)),
         })
         .collect();
     let items = xinfang_app::supervision::items_of_petition(state, u, p)
@@ -2108,7 +2167,9 @@ async fn save_notice_form(state: &AppState, u: &CurrentUser, f: NoticeForm) -> R
         })
     });
     let result = match input {
-        Ok(input) => xinfang_app::calendar::save_calendar_notice(state, u, &f.year, &input).await,
+        Ok(input) => xinfang_app::deadlines::enter_calendar_notice(state, u, &f.year, &input)
+            .await
+            .map(|(n, _)| n),
         Err(message) => Err(AppError::Invalid(vec![
             xinfang_domain::FieldError::general("invalid_range", message),
         ])),
