@@ -133,6 +133,9 @@ impl Method {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemState {
+    /// Opened on a trigger that a leader must approve before anyone chases the unit (V4.2: a
+    /// transfer's opinion that plainly breaks the law): only the bureau sees it.
+    Proposed,
     /// Being chased by the office (the letter clerk for letters).
     Open,
     /// Repeated supervision without result: on the bureau leaders' queue.
@@ -144,7 +147,8 @@ pub enum ItemState {
 }
 
 impl ItemState {
-    pub const ALL: [ItemState; 4] = [
+    pub const ALL: [ItemState; 5] = [
+        ItemState::Proposed,
         ItemState::Open,
         ItemState::Escalated,
         ItemState::Project,
@@ -152,6 +156,7 @@ impl ItemState {
     ];
     pub fn as_str(self) -> &'static str {
         match self {
+            ItemState::Proposed => "proposed",
             ItemState::Open => "open",
             ItemState::Escalated => "escalated",
             ItemState::Project => "project",
@@ -163,6 +168,7 @@ impl ItemState {
     }
     pub fn label_zh(self) -> &'static str {
         match self {
+            ItemState::Proposed => "待副局长批准",
             ItemState::Open => "督办中",
             ItemState::Escalated => "已报局领导",
             ItemState::Project => "立项督办",
@@ -184,7 +190,7 @@ pub fn may_supervise(role: Role, channel: Channel, state: ItemState) -> bool {
     }
     match state {
         ItemState::Project => role == Role::Inspector,
-        ItemState::Resolved => false,
+        ItemState::Resolved | ItemState::Proposed => false,
         _ => {
             if channel.follows_letter_procedure() {
                 role == Role::LetterClerk
@@ -193,6 +199,20 @@ pub fn may_supervise(role: Role, channel: Channel, state: ItemState) -> bool {
             }
         }
     }
+}
+
+/// The state an item opened on `trigger` starts in: supervising a transfer whose opinion plainly
+/// breaks the law starts only once the deputy director approves it (seed 一(四)2, V4.2).
+pub fn initial_state(trigger: TriggerKind) -> ItemState {
+    match trigger {
+        TriggerKind::UnlawfulOpinion => ItemState::Proposed,
+        _ => ItemState::Open,
+    }
+}
+
+/// Who approves a proposed item: the deputy director in charge, or the director.
+pub fn may_approve_proposed(role: Role) -> bool {
+    matches!(role, Role::DeputyDirector | Role::Director)
 }
 
 /// Opening an item by hand: only for the triggers that are not automatic.
@@ -343,5 +363,33 @@ mod tests {
         for s in ItemState::ALL {
             assert_eq!(ItemState::parse(s.as_str()), Some(s));
         }
+    }
+
+    #[test]
+    fn supervision_of_an_unlawful_opinion_waits_for_the_deputy_director() {
+        assert_eq!(
+            initial_state(TriggerKind::UnlawfulOpinion),
+            ItemState::Proposed
+        );
+        for t in TriggerKind::ALL
+            .into_iter()
+            .filter(|t| *t != TriggerKind::UnlawfulOpinion)
+        {
+            assert_eq!(initial_state(t), ItemState::Open, "{t:?}");
+        }
+        assert!(may_approve_proposed(Role::DeputyDirector));
+        assert!(may_approve_proposed(Role::Director));
+        assert!(!may_approve_proposed(Role::Office));
+        // Nobody below the leaders chases a proposed item.
+        assert!(!may_supervise(
+            Role::Office,
+            Channel::Visit,
+            ItemState::Proposed
+        ));
+        assert!(!may_supervise(
+            Role::LetterClerk,
+            Channel::Letter,
+            ItemState::Proposed
+        ));
     }
 }

@@ -93,6 +93,8 @@ pub struct NewItem<'a> {
     pub trigger_key: Option<&'a str>,
     pub note: &'a str,
     pub opened_by: Option<&'a str>,
+    /// `open`, or `proposed` for a trigger a leader must approve first.
+    pub state: &'a str,
 }
 
 /// A new action.
@@ -121,7 +123,7 @@ impl Store {
         let id = new_id();
         let r = sqlx::query(
             "INSERT INTO supervision_items (id, bureau_id, petition_id, handling_record_id, unit_id, deadline_id, trigger_kind, automatic, trigger_key, state, note, opened_at, opened_by, action_count, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, $11, $12, 0, $13) ON CONFLICT (bureau_id, trigger_key) DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $10, $11, $12, 0, $13) ON CONFLICT (bureau_id, trigger_key) DO NOTHING",
         )
         .bind(&id)
         .bind(n.bureau_id)
@@ -136,6 +138,7 @@ impl Store {
         .bind(ts(now))
         .bind(n.opened_by)
         .bind(ts(now))
+        .bind(n.state)
         .execute(&mut **tx)
         .await?;
         Ok((r.rows_affected() == 1).then_some(id))

@@ -524,6 +524,21 @@ async fn apply_disposition(
     }
     if d == Disposition::ReportUp {
         owe_letter_reply(state, tx, user, p).await?;
+        // A 信访信息专报 or 重要信访问题请示报告单 carrier is a document of its own, drafted for
+        // the officer who proposed it; 每日信访信息 is compiled from the whole day instead.
+        if let Some(kind) = plan.carrier.and_then(|c| c.drafted_kind()) {
+            documents::draft(
+                state,
+                tx,
+                p,
+                kind,
+                &[proposed_by.unwrap_or(&user.user.id)],
+                None,
+                None,
+                Default::default(),
+            )
+            .await?;
+        }
         seq = state.store.event_seq_in(tx, &p.id).await?;
     }
     // The 交办函 / 转送函 of each unit waits as a draft for the officer who proposed it.

@@ -76,7 +76,10 @@ pub async fn item_for(
     id: &str,
 ) -> AppResult<(SupervisionItem, PetitionView, Vec<SupervisionAction>)> {
     let item = state.store.supervision_item(&state.bureau.id, id).await?;
-    if user.role().is_unit_staff() && item.unit_id != user.user.unit_id {
+    // A proposed item is the bureau's until a leader approves it: the unit does not see it.
+    if user.role().is_unit_staff()
+        && (item.unit_id != user.user.unit_id || item.state == ItemState::Proposed.as_str())
+    {
         return Err(AppError::not_found());
     }
     if user.role() == Role::Admin {
@@ -113,9 +116,11 @@ pub async fn inbox(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Superv
             .await?);
     }
     let states: &[&str] = match role {
-        Role::DeputyDirector | Role::Director => &["escalated", "project", "open"],
+        Role::DeputyDirector | Role::Director => &["proposed", "escalated", "project", "open"],
         Role::Inspector => &["project"],
-        Role::Office | Role::LetterClerk | Role::CaseOfficer => &["open", "escalated", "project"],
+        Role::Office | Role::LetterClerk | Role::CaseOfficer => {
+            &["proposed", "open", "escalated", "project"]
+        }
         _ => return Ok(Vec::new()),
     };
     let mut items = state
@@ -161,6 +166,7 @@ async fn raise(
                 trigger_key: Some(key),
                 note,
                 opened_by: None,
+                state: ItemState::Open.as_str(),
             },
             now,
         )
@@ -242,6 +248,7 @@ pub async fn open_item(
         )));
     }
     let trigger = sup::check_manual_trigger(&input.trigger)?;
+    let initial = sup::initial_state(trigger);
     let note = sup::check_note("note", "督办事由", &input.note)?;
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
@@ -291,12 +298,13 @@ pub async fn open_item(
                 trigger_key: None,
                 note: &note,
                 opened_by: Some(&user.user.id),
+                state: initial.as_str(),
             },
             now,
         )
         .await?
         .ok_or_else(|| AppError::Internal("item without key not inserted".into()))?;
-    w.event(&p.id, p.event_seq, "supervision_opened", &serde_json::json!({"item_id": id, "trigger": trigger.as_str(), "trigger_label": trigger.label_zh(), "note": note, "unit_id": hr.as_ref().map(|h| h.1.clone())}))
+    w.event(&p.id, p.event_seq, "supervision_opened", &serde_json::json!({"item_id": id, "trigger": trigger.as_str(), "trigger_label": trigger.label_zh(), "note": note, "unit_id": hr.as_ref().map(|h| h.1.clone()), "state": initial.as_str()}))
         .await?;
     w.commit().await?;
     Ok(state.store.supervision_item(&state.bureau.id, &id).await?)
@@ -328,6 +336,11 @@ pub async fn record_action(
 ) -> AppResult<ActionOutcome> {
     let (item, p, _) = item_for(state, user, item_id).await?;
     let st = parse_state(&item.state)?;
+    if st == ItemState::Proposed {
+        return Err(AppError::Conflict(
+            "该督办事项须经分管副局长批准后方可督办".into(),
+        ));
+    }
     if !sup::may_supervise(user.role(), p.channel, st) {
         return Err(AppError::Forbidden(match st {
             ItemState::Resolved => "该督办事项已办结".to_string(),
@@ -547,6 +560,45 @@ pub async fn answer(
 
 /// A bureau leader approves the formal supervision project (立项督办) of an escalated item:
 /// it goes to the inspection office.
+/// The deputy director (or the director) approves supervising a proposed item: from now on it
+/// is chased like any other (V4.2).
+pub async fn approve_proposed(
+    state: &AppState,
+    user: &CurrentUser,
+    item_id: &str,
+    input: &NoteInput,
+) -> AppResult<SupervisionItem> {
+    if !sup::may_approve_proposed(user.role()) {
+        return Err(AppError::Forbidden(
+            "对明显违法的处理意见督办须经分管副局长批准".into(),
+        ));
+    }
+    let (item, p, _) = item_for(state, user, item_id).await?;
+    if item.state != ItemState::Proposed.as_str() {
+        return Err(AppError::Conflict(format!(
+            "该督办事项无须批准（当前：{}）",
+            parse_state(&item.state)?.label_zh()
+        )));
+    }
+    let note = sup::check_note("note", "批准意见", &input.note)?;
+    transition(
+        state,
+        user,
+        &item,
+        &p,
+        "proposed",
+        "open",
+        "approve",
+        &note,
+        "supervision_approved",
+    )
+    .await?;
+    Ok(state
+        .store
+        .supervision_item(&state.bureau.id, &item.id)
+        .await?)
+}
+
 pub async fn approve_project(
     state: &AppState,
     user: &CurrentUser,

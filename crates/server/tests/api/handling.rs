@@ -200,9 +200,17 @@ backend_tests! {
             "units": [{"unit_id": a, "lead": true}]})).await;
         assert_eq!((s, v["field"].as_str()), (422, Some("urgent_method")));
         assert_eq!(app.count("approvals").await, 0);
-        // 上报 takes effect at once.
+        // A visit goes up on a carrier only, never as an original letter (V3.1).
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "report_up", "report_mode": "original", "carrier": "信访信息专报"})).await;
+        assert_eq!(s, 422, "{v}");
+        let (s, v) = app.post(&office, &path, &json!({"disposition": "report_up", "carrier": "来信原件"})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("carrier")), "{v}");
+        assert!(app.state.store.documents_of(&id).await.unwrap().is_empty());
+        // 上报 takes effect at once, and the 专报 carrier is drafted as a document of its own.
         let (s, v) = app.post(&office, &path, &json!({"disposition": "report_up", "carrier": "信访信息专报"})).await;
         assert_eq!((s, v["state"].as_str(), v["stage"].as_str()), (200, None, Some("reported_up")), "{v}");
+        let docs = app.state.store.documents_of(&id).await.unwrap();
+        assert_eq!(docs.iter().map(|d| (d.kind.as_str(), d.state.as_str())).collect::<Vec<_>>(), vec![("special_bulletin", "draft")]);
         // The receptionist may not dispose.
         let r = app.token("receptionist").await;
         let id2 = accepted_visit(&app).await;
@@ -731,6 +739,8 @@ backend_tests! {
         assert_eq!((s, v["stage"].as_str()), (200, Some("reported_up")), "{v}");
         let d = &app.state.store.dispositions(&id).await.unwrap()[0];
         assert_eq!((d.report_mode.as_str(), d.carrier.as_str(), d.note.as_str()), ("digest", "每日信访信息", "已电话核实来信人身份及所反映情况"));
+        // 每日信访信息 is compiled from the whole day: nothing is drafted for this letter alone.
+        assert!(app.state.store.documents_of(&id).await.unwrap().iter().all(|d| d.kind != "daily_bulletin" && d.kind != "special_bulletin"));
         // The important-problem request report is the clerk's to draft (a leader signs it off).
         let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/documents"), &json!({"kind": "request_report"})).await;
         assert_eq!((s, v["state"].as_str()), (201, Some("draft")), "{v}");

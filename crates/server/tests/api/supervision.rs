@@ -231,6 +231,46 @@ backend_tests! {
         assert!(inbox(&app, "renshe_handler").await.is_empty());
     }
 
+    async fn supervision_of_an_unlawful_opinion_starts_only_once_the_deputy_director_approves(app) {
+        let id = referred_visit(&app, "renshe").await;
+        let o = app.token("office").await;
+        let (status, item) = app.post(&o, &format!("/api/v1/petitions/{id}/supervision"), &json!({
+            "trigger": "unlawful_opinion", "note": "人社局处理意见以信访人未签劳动合同为由不予支付工资，明显违反劳动合同法"})).await;
+        assert_eq!(status, 201, "{item}");
+        assert_eq!(item["state"], "proposed");
+        let iid = item["id"].as_str().unwrap().to_string();
+        // Nobody chases the unit yet, not even a leader; the unit does not see it.
+        let act = format!("/api/v1/supervision/{iid}/actions");
+        let (status, v) = app.post(&o, &act, &json!({"method": "phone", "note": "电话督促"})).await;
+        assert_eq!(status, 409, "{v}");
+        assert!(v["message"].as_str().unwrap().contains("副局长批准"), "{v}");
+        let d = app.token("director").await;
+        let (status, _) = app.post(&d, &act, &json!({"method": "phone", "note": "电话督促"})).await;
+        assert_eq!(status, 409);
+        assert!(inbox(&app, "renshe_handler").await.is_empty(), "the unit's inbox");
+        let h = app.token("renshe_handler").await;
+        let (status, _) = app.get(&h, &format!("/api/v1/supervision/{iid}")).await;
+        assert_eq!(status, 404);
+        assert!(inbox(&app, "deputy_director").await.iter().any(|i| i["id"] == iid.as_str()), "waiting on the deputy director");
+        // Only the deputy director (or the director) approves, with a note.
+        let approval = format!("/api/v1/supervision/{iid}/approval");
+        let (status, _) = app.post(&o, &approval, &json!({"note": "同意"})).await;
+        assert_eq!(status, 403);
+        let dd = app.token("deputy_director").await;
+        let (status, v) = app.post(&dd, &approval, &json!({"note": ""})).await;
+        assert_eq!((status, v["field"].as_str()), (422, Some("note")));
+        let (status, v) = app.post(&dd, &approval, &json!({"note": "同意督办，请办公室发函"})).await;
+        assert_eq!((status, v["state"].as_str()), (200, Some("open")), "{v}");
+        let events = app.state.store.events(&id).await.unwrap();
+        assert!(events.iter().any(|e| e.kind == "supervision_approved"));
+        // Now it is chased like any other, and the unit sees it.
+        let (status, v) = app.post(&o, &act, &json!({"method": "phone", "note": "电话督促人社局重新作出处理意见"})).await;
+        assert_eq!(status, 201, "{v}");
+        assert!(inbox(&app, "renshe_handler").await.iter().any(|i| i["id"] == iid.as_str()));
+        let (status, _) = app.post(&dd, &approval, &json!({"note": "再批"})).await;
+        assert_eq!(status, 409, "approved once");
+    }
+
     async fn supervision_letter_is_drafted_signed_off_by_the_deputy_director_and_issued(app) {
         let id = referred_visit(&app, "renshe").await;
         app.clock.set(at(2026, 12, 15));

@@ -159,7 +159,7 @@ pub struct ItemJson {
     pub trigger: String,
     pub trigger_label: String,
     pub automatic: bool,
-    /// open | escalated | project | resolved
+    /// proposed | open | escalated | project | resolved
     pub state: String,
     pub note: String,
     pub opened_at: String,
@@ -513,6 +513,23 @@ pub async fn answer(
     )))
 }
 
+/// The deputy director (or the director) approves supervising an item opened on an unlawful
+/// opinion; until then it is `proposed` and nobody chases the unit.
+#[utoipa::path(post, path = "/api/v1/supervision/{id}/approval", operation_id = "approveSupervisionItem", tag = "supervision",
+    params(("id" = String, Path, description = "Item id")), request_body = NoteInput,
+    responses((status = 200, body = ItemJson), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn approve(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NoteInput>,
+) -> ApiResult<Json<ItemJson>> {
+    Ok(Json(item_json(
+        &xinfang_app::supervision::approve_proposed(&state, &u, &id, &req).await?,
+        &[],
+    )))
+}
+
 /// A bureau leader approves the formal supervision project (立项督办) of an escalated item.
 #[utoipa::path(post, path = "/api/v1/supervision/{id}/project", operation_id = "approveSupervisionProject", tag = "supervision",
     params(("id" = String, Path, description = "Item id")), request_body = NoteInput,
@@ -570,4 +587,5 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(answer))
         .routes(routes!(project))
         .routes(routes!(resolve))
+        .routes(routes!(approve))
 }

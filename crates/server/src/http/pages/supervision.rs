@@ -154,6 +154,8 @@ struct ItemPage {
     can_supervise: bool,
     can_answer: bool,
     can_approve: bool,
+    /// A proposed item (an unlawful opinion) the viewer may approve supervising.
+    can_approve_proposed: bool,
     methods: Vec<(&'static str, &'static str)>,
 }
 
@@ -174,6 +176,7 @@ fn action_kind_label(k: &str) -> &'static str {
         "answer" => "承办单位答复",
         "escalate" => "报局领导",
         "project" => "批准立项督办",
+        "approve" => "批准督办",
         "resolve" => "办结",
         _ => "其他",
     }
@@ -211,9 +214,12 @@ async fn item_page(
             note: item.note.clone(),
             answer: item.answer.clone().unwrap_or_default(),
             answered_at: item.answered_at.as_deref().map(show).unwrap_or_default(),
-            can_supervise: xinfang_domain::supervision::may_supervise(u.role(), p.channel, st),
+            can_supervise: st != ItemState::Proposed
+                && xinfang_domain::supervision::may_supervise(u.role(), p.channel, st),
             can_answer: u.role().is_unit_staff() && st != ItemState::Resolved,
             can_approve: u.role().is_leader() && st == ItemState::Escalated,
+            can_approve_proposed: st == ItemState::Proposed
+                && xinfang_domain::supervision::may_approve_proposed(u.role()),
             methods: Method::ALL
                 .iter()
                 .map(|m| (m.as_str(), m.label_zh()))
@@ -262,6 +268,7 @@ async fn item(
         Some("action") => "督办记录已保存。发函督办的督办函已起草，请核改后送分管领导签发。",
         Some("answer") => "答复已提交。",
         Some("project") => "已批准立项督办。",
+        Some("approved") => "已批准督办，可以开始督办。",
         Some("resolved") => "督办事项已办结。",
         Some("opened") => "督办事项已启动。",
         _ => "",
@@ -355,6 +362,23 @@ async fn project_submit(
     .await
     .map(|_| ());
     after(&state, &u, &id, r, "project").await
+}
+
+async fn approve_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Response {
+    let r = xinfang_app::supervision::approve_proposed(
+        &state,
+        &u,
+        &id,
+        &xinfang_app::supervision::NoteInput { note: f.note },
+    )
+    .await
+    .map(|_| ());
+    after(&state, &u, &id, r, "approved").await
 }
 
 async fn resolve_submit(
@@ -648,6 +672,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/supervision/{id}/actions", post(action_submit))
         .route("/supervision/{id}/answer", post(answer_submit))
         .route("/supervision/{id}/project", post(project_submit))
+        .route("/supervision/{id}/approval", post(approve_submit))
         .route("/supervision/{id}/resolve", post(resolve_submit))
         .route("/petitions/{id}/supervision", post(open_submit))
         .route("/admin/deadline-rules", get(rules_page))
