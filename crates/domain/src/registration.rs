@@ -587,6 +587,9 @@ pub fn missing_seed_fields(p: &SeedFieldPresence) -> Vec<&'static str> {
     .collect()
 }
 
+/// The kind of the task an entry left incomplete at the end of its day becomes (V1.3).
+pub const COMPLETENESS_TASK: &str = "complete_registration";
+
 /// Same-day completeness (V1.3: 当日登记情况应做到记录完整、资料齐全，并在工作日结束前录入):
 /// the title of the task an entry still incomplete at the end of its working day becomes, for
 /// the staff who registered it (`completeness_task_role`). `missing` is what

@@ -66,6 +66,56 @@ pub async fn run_daily(
     Ok(Some(result))
 }
 
+/// After the end of the working day (the bureau's `workday_end`, China Standard Time), makes the
+/// day's incomplete entries tasks for those who registered them (V1.3); a day missed while no
+/// instance ran is caught up the next day. Once per day and bureau across instances.
+pub async fn run_end_of_day(state: &AppState, instance: &str) -> anyhow::Result<Option<usize>> {
+    let now = state.clock.now();
+    let local = xinfang_app::clock::local(now);
+    let today = local.date();
+    let end = chrono::NaiveTime::parse_from_str(&state.bureau.workday_end, "%H:%M")
+        .unwrap_or_else(|_| chrono::NaiveTime::from_hms_opt(17, 30, 0).unwrap_or_default());
+    let mut days = vec![today.pred_opt().unwrap_or(today)];
+    if local.time() >= end {
+        days.push(today);
+    }
+    let mut made = None;
+    for day in days {
+        let period = day.to_string();
+        let job = xinfang_app::intake::COMPLETENESS_JOB;
+        let claimed = state
+            .store
+            .claim_job(
+                job,
+                &state.bureau.id,
+                &period,
+                instance,
+                now,
+                now - chrono::Duration::minutes(LEASE_MINUTES),
+            )
+            .await?;
+        if !claimed {
+            continue;
+        }
+        let n = xinfang_app::intake::open_completeness_tasks(state, day)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        state
+            .store
+            .finish_job(
+                job,
+                &state.bureau.id,
+                &period,
+                instance,
+                &serde_json::json!({ "tasks": n }),
+                state.clock.now(),
+            )
+            .await?;
+        made = Some(made.unwrap_or(0) + n);
+    }
+    Ok(made)
+}
+
 pub fn spawn(state: Arc<AppState>) {
     let every = Duration::from_secs(state.config.checkpoint_minutes.max(1) * 60);
     let checkpoint_state = state.clone();
@@ -95,6 +145,11 @@ pub fn spawn(state: Arc<AppState>) {
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "deadline scan failed"),
+            }
+            match run_end_of_day(&state, instance_id()).await {
+                Ok(Some(n)) => tracing::info!(tasks = n, "same-day completeness checked"),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "same-day completeness failed"),
             }
         }
     });

@@ -114,9 +114,26 @@ pub struct TaskRow {
     pub petition_no: Option<String>,
     pub kind: String,
     pub assignee_role: String,
+    /// A task meant for one person (`None`: for anyone of the role).
+    pub assignee_user_id: Option<String>,
     pub title: String,
     pub created_at: String,
 }
+
+fn task_from(r: &AnyRow) -> Result<TaskRow> {
+    Ok(TaskRow {
+        id: r.try_get("id")?,
+        petition_id: r.try_get("petition_id")?,
+        petition_no: r.try_get("petition_no")?,
+        kind: r.try_get("kind")?,
+        assignee_role: r.try_get("assignee_role")?,
+        assignee_user_id: r.try_get("assignee_user_id")?,
+        title: r.try_get("title")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+const TASK_SELECT: &str = "SELECT t.id, t.petition_id, p.petition_no, t.kind, t.assignee_role, t.assignee_user_id, t.title, t.created_at FROM tasks t LEFT JOIN petitions p ON p.id = t.petition_id";
 
 /// The actor of a change, as recorded on its event.
 #[derive(Debug, Clone)]
@@ -785,52 +802,89 @@ impl Store {
     }
 
     pub async fn task(&self, bureau_id: &str, task_id: &str) -> Result<TaskRow> {
-        let r = sqlx::query(
-            "SELECT t.id, t.petition_id, p.petition_no, t.kind, t.assignee_role, t.title, t.created_at FROM tasks t LEFT JOIN petitions p ON p.id = t.petition_id WHERE t.bureau_id = $1 AND t.id = $2 AND t.done_at IS NULL",
-        )
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{TASK_SELECT} WHERE t.bureau_id = $1 AND t.id = $2 AND t.done_at IS NULL"
+        )))
         .bind(bureau_id)
         .bind(task_id)
         .fetch_optional(self.pool())
         .await?
         .ok_or(StoreError::NotFound)?;
-        Ok(TaskRow {
-            id: r.try_get("id")?,
-            petition_id: r.try_get("petition_id")?,
-            petition_no: r.try_get("petition_no")?,
-            kind: r.try_get("kind")?,
-            assignee_role: r.try_get("assignee_role")?,
-            title: r.try_get("title")?,
-            created_at: r.try_get("created_at")?,
-        })
+        task_from(&r)
     }
 
-    pub async fn open_tasks(&self, bureau_id: &str, roles: &[Role]) -> Result<Vec<TaskRow>> {
-        if roles.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ph: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 2)).collect();
+    /// The open tasks of `roles` meant for anyone of the role, and those meant for `user_id`.
+    pub async fn open_tasks(
+        &self,
+        bureau_id: &str,
+        roles: &[Role],
+        user_id: Option<&str>,
+    ) -> Result<Vec<TaskRow>> {
+        let ph: Vec<String> = (0..roles.len()).map(|i| format!("${}", i + 3)).collect();
+        let for_role = if ph.is_empty() {
+            "0 = 1".to_string()
+        } else {
+            format!(
+                "t.assignee_user_id IS NULL AND t.assignee_role IN ({})",
+                ph.join(", ")
+            )
+        };
         let sql = format!(
-            "SELECT t.id, t.petition_id, p.petition_no, t.kind, t.assignee_role, t.title, t.created_at FROM tasks t LEFT JOIN petitions p ON p.id = t.petition_id WHERE t.bureau_id = $1 AND t.done_at IS NULL AND t.assignee_role IN ({}) ORDER BY t.created_at",
-            ph.join(", ")
+            "{TASK_SELECT} WHERE t.bureau_id = $1 AND t.done_at IS NULL AND (({for_role}) OR t.assignee_user_id = $2) ORDER BY t.created_at"
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(bureau_id);
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(bureau_id)
+            .bind(user_id.unwrap_or(""));
         for r in roles {
             q = q.bind(r.as_str());
         }
         let rows = q.fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TaskRow {
-                    id: r.try_get("id")?,
-                    petition_id: r.try_get("petition_id")?,
-                    petition_no: r.try_get("petition_no")?,
-                    kind: r.try_get("kind")?,
-                    assignee_role: r.try_get("assignee_role")?,
-                    title: r.try_get("title")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(task_from).collect()
+    }
+
+    /// A task for one person, made once per `cause` (a second one for the same cause is not
+    /// made: `None`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_person_task(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        petition_id: Option<&str>,
+        kind: &str,
+        role: Role,
+        user_id: &str,
+        title: &str,
+        cause: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let id = new_id();
+        let r = sqlx::query(
+            "INSERT INTO tasks (id, bureau_id, petition_id, kind, assignee_role, assignee_user_id, title, created_at, cause) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (bureau_id, cause) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(bureau_id)
+        .bind(petition_id)
+        .bind(kind)
+        .bind(role.as_str())
+        .bind(user_id)
+        .bind(title)
+        .bind(ts(now))
+        .bind(cause)
+        .execute(&mut **tx)
+        .await?;
+        Ok((r.rows_affected() == 1).then_some(id))
+    }
+
+    /// How many tasks of `kind` are open (the office's digest).
+    pub async fn count_open_tasks(&self, bureau_id: &str, kind: &str) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM tasks WHERE bureau_id = $1 AND kind = $2 AND done_at IS NULL",
+        )
+        .bind(bureau_id)
+        .bind(kind)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
     }
 
     pub async fn complete_task(

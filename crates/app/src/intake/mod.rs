@@ -2,13 +2,13 @@
 //! happen, and writes the new state and its event in one transaction. Pages and the API are
 //! thin adapters over these functions.
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use xinfang_domain::document::DocumentKind;
 use xinfang_domain::lifecycle::{self, Acceptance, Channel, Command, PetitionState, Stage};
 use xinfang_domain::region;
 use xinfang_domain::registration::{
-    InterviewInput, RegistrationInput, parse_interview, parse_registration,
+    self, InterviewInput, RegistrationInput, parse_interview, parse_registration,
 };
 use xinfang_domain::resident_id::{mask_id_number, mask_phone};
 use xinfang_domain::role::Role;
@@ -130,6 +130,68 @@ pub async fn register(
     }
     w.commit().await?;
     crate::access::petition_view(state, user, &id).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Same-day completeness (V1.3)
+
+/// The job that makes the day's incomplete entries tasks, once per day and bureau.
+pub const COMPLETENESS_JOB: &str = "same_day_completeness";
+pub use xinfang_domain::registration::COMPLETENESS_TASK;
+
+/// At the end of `day`'s working hours: every entry registered that day that still lacks one of
+/// the seed's items becomes a task for the staff member who registered it (its title lists
+/// what is missing), with an event on the petition. Made once per petition, however often it
+/// runs. Returns how many tasks were made.
+pub async fn open_completeness_tasks(state: &AppState, day: NaiveDate) -> AppResult<usize> {
+    let (system_id, system_role) = crate::supervision::system_actor(state).await?;
+    let actor = xinfang_store::petitions::Actor {
+        id: &system_id,
+        role: system_role,
+    };
+    let now = state.clock.now();
+    let mut made = 0;
+    for (p, presence) in state.store.registrations_on(&state.bureau.id, day).await? {
+        let Some(title) = registration::completeness_task(&p.petition_no, &presence) else {
+            continue;
+        };
+        let role = registration::completeness_task_role(p.channel);
+        let mut tx = state.store.begin().await?;
+        let task = state
+            .store
+            .insert_person_task(
+                &mut tx,
+                &state.bureau.id,
+                Some(&p.id),
+                COMPLETENESS_TASK,
+                role,
+                &p.registered_by,
+                &title,
+                &format!("{COMPLETENESS_TASK}:{}", p.id),
+                now,
+            )
+            .await?;
+        let Some(task) = task else {
+            continue;
+        };
+        let seq = state.store.event_seq_in(&mut tx, &p.id).await?;
+        state
+            .store
+            .append_event(
+                &mut tx,
+                &state.bureau.id,
+                &p.id,
+                seq,
+                "completeness_task_opened",
+                &serde_json::json!({"task_id": task, "missing": registration::missing_seed_fields(&presence), "assignee": p.registered_by}),
+                &actor,
+                now,
+            )
+            .await?;
+        tx.commit().await?;
+        made += 1;
+    }
+    Ok(made)
 }
 
 // ---------------------------------------------------------------------------------------------

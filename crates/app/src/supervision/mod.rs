@@ -751,7 +751,8 @@ pub struct ScanResult {
 }
 
 /// The system actor of automatic steps: the bureau's first administrator.
-async fn system_actor(state: &AppState) -> AppResult<(String, Role)> {
+/// Who automatic steps are recorded as: the bureau's administrator.
+pub(crate) async fn system_actor(state: &AppState) -> AppResult<(String, Role)> {
     let users = state.store.users(&state.bureau.id).await?;
     users
         .iter()
@@ -858,6 +859,8 @@ pub struct Digest {
     pub units: Vec<UnitCountsJson>,
     /// The stored result of today's scan, if it ran.
     pub scan: Option<ScanResult>,
+    /// Entries left incomplete at the end of their day, still to be completed (V1.3).
+    pub incomplete_entries: usize,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -929,6 +932,9 @@ pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
             .job_result(DEADLINE_SCAN, &state.bureau.id, &today.to_string())
             .await?
             .and_then(|v| serde_json::from_value(v).ok()),
+        incomplete_entries: n(store
+            .count_open_tasks(b, xinfang_domain::registration::COMPLETENESS_TASK)
+            .await?),
     })
 }
 

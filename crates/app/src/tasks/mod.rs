@@ -12,10 +12,14 @@ use crate::context::AppState;
 use crate::error::{AppError, AppResult};
 use crate::write::Write;
 
-/// The open tasks the user's role sees.
+/// The open tasks the user's role sees, and those meant for the user alone (an entry the user
+/// left incomplete at the end of the day).
 pub async fn open_tasks(state: &AppState, user: &CurrentUser) -> AppResult<Vec<TaskRow>> {
     let roles = visibility::task_roles(user.role());
-    Ok(state.store.open_tasks(&state.bureau.id, &roles).await?)
+    Ok(state
+        .store
+        .open_tasks(&state.bureau.id, &roles, Some(&user.user.id))
+        .await?)
 }
 
 /// Marks a task done: only a role that sees the task may, and only if it may open the
@@ -23,7 +27,11 @@ pub async fn open_tasks(state: &AppState, user: &CurrentUser) -> AppResult<Vec<T
 pub async fn complete_task(state: &AppState, user: &CurrentUser, task_id: &str) -> AppResult<()> {
     let task = state.store.task(&state.bureau.id, task_id).await?;
     let task_role = Role::parse(&task.assignee_role).ok_or_else(AppError::not_found)?;
-    if !visibility::may_complete_task(user.role(), task_role) {
+    let allowed = match &task.assignee_user_id {
+        Some(person) => person == &user.user.id,
+        None => visibility::may_complete_task(user.role(), task_role),
+    };
+    if !allowed {
         return Err(AppError::not_found());
     }
     if let Some(pid) = &task.petition_id {

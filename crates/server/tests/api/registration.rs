@@ -161,7 +161,7 @@ backend_tests! {
     async fn out_of_district_visit_goes_to_the_bureau_head(app) {
         let t = app.token("receptionist").await;
         let v = app.register_visit(&t, json!({"out_of_district": true})).await;
-        let tasks = app.state.store.open_tasks(&app.state.bureau.id, &[xinfang_domain::role::Role::Director]).await.unwrap();
+        let tasks = app.state.store.open_tasks(&app.state.bureau.id, &[xinfang_domain::role::Role::Director], None).await.unwrap();
         assert_eq!(tasks.len(), 1);
         assert_eq!(tasks[0].petition_id.as_deref(), v["id"].as_str());
         assert_eq!(tasks[0].kind, "out_of_district");
@@ -188,5 +188,42 @@ backend_tests! {
         let html = cookie_client.get(app.url("/registrations/today")).send().await.unwrap().text().await.unwrap();
         assert!(html.contains("职业或单位"), "{html}");
         assert!(html.contains("0/1"), "{html}");
+    }
+
+    async fn an_entry_incomplete_at_the_end_of_the_day_becomes_its_receptionists_task(app) {
+        let t = app.token("receptionist").await;
+        let mut body = visit_body();
+        body["proposal"] = json!("");
+        let (status, v) = app.post(&t, "/api/v1/petitions", &body).await;
+        assert_eq!(status, 201, "{v}");
+        let id = v["id"].as_str().unwrap().to_string();
+        // 10:00: the working day is not over; yesterday had nothing.
+        assert_eq!(xinfang::jobs::run_end_of_day(&app.state, "one").await.unwrap(), Some(0));
+        let receptionist = crate::visibility::acting(&app, "receptionist").await;
+        assert!(xinfang_app::tasks::open_tasks(&app.state, &receptionist).await.unwrap().is_empty());
+        // 17:45, after the bureau's 17:30.
+        app.clock.set(crate::deadlines::at(2026, 11, 27) + chrono::Duration::minutes(465));
+        assert_eq!(xinfang::jobs::run_end_of_day(&app.state, "one").await.unwrap(), Some(1));
+        let tasks = xinfang_app::tasks::open_tasks(&app.state, &receptionist).await.unwrap();
+        assert_eq!(tasks.len(), 1, "{tasks:?}");
+        assert_eq!(tasks[0].petition_id.as_deref(), Some(id.as_str()));
+        assert_eq!(tasks[0].kind, "complete_registration");
+        assert!(tasks[0].title.contains("拟办意见") && tasks[0].title.contains("接谈记录"), "{}", tasks[0].title);
+        assert_eq!(tasks[0].assignee_user_id.as_deref(), Some(receptionist.user.id.as_str()));
+        // Meant for the one who registered it: the office does not get it, but counts it.
+        let office = crate::visibility::acting(&app, "office").await;
+        assert!(xinfang_app::tasks::open_tasks(&app.state, &office).await.unwrap().iter().all(|x| x.id != tasks[0].id));
+        assert!(xinfang_app::tasks::complete_task(&app.state, &office, &tasks[0].id).await.is_err());
+        let o = app.token("office").await;
+        let (status, digest) = app.get(&o, "/api/v1/deadlines/digest").await;
+        assert_eq!((status, digest["incomplete_entries"].as_u64()), (200, Some(1)), "{digest}");
+        let events = app.state.store.events(&id).await.unwrap();
+        assert!(events.iter().any(|e| e.kind == "completeness_task_opened" && e.payload["missing"].to_string().contains("拟办意见")));
+        // Once a day, whichever instance: another run makes nothing.
+        assert_eq!(xinfang::jobs::run_end_of_day(&app.state, "two").await.unwrap(), None);
+        // The receptionist completes it.
+        xinfang_app::tasks::complete_task(&app.state, &receptionist, &tasks[0].id).await.unwrap();
+        let (_, digest) = app.get(&o, "/api/v1/deadlines/digest").await;
+        assert_eq!(digest["incomplete_entries"], 0);
     }
 }

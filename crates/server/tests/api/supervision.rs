@@ -194,7 +194,7 @@ backend_tests! {
         let leaders = inbox(&app, "deputy_director").await;
         assert!(leaders.iter().any(|i| i["id"] == iid.as_str() && i["state"] == "escalated"));
         assert!(inbox(&app, "inspector").await.is_empty());
-        let tasks = app.state.store.open_tasks(&app.state.bureau.id, &[xinfang_domain::role::Role::Director]).await.unwrap();
+        let tasks = app.state.store.open_tasks(&app.state.bureau.id, &[xinfang_domain::role::Role::Director], None).await.unwrap();
         assert!(tasks.iter().any(|t| t.kind == "supervision_escalated"));
         // Only a leader approves the formal project.
         let proj = format!("/api/v1/supervision/{iid}/project");

@@ -49,7 +49,7 @@ async fn accusation(app: &TestApp) -> String {
     id
 }
 
-async fn acting(app: &TestApp, username: &str) -> CurrentUser {
+pub(crate) async fn acting(app: &TestApp, username: &str) -> CurrentUser {
     CurrentUser {
         user: app
             .state
