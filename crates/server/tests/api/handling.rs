@@ -439,42 +439,58 @@ backend_tests! {
         let mut body = report_body(&record);
         body["petitioner_signed"] = json!(false);
         body["settlement_note"] = json!("");
-        let (_, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &body).await;
-        let report = v["id"].as_str().unwrap();
+        let (s, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &body).await;
+        assert_eq!(s, 201, "{v}");
+        let report = v["id"].as_str().unwrap().to_string();
+        // Unreviewed, the report is no basis for closing: all the conditions are listed.
         let co = app.token("case_officer").await;
-        app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({"findings": findings(&[])})).await;
-        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
+        let closure = format!("/api/v1/petitions/{id}/closure");
+        let (s, v) = app.post(&co, &closure, &json!({})).await;
         assert_eq!((s, v["code"].as_str()), (422, Some("closure_conditions")), "{v}");
         let msg = v["message"].as_str().unwrap();
-        assert!(msg.contains("信访人签字确认或拒签说明") && msg.contains("息诉罢访"), "{msg}");
-        assert!(!msg.contains("承办机关"), "present conditions are not listed: {msg}");
-        assert_eq!(stage(&app, &id).await, "reviewing");
-        // An open obligation blocks too: a leader's instruction to report back.
+        assert!(msg.contains("审阅通过") && msg.contains("信访人签字确认或拒签说明") && msg.contains("息诉罢访"), "{msg}");
+        // The review finds the formalities incomplete and asks the unit to supply them (补报),
+        // which the deputy director approves.
+        let (s, v) = app.post(&co, &format!("/api/v1/reports/{report}/review"), &json!({
+            "findings": findings(&["formalities_complete"]), "outcome": "supplement",
+            "opinion": "缺少信访人签字确认及息诉罢访情况说明，请补报。", "new_period_days": 10})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("supplement")), "{v}");
+        let dd = app.token("deputy_director").await;
+        let (_, list) = app.get(&dd, "/api/v1/approvals").await;
+        let approval = list.as_array().unwrap().iter().find(|a| a["gate"] == "supplement").expect("the supplement waits for a leader")["id"].as_str().unwrap().to_string();
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        // The unit supplies a complete report; it passes review.
+        let (s, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
+        assert_eq!(s, 201, "{v}");
+        let report2 = v["id"].as_str().unwrap().to_string();
+        let (s, v) = app.post(&co, &format!("/api/v1/reports/{report2}/review"), &json!({"findings": findings(&[])})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("pass")), "{v}");
+        // An open obligation still blocks: a leader's instruction to report back.
         let office = app.token("office").await;
         let (s, v) = app.post(&office, &format!("/api/v1/petitions/{id}/leader-instructions"), &json!({
             "leader": "王副市长", "given_on": "2026-11-27", "text": "请尽快解决欠薪问题。",
             "required_action": "督促支付并报告", "supervisor": "局办公室刘某"})).await;
         assert_eq!(s, 201, "{v}");
-        // Fix the report: a new one with signature and settlement; reviewed again.
-        let mut ob = app.state.store.handling_record(&app.state.bureau.id, &record).await.unwrap();
-        assert_eq!(ob.state, "done");
-        ob.state = "done".into();
-        let bureau_report = report_body("");
-        let (s, _) = app.post(&co, &format!("/api/v1/petitions/{id}/reports"), &bureau_report).await;
-        assert_eq!(s, 409, "no bureau result on an assigned petition");
-        // Supplement by the unit is the proper way: review fails one check …
-        let (_, v) = app.post(&h, &format!("/api/v1/petitions/{id}/reports"), &report_body(&record)).await;
-        assert!(v["code"].is_string(), "a done record cannot report again: {v}");
-        let obligations = app.state.store.obligations_of(&id).await.unwrap();
-        let dd = app.token("deputy_director").await;
-        let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({})).await;
-        assert_eq!(s, 422, "{v}");
-        assert!(v["message"].as_str().unwrap().contains("待办事项"));
-        for o in obligations {
+        let (s, v) = app.post(&co, &closure, &json!({})).await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("closure_conditions")), "{v}");
+        let msg = v["message"].as_str().unwrap();
+        assert!(msg.contains("待办事项") && !msg.contains("信访人签字"), "only the obligation is missing now: {msg}");
+        assert_eq!(stage(&app, &id).await, "reviewing");
+        for o in app.state.store.obligations_of(&id).await.unwrap() {
             let (s, _) = app.post(&office, &format!("/api/v1/petitions/{id}/obligations/{}", o.id), &json!({"note": "已书面报告王副市长"})).await;
             assert_eq!(s, 204);
         }
-        let _ = dd;
+        // Now closing goes to the deputy director, is approved, and the petition is deregistered.
+        let (s, v) = app.post(&co, &closure, &json!({})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("awaiting_closure")), "{v}");
+        let approval = v["approval_id"].as_str().unwrap().to_string();
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{approval}"), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "closed");
+        let (s, v) = app.post(&co, &closure, &json!({"action": "deregister"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("deregistered")), "{v}");
+        assert_eq!(stage(&app, &id).await, "deregistered");
     }
 
     async fn the_whole_journey_closes_routes_and_deregisters(app) {
