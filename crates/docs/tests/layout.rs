@@ -21,7 +21,7 @@ struct Glyph {
     x: f64,
     y: f64,
     size: f64,
-    /// The advance pdf-extract applied after this glyph (0 when it found no width).
+    /// The glyph's advance (its box's width), from the font's `/W` array.
     advance: f64,
     ch: String,
 }
@@ -78,6 +78,53 @@ impl OutputDev for Collector {
     }
 }
 
+/// pdf-extract reads a CID font's `/W` array but mishandles its range form (`first last
+/// width`), which typst writes for runs of equal widths: those glyphs get the default width 0,
+/// and each glyph after one of them is placed a glyph's width too far left. Rewritten in the
+/// list form (`first [width …]`), widths and positions come out right.
+fn expand_cid_widths(doc: &mut pdf_extract::Document) {
+    use pdf_extract::Object;
+    for obj in doc.objects.values_mut() {
+        let Object::Dictionary(dict) = obj else {
+            continue;
+        };
+        let Ok(Object::Array(w)) = dict.get(b"W") else {
+            continue;
+        };
+        let mut list = Vec::new();
+        let mut i = 0;
+        while i < w.len() {
+            match (&w[i], w.get(i + 1), w.get(i + 2)) {
+                (first, Some(Object::Array(widths)), _) => {
+                    list.push(first.clone());
+                    list.push(Object::Array(widths.clone()));
+                    i += 2;
+                }
+                (Object::Integer(first), Some(Object::Integer(last)), Some(width)) => {
+                    list.push(Object::Integer(*first));
+                    list.push(Object::Array(vec![
+                        width.clone();
+                        usize::try_from(last - first + 1)
+                            .unwrap()
+                    ]));
+                    i += 3;
+                }
+                other => panic!("unexpected /W entry {other:?}"),
+            }
+        }
+        dict.set("W", Object::Array(list));
+    }
+}
+
+/// The glyphs of a PDF with their positions, and the pages' sizes.
+fn glyphs(pdf: &[u8]) -> Collector {
+    let mut doc = pdf_extract::Document::load_mem(pdf).unwrap();
+    expand_cid_widths(&mut doc);
+    let mut c = Collector::default();
+    pdf_extract::output_doc(&doc, &mut c).unwrap();
+    c
+}
+
 fn long_context() -> DraftContext {
     DraftContext {
         bureau_name: "阜康市信访局".into(),
@@ -107,9 +154,7 @@ fn measure(kind: DocumentKind) {
     let no = number_for("阜信", kind, 2026, 12);
     let data = template_data(kind, &ctx, &fields, no.as_deref(), "2026-11-27", false);
     let pdf = renderer().render(kind.as_str(), &data).unwrap().pdf;
-    let doc = pdf_extract::Document::load_mem(&pdf).unwrap();
-    let mut c = Collector::default();
-    pdf_extract::output_doc(&doc, &mut c).unwrap();
+    let c = glyphs(&pdf);
 
     // Page size: A4.
     assert!(c.media.len() >= 3, "{kind:?}: the long body runs to page 3");
@@ -159,24 +204,14 @@ fn measure(kind: DocumentKind) {
     );
 
     // 28 characters on every full line; left edge 28 mm, right edge 28 + 156 mm.
-    // pdf-extract reads the text matrix and the TJ adjustments (tracking) but not the widths
-    // of typst's CID fonts: where it applied no advance, the glyph's own advance is added here
-    // (body glyphs are full-width, 1 em), in reading order.
     let mut full = 0;
     for l in &lines {
-        let mut x = Vec::new();
-        let mut missing = 0.0;
-        for g in l {
-            x.push(g.x + missing);
-            if g.advance == 0.0 {
-                missing += g.size;
-            }
-        }
+        let x: Vec<f64> = l.iter().map(|g| g.x).collect();
         assert!(l.len() <= 28, "{kind:?}: {} characters on a line", l.len());
         if l.len() == 28 {
             full += 1;
             let left = x[0] / MM;
-            let right = (x[27] + 16.0) / MM;
+            let right = (x[27] + l[27].advance) / MM;
             assert!(
                 (left - 28.0).abs() <= 1.0,
                 "{kind:?}: left edge {left:.2} mm"
