@@ -2,18 +2,26 @@
 //! the PDF's content streams (pdf-extract's `OutputDev`), for each 文件式 and 信函式 kind with a
 //! body long enough to fill page 2 completely: A4; the body's text block starts 37 mm from the
 //! top and 28 mm from the left and is 156 mm wide (within 1 mm); 28 characters per full line;
-//! 22 lines per full page.
+//! 22 lines per full page; no glyph outside the text block, also where a line ends with a
+//! closing mark or starts with an opening one.
 
 mod common;
 
 use std::collections::BTreeMap;
 
-use common::renderer;
+use common::{handling_form_data, notice_data, renderer, transfer_data};
 use pdf_extract::{MediaBox, OutputDev, OutputError, Transform};
 use xinfang_domain::document::{DocumentKind, Layout, number_for};
 use xinfang_domain::drafting::{DraftContext, PetitionFacts, prefill, template_data};
 
 const MM: f64 = 72.0 / 25.4;
+/// The GB/T 9704 text block on A4: 28 mm from the left edge, 156 mm wide.
+const BLOCK_LEFT_MM: f64 = 28.0;
+const BLOCK_RIGHT_MM: f64 = 28.0 + 156.0;
+/// One character of the 28-per-line grid.
+const CHAR_MM: f64 = 156.0 / 28.0;
+/// How far a glyph's box may stand past the text block's edge (rounding, tracking).
+const EDGE_TOLERANCE_MM: f64 = 0.3;
 
 #[derive(Debug, Clone)]
 struct Glyph {
@@ -75,6 +83,54 @@ impl OutputDev for Collector {
     }
     fn end_line(&mut self) -> Result<(), OutputError> {
         Ok(())
+    }
+}
+
+impl Glyph {
+    fn left_mm(&self) -> f64 {
+        self.x / MM
+    }
+    fn right_mm(&self) -> f64 {
+        (self.x + self.advance) / MM
+    }
+}
+
+/// The visible glyphs grouped into lines: by page, top to bottom, each left to right. A line
+/// is the glyphs whose baselines lie within 1 pt of each other (a box's content is placed on
+/// the line's baseline only to within rounding).
+fn lines_of<'a>(glyphs: impl Iterator<Item = &'a Glyph>) -> Vec<Vec<&'a Glyph>> {
+    let mut sorted: Vec<&Glyph> = glyphs.filter(|g| !g.ch.trim().is_empty()).collect();
+    sorted.sort_by(|a, b| a.page.cmp(&b.page).then(b.y.total_cmp(&a.y)));
+    let mut lines: Vec<Vec<&Glyph>> = Vec::new();
+    for g in sorted {
+        match lines.last_mut() {
+            Some(l) if l[0].page == g.page && l[0].y - g.y < 1.0 => l.push(g),
+            _ => lines.push(vec![g]),
+        }
+    }
+    for l in &mut lines {
+        l.sort_by(|a, b| a.x.total_cmp(&b.x));
+    }
+    lines
+}
+
+/// No glyph's box stands outside `left_mm..right_mm` (the text block).
+fn assert_inside_text_block(what: &str, glyphs: &[Glyph], left_mm: f64, right_mm: f64) {
+    for g in glyphs.iter().filter(|g| !g.ch.trim().is_empty()) {
+        assert!(
+            g.right_mm() <= right_mm + EDGE_TOLERANCE_MM,
+            "{what}: {:?} on page {} ends at {:.2} mm, past the text block's right edge at {right_mm} mm",
+            g.ch,
+            g.page,
+            g.right_mm()
+        );
+        assert!(
+            g.left_mm() >= left_mm - EDGE_TOLERANCE_MM,
+            "{what}: {:?} on page {} starts at {:.2} mm, before the text block's left edge at {left_mm} mm",
+            g.ch,
+            g.page,
+            g.left_mm()
+        );
     }
 }
 
@@ -149,7 +205,8 @@ fn measure(kind: DocumentKind) {
     // Twenty-five long paragraphs of plain body text: page 2 is a full page of body lines.
     let para = "经调查核实，该小区供热管网老化，二次网水力失调，末端住户室温长期偏低，供热公司已制定改造方案并承诺限期完成整改，街道办事处将跟踪督促落实到位。";
     let para = format!("{para}{para}");
-    let body: Vec<&str> = std::iter::repeat_n(para.as_str(), 25).collect();
+    let mut body = marks_at_line_ends();
+    body.extend(std::iter::repeat_n(para, 25));
     fields.insert("body".into(), body.join("\n"));
     let no = number_for("阜信", kind, 2026, 12);
     let data = template_data(kind, &ctx, &fields, no.as_deref(), "2026-11-27", false);
@@ -166,20 +223,10 @@ fn measure(kind: DocumentKind) {
     }
     let page_h = c.media[1].1;
 
-    // Page 2: body glyphs (3号 = 16 pt), grouped into lines by baseline.
-    let body: Vec<&Glyph> = c
-        .glyphs
-        .iter()
-        .filter(|g| g.page == 2 && (g.size - 16.0).abs() < 0.5 && !g.ch.trim().is_empty())
-        .collect();
-    let mut lines: BTreeMap<i64, Vec<&Glyph>> = BTreeMap::new();
-    for g in body {
-        lines
-            .entry((g.y * 10.0).round() as i64)
-            .or_default()
-            .push(g);
-    }
-    let lines: Vec<Vec<&Glyph>> = lines.into_values().rev().collect(); // top to bottom
+    // Body glyphs (3号 = 16 pt), in lines.
+    let all_lines = lines_of(c.glyphs.iter().filter(|g| (g.size - 16.0).abs() < 0.5));
+    // Page 2 is a full page of body lines.
+    let lines: Vec<&Vec<&Glyph>> = all_lines.iter().filter(|l| l[0].page == 2).collect();
     assert_eq!(lines.len(), 22, "{kind:?}: 22 lines on a full page");
 
     // Line pitch: 225 mm / 22.
@@ -203,32 +250,71 @@ fn measure(kind: DocumentKind) {
         "{kind:?}: text block ends at {bottom_mm:.2} mm"
     );
 
-    // 28 characters on every full line; left edge 28 mm, right edge 28 + 156 mm.
+    // 28 characters on every full line, on the grid: left edge 28 mm (two characters more for
+    // a paragraph's first line), right edge 28 + 156 mm, also where a mark ends or starts it.
     let mut full = 0;
-    for l in &lines {
-        let x: Vec<f64> = l.iter().map(|g| g.x).collect();
+    for l in &all_lines {
         assert!(l.len() <= 28, "{kind:?}: {} characters on a line", l.len());
-        if l.len() == 28 {
+        let text: String = l.iter().map(|g| g.ch.as_str()).collect();
+        // Where the line starts, in characters of the grid.
+        let start = ((l[0].left_mm() - BLOCK_LEFT_MM) / CHAR_MM).round() as usize;
+        let full_width = l.iter().all(|g| (g.advance - 16.0).abs() < 0.1);
+        if start + l.len() == 28 && full_width {
             full += 1;
-            let left = x[0] / MM;
-            let right = (x[27] + l[27].advance) / MM;
+            let left = l[0].left_mm();
+            let right = l.last().unwrap().right_mm();
             assert!(
-                (left - 28.0).abs() <= 1.0,
-                "{kind:?}: left edge {left:.2} mm"
+                (left - (BLOCK_LEFT_MM + start as f64 * CHAR_MM)).abs() <= 1.0,
+                "{kind:?}: left edge {left:.2} mm: {text}"
             );
             assert!(
-                (right - 184.0).abs() <= 1.0,
-                "{kind:?}: right edge {right:.2} mm"
+                (right - BLOCK_RIGHT_MM).abs() <= 1.0,
+                "{kind:?}: right edge {right:.2} mm: {text}"
             );
             // Evenly spaced: 156 mm / 28 per character.
-            let pitch = (x[27] - x[0]) / 27.0;
+            let pitch = (l.last().unwrap().x - l[0].x) / (l.len() - 1) as f64;
             assert!(
-                (pitch - 156.0 * MM / 28.0).abs() < 0.05,
-                "{kind:?}: character pitch {pitch}"
+                (pitch - CHAR_MM * MM).abs() < 0.05,
+                "{kind:?}: character pitch {pitch}: {text}"
             );
         }
     }
-    assert!(full >= 12, "{kind:?}: only {full} full lines");
+    // Page 2's full lines and those of `marks_at_line_ends`.
+    assert!(full >= 12 + 14, "{kind:?}: only {full} full lines");
+
+    let what = format!("{kind:?}");
+    assert_inside_text_block(&what, &c.glyphs, BLOCK_LEFT_MM, BLOCK_RIGHT_MM);
+}
+
+/// Paragraphs whose lines end with each closing mark in the 28th column, or start with an
+/// opening mark (the first line of a paragraph is indented by two characters).
+fn marks_at_line_ends() -> Vec<String> {
+    let filler: Vec<char> = "经调查核实该小区供热管网老化二次网水力失调末端住户室温长期偏低供热公司已制定改造方案并承诺限期完成整改街道办事处将跟踪督促落实"
+        .chars()
+        .collect();
+    let han = |n: usize, from: usize| -> String {
+        (0..n).map(|i| filler[(from + i) % filler.len()]).collect()
+    };
+    let closing: String =
+        "，。、；：？！”」）》"
+            .chars()
+            .enumerate()
+            .fold(String::new(), |mut s, (i, mark)| {
+                s.push_str(&han(if i == 0 { 25 } else { 27 }, 3 * i));
+                s.push(mark);
+                s
+            });
+    // A full first line, then lines that each start with an opening mark (not “: no line
+    // breaks before an ambiguous quotation mark, UAX #14 LB19).
+    let opening: String = "（《"
+        .chars()
+        .enumerate()
+        .fold(han(26, 0), |mut s, (i, mark)| {
+            s.push(mark);
+            s.push_str(&han(27, 5 * i));
+            s
+        });
+    vec![closing, opening]
 }
 
 #[test]
@@ -240,4 +326,39 @@ fn wenjian_and_xinhan_kinds_meet_gbt9704_on_the_pdf() {
     for k in kinds {
         measure(k);
     }
+}
+
+/// The kinds outside 文件式 and 信函式 (简报, forms, window slips, the 来信办理单) keep their
+/// glyphs inside their text blocks too.
+#[test]
+fn other_kinds_keep_inside_their_text_block() {
+    let ctx = long_context();
+    for kind in DocumentKind::all()
+        .filter(|k| k.needs_sign_off() && matches!(k.layout(), Layout::Briefing | Layout::Form))
+    {
+        let mut fields = prefill(kind, &ctx);
+        let mut body = marks_at_line_ends();
+        body.extend(fields.get("body").cloned());
+        fields.insert("body".into(), body.join("\n"));
+        let no = number_for("阜信", kind, 2026, 12);
+        let data = template_data(kind, &ctx, &fields, no.as_deref(), "2026-11-27", false);
+        let c = glyphs(&renderer().render(kind.as_str(), &data).unwrap().pdf);
+        let what = format!("{kind:?}");
+        assert_inside_text_block(&what, &c.glyphs, BLOCK_LEFT_MM, BLOCK_RIGHT_MM);
+    }
+    // Window slips: 25 mm from the left, 20 mm from the right edge.
+    for (kind, data) in [
+        ("visit_notice_slip", notice_data()),
+        ("visit_transfer_slip", transfer_data()),
+    ] {
+        let c = glyphs(&renderer().render(kind, &data).unwrap().pdf);
+        assert_inside_text_block(kind, &c.glyphs, 25.0, 190.0);
+    }
+    let c = glyphs(
+        &renderer()
+            .render("letter_handling_form", &handling_form_data())
+            .unwrap()
+            .pdf,
+    );
+    assert_inside_text_block("letter_handling_form", &c.glyphs, 28.0, 184.0);
 }
