@@ -3,7 +3,8 @@
 //! body long enough to fill page 2 completely: A4; the body's text block starts 37 mm from the
 //! top and 28 mm from the left and is 156 mm wide (within 1 mm); 28 characters per full line;
 //! 22 lines per full page; no glyph outside the text block, also where a line ends with a
-//! closing mark or starts with an opening one.
+//! closing mark or starts with an opening one; the 成文日期 右空四字 with the 发文机关署名
+//! centred over it.
 
 mod common;
 
@@ -95,6 +96,29 @@ impl Glyph {
     }
 }
 
+/// A run of glyphs on one baseline with no gap wider than a character between them (so the
+/// 经办人 and the date on one row of a slip are two runs).
+struct Run<'a> {
+    page: u32,
+    y: f64,
+    glyphs: Vec<&'a Glyph>,
+}
+
+impl Run<'_> {
+    fn text(&self) -> String {
+        self.glyphs.iter().map(|g| g.ch.as_str()).collect()
+    }
+    fn left_mm(&self) -> f64 {
+        self.glyphs[0].left_mm()
+    }
+    fn right_mm(&self) -> f64 {
+        self.glyphs.last().unwrap().right_mm()
+    }
+    fn centre_mm(&self) -> f64 {
+        (self.left_mm() + self.right_mm()) / 2.0
+    }
+}
+
 /// The visible glyphs grouped into lines: by page, top to bottom, each left to right. A line
 /// is the glyphs whose baselines lie within 1 pt of each other (a box's content is placed on
 /// the line's baseline only to within rounding).
@@ -112,6 +136,35 @@ fn lines_of<'a>(glyphs: impl Iterator<Item = &'a Glyph>) -> Vec<Vec<&'a Glyph>> 
         l.sort_by(|a, b| a.x.total_cmp(&b.x));
     }
     lines
+}
+
+/// The runs in reading order: by page, top to bottom, left to right.
+fn runs(glyphs: &[Glyph]) -> Vec<Run<'_>> {
+    let mut out = Vec::new();
+    for line in lines_of(glyphs.iter()) {
+        let mut run = Run {
+            page: line[0].page,
+            y: line[0].y,
+            glyphs: Vec::new(),
+        };
+        for g in line {
+            if let Some(prev) = run.glyphs.last()
+                && g.x - (prev.x + prev.advance) > g.size
+            {
+                out.push(std::mem::replace(
+                    &mut run,
+                    Run {
+                        page: g.page,
+                        y: g.y,
+                        glyphs: Vec::new(),
+                    },
+                ));
+            }
+            run.glyphs.push(g);
+        }
+        out.push(run);
+    }
+    out
 }
 
 /// No glyph's box stands outside `left_mm..right_mm` (the text block).
@@ -132,6 +185,58 @@ fn assert_inside_text_block(what: &str, glyphs: &[Glyph], left_mm: f64, right_mm
             g.left_mm()
         );
     }
+}
+
+/// The signature: the organ's name (the nearest run above the date reading `organ`) and the
+/// 成文日期 (the last run reading `date`).
+fn signature_runs<'a>(
+    what: &str,
+    glyphs: &'a [Glyph],
+    organ: &str,
+    date: &str,
+) -> (Run<'a>, Run<'a>) {
+    let mut runs = runs(glyphs);
+    let d = runs
+        .iter()
+        .rposition(|r| r.text() == date)
+        .unwrap_or_else(|| panic!("{what}: no line reads {date}"));
+    let o = runs[..d]
+        .iter()
+        .rposition(|r| r.page == runs[d].page && r.text() == organ)
+        .unwrap_or_else(|| panic!("{what}: no {organ} above the date on its page"));
+    let date = runs.swap_remove(d);
+    let organ = runs.swap_remove(o);
+    assert!(
+        organ.y - date.y < 3.0 * date.glyphs[0].size,
+        "{what}: the organ's name stands right above the date"
+    );
+    (organ, date)
+}
+
+/// GB/T 9704 §7.3.5.1: the 成文日期 ends four characters (`char_mm`) in from the text block's
+/// right edge, and the organ's name is centred over it.
+fn assert_signature(
+    what: &str,
+    glyphs: &[Glyph],
+    organ: &str,
+    date: &str,
+    char_mm: f64,
+    right_mm: f64,
+) {
+    let (o, d) = signature_runs(what, glyphs, organ, date);
+    let want = right_mm - 4.0 * char_mm;
+    assert!(
+        (d.right_mm() - want).abs() <= 1.0,
+        "{what}: the date runs {:.2}–{:.2} mm; 右空四字 ends it at {want:.2} mm",
+        d.left_mm(),
+        d.right_mm()
+    );
+    assert!(
+        (o.centre_mm() - d.centre_mm()).abs() <= 1.0,
+        "{what}: the organ's name is centred at {:.2} mm, the date at {:.2} mm",
+        o.centre_mm(),
+        d.centre_mm()
+    );
 }
 
 /// pdf-extract reads a CID font's `/W` array but mishandles its range form (`first last
@@ -284,6 +389,14 @@ fn measure(kind: DocumentKind) {
 
     let what = format!("{kind:?}");
     assert_inside_text_block(&what, &c.glyphs, BLOCK_LEFT_MM, BLOCK_RIGHT_MM);
+    assert_signature(
+        &what,
+        &c.glyphs,
+        "阜康市信访局",
+        "2026年11月27日",
+        CHAR_MM,
+        BLOCK_RIGHT_MM,
+    );
 }
 
 /// Paragraphs whose lines end with each closing mark in the 28th column, or start with an
@@ -329,9 +442,11 @@ fn wenjian_and_xinhan_kinds_meet_gbt9704_on_the_pdf() {
 }
 
 /// The kinds outside 文件式 and 信函式 (简报, forms, window slips, the 来信办理单) keep their
-/// glyphs inside their text blocks too.
+/// glyphs inside their text blocks too, and those signed by the bureau (书面告知单, the slips)
+/// date their signature the same way, in their own type size (4号).
 #[test]
-fn other_kinds_keep_inside_their_text_block() {
+fn other_kinds_keep_inside_their_text_block_and_date_their_signature() {
+    let si_mm = 14.0 / MM;
     let ctx = long_context();
     for kind in DocumentKind::all()
         .filter(|k| k.needs_sign_off() && matches!(k.layout(), Layout::Briefing | Layout::Form))
@@ -345,6 +460,17 @@ fn other_kinds_keep_inside_their_text_block() {
         let c = glyphs(&renderer().render(kind.as_str(), &data).unwrap().pdf);
         let what = format!("{kind:?}");
         assert_inside_text_block(&what, &c.glyphs, BLOCK_LEFT_MM, BLOCK_RIGHT_MM);
+        if kind == DocumentKind::QueryReplyNotice {
+            let organ = "阜康市信访局（印章）";
+            assert_signature(
+                &what,
+                &c.glyphs,
+                organ,
+                "2026年11月27日",
+                si_mm,
+                BLOCK_RIGHT_MM,
+            );
+        }
     }
     // Window slips: 25 mm from the left, 20 mm from the right edge.
     for (kind, data) in [
@@ -353,6 +479,8 @@ fn other_kinds_keep_inside_their_text_block() {
     ] {
         let c = glyphs(&renderer().render(kind, &data).unwrap().pdf);
         assert_inside_text_block(kind, &c.glyphs, 25.0, 190.0);
+        let organ = "东城区信访局（印章）";
+        assert_signature(kind, &c.glyphs, organ, "2026年11月27日", si_mm, 190.0);
     }
     let c = glyphs(
         &renderer()
@@ -361,4 +489,40 @@ fn other_kinds_keep_inside_their_text_block() {
             .pdf,
     );
     assert_inside_text_block("letter_handling_form", &c.glyphs, 28.0, 184.0);
+}
+
+/// A name so much longer than the date that, centred over it, it would come nearer than two
+/// characters to the edge stands 右空二字, with the date centred under it.
+#[test]
+fn long_organ_name_stands_two_characters_in_with_the_date_centred_under_it() {
+    let kind = DocumentKind::AssignmentLetter;
+    // 13 characters; the date is 7 wide.
+    let organ = "昌吉回族自治州阜康市信访局";
+    let ctx = DraftContext {
+        bureau_name: organ.into(),
+        ..long_context()
+    };
+    let no = number_for("阜信", kind, 2026, 12);
+    let data = template_data(
+        kind,
+        &ctx,
+        &prefill(kind, &ctx),
+        no.as_deref(),
+        "2026-11-27",
+        false,
+    );
+    let c = glyphs(&renderer().render(kind.as_str(), &data).unwrap().pdf);
+    let (o, d) = signature_runs("long organ name", &c.glyphs, organ, "2026年11月27日");
+    let want = BLOCK_RIGHT_MM - 2.0 * CHAR_MM;
+    assert!(
+        (o.right_mm() - want).abs() <= 1.0,
+        "the organ's name ends at {:.2} mm; 右空二字 ends it at {want:.2} mm",
+        o.right_mm()
+    );
+    assert!(
+        (o.centre_mm() - d.centre_mm()).abs() <= 1.0,
+        "the date is centred at {:.2} mm, the organ's name at {:.2} mm",
+        d.centre_mm(),
+        o.centre_mm()
+    );
 }
