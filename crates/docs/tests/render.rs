@@ -96,6 +96,22 @@ fn directly_issued_kinds_match_their_golden_png() {
 }
 
 #[test]
+fn a_missing_golden_image_fails_and_says_how_to_create_it() {
+    let path = tempdir("golden").join("visit_notice_slip.png");
+    let png = renderer()
+        .render_png("visit_notice_slip", &notice_data(), 0.75)
+        .unwrap();
+    let failure =
+        std::panic::catch_unwind(|| common::compare_with_golden(&path, &png, false)).unwrap_err();
+    let message = failure.downcast_ref::<String>().unwrap();
+    assert!(message.contains("XINFANG_UPDATE_GOLDEN=1"), "{message}");
+    assert!(!path.exists(), "nothing is written");
+    common::compare_with_golden(&path, &png, true);
+    common::compare_with_golden(&path, &png, false);
+    fs::remove_dir_all(path.parent().unwrap()).ok();
+}
+
+#[test]
 fn notice_slip_for_a_township_matter_sends_the_visitor_to_the_locality() {
     let mut data = notice_data();
     data["doc_no"] = json!("东信告〔2026〕4号");
