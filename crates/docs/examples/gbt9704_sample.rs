@@ -10,7 +10,7 @@ const WENJIAN: &str = r#"// template-version: 1
 #doc-title[关于2026年第三季度信访工作情况的报告]
 #set par(first-line-indent: 0em)
 区委、区政府：
-#set par(first-line-indent: (amount: 2em, all: true))
+#set par(first-line-indent: (amount: para-indent, all: true))
 #for i in range(3) [现将我局2026年第三季度信访工作情况报告如下。本季度共受理群众来信来访事项若干件，办结率和群众满意率均保持较高水平。]
 
 = 一、基本情况
@@ -28,7 +28,7 @@ const XINHAN: &str = r#"// template-version: 1
 #doc-title[关于转送群众来访事项的函]
 #set par(first-line-indent: 0em)
 区城市管理委员会：
-#set par(first-line-indent: (amount: 2em, all: true))
+#set par(first-line-indent: (amount: para-indent, all: true))
 #for i in range(12) [现将群众反映的小区周边餐饮店油烟直排、夜间噪声扰民问题转送你单位，请依法依规处理，并将处理结果函告我局。]
 #signature(data.bureau_name, data.issued_on)
 "#;

@@ -1,7 +1,6 @@
 mod common;
 
 use std::fs;
-use std::time::Instant;
 
 use common::{
     assert_golden, handling_form_data, notice_data, page_count, pdf_text, renderer, transfer_data,
@@ -93,6 +92,22 @@ fn directly_issued_kinds_match_their_golden_png() {
         let png = renderer().render_png(kind, &data, 0.75).unwrap();
         assert_golden(kind, &png);
     }
+}
+
+#[test]
+fn a_missing_golden_image_fails_and_says_how_to_create_it() {
+    let path = tempdir("golden").join("visit_notice_slip.png");
+    let png = renderer()
+        .render_png("visit_notice_slip", &notice_data(), 0.75)
+        .unwrap();
+    let failure =
+        std::panic::catch_unwind(|| common::compare_with_golden(&path, &png, false)).unwrap_err();
+    let message = failure.downcast_ref::<String>().unwrap();
+    assert!(message.contains("XINFANG_UPDATE_GOLDEN=1"), "{message}");
+    assert!(!path.exists(), "nothing is written");
+    common::compare_with_golden(&path, &png, true);
+    common::compare_with_golden(&path, &png, false);
+    fs::remove_dir_all(path.parent().unwrap()).ok();
 }
 
 #[test]
@@ -424,19 +439,28 @@ fn renderer_is_shareable_across_threads() {
     }
 }
 
+/// A renderer used again renders each document from its own data: nothing of an earlier
+/// render comes back out of typst's caches.
 #[test]
-fn warm_render_time_is_reported() {
+fn repeated_renders_each_carry_their_own_data() {
     let r = renderer();
-    r.render("visit_notice_slip", &notice_data()).unwrap();
-    let start = Instant::now();
-    let n = 5;
-    for i in 0..n {
-        let mut data = notice_data();
-        data["doc_no"] = json!(format!("东信告〔2026〕{}号", 100 + i));
-        r.render("visit_notice_slip", &data).unwrap();
+    let numbers: Vec<String> = (100..105).map(|n| format!("东信告〔2026〕{n}号")).collect();
+    let pdfs: Vec<Vec<u8>> = numbers
+        .iter()
+        .map(|no| {
+            let mut data = notice_data();
+            data["doc_no"] = json!(no);
+            r.render("visit_notice_slip", &data).unwrap().pdf
+        })
+        .collect();
+    for (i, pdf) in pdfs.iter().enumerate() {
+        assert!(pdf.starts_with(b"%PDF-"), "render {i}");
+        assert_eq!(page_count(pdf), 1, "render {i}");
+        let text = pdf_text(pdf);
+        for (j, no) in numbers.iter().enumerate() {
+            assert_eq!(text.contains(no.as_str()), i == j, "render {i} and {no}");
+        }
     }
-    let per = start.elapsed() / n;
-    eprintln!("warm render: {per:?} per slip");
 }
 
 fn tempdir(tag: &str) -> std::path::PathBuf {

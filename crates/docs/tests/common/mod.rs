@@ -112,22 +112,34 @@ fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
 }
 
 /// Compares a page-1 render with `tests/golden/<name>.png` approximately (layout regressions
-/// show; font hinting noise does not). A missing golden is written;
-/// `XINFANG_UPDATE_GOLDEN=1` rewrites them all (review the images before committing).
+/// show; font hinting noise does not). A missing golden image fails the test;
+/// `XINFANG_UPDATE_GOLDEN=1` is the one way to write them (it rewrites them all: review the
+/// images before committing).
 pub fn assert_golden(name: &str, png: &[u8]) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(format!("{name}.png"));
-    if std::env::var_os("XINFANG_UPDATE_GOLDEN").is_some() || !path.exists() {
-        std::fs::write(&path, png).unwrap();
+    let update = std::env::var("XINFANG_UPDATE_GOLDEN").is_ok_and(|v| v == "1");
+    compare_with_golden(&path, png, update);
+}
+
+/// `assert_golden` for the image at `path`; `update` writes it instead.
+pub fn compare_with_golden(path: &std::path::Path, png: &[u8], update: bool) {
+    if update {
+        std::fs::write(path, png).unwrap();
         eprintln!("wrote {}", path.display());
         return;
     }
-    let golden = std::fs::read(&path).unwrap();
+    let golden = std::fs::read(path).unwrap_or_else(|e| {
+        panic!(
+            "no golden image {} ({e}); to create it, rerun with XINFANG_UPDATE_GOLDEN=1 and review it",
+            path.display()
+        )
+    });
     let diff = mean_difference(png, &golden);
     assert!(
         diff < 1.5,
-        "{name}: page 1 differs from {} (mean difference {diff:.2}); if intended, rerun with XINFANG_UPDATE_GOLDEN=1 and review",
+        "page 1 differs from {} (mean difference {diff:.2}); if intended, rerun with XINFANG_UPDATE_GOLDEN=1 and review",
         path.display()
     );
 }
