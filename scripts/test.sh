@@ -31,4 +31,14 @@ fi
 
 # A persistent target directory keeps repeated runs incremental.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xinfang/target}"
-cargo test --workspace --all-targets "$@"
+# The output is kept to count the skipped tests: each prints a line starting with SKIP (CI fails
+# instead of skipping a backend or the browser).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-targets "$@" 2>&1 | tee "$log"
+skipped=$(grep -c '^SKIP' "$log" || true)
+if [ "$skipped" -gt 0 ]; then
+  echo "summary: $skipped test run(s) skipped (see the SKIP lines above)"
+else
+  echo "summary: nothing skipped"
+fi

@@ -194,6 +194,13 @@ fn without_whitespace(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
+/// Says that a journey was skipped, where a reader of the output sees it (the harness does not
+/// capture the process's own stderr); `scripts/test.sh` counts these lines.
+fn skip(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIP: {why}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receptionist_registers_a_visitor_and_prints_the_notice_slip() {
     let Some(chromedriver) = on_path("chromedriver") else {
@@ -202,7 +209,7 @@ async fn receptionist_registers_a_visitor_and_prints_the_notice_slip() {
                 "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
             );
         }
-        eprintln!("SKIP: chromedriver not installed");
+        skip("chromedriver not installed: this browser journey did not run");
         return;
     };
     let started = Instant::now();
@@ -345,7 +352,7 @@ fn chromedriver_or_skip() -> Option<PathBuf> {
             std::env::var_os("CI").is_none(),
             "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
         );
-        eprintln!("SKIP: chromedriver not installed");
+        skip("chromedriver not installed: this browser journey did not run");
     }
     found
 }
@@ -825,7 +832,7 @@ async fn letter_clerk_handles_a_joint_express_letter_to_the_written_notice() {
                 "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
             );
         }
-        eprintln!("SKIP: chromedriver not installed");
+        skip("chromedriver not installed: this browser journey did not run");
         return;
     };
     let started = Instant::now();
@@ -1020,7 +1027,7 @@ async fn office_sees_an_overdue_unit_in_red_supervises_by_phone_and_the_unit_see
                 "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
             );
         }
-        eprintln!("SKIP: chromedriver not installed");
+        skip("chromedriver not installed: this browser journey did not run");
         return;
     };
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
@@ -1160,7 +1167,7 @@ async fn case_officer_drafts_an_assignment_letter_the_deputy_returns_then_signs_
                 "chromedriver is not installed in CI (apt-get install chromium chromium-driver)"
             );
         }
-        eprintln!("SKIP: chromedriver not installed");
+        skip("chromedriver not installed: this browser journey did not run");
         return;
     };
     let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");

@@ -705,6 +705,53 @@ backend_tests! {
         assert_eq!(reg[0].approval_id, approval);
     }
 
+    async fn a_letter_is_reviewed_and_closed_by_the_letter_clerk_from_receipt_to_closing(app) {
+        // Received, opened, registered and accepted through the mailroom (L2–L3).
+        let id = accepted_letter(&app, json!({})).await;
+        let clerk = app.token("letter_clerk").await;
+        let unit = app.unit_id("chengguan").await;
+        // The clerk proposes the 交办; the deputy director approves (L4.2).
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({
+            "disposition": "assignment", "units": [{"unit_id": unit, "lead": true}],
+            "requirements": "查清欠薪事实，督促支付，书面答复来信人。"})).await;
+        assert_eq!(s, 200, "{v}");
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(s, 200, "{v}");
+        let record = app.state.store.handling_records(&id).await.unwrap()[0].id.clone();
+        let report = unit_handles(&app, &id, &record).await;
+        // A letter's report is the letter clerk's to review, not the case officer's (L7.1) …
+        let path = format!("/api/v1/reports/{report}/review");
+        let co = app.token("case_officer").await;
+        let (s, _) = app.post(&co, &path, &json!({"findings": findings(&[])})).await;
+        assert_eq!(s, 403, "the case officer reviews visits only");
+        // … with the same ten checks: nine are not a review.
+        let mut nine = findings(&[]);
+        nine.as_array_mut().unwrap().pop();
+        let (s, v) = app.post(&clerk, &path, &json!({"findings": nine})).await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("findings.answered_in_writing")), "{v}");
+        let (s, v) = app.post(&clerk, &path, &json!({"findings": findings(&[])})).await;
+        assert_eq!((s, v["state"].as_str()), (200, Some("pass")), "{v}");
+        let reviewed = app.state.store.events(&id).await.unwrap();
+        let e = reviewed.iter().find(|e| e.kind == "report_reviewed").expect("reviewed");
+        assert_eq!(e.actor_role, "letter_clerk");
+        let review = &app.state.store.reviews_of(&id).await.unwrap()[0];
+        let checks: Value = serde_json::from_str(&review.findings).unwrap();
+        assert_eq!(checks.as_array().map(Vec::len), Some(10), "{checks}");
+        assert_eq!(review.outcome, "pass");
+        // The clerk proposes closing, the deputy director approves, the clerk deregisters.
+        let closure = format!("/api/v1/petitions/{id}/closure");
+        let (s, _) = app.post(&co, &closure, &json!({})).await;
+        assert_eq!(s, 403);
+        let (s, v) = app.post(&clerk, &closure, &json!({})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("awaiting_closure")), "{v}");
+        let (s, _) = app.post(&dd, &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()), &json!({"accept": true})).await;
+        assert_eq!(s, 200);
+        assert_eq!(stage(&app, &id).await, "closed");
+        let (s, v) = app.post(&clerk, &closure, &json!({"action": "deregister"})).await;
+        assert_eq!((s, v["stage"].as_str()), (200, Some("deregistered")), "{v}");
+    }
+
     async fn the_set_aside_register_is_kept_by_township_and_date_received(app) {
         let clerk = app.token("letter_clerk").await;
         let chengguan = app.unit_id("chengguan").await;

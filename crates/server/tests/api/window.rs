@@ -27,9 +27,23 @@ backend_tests! {
         assert_eq!(status, 201, "{v}");
         assert_eq!(v["events"][1]["kind"], "interviewed");
         assert_eq!(v["events"][1]["payload"]["earlier_petitions"], "曾向城关镇反映，未解决。");
+        // All five items are kept, each in its own field, in the record and its event.
         let rows = app.state.store.interviews(id).await.unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].coordination, "已电话联系城关镇劳动保障所。");
+        let r = &rows[0];
+        assert_eq!(
+            (r.facts_and_requests.as_str(), r.earlier_petitions.as_str(), r.skip_or_repeat_reason.as_str(), r.abnormal_behaviour.as_str(), r.coordination.as_str()),
+            ("2025年在某工地务工，工资未结清。", "曾向城关镇反映，未解决。", "认为乡镇推诿。", "无", "已电话联系城关镇劳动保障所。")
+        );
+        let p = &v["events"][1]["payload"];
+        for (field, text) in [("facts_and_requests", "2025年在某工地务工，工资未结清。"), ("skip_or_repeat_reason", "认为乡镇推诿。"), ("abnormal_behaviour", "无"), ("coordination", "已电话联系城关镇劳动保障所。")] {
+            assert_eq!(p[field], text, "{field}: {p}");
+        }
+        // The petition's page shows them to the receptionist.
+        let html = crate::deadlines::cookie_page(&app, "receptionist", &format!("/petitions/{id}")).await;
+        for text in ["2025年在某工地务工，工资未结清。", "曾向城关镇反映，未解决。", "认为乡镇推诿。", "已电话联系城关镇劳动保障所。"] {
+            assert!(html.contains(text), "{text} on the page");
+        }
     }
 
     async fn unfinished_interview_becomes_an_appointment(app) {
