@@ -21,6 +21,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# An S3-compatible server for the blob-store tests (moto, from PyPI).
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo "installing: moto[server] (pip)"
+  python3 -m pip install --quiet 'moto[server]' || echo "warning: moto not installed: S3 tests will be skipped" >&2
+  hash -r
+fi
+
 # PostgreSQL for the second backend (trust auth on 127.0.0.1:5432).
 if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use xinfang_blobs::Blobs;
 use xinfang_docs::{Renderer, RendererConfig};
 use xinfang_store::Store;
-use xinfang_store::blobs::LocalBlobs;
 use xinfang_store::people::Bureau;
 
 use crate::auth::PasswordPolicy;
@@ -33,6 +33,12 @@ pub struct Config {
     pub max_connections: u32,
     /// Largest scanned letter file accepted (default 20 MB).
     pub max_scan_bytes: usize,
+    /// Where files live: `s3://bucket/prefix` for a store every instance shares, or
+    /// `file:///path`; `None` keeps them under `<data_dir>/blobs`.
+    pub blob_url: Option<String>,
+    /// The S3 store's options (object_store names: `aws_endpoint`, `aws_region`, credentials,
+    /// `aws_allow_http` …); the `AWS_*` variables fill what is not given.
+    pub blob_options: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -50,11 +56,21 @@ impl Default for Config {
             checkpoint_minutes: 10,
             max_connections: 8,
             max_scan_bytes: xinfang_domain::mailroom::DEFAULT_MAX_SCAN_BYTES,
+            blob_url: None,
+            blob_options: Vec::new(),
         }
     }
 }
 
 impl Config {
+    /// The blob store the configuration names.
+    pub fn blobs(&self) -> anyhow::Result<Blobs> {
+        Ok(match self.blob_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => Blobs::from_url(u, &self.blob_options)?,
+            _ => Blobs::local(&self.data_dir.join("blobs"))?,
+        })
+    }
+
     pub fn database_url(&self) -> String {
         match &self.database_url {
             Some(u) if !u.is_empty() => u.clone(),
@@ -71,7 +87,7 @@ pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
     pub renderer: Arc<Renderer>,
-    pub blobs: LocalBlobs,
+    pub blobs: Blobs,
     pub bureau: Bureau,
     pub config: Config,
     /// Verified against when a username does not exist, so a failed login takes as long either way.
@@ -106,7 +122,7 @@ impl AppState {
         .await??;
         let dummy_hash = config.password_policy.hash("no such user")?;
         Ok(Self {
-            blobs: LocalBlobs::new(config.data_dir.join("blobs")),
+            blobs: config.blobs()?,
             store,
             clock,
             renderer: Arc::new(renderer),

@@ -120,6 +120,12 @@ impl From<Vec<FieldError>> for AppError {
     }
 }
 
+impl From<xinfang_blobs::BlobError> for AppError {
+    fn from(e: xinfang_blobs::BlobError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -28,6 +28,7 @@ pub mod deadlines;
 pub mod drafting;
 pub mod handling;
 pub mod handover;
+pub mod health;
 pub mod intake;
 pub mod mailroom;
 pub mod supervision;

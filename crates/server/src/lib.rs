@@ -8,3 +8,4 @@
 pub mod cli;
 pub mod http;
 pub mod jobs;
+pub mod settings;

@@ -5,7 +5,6 @@
 
 pub mod accounts;
 pub mod audit;
-pub mod blobs;
 pub mod calendar;
 pub mod deadlines;
 pub mod documents;
@@ -113,8 +112,15 @@ impl std::ops::DerefMut for WriteTx {
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
-    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`).
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`), every commit durable.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        Store::connect_with(url, max_connections, true).await
+    }
+
+    /// `durable = false` lets SQLite acknowledge a commit before it reaches the disk
+    /// (`synchronous = NORMAL`: a power cut may lose the last ones; a crash of the process does
+    /// not). Only for measuring what durability costs; PostgreSQL always syncs.
+    pub async fn connect_with(url: &str, max_connections: u32, durable: bool) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres") {
             Backend::Postgres
@@ -131,8 +137,17 @@ impl Store {
                         conn.execute("PRAGMA journal_mode = WAL").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
                         conn.execute("PRAGMA foreign_keys = ON").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        // An acknowledged write survives a power cut: every commit is synced (in
+                        // WAL mode the WAL file, once per commit).
+                        conn.execute(if durable {
+                            "PRAGMA synchronous = FULL"
+                        } else {
+                            "PRAGMA synchronous = NORMAL"
+                        })
+                        .await?;
                     } else {
+                        // Likewise on PostgreSQL, whatever the server's default.
+                        conn.execute("SET synchronous_commit = on").await?;
                         // Statements are prepared once per connection; a generic plan made while a
                         // table was still small (the wrong index) would otherwise stay as it grows.
                         conn.execute("SET plan_cache_mode = force_custom_plan")
@@ -153,6 +168,39 @@ impl Store {
     pub async fn migrate(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await?;
         Ok(())
+    }
+
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// When each job of the bureau last finished (RFC 3339).
+    pub async fn last_finished_jobs(&self, bureau_id: &str) -> Result<Vec<(String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT job, MAX(finished_at) FROM job_runs WHERE bureau_id = $1 AND finished_at IS NOT NULL GROUP BY job ORDER BY job",
+        )
+        .bind(bureau_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether every migration this binary knows has been applied (and none it does not know).
+    pub async fn migrations_current(&self) -> Result<bool> {
+        let rows: Vec<(i64,)> = sqlx::query_as(
+            "SELECT version FROM _sqlx_migrations WHERE success = TRUE ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let applied: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        Ok(applied == known)
     }
 
     pub fn backend(&self) -> Backend {

@@ -13,27 +13,8 @@ use xinfang_domain::mailroom::{
 };
 use xinfang_domain::registration::Registration;
 
-use crate::blobs::LocalBlobs;
 use crate::petitions::Actor;
 use crate::{Result, Store, StoreError, Tx, flag, new_id, ts};
-
-/// Where scanned files live: a narrow interface so that an S3-compatible object store can
-/// replace the local directory for multi-instance deployments.
-pub trait ScanStore {
-    /// Stores the bytes once, by SHA-256, and returns the hex hash.
-    fn put_scan(&self, bytes: &[u8]) -> impl Future<Output = Result<String>> + Send;
-    /// The bytes stored under a hash, checked against it.
-    fn get_scan(&self, sha256: &str) -> impl Future<Output = Result<Option<Vec<u8>>>> + Send;
-}
-
-impl ScanStore for LocalBlobs {
-    async fn put_scan(&self, bytes: &[u8]) -> Result<String> {
-        self.put(bytes).await
-    }
-    async fn get_scan(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        self.get(sha256).await
-    }
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LetterRow {

@@ -26,7 +26,6 @@ use xinfang_store::handling::{
     AppealRow, ApprovalRow, HandlingRecordRow, IncidentRow, InstructionRow, NewDisposition,
     QueryReplyRow, ReportAttachmentRow, ReportRow, ReviewRow,
 };
-use xinfang_store::mailroom::ScanStore;
 use xinfang_store::new_id;
 use xinfang_store::petitions::PetitionRecord;
 
@@ -1801,7 +1800,7 @@ pub async fn attach_report_file(
             "该汇报材料已审阅，不能再补充附件；如需补充，请按补报要求重新报送".into(),
         ));
     }
-    let hash = state.blobs.put_scan(bytes).await?;
+    let hash = state.blobs.put(bytes).await?;
     let id = state
         .store
         .insert_report_attachment(
@@ -1851,7 +1850,7 @@ pub async fn report_file(
     }
     let bytes = state
         .blobs
-        .get_scan(&a.sha256)
+        .get(&a.sha256)
         .await?
         .ok_or_else(|| AppError::Internal(format!("blob {} missing", a.sha256)))?;
     Ok((a, bytes))

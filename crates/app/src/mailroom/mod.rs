@@ -21,9 +21,7 @@ use xinfang_domain::source::SourceInput;
 use xinfang_domain::visibility::{self, Access};
 use xinfang_domain::{FieldError, region};
 use xinfang_store::documents::{DocumentRow, NewDocument};
-use xinfang_store::mailroom::{
-    EnclosureRow, LetterRow, NewLetter, QueuedLetter, ScanRow, ScanStore,
-};
+use xinfang_store::mailroom::{EnclosureRow, LetterRow, NewLetter, QueuedLetter, ScanRow};
 use xinfang_store::people::User;
 use xinfang_store::petitions::PetitionRecord;
 
@@ -263,7 +261,7 @@ pub async fn attach_scan(
         return Err(AppError::Conflict("请先登记拆封情况，再上传扫描件".into()));
     }
     let name = mailroom::clean_file_name(file_name, kind);
-    let hash = state.blobs.put_scan(bytes).await?;
+    let hash = state.blobs.put(bytes).await?;
     let now = state.clock.now();
     let mut w = Write::begin_at(state, user, now).await?;
     let ordinal = state.store.next_scan_ordinal(&mut w.tx, &p.id).await?;
@@ -311,7 +309,7 @@ pub async fn scan_file(
     }
     let bytes = state
         .blobs
-        .get_scan(&scan.sha256)
+        .get(&scan.sha256)
         .await?
         .ok_or_else(|| AppError::Internal(format!("blob {} missing", scan.sha256)))?;
     Ok((scan, bytes))

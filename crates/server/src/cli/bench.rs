@@ -32,6 +32,16 @@ pub struct BenchArgs {
     /// not the use cases), and time the due-soon queue and the daily scan's queries.
     #[arg(long)]
     pub deadlines: bool,
+    /// Instead: register --requests petitions from --writers concurrent writers through the use
+    /// case on a fresh database, and report durable registrations per second.
+    #[arg(long)]
+    pub durable_writes: bool,
+    #[arg(long, default_value_t = 8)]
+    pub writers: usize,
+    /// With --durable-writes on SQLite: acknowledge before the disk has it (synchronous =
+    /// NORMAL), to see what durability costs.
+    #[arg(long)]
+    pub not_durable: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -72,6 +82,21 @@ fn rss_of(pid: u32) -> Option<(u64, u64)> {
     Some((kb("VmRSS:")?, kb("VmHWM:")?))
 }
 
+/// The demo bureau's receptionist, acting as through the API.
+async fn receptionist(state: &AppState) -> anyhow::Result<xinfang_app::auth::CurrentUser> {
+    let user = state
+        .store
+        .user_by_username("receptionist")
+        .await?
+        .context("receptionist")?;
+    Ok(xinfang_app::auth::CurrentUser {
+        user,
+        csrf: String::new(),
+        token_hash: String::new(),
+        via_bearer: true,
+    })
+}
+
 async fn fill(cfg: &Config, count: usize) -> anyhow::Result<()> {
     let store = app::open_store(cfg).await?;
     let existing = store.default_bureau().await?;
@@ -85,17 +110,7 @@ async fn fill(cfg: &Config, count: usize) -> anyhow::Result<()> {
     let bureau =
         crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?;
     let state = AppState::new(cfg.clone(), store, clock.clone(), bureau).await?;
-    let receptionist = state
-        .store
-        .user_by_username("receptionist")
-        .await?
-        .context("receptionist")?;
-    let user = xinfang_app::auth::CurrentUser {
-        user: receptionist,
-        csrf: String::new(),
-        token_hash: String::new(),
-        via_bearer: true,
-    };
+    let user = receptionist(&state).await?;
     let mut generator = Generator::new(GeneratorConfig {
         seed: 7,
         bureau_region: state.bureau.region_code.clone(),
@@ -152,6 +167,9 @@ pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
             args.reuse,
         )
         .await;
+    }
+    if args.durable_writes {
+        return durable_writes(cfg, &args).await;
     }
     if cfg.database_url.is_none() {
         cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));
@@ -260,5 +278,108 @@ async fn measure(listen: &str, pid: u32, args: &BenchArgs) -> anyhow::Result<()>
             hwm as f64 / 1024.0
         );
     }
+    Ok(())
+}
+
+/// Writes and syncs a small file this many times: what the disk allows (the ceiling for commits
+/// that each wait for their own sync).
+fn fsyncs_per_second(dir: &std::path::Path, n: usize) -> anyhow::Result<f64> {
+    use std::io::Write;
+    let path = dir.join("fsync-probe");
+    let mut f = std::fs::File::create(&path)?;
+    let t0 = Instant::now();
+    for i in 0..n {
+        f.write_all(format!("{i}\n").as_bytes())?;
+        f.sync_data()?;
+    }
+    let rate = n as f64 / t0.elapsed().as_secs_f64();
+    drop(f);
+    std::fs::remove_file(&path)?;
+    Ok(rate)
+}
+
+/// `--durable-writes`: concurrent registrations through `intake::register` on a fresh database,
+/// each acknowledged only after its commit; generated visits (the generator's matter templates).
+async fn durable_writes(mut cfg: Config, args: &BenchArgs) -> anyhow::Result<()> {
+    let writers = args.writers.max(1);
+    let per_writer = args.requests.div_ceil(writers);
+    if cfg.database_url.is_none() {
+        cfg.data_dir = cfg.data_dir.join("bench-durable");
+        if cfg.data_dir.exists() {
+            std::fs::remove_dir_all(&cfg.data_dir)?;
+        }
+    }
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    let durable = !args.not_durable;
+    let store = xinfang_store::Store::connect_with(
+        &cfg.database_url(),
+        cfg.max_connections.max(writers as u32),
+        durable,
+    )
+    .await?;
+    store.migrate().await?;
+    if store.default_bureau().await?.is_some() {
+        bail!("数据库不为空：--durable-writes 需要一个空数据库");
+    }
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let bureau =
+        crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy).await?;
+    let state = Arc::new(AppState::new(cfg.clone(), store, clock.clone(), bureau).await?);
+    let user = receptionist(&state).await?;
+    let at = NaiveDate::from_ymd_opt(2026, 11, 27)
+        .and_then(|d| d.and_hms_opt(10, 0, 0))
+        .context("date")?;
+    clock.set(from_local(at));
+    let mut inputs = Vec::new();
+    for w in 0..writers {
+        let mut g = Generator::new(GeneratorConfig {
+            seed: 100 + w as u64,
+            bureau_region: state.bureau.region_code.clone(),
+            township_names: vec!["城关镇".into(), "甘河子镇".into(), "博峰街道".into()],
+        });
+        inputs.push((0..per_writer).map(|_| g.visit(at)).collect::<Vec<_>>());
+    }
+    let fsync = if cfg.database_url.is_none() {
+        Some(fsyncs_per_second(&cfg.data_dir, 500)?)
+    } else {
+        None
+    };
+    let t0 = Instant::now();
+    let mut tasks = Vec::new();
+    for batch in inputs {
+        let state = state.clone();
+        let user = user.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(batch.len());
+            for input in batch {
+                let t = Instant::now();
+                xinfang_app::intake::register(&state, &user, &input)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
+                lat.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(lat)
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    println!(
+        "{} 件登记，{writers} 个并发写入者，{}：{:.0} 件/秒（用时 {secs:.1} 秒）",
+        all.len(),
+        if durable {
+            "每次提交落盘"
+        } else {
+            "未等落盘（synchronous = NORMAL）"
+        },
+        all.len() as f64 / secs
+    );
+    if let Some(f) = fsync {
+        println!("本机磁盘：{f:.0} 次 fsync/秒");
+    }
+    report("registration (use case)", all);
+    state.store.close().await;
     Ok(())
 }

@@ -16,7 +16,9 @@ use xinfang_store::Store;
 use xinfang_store::people::{Bureau, User};
 
 use xinfang_app::clock::{Clock, SystemClock, local_date};
-use xinfang_app::context::{self as app, AppState, Config};
+use xinfang_app::context::{self as app, AppState};
+
+use crate::settings::{Problem, Settings};
 
 #[derive(Parser)]
 #[command(
@@ -33,22 +35,20 @@ pub struct Cli {
 
 #[derive(Args, Clone)]
 pub struct GlobalArgs {
-    /// Where the SQLite database, issued documents and other files are kept.
-    #[arg(long, env = "XINFANG_DATA_DIR", default_value = "data", global = true)]
-    pub data_dir: PathBuf,
-    /// `postgres://…` runs on PostgreSQL instead of the embedded SQLite file.
-    #[arg(long, env = "DATABASE_URL", global = true)]
+    /// The configuration file (default /etc/xinfang/xinfang.toml, if present).
+    #[arg(long, env = "XINFANG_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Where the SQLite database, issued documents and other files are kept (setting data_dir).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// `postgres://…` runs on PostgreSQL instead of the embedded SQLite file (database_url).
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
-    /// Directories with the bureau's licensed fonts (仿宋_GB2312, 方正小标宋 …).
-    #[arg(
-        long = "font-dir",
-        env = "XINFANG_FONT_DIRS",
-        value_delimiter = ':',
-        global = true
-    )]
+    /// Directories with the bureau's licensed fonts (仿宋_GB2312, 方正小标宋 …) (font_dirs).
+    #[arg(long = "font-dir", global = true)]
     pub font_dirs: Vec<PathBuf>,
-    /// A directory whose document templates override the built-in ones.
-    #[arg(long, env = "XINFANG_TEMPLATE_DIR", global = true)]
+    /// A directory whose document templates override the built-in ones (template_dir).
+    #[arg(long, global = true)]
     pub template_dir: Option<PathBuf>,
 }
 
@@ -56,23 +56,27 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run the web server.
     Serve {
-        #[arg(long, env = "XINFANG_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
+        /// The address to listen on (setting listen).
+        #[arg(long)]
+        listen: Option<String>,
         /// On an empty database, load the demo bureau first.
         #[arg(long)]
         demo: bool,
-        /// Mark the session cookie Secure (serve behind HTTPS).
-        #[arg(long, env = "XINFANG_SECURE_COOKIES")]
+        /// Mark the session cookie Secure (serve behind HTTPS) (secure_cookies).
+        #[arg(long)]
         secure_cookies: bool,
-        /// Minutes without a request after which a session ends.
-        #[arg(long, env = "XINFANG_IDLE_MINUTES", default_value_t = 30)]
-        idle_minutes: i64,
-        /// A session's absolute lifetime in hours, however busy.
-        #[arg(long, env = "XINFANG_SESSION_HOURS", default_value_t = 12)]
-        session_hours: i64,
+        /// Minutes without a request after which a session ends (idle_minutes).
+        #[arg(long)]
+        idle_minutes: Option<i64>,
+        /// A session's absolute lifetime in hours, however busy (session_hours).
+        #[arg(long)]
+        session_hours: Option<i64>,
         #[command(flatten)]
         bureau: BureauArgs,
     },
+    /// Check the configuration (file, environment, flags): show what applies, explain what is
+    /// wrong.
+    CheckConfig,
     /// Create or upgrade the database schema.
     Migrate,
     /// Load the demo bureau into an empty database.
@@ -95,17 +99,17 @@ pub enum Command {
     Bench(crate::cli::bench::BenchArgs),
 }
 
-#[derive(Args, Clone)]
+#[derive(Args, Clone, Default)]
 pub struct BureauArgs {
-    /// The bureau created on first start when there is none.
-    #[arg(long, env = "XINFANG_BUREAU_NAME", default_value = "信访局")]
-    pub bureau_name: String,
-    /// Its GB/T 2260 region code.
-    #[arg(long, env = "XINFANG_BUREAU_REGION", default_value = "652302")]
-    pub bureau_region: String,
-    /// Its 机关代字, as in 某信〔2026〕12号.
-    #[arg(long, env = "XINFANG_ORGAN_CODE", default_value = "信")]
-    pub organ_code: String,
+    /// The bureau created on first start when there is none (bureau_name).
+    #[arg(long)]
+    pub bureau_name: Option<String>,
+    /// Its GB/T 2260 region code (bureau_region).
+    #[arg(long)]
+    pub bureau_region: Option<String>,
+    /// Its 机关代字, as in 某信〔2026〕12号 (organ_code).
+    #[arg(long)]
+    pub organ_code: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -141,30 +145,80 @@ const SYSTEM_CJK_FONT_DIRS: &[&str] = &[
     "/usr/share/fonts/truetype/noto",
 ];
 
-pub fn config(g: &GlobalArgs) -> Config {
-    let font_dirs = if g.font_dirs.is_empty() {
-        SYSTEM_CJK_FONT_DIRS
-            .iter()
-            .map(PathBuf::from)
-            .filter(|p| p.is_dir())
-            .collect()
-    } else {
-        g.font_dirs.clone()
-    };
-    Config {
-        data_dir: g.data_dir.clone(),
-        database_url: g.database_url.clone().filter(|u| !u.is_empty()),
-        font_dirs,
-        template_dir: g.template_dir.clone(),
-        ..Config::default()
+fn system_fonts() -> Vec<PathBuf> {
+    SYSTEM_CJK_FONT_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// The settings: defaults, the file, the environment, then the flags given.
+pub fn settings(g: &GlobalArgs, serve: Option<&Command>) -> Result<Settings, Vec<Problem>> {
+    let mut s = crate::settings::load(g.config.as_deref())?.settings;
+    if let Some(d) = &g.data_dir {
+        s.data_dir = d.clone();
     }
+    if let Some(u) = &g.database_url {
+        s.database_url = Some(u.clone());
+    }
+    if !g.font_dirs.is_empty() {
+        s.font_dirs = g.font_dirs.clone();
+    }
+    if let Some(t) = &g.template_dir {
+        s.template_dir = Some(t.clone());
+    }
+    if let Some(Command::Serve {
+        listen,
+        secure_cookies,
+        idle_minutes,
+        session_hours,
+        bureau,
+        ..
+    }) = serve
+    {
+        if let Some(l) = listen {
+            s.listen = l.clone();
+        }
+        s.secure_cookies |= *secure_cookies;
+        if let Some(m) = idle_minutes {
+            s.idle_minutes = *m;
+        }
+        if let Some(h) = session_hours {
+            s.session_hours = *h;
+        }
+        if let Some(n) = &bureau.bureau_name {
+            s.bureau_name = n.clone();
+        }
+        if let Some(r) = &bureau.bureau_region {
+            s.bureau_region = r.clone();
+        }
+        if let Some(o) = &bureau.organ_code {
+            s.organ_code = o.clone();
+        }
+    }
+    let problems = crate::settings::validate(&s);
+    if problems.is_empty() {
+        Ok(s)
+    } else {
+        Err(problems)
+    }
+}
+
+fn refuse(problems: Vec<Problem>) -> anyhow::Error {
+    let lines: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+    anyhow::anyhow!(
+        "配置有误（共 {} 处），请改正后再试（`xinfang check-config` 可检查）：\n{}",
+        problems.len(),
+        lines.join("\n")
+    )
 }
 
 /// The deployment's bureau, created from the arguments when the database has none.
 pub async fn ensure_bureau(
     store: &Store,
     clock: &dyn Clock,
-    args: &BureauArgs,
+    args: &Settings,
 ) -> anyhow::Result<Bureau> {
     if let Some(b) = store.default_bureau().await? {
         return Ok(b);
@@ -194,19 +248,14 @@ async fn existing_bureau(store: &Store) -> anyhow::Result<Bureau> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let mut cfg = config(&cli.global);
+    if let Command::CheckConfig = cli.command {
+        return check_config(&cli.global);
+    }
+    let settings = settings(&cli.global, Some(&cli.command)).map_err(refuse)?;
+    let mut cfg = settings.config(system_fonts());
     match cli.command {
-        Command::Serve {
-            listen,
-            demo,
-            secure_cookies,
-            idle_minutes,
-            session_hours,
-            bureau,
-        } => {
-            cfg.secure_cookies = secure_cookies;
-            cfg.idle_minutes = idle_minutes.clamp(1, 24 * 60);
-            cfg.session_hours = session_hours.clamp(1, 72);
+        Command::CheckConfig => Ok(()),
+        Command::Serve { demo, .. } => {
             cfg.demo = demo;
             let store = app::open_store(&cfg).await?;
             let fresh = store.default_bureau().await?.is_none();
@@ -214,7 +263,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::cli::demo::create_bureau(&store, clock.as_ref(), &cfg.password_policy)
                     .await?
             } else {
-                ensure_bureau(&store, clock.as_ref(), &bureau).await?
+                ensure_bureau(&store, clock.as_ref(), &settings).await?
             };
             let state = AppState::new(cfg, store, clock.clone(), b).await?;
             if demo && fresh {
@@ -228,7 +277,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if state.store.count_users().await? == 0 {
                 println!("尚无用户：请用 `xinfang user add --role admin …` 创建管理员");
             }
-            crate::http::serve(Arc::new(state), &listen).await
+            crate::http::serve(Arc::new(state), &settings.listen).await
         }
         Command::Migrate => {
             app::open_store(&cfg).await?;
@@ -257,16 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let store = app::open_store(&cfg).await?;
-            let bureau = ensure_bureau(
-                &store,
-                clock.as_ref(),
-                &BureauArgs {
-                    bureau_name: "信访局".into(),
-                    bureau_region: "652302".into(),
-                    organ_code: "信".into(),
-                },
-            )
-            .await?;
+            let bureau = ensure_bureau(&store, clock.as_ref(), &settings).await?;
             let role = Role::parse(&role).with_context(|| format!("未知的角色：{role}"))?;
             let unit_id = match (role.is_unit_staff(), unit) {
                 (true, Some(code)) => Some(
@@ -347,4 +387,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::cli::bench::run(cfg, args).await,
     }
+}
+
+/// `xinfang check-config`: where the settings come from, what applies, and every problem.
+fn check_config(g: &GlobalArgs) -> anyhow::Result<()> {
+    let file = match crate::settings::load(g.config.as_deref()) {
+        Ok(l) => l.file,
+        Err(problems) => return Err(refuse(problems)),
+    };
+    match &file {
+        Some(f) => println!("配置文件：{}", f.display()),
+        None => println!(
+            "配置文件：无（未指定，{} 也不存在）；使用默认值与环境变量",
+            crate::settings::DEFAULT_CONFIG_FILE
+        ),
+    }
+    let s = settings(g, None).map_err(refuse)?;
+    println!("生效的设置（默认值 < 配置文件 < 环境变量 XINFANG_* < 命令行参数）：");
+    print!("{}", s.to_toml());
+    println!("配置无误");
+    Ok(())
 }

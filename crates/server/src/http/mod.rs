@@ -5,6 +5,7 @@ pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod input;
+pub mod metrics;
 pub mod multipart;
 pub mod pages;
 
@@ -22,6 +23,8 @@ use xinfang_app::context::AppState;
 pub const MAX_FORM_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: Arc<AppState>) -> Router {
+    // The metrics recorder is in place before the first request is timed.
+    crate::http::metrics::handle();
     let (api, api_uploads) = crate::http::api::all_routes();
     Router::new()
         .merge(crate::http::pages::router())
@@ -44,7 +47,33 @@ pub fn router(state: Arc<AppState>) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
         ))
+        // Timing and a request span for every routed request (route templates only).
+        .route_layer(axum::middleware::from_fn(crate::http::metrics::track))
+        // Probes for the load balancer and the supervisor: no session, no petition data.
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/metrics", axum::routing::get(crate::http::metrics::render))
+        .route("/readyz", axum::routing::get(readyz))
         .with_state(state)
+}
+
+/// The process is alive and serving.
+async fn healthz() -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({"status": "alive"}))
+}
+
+/// Ready for traffic: the database answers, its schema is current, the blob store is writable.
+/// 503 with what failed otherwise.
+async fn readyz(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let r = xinfang_app::health::readiness(&state).await;
+    let status = if r.ready() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, axum::Json(r)).into_response()
 }
 
 /// The router as served: with each connection's peer address, which sign-in throttling counts.

@@ -109,7 +109,7 @@ backend_tests! {
         assert_eq!(status, 200);
         let (_, again) = app.get_bytes(&officer, &format!("/api/v1/documents/{id}/pdf")).await;
         assert_eq!(pdf, again);
-        assert_eq!(xinfang_store::blobs::sha256_hex(&pdf), v["pdf_sha256"].as_str().unwrap());
+        assert_eq!(xinfang_blobs::sha256_hex(&pdf), v["pdf_sha256"].as_str().unwrap());
         let text = pdf_text(&pdf);
         for needle in ["阜信交〔2026〕1号", "关于交办张三信访事项的函", "城关镇人民政府：", "交由你单位办理", "以书面形式报送办理结果"] {
             assert!(text.contains(needle), "{needle} in {text}");
@@ -118,7 +118,7 @@ backend_tests! {
         let (status, docx) = app.get_bytes(&officer, &format!("/api/v1/documents/{id}/docx")).await;
         assert_eq!(status, 200);
         assert!(docx.starts_with(b"PK"));
-        assert_eq!(xinfang_store::blobs::sha256_hex(&docx), v["docx_sha256"].as_str().unwrap());
+        assert_eq!(xinfang_blobs::sha256_hex(&docx), v["docx_sha256"].as_str().unwrap());
         let (status, _) = app.get_bytes(&officer, &format!("/api/v1/documents/{id}/odt")).await;
         assert_eq!(status, 422);
 

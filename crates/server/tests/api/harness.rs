@@ -56,6 +56,11 @@ impl TestApp {
     /// `None` when PostgreSQL is not reachable outside CI (the skip is printed); in CI a missing
     /// PostgreSQL fails the test.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Like `spawn`, with the configuration adjusted first (another blob store …).
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
         let data_dir =
             std::env::temp_dir().join(format!("xinfang-test-{}", uuid::Uuid::new_v4().simple()));
         let mut pg_db = None;
@@ -95,6 +100,8 @@ impl TestApp {
             max_connections: 5,
             ..Config::default()
         };
+        let mut config = config;
+        adjust(&mut config);
         let clock = Arc::new(ManualClock::new(default_now()));
         let store = xinfang_app::context::open_store(&config)
             .await

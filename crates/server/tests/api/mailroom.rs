@@ -15,7 +15,7 @@ fn pdf_text(bytes: &[u8]) -> String {
 }
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
-const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+pub(crate) const PNG: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
 const JPEG: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F'];
 
 async fn receive(app: &TestApp, t: &str, body: Value) -> String {
@@ -78,7 +78,13 @@ async fn registered_letter(app: &TestApp, t: &str, overrides: Value) -> String {
     id
 }
 
-async fn upload(app: &TestApp, t: &str, id: &str, query: &str, bytes: Vec<u8>) -> (u16, Value) {
+pub(crate) async fn upload(
+    app: &TestApp,
+    t: &str,
+    id: &str,
+    query: &str,
+    bytes: Vec<u8>,
+) -> (u16, Value) {
     let r = app
         .client
         .post(app.url(&format!("/api/v1/letters/{id}/scans?{query}")))

@@ -1,0 +1,584 @@
+//! The deployment's settings: built-in defaults, then the configuration file
+//! (`/etc/xinfang/xinfang.toml`, or `--config` / `XINFANG_CONFIG`), then the environment
+//! (`XINFANG_<NAME>`, and `DATABASE_URL`), then the command line's explicit flags. Each layer
+//! overrides the one before it. `xinfang check-config` shows the result and explains every
+//! problem in Chinese, naming the setting and where its value came from.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::error::Kind;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use xinfang_app::context::Config;
+
+/// Where the configuration file is looked for when none is named.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/xinfang/xinfang.toml";
+
+/// Every setting, under the name it has in the file (and, upper-cased after `XINFANG_`, in
+/// the environment).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The SQLite database, and the files unless `blob_url` says otherwise.
+    pub data_dir: PathBuf,
+    /// `postgres://user@host/db` runs on PostgreSQL; empty: the SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+    /// `s3://bucket/prefix` (credentials and endpoint from `AWS_*`) for files every instance
+    /// shares, or `file:///path`; empty: `<data_dir>/blobs`.
+    pub blob_url: Option<String>,
+    /// The S3 store's options, as a table in the file: `aws_endpoint`, `aws_region`,
+    /// `aws_access_key_id`, `aws_secret_access_key`, `aws_allow_http` … (object_store's names;
+    /// the `AWS_*` variables fill the rest).
+    pub blob_options: std::collections::BTreeMap<String, String>,
+    /// The address `xinfang serve` listens on.
+    pub listen: String,
+    /// Directories with the bureau's licensed fonts; in the environment separated by `:`.
+    #[serde(deserialize_with = "paths")]
+    pub font_dirs: Vec<PathBuf>,
+    /// A directory whose document templates override the built-in ones.
+    pub template_dir: Option<PathBuf>,
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Minutes without a request after which a session ends (1–1440).
+    pub idle_minutes: i64,
+    /// A session's absolute lifetime in hours (1–72).
+    pub session_hours: i64,
+    /// Minutes between the checkpoints that seal the event history (1–1440).
+    pub checkpoint_minutes: u64,
+    /// Database connections per instance (1–200).
+    pub max_connections: u32,
+    /// The largest scanned file accepted, in MB (1–200).
+    pub max_scan_mb: u32,
+    /// The bureau created on the first start of an empty database.
+    #[serde(deserialize_with = "text")]
+    pub bureau_name: String,
+    /// Its GB/T 2260 county-level region code.
+    #[serde(deserialize_with = "text")]
+    pub bureau_region: String,
+    /// Its 机关代字, as in 某信〔2026〕12号.
+    #[serde(deserialize_with = "text")]
+    pub organ_code: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let c = Config::default();
+        Settings {
+            data_dir: c.data_dir,
+            database_url: None,
+            blob_url: None,
+            blob_options: Default::default(),
+            listen: "127.0.0.1:8080".into(),
+            font_dirs: Vec::new(),
+            template_dir: None,
+            secure_cookies: c.secure_cookies,
+            idle_minutes: c.idle_minutes,
+            session_hours: c.session_hours,
+            checkpoint_minutes: c.checkpoint_minutes,
+            max_connections: c.max_connections,
+            max_scan_mb: u32::try_from(c.max_scan_bytes / (1024 * 1024)).unwrap_or(20),
+            bureau_name: "信访局".into(),
+            bureau_region: "652302".into(),
+            organ_code: "信".into(),
+        }
+    }
+}
+
+/// The settings' names, as the file and the environment spell them.
+pub const KEYS: [&str; 17] = [
+    "data_dir",
+    "database_url",
+    "blob_url",
+    "blob_options",
+    "listen",
+    "font_dirs",
+    "template_dir",
+    "secure_cookies",
+    "idle_minutes",
+    "session_hours",
+    "checkpoint_minutes",
+    "max_connections",
+    "max_scan_mb",
+    "bureau_name",
+    "bureau_region",
+    "organ_code",
+    // Not a setting: the file's own path, read before the file.
+    "config",
+];
+
+/// Text that the environment may have read as a number (`XINFANG_BUREAU_REGION=652302`).
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        S(String),
+        I(i64),
+        U(u64),
+    }
+    Ok(match Text::deserialize(d)? {
+        Text::S(s) => s,
+        Text::I(i) => i.to_string(),
+        Text::U(u) => u.to_string(),
+    })
+}
+
+/// A list of directories: an array in the file, `a:b` in the environment.
+fn paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Paths {
+        List(Vec<PathBuf>),
+        Joined(String),
+    }
+    Ok(match Paths::deserialize(d)? {
+        Paths::List(v) => v,
+        Paths::Joined(s) => s
+            .split(':')
+            .filter(|p| !p.trim().is_empty())
+            .map(PathBuf::from)
+            .collect(),
+    })
+}
+
+/// One thing wrong with the settings, for the operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The setting (`idle_minutes`), or empty for the file as a whole.
+    pub key: String,
+    /// What is wrong and what to do, in Chinese, with where the value came from.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.key.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}：{}", self.key, self.message)
+        }
+    }
+}
+
+/// The settings as loaded, and which file (if any) they were read from.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub settings: Settings,
+    pub file: Option<PathBuf>,
+}
+
+/// The file named (it must exist), or the default one if it is there.
+fn config_file(named: Option<&Path>) -> Result<Option<PathBuf>, Problem> {
+    match named {
+        Some(p) if p.is_file() => Ok(Some(p.to_path_buf())),
+        Some(p) => Err(Problem {
+            key: String::new(),
+            message: format!(
+                "找不到配置文件 {}（由 --config 或 XINFANG_CONFIG 指定）",
+                p.display()
+            ),
+        }),
+        None => {
+            let p = PathBuf::from(DEFAULT_CONFIG_FILE);
+            Ok(p.is_file().then_some(p))
+        }
+    }
+}
+
+fn expected_zh(expected: &str) -> &'static str {
+    let e = expected.to_ascii_lowercase();
+    if e.contains("bool") {
+        "true 或 false"
+    } else if e.contains("int") || e.contains("u32") || e.contains("u64") || e.contains("i64") {
+        "整数"
+    } else if e.contains("seq") || e.contains("list") || e.contains("array") {
+        "列表（如 [\"/path/a\", \"/path/b\"]）"
+    } else if e.contains("string") || e.contains("path") {
+        "文字（加引号）"
+    } else {
+        "其他类型"
+    }
+}
+
+/// Figment's errors, in Chinese, each naming the setting and where the value came from.
+fn explain(err: figment::Error) -> Vec<Problem> {
+    err.into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let from = match &e.metadata {
+                Some(m) if m.name.contains("environment") => {
+                    let prefix = if m.name.contains("XINFANG_") {
+                        "XINFANG_"
+                    } else {
+                        ""
+                    };
+                    format!("（来自环境变量 {prefix}{}）", key.to_uppercase())
+                }
+                Some(m) => match &m.source {
+                    Some(s) => format!("（来自 {s}）"),
+                    None => String::new(),
+                },
+                None => String::new(),
+            };
+            let message = match &e.kind {
+                Kind::UnknownField(field, _) => {
+                    return Problem {
+                        key: field.clone(),
+                        message: format!(
+                            "没有这个设置项{from}；可用的设置项：{}",
+                            KEYS[..KEYS.len() - 1].join("、")
+                        ),
+                    };
+                }
+                Kind::InvalidType(actual, expected) => format!(
+                    "类型不对：应为{}，实际是 {actual}{from}",
+                    expected_zh(expected)
+                ),
+                Kind::InvalidValue(actual, expected) => {
+                    format!("取值 {actual} 无效（应为 {expected}）{from}")
+                }
+                Kind::Message(m) => format!("配置文件无法解析：{m}{from}"),
+                other => format!("{other}{from}"),
+            };
+            Problem { key, message }
+        })
+        .collect()
+}
+
+/// Reads the layers below the command line. Problems in the file or the environment are all
+/// reported, not just the first.
+pub fn load(named: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
+    let file = config_file(named).map_err(|p| vec![p])?;
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(f) = &file {
+        figment = figment.merge(Toml::file_exact(f));
+    }
+    let keys: Vec<&str> = KEYS[..KEYS.len() - 1].to_vec();
+    figment = figment
+        .merge(Env::prefixed("XINFANG_").only(&keys))
+        .merge(Env::raw().only(&["database_url"]));
+    // Serde stops at the first problem: look at every key first, so that all are reported.
+    let mut problems = Vec::new();
+    if let Ok(all) = figment.extract::<figment::value::Dict>() {
+        // Only the file can hold other keys: the environment is read for known names only.
+        let from = file
+            .as_ref()
+            .map(|f| format!("（来自 {}）", f.display()))
+            .unwrap_or_default();
+        for k in all.keys().filter(|k| !KEYS.contains(&k.as_str())) {
+            problems.push(Problem {
+                key: k.clone(),
+                message: format!(
+                    "没有这个设置项{from}；可用的设置项：{}",
+                    KEYS[..KEYS.len() - 1].join("、")
+                ),
+            });
+        }
+    }
+    macro_rules! each {
+        ($($key:literal: $t:ty),* $(,)?) => {
+            $(
+                if let Err(e) = figment.extract_inner::<$t>($key) {
+                    if !matches!(e.kind, Kind::MissingField(_)) {
+                        problems.extend(explain(e));
+                    }
+                }
+            )*
+        };
+    }
+    each!(
+        "data_dir": PathBuf,
+        "listen": String,
+        "secure_cookies": bool,
+        "idle_minutes": i64,
+        "session_hours": i64,
+        "checkpoint_minutes": u64,
+        "max_connections": u32,
+        "max_scan_mb": u32,
+    );
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let settings: Settings = figment.extract().map_err(explain)?;
+    Ok(Loaded { settings, file })
+}
+
+fn range<T: PartialOrd + std::fmt::Display + Copy>(
+    problems: &mut Vec<Problem>,
+    key: &str,
+    v: T,
+    lo: T,
+    hi: T,
+    unit: &str,
+) {
+    if v < lo || v > hi {
+        problems.push(Problem {
+            key: key.into(),
+            message: format!("应在 {lo} 至 {hi} {unit}之间，当前为 {v}"),
+        });
+    }
+}
+
+/// What the values say, checked as the server would need them. Empty: ready to serve.
+pub fn validate(s: &Settings) -> Vec<Problem> {
+    let mut p = Vec::new();
+    let mut push = |key: &str, message: String| {
+        p.push(Problem {
+            key: key.into(),
+            message,
+        })
+    };
+    if s.listen.parse::<SocketAddr>().is_err() {
+        push(
+            "listen",
+            format!(
+                "「{}」不是监听地址，应为 IP:端口，如 127.0.0.1:8080",
+                s.listen
+            ),
+        );
+    }
+    if let Some(u) = s.database_url.as_deref().filter(|u| !u.trim().is_empty())
+        && !(u.starts_with("postgres://")
+            || u.starts_with("postgresql://")
+            || u.starts_with("sqlite:"))
+    {
+        push(
+            "database_url",
+            "应以 postgres:// 开头（PostgreSQL），或留空使用内置 SQLite".into(),
+        );
+    }
+    if let Some(u) = s.blob_url.as_deref().filter(|u| !u.trim().is_empty())
+        && let Err(e) = check_blob_url(u)
+    {
+        push("blob_url", e);
+    }
+    if s.data_dir.as_os_str().is_empty() {
+        push("data_dir", "不能为空".into());
+    } else if s.data_dir.exists() && !s.data_dir.is_dir() {
+        push(
+            "data_dir",
+            format!("{} 已存在但不是目录", s.data_dir.display()),
+        );
+    }
+    for d in &s.font_dirs {
+        if !d.is_dir() {
+            push("font_dirs", format!("字体目录 {} 不存在", d.display()));
+        }
+    }
+    if let Some(t) = &s.template_dir
+        && !t.is_dir()
+    {
+        push("template_dir", format!("模板目录 {} 不存在", t.display()));
+    }
+    if let Err(e) = xinfang_domain::region::parse_issue_region(&s.bureau_region) {
+        push("bureau_region", e.message);
+    }
+    if s.bureau_name.trim().is_empty() || s.bureau_name.chars().count() > 50 {
+        push("bureau_name", "请填写信访局名称（不超过 50 字）".into());
+    }
+    if s.organ_code.trim().is_empty() || s.organ_code.chars().count() > 10 {
+        push(
+            "organ_code",
+            "请填写机关代字（如「信」，不超过 10 字）".into(),
+        );
+    }
+    range(&mut p, "idle_minutes", s.idle_minutes, 1, 24 * 60, "分钟");
+    range(&mut p, "session_hours", s.session_hours, 1, 72, "小时");
+    range(
+        &mut p,
+        "checkpoint_minutes",
+        s.checkpoint_minutes,
+        1,
+        24 * 60,
+        "分钟",
+    );
+    range(&mut p, "max_connections", s.max_connections, 1, 200, "个");
+    range(&mut p, "max_scan_mb", s.max_scan_mb, 1, 200, "MB ");
+    p
+}
+
+/// A blob location this version can use, or why not.
+fn check_blob_url(u: &str) -> Result<(), String> {
+    let u = u.trim();
+    if let Some(rest) = u.strip_prefix("s3://") {
+        if rest.split('/').next().unwrap_or("").is_empty() {
+            return Err("s3:// 后须写存储桶名称，如 s3://xinfang/files".into());
+        }
+        return Ok(());
+    }
+    if u.starts_with("file:///") {
+        return Ok(());
+    }
+    Err(format!(
+        "「{u}」不是可用的文件存储位置：应为 s3://存储桶/前缀 或 file:///绝对路径"
+    ))
+}
+
+impl Settings {
+    /// The application's configuration from these settings. `system_fonts` are used when no
+    /// font directory is configured.
+    pub fn config(&self, system_fonts: Vec<PathBuf>) -> Config {
+        Config {
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone().filter(|u| !u.trim().is_empty()),
+            blob_url: self.blob_url.clone().filter(|u| !u.trim().is_empty()),
+            blob_options: self
+                .blob_options
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            font_dirs: if self.font_dirs.is_empty() {
+                system_fonts
+            } else {
+                self.font_dirs.clone()
+            },
+            template_dir: self.template_dir.clone(),
+            secure_cookies: self.secure_cookies,
+            idle_minutes: self.idle_minutes.clamp(1, 24 * 60),
+            session_hours: self.session_hours.clamp(1, 72),
+            checkpoint_minutes: self.checkpoint_minutes.clamp(1, 24 * 60),
+            max_connections: self.max_connections.clamp(1, 200),
+            max_scan_bytes: self.max_scan_mb.clamp(1, 200) as usize * 1024 * 1024,
+            ..Config::default()
+        }
+    }
+
+    /// The settings as a TOML file would hold them (`check-config` prints this).
+    pub fn to_toml(&self) -> String {
+        let mut out = String::new();
+        let v = serde_json::to_value(self).unwrap_or_default();
+        for k in &KEYS[..KEYS.len() - 1] {
+            match &v[*k] {
+                serde_json::Value::Null => out.push_str(&format!("# {k} = （未设置）\n")),
+                serde_json::Value::Object(m) => {
+                    // Credentials are not printed.
+                    let shown: Vec<String> = m
+                        .iter()
+                        .map(|(name, val)| {
+                            if name.contains("secret") || name.contains("token") {
+                                format!("{name} = \"******\"")
+                            } else {
+                                format!("{name} = {val}")
+                            }
+                        })
+                        .collect();
+                    out.push_str(&format!("{k} = {{ {} }}\n", shown.join(", ")));
+                }
+                serde_json::Value::String(s) => out.push_str(&format!("{k} = {s:?}\n")),
+                other => out.push_str(&format!("{k} = {other}\n")),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> PathBuf {
+        let p =
+            std::env::temp_dir().join(format!("xinfang-{}.toml", uuid::Uuid::new_v4().simple()));
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    // The environment is the process's: these tests only read variables nobody sets.
+
+    #[test]
+    fn the_file_overrides_the_defaults_and_lists_can_be_arrays() {
+        let p = file("idle_minutes = 45\nbureau_name = \"阜康市信访局\"\nfont_dirs = [\"/tmp\"]\n");
+        let l = load(Some(&p)).unwrap();
+        assert_eq!(l.settings.idle_minutes, 45);
+        assert_eq!(l.settings.bureau_name, "阜康市信访局");
+        assert_eq!(l.settings.font_dirs, vec![PathBuf::from("/tmp")]);
+        assert_eq!(l.settings.session_hours, Settings::default().session_hours);
+        assert_eq!(l.file.as_deref(), Some(p.as_path()));
+        assert!(
+            validate(&l.settings).is_empty(),
+            "{:?}",
+            validate(&l.settings)
+        );
+    }
+
+    #[test]
+    fn every_problem_in_the_file_is_explained_in_chinese_with_its_key() {
+        let p = file("idle_minutes = \"half an hour\"\nsesion_hours = 8\nmax_connections = -3\n");
+        let problems = load(Some(&p)).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("idle_minutes：类型不对：应为整数")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("sesion_hours：没有这个设置项")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|t| t.starts_with("max_connections：")),
+            "{text:?}"
+        );
+        assert_eq!(problems.len(), 3, "all three, not the first: {text:?}");
+        assert!(
+            text.iter().all(|t| t.contains(&p.display().to_string())),
+            "the file is named: {text:?}"
+        );
+        let broken = file("idle_minutes = = 3\n");
+        let problems = load(Some(&broken)).unwrap_err();
+        assert!(
+            problems[0].message.contains("配置文件无法解析"),
+            "{problems:?}"
+        );
+        let missing = load(Some(Path::new("/nonexistent/xinfang.toml"))).unwrap_err();
+        assert!(missing[0].message.contains("找不到配置文件"));
+    }
+
+    #[test]
+    fn values_are_checked_as_the_server_needs_them() {
+        let s = Settings {
+            listen: "localhost".into(),
+            database_url: Some("mysql://x".into()),
+            blob_url: Some("ftp://files".into()),
+            bureau_region: "999999".into(),
+            organ_code: String::new(),
+            idle_minutes: 0,
+            max_scan_mb: 500,
+            font_dirs: vec![PathBuf::from("/nonexistent/fonts")],
+            ..Settings::default()
+        };
+        let keys: Vec<String> = validate(&s).into_iter().map(|p| p.key).collect();
+        for k in [
+            "listen",
+            "database_url",
+            "blob_url",
+            "bureau_region",
+            "organ_code",
+            "idle_minutes",
+            "max_scan_mb",
+            "font_dirs",
+        ] {
+            assert!(keys.iter().any(|x| x == k), "{k} not reported: {keys:?}");
+        }
+        assert!(check_blob_url("s3://xinfang/files").is_ok());
+        assert!(check_blob_url("s3:///files").is_err());
+        assert!(check_blob_url("file:///var/lib/xinfang/blobs").is_ok());
+    }
+
+    #[test]
+    fn settings_become_the_application_configuration() {
+        let s = Settings {
+            max_scan_mb: 5,
+            blob_url: Some(" ".into()),
+            ..Settings::default()
+        };
+        let c = s.config(vec![PathBuf::from("/fonts")]);
+        assert_eq!(c.max_scan_bytes, 5 * 1024 * 1024);
+        assert_eq!(c.blob_url, None, "blank means the local directory");
+        assert_eq!(c.font_dirs, vec![PathBuf::from("/fonts")]);
+        assert!(s.to_toml().contains("idle_minutes = 30"));
+    }
+}
