@@ -15,6 +15,9 @@ pub enum AppError {
     NotFound(String),
     Conflict(String),
     TooManyRequests(String),
+    /// The database (or another service the request needs) cannot be reached now: 503, try
+    /// again. Nothing was written.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -86,6 +89,7 @@ impl AppError {
             AppError::NotFound(m) => simple("not_found", m),
             AppError::Conflict(m) => simple("conflict", m),
             AppError::TooManyRequests(m) => simple("too_many_requests", m),
+            AppError::Unavailable(m) => simple("unavailable", m),
             AppError::Internal(_) => simple("internal", "系统内部错误，请稍后重试或联系管理员"),
         }
     }
@@ -131,6 +135,13 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::not_found(),
             StoreError::Conflict => AppError::Conflict("该记录刚被他人修改，请刷新后重试".into()),
+            // The database is down or restarting: say so at once instead of an internal error.
+            StoreError::Db(
+                xinfang_store::sqlx::Error::PoolTimedOut
+                | xinfang_store::sqlx::Error::PoolClosed
+                | xinfang_store::sqlx::Error::Io(_)
+                | xinfang_store::sqlx::Error::WorkerCrashed,
+            ) => AppError::Unavailable("数据库暂时无法访问，本次操作未保存，请稍后重试".into()),
             other => AppError::Internal(other.to_string()),
         }
     }

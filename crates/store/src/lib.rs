@@ -130,7 +130,10 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
+            // A database that is down answers a request with 503 within seconds, not a hang;
+            // the pool reconnects by itself once it is back (connections are tested on loan).
+            .acquire_timeout(Duration::from_secs(3))
+            .test_before_acquire(true)
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
