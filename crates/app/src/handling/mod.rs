@@ -3098,6 +3098,14 @@ pub async fn set_aside_registers(
     let mut names: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     let mut entries = Vec::new();
     for r in state.store.set_aside_register(&state.bureau.id).await? {
+        // Through the gate like any list: a letter the viewer may not see is left out, a
+        // confidential one keeps its number and dates but not its matter.
+        let record = state.store.petition(&state.bureau.id, &r.id).await?;
+        let summary = match crate::access::listing_of(state, &user.user, &record).await? {
+            None => continue,
+            Some(crate::access::Listing::NumberOnly) => String::new(),
+            Some(_) => r.summary,
+        };
         let township = match xinfang_domain::township::parse_township(&r.township) {
             Ok(t) => match names.get(&r.township) {
                 Some(n) => n.clone(),
@@ -3116,7 +3124,7 @@ pub async fn set_aside_registers(
             petition_no: r.petition_no,
             township,
             received_on: local_date(xinfang_store::parse_ts(&r.received_at)?),
-            summary: r.summary,
+            summary,
             set_aside_at: r.set_aside_at,
         });
     }

@@ -558,8 +558,51 @@ pub async fn answer(
         .await?)
 }
 
-/// A bureau leader approves the formal supervision project (立项督办) of an escalated item:
-/// it goes to the inspection office.
+/// A leader's approval moving an item on: from which state to which, as the action log and the
+/// petition's history record it.
+struct LeaderApproval {
+    from: ItemState,
+    to: ItemState,
+    action: &'static str,
+    event: &'static str,
+    /// Why an item in another state cannot be approved this way.
+    wrong_state: &'static str,
+}
+
+async fn approve(
+    state: &AppState,
+    user: &CurrentUser,
+    item_id: &str,
+    input: &NoteInput,
+    a: LeaderApproval,
+) -> AppResult<SupervisionItem> {
+    let (item, p, _) = item_for(state, user, item_id).await?;
+    if item.state != a.from.as_str() {
+        return Err(AppError::Conflict(format!(
+            "{}（当前：{}）",
+            a.wrong_state,
+            parse_state(&item.state)?.label_zh()
+        )));
+    }
+    let note = sup::check_note("note", "批准意见", &input.note)?;
+    transition(
+        state,
+        user,
+        &item,
+        &p,
+        a.from.as_str(),
+        a.to.as_str(),
+        a.action,
+        &note,
+        a.event,
+    )
+    .await?;
+    Ok(state
+        .store
+        .supervision_item(&state.bureau.id, &item.id)
+        .await?)
+}
+
 /// The deputy director (or the director) approves supervising a proposed item: from now on it
 /// is chased like any other (V4.2).
 pub async fn approve_proposed(
@@ -573,32 +616,24 @@ pub async fn approve_proposed(
             "对明显违法的处理意见督办须经分管副局长批准".into(),
         ));
     }
-    let (item, p, _) = item_for(state, user, item_id).await?;
-    if item.state != ItemState::Proposed.as_str() {
-        return Err(AppError::Conflict(format!(
-            "该督办事项无须批准（当前：{}）",
-            parse_state(&item.state)?.label_zh()
-        )));
-    }
-    let note = sup::check_note("note", "批准意见", &input.note)?;
-    transition(
+    approve(
         state,
         user,
-        &item,
-        &p,
-        "proposed",
-        "open",
-        "approve",
-        &note,
-        "supervision_approved",
+        item_id,
+        input,
+        LeaderApproval {
+            from: ItemState::Proposed,
+            to: ItemState::Open,
+            action: "approve",
+            event: "supervision_approved",
+            wrong_state: "该督办事项无须批准",
+        },
     )
-    .await?;
-    Ok(state
-        .store
-        .supervision_item(&state.bureau.id, &item.id)
-        .await?)
+    .await
 }
 
+/// A bureau leader approves the formal supervision project (立项督办) of an escalated item:
+/// it goes to the inspection office.
 pub async fn approve_project(
     state: &AppState,
     user: &CurrentUser,
@@ -608,30 +643,20 @@ pub async fn approve_project(
     if !user.role().is_leader() {
         return Err(AppError::Forbidden("立项督办须经局领导批准".into()));
     }
-    let (item, p, _) = item_for(state, user, item_id).await?;
-    if item.state != "escalated" {
-        return Err(AppError::Conflict(format!(
-            "只有已报局领导的督办事项才能立项督办（当前：{}）",
-            parse_state(&item.state)?.label_zh()
-        )));
-    }
-    let note = sup::check_note("note", "批准意见", &input.note)?;
-    transition(
+    approve(
         state,
         user,
-        &item,
-        &p,
-        "escalated",
-        "project",
-        "project",
-        &note,
-        "supervision_project_approved",
+        item_id,
+        input,
+        LeaderApproval {
+            from: ItemState::Escalated,
+            to: ItemState::Project,
+            action: "project",
+            event: "supervision_project_approved",
+            wrong_state: "只有已报局领导的督办事项才能立项督办",
+        },
     )
-    .await?;
-    Ok(state
-        .store
-        .supervision_item(&state.bureau.id, &item.id)
-        .await?)
+    .await
 }
 
 /// Closes an item once the unit has done what was asked.

@@ -778,6 +778,19 @@ backend_tests! {
         assert!(order[2] < order[3] && order[3] < order[0] && order[0] < order[1], "{order:?}");
         assert!(table.contains("2026-11-18") && table.contains("2026-11-20"), "the day received is shown");
         assert!(table.contains("阜新街道办事处") && table.contains("城关镇人民政府"));
+        // The register passes the gate: a letter the deputy director is recused from is not on
+        // the deputy director's register.
+        let recused = accepted_letter_received(&app, "2026-11-19T10:00", json!({"township": chengguan, "summary": "城关镇村民反映宅基地纠纷"})).await;
+        let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{recused}/disposition"), &json!({"disposition": "set_aside"})).await;
+        assert_eq!(s, 200, "{v}");
+        let dd = app.token("deputy_director").await;
+        let (s, _) = app.post(&dd, "/api/v1/recusals", &json!({"petition_id": recused, "reason": "信访人系本人亲属"})).await;
+        assert!(s < 300, "{s}");
+        let theirs = crate::deadlines::cookie_page(&app, "deputy_director", "/set-aside").await;
+        assert!(theirs.contains("城关镇村民反映邻里纠纷"), "the others are listed");
+        assert!(!theirs.contains("城关镇村民反映宅基地纠纷"), "not the one they are recused from");
+        let clerks = crate::deadlines::cookie_page(&app, "letter_clerk", "/set-aside").await;
+        assert!(clerks.contains("城关镇村民反映宅基地纠纷"));
     }
 
     async fn a_letter_is_reported_up_as_a_summary_and_the_leaders_instruction_reported_on(app) {
