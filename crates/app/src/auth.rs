@@ -300,6 +300,7 @@ async fn set_password(
 
 /// A user changes their own password: the current one proves it is them; every other session of
 /// theirs ends.
+#[tracing::instrument(name = "auth::change_password", skip_all)]
 pub async fn change_password(
     state: &AppState,
     user: &CurrentUser,
@@ -414,6 +415,7 @@ pub(crate) async fn issue_sign_in_code(
 }
 
 /// Ends the session the user signed in with.
+#[tracing::instrument(name = "auth::logout", skip_all)]
 pub async fn logout(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
     Ok(state.store.delete_session(&user.token_hash).await?)
 }

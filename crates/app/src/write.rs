@@ -106,6 +106,9 @@ impl<'a> Write<'a> {
 
     pub async fn commit(self) -> AppResult<()> {
         self.tx.commit().await?;
+        // One line per committed change, inside the use case's and the request's spans (their
+        // names and the request id; nothing of what was written).
+        tracing::info!(role = self.role.as_str(), "committed");
         Ok(())
     }
 }

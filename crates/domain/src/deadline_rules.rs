@@ -575,8 +575,76 @@ pub fn check_resume(d: &DeadlineFacts, today: NaiveDate) -> Result<u32, FieldErr
     Ok(u32::try_from((today - since).num_days().max(0)).unwrap_or(u32::MAX))
 }
 
+/// The bureau's routines: rules kept per bureau, not per petition, each with one deadline per
+/// period — the monthly backup of the electronic files (seed 一(八)4、5) and the year-end
+/// transfer of the year's dossiers (seed 二 四).
+pub const ROUTINE_RULES: [&str; 2] = ["monthly_backup", "yearly_dossiers"];
+
+/// The period of routine `code` that `day` falls in: its first and last day (the deadline's
+/// start and due date). `None` for a rule that is not a routine.
+pub fn routine_period(code: &str, day: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    use chrono::Datelike;
+    let (first, next) = match code {
+        "monthly_backup" => {
+            let first = day.with_day(1)?;
+            let next = if day.month() == 12 {
+                NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)?
+            } else {
+                NaiveDate::from_ymd_opt(day.year(), day.month() + 1, 1)?
+            };
+            (first, next)
+        }
+        "yearly_dossiers" => (
+            NaiveDate::from_ymd_opt(day.year(), 1, 1)?,
+            NaiveDate::from_ymd_opt(day.year() + 1, 1, 1)?,
+        ),
+        _ => return None,
+    };
+    Some((first, next.pred_opt()?))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn routine_periods_are_the_calendar_month_and_year() {
+        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).unwrap();
+        assert_eq!(
+            routine_period("monthly_backup", d(2024, 2, 10)),
+            Some((d(2024, 2, 1), d(2024, 2, 29)))
+        );
+        assert_eq!(
+            routine_period("monthly_backup", d(2026, 12, 31)),
+            Some((d(2026, 12, 1), d(2026, 12, 31)))
+        );
+        assert_eq!(
+            routine_period("yearly_dossiers", d(2026, 7, 1)),
+            Some((d(2026, 1, 1), d(2026, 12, 31)))
+        );
+        assert_eq!(routine_period("handle_and_close", d(2026, 7, 1)), None);
+        // Every routine is a rule kept per bureau.
+        for code in ROUTINE_RULES {
+            let r = default_rules()
+                .into_iter()
+                .find(|r| r.code == code)
+                .unwrap();
+            assert!(!r.per_petition, "{code}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_day_lies_in_its_routine_period(days in 0i64..40_000) {
+            let day = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + chrono::Duration::days(days);
+            for code in ROUTINE_RULES {
+                let (first, last) = routine_period(code, day).unwrap();
+                proptest::prop_assert!(first <= day && day <= last);
+                // The next period starts the day after this one ends.
+                let (next_first, _) = routine_period(code, last.succ_opt().unwrap()).unwrap();
+                proptest::prop_assert_eq!(next_first, last.succ_opt().unwrap());
+            }
+        }
+    }
+
     use super::*;
 
     fn d(y: i32, m: u32, dd: u32) -> NaiveDate {

@@ -91,10 +91,13 @@ impl Default for DeadlineSettings {
 pub struct DeadlineRow {
     pub id: String,
     pub bureau_id: String,
-    pub petition_id: String,
+    /// None for a routine of the bureau's (a rule not kept per petition).
+    pub petition_id: Option<String>,
     pub handling_record_id: Option<String>,
     pub unit_id: Option<String>,
     pub role: String,
+    /// The one person whose deadline it is, when not the whole queue's.
+    pub assignee_user_id: Option<String>,
     pub rule_code: String,
     pub rule_version: i64,
     pub started_on: NaiveDate,
@@ -147,6 +150,7 @@ pub fn deadline_from(r: &AnyRow) -> Result<DeadlineRow> {
         handling_record_id: r.try_get("handling_record_id")?,
         unit_id: r.try_get("unit_id")?,
         role: r.try_get("role")?,
+        assignee_user_id: r.try_get("assignee_user_id")?,
         rule_code: r.try_get("rule_code")?,
         rule_version: r.try_get("rule_version")?,
         started_on: date(&started)?,
@@ -172,10 +176,11 @@ pub fn deadline_from(r: &AnyRow) -> Result<DeadlineRow> {
 #[derive(Debug, Clone)]
 pub struct NewDeadline<'a> {
     pub bureau_id: &'a str,
-    pub petition_id: &'a str,
+    pub petition_id: Option<&'a str>,
     pub handling_record_id: Option<&'a str>,
     pub unit_id: Option<&'a str>,
     pub role: &'a str,
+    pub assignee_user_id: Option<&'a str>,
     pub rule_code: &'a str,
     pub rule_version: i64,
     pub started_on: NaiveDate,
@@ -401,11 +406,48 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<String> {
         let id = new_id();
-        sqlx::query(
-            "INSERT INTO deadlines (id, bureau_id, petition_id, handling_record_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, extended_days, paused_days, state, created_at, updated_at, fixed_due) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0, 'running', $13, $14, $15)",
+        Self::write_deadline(tx, &id, d, now, "").await?;
+        Ok(id)
+    }
+
+    /// Stores a routine's deadline for its period (no petition) unless the period has one
+    /// already; returns its id when stored here.
+    pub async fn insert_routine_deadline(
+        &self,
+        tx: &mut Tx,
+        d: &NewDeadline<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>> {
+        let id = new_id();
+        let routine = NewDeadline {
+            petition_id: None,
+            handling_record_id: None,
+            ..d.clone()
+        };
+        let stored = Self::write_deadline(
+            tx,
+            &id,
+            &routine,
+            now,
+            " ON CONFLICT (bureau_id, rule_code, started_on) WHERE petition_id IS NULL DO NOTHING",
         )
-        .bind(&id)
+        .await?;
+        Ok(stored.then_some(id))
+    }
+
+    /// The one INSERT of a running deadline; `on_conflict` is a fixed clause. Whether it stored.
+    async fn write_deadline(
+        tx: &mut Tx,
+        id: &str,
+        d: &NewDeadline<'_>,
+        now: DateTime<Utc>,
+        on_conflict: &'static str,
+    ) -> Result<bool> {
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO deadlines (id, bureau_id, petition_id, handling_record_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, extended_days, paused_days, state, created_at, updated_at, fixed_due, assignee_user_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, 0, 'running', $13, $14, $15, $16){on_conflict}"
+        )))
+        .bind(id)
         .bind(d.bureau_id)
         .bind(d.petition_id)
         .bind(d.handling_record_id)
@@ -420,9 +462,26 @@ impl Store {
         .bind(ts(now))
         .bind(ts(now))
         .bind(d.fixed_due.map(|f| f.to_string()))
+        .bind(d.assignee_user_id)
         .execute(&mut **tx)
         .await?;
-        Ok(id)
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// The routines' deadlines (those of no petition) due on or after `since`, latest first.
+    pub async fn routine_deadlines(
+        &self,
+        bureau_id: &str,
+        since: NaiveDate,
+    ) -> Result<Vec<DeadlineRow>> {
+        let rows = sqlx::query(
+            "SELECT * FROM deadlines WHERE bureau_id = $1 AND petition_id IS NULL AND (state = 'running' OR due_on >= $2) ORDER BY due_on DESC, rule_code",
+        )
+        .bind(bureau_id)
+        .bind(since.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(deadline_from).collect()
     }
 
     pub async fn deadline(&self, bureau_id: &str, id: &str) -> Result<DeadlineRow> {
@@ -697,7 +756,7 @@ impl Store {
         due_by: Option<NaiveDate>,
     ) -> Result<i64> {
         let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM deadlines WHERE bureau_id = $1 AND state = 'running' AND due_on >= $2 AND due_on <= $3",
+            "SELECT COUNT(*) FROM deadlines WHERE bureau_id = $1 AND state = 'running' AND petition_id IS NOT NULL AND due_on >= $2 AND due_on <= $3",
         )
         .bind(bureau_id)
         .bind(due_from.map(|d| d.to_string()).unwrap_or_else(|| "0000-01-01".into()))

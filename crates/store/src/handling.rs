@@ -88,7 +88,8 @@ pub struct DispositionRow {
 pub struct ApprovalRow {
     pub id: String,
     pub bureau_id: String,
-    pub petition_id: String,
+    /// None for an approval of the bureau's (the release of statistics).
+    pub petition_id: Option<String>,
     pub handling_record_id: Option<String>,
     pub unit_id: Option<String>,
     pub gate: String,
@@ -378,7 +379,7 @@ impl Store {
         &self,
         tx: &mut Tx,
         bureau_id: &str,
-        petition_id: &str,
+        petition_id: Option<&str>,
         handling_record_id: Option<&str>,
         unit_id: Option<&str>,
         gate: &str,

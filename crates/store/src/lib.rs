@@ -109,7 +109,26 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+// Most migrations run on both backends; the few that cannot be written portably (SQLite cannot
+// drop a NOT NULL constraint) exist once per backend under the same version number.
+static SHARED_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Every migration of `backend`, in version order.
+pub fn migrations(backend: Backend) -> sqlx::migrate::Migrator {
+    let own = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    sqlx::migrate::Migrator::with_migrations(
+        SHARED_MIGRATIONS
+            .iter()
+            .chain(own.iter())
+            .cloned()
+            .collect(),
+    )
+}
 
 impl Store {
     /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`), every commit durable.
@@ -169,7 +188,7 @@ impl Store {
     }
 
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR.run(&self.pool).await?;
+        migrations(self.backend).run(&self.pool).await?;
         Ok(())
     }
 
@@ -202,7 +221,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let applied: Vec<i64> = rows.into_iter().map(|r| r.0).collect();
-        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        let known: Vec<i64> = migrations(self.backend).iter().map(|m| m.version).collect();
         Ok(applied == known)
     }
 
@@ -283,4 +302,111 @@ pub async fn next_in_sequence(tx: &mut Tx, bureau_id: &str, name: &str, year: i3
     .fetch_one(&mut **tx)
     .await?;
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sqlx::{AssertSqlSafe, Row};
+
+    /// Migration 0012 rebuilds three tables on SQLite (it cannot drop NOT NULL in place): rows
+    /// written under the earlier schema keep every column, the indexes come back, and afterwards
+    /// a deadline, an approval and a supervision item may belong to no petition.
+    #[tokio::test]
+    async fn the_sqlite_rebuild_of_0012_keeps_every_row_and_frees_the_petition() {
+        let dir = std::env::temp_dir().join(format!("xinfang-store-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let store = Store::connect(&url, 1).await.unwrap();
+        migrations(Backend::Sqlite)
+            .run_to(11, store.pool())
+            .await
+            .unwrap();
+        // Rows as the earlier version wrote them; what they point at does not matter here.
+        let mut conn = store.pool().acquire().await.unwrap();
+        conn.execute("PRAGMA foreign_keys = OFF").await.unwrap();
+        conn.execute(
+            "INSERT INTO deadlines (id, bureau_id, petition_id, handling_record_id, unit_id, role, rule_code, rule_version, started_on, period_days, mode, due_on, shortened_by, extended_days, extension_reason, paused_days, paused_since, state, met_at, expiry_handled_at, created_at, updated_at, fixed_due) \
+             VALUES ('d1', 'b', 'p1', 'h1', 'u1', 'unit', 'handle_and_close', 2, '2026-11-02', 60, 'calendar', '2027-01-01', '批示', 30, '情况复杂', 3, '2026-12-01', 'running', NULL, NULL, 't0', 't1', '2026-12-20')",
+        )
+        .await
+        .unwrap();
+        conn.execute(
+            "INSERT INTO approvals (id, bureau_id, petition_id, handling_record_id, unit_id, gate, summary, payload, proposed_by, proposed_role, proposed_at, state, decided_by, decided_at, comment) \
+             VALUES ('a1', 'b', 'p1', 'h1', 'u1', 'extension', '延期', '{}', 'x', 'unit_handler', 't0', 'approved', 'y', 't1', '同意')",
+        )
+        .await
+        .unwrap();
+        conn.execute(
+            "INSERT INTO supervision_items (id, bureau_id, petition_id, handling_record_id, unit_id, deadline_id, trigger_kind, automatic, trigger_key, state, note, opened_at, opened_by, action_count, answer_due, answer, answered_at, answered_by, escalated_at, project_approved_by, project_approved_at, resolved_at, resolved_by, updated_at) \
+             VALUES ('s1', 'b', 'p1', 'h1', 'u1', 'd1', 'overdue', 1, 'deadline:d1', 'answered', '逾期', 't0', NULL, 2, '2026-12-10', '已办结', 't2', 'z', NULL, NULL, NULL, NULL, NULL, 't2')",
+        )
+        .await
+        .unwrap();
+        conn.execute("PRAGMA foreign_keys = ON").await.unwrap();
+        drop(conn);
+
+        store.migrate().await.unwrap();
+        assert!(store.migrations_current().await.unwrap());
+        let dump = |table: &'static str| {
+            let pool = store.pool().clone();
+            async move {
+                let rows = sqlx::query(AssertSqlSafe(format!("SELECT * FROM {table}")))
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
+                rows.iter()
+                    .map(|r| {
+                        (0..r.columns().len())
+                            .map(|i| {
+                                r.try_get::<Option<String>, _>(i)
+                                    .ok()
+                                    .flatten()
+                                    .or_else(|| {
+                                        r.try_get::<Option<i64>, _>(i)
+                                            .ok()
+                                            .flatten()
+                                            .map(|v| v.to_string())
+                                    })
+                                    .unwrap_or_else(|| "NULL".into())
+                            })
+                            .collect::<Vec<_>>()
+                            .join("|")
+                    })
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            dump("deadlines").await,
+            vec![
+                "d1|b|p1|h1|u1|unit|handle_and_close|2|2026-11-02|60|calendar|2027-01-01|批示|30|情况复杂|3|2026-12-01|running|NULL|NULL|t0|t1|2026-12-20|NULL"
+            ]
+        );
+        assert_eq!(
+            dump("approvals").await,
+            vec!["a1|b|p1|h1|u1|extension|延期|{}|x|unit_handler|t0|approved|y|t1|同意"]
+        );
+        assert_eq!(
+            dump("supervision_items").await,
+            vec![
+                "s1|b|p1|h1|u1|d1|overdue|1|deadline:d1|answered|逾期|t0|NULL|2|2026-12-10|已办结|t2|z|NULL|NULL|NULL|NULL|NULL|t2"
+            ]
+        );
+        let (indexes,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name IN ('deadlines_expiry_scan', 'deadlines_running_due', 'deadlines_running_role_due', 'deadlines_running_unit_due', 'deadlines_petition', 'deadlines_routine_period', 'approvals_pending', 'approvals_petition', 'supervision_items_state', 'supervision_items_unit', 'supervision_items_petition')",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(indexes, 11, "every index is back");
+        // Now a record may have no petition.
+        for sql in [
+            "UPDATE deadlines SET petition_id = NULL",
+            "UPDATE approvals SET petition_id = NULL",
+            "UPDATE supervision_items SET petition_id = NULL",
+        ] {
+            sqlx::query(sql).execute(store.pool()).await.unwrap();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -842,8 +842,8 @@ impl Store {
         rows.iter().map(task_from).collect()
     }
 
-    /// A task for one person, made once per `cause` (a second one for the same cause is not
-    /// made: `None`).
+    /// A task for one person (or, with no `user_id`, for anyone of the role), made once per
+    /// `cause` (a second one for the same cause is not made: `None`).
     #[allow(clippy::too_many_arguments)]
     pub async fn insert_person_task(
         &self,
@@ -852,7 +852,7 @@ impl Store {
         petition_id: Option<&str>,
         kind: &str,
         role: Role,
-        user_id: &str,
+        user_id: Option<&str>,
         title: &str,
         cause: &str,
         now: DateTime<Utc>,
@@ -885,6 +885,28 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(n)
+    }
+
+    /// Marks done the open tasks made for `cause` (the work they asked for was done another
+    /// way). `done_by` is empty when no person did it (a job).
+    pub async fn complete_tasks_of_cause(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        cause: &str,
+        user_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE tasks SET done_at = $1, done_by = $2 WHERE bureau_id = $3 AND cause = $4 AND done_at IS NULL",
+        )
+        .bind(ts(now))
+        .bind(user_id)
+        .bind(bureau_id)
+        .bind(cause)
+        .execute(&mut **tx)
+        .await?;
+        Ok(r.rows_affected())
     }
 
     pub async fn complete_task(

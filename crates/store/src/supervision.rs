@@ -10,7 +10,8 @@ use crate::{Result, Store, StoreError, Tx, flag, new_id, ts};
 #[derive(Debug, Clone, Serialize)]
 pub struct SupervisionItem {
     pub id: String,
-    pub petition_id: String,
+    /// None for an item about a unit's work rather than one petition (its periodic reports).
+    pub petition_id: Option<String>,
     pub handling_record_id: Option<String>,
     pub unit_id: Option<String>,
     pub deadline_id: Option<String>,
@@ -28,9 +29,9 @@ pub struct SupervisionItem {
     pub project_approved_by: Option<String>,
     pub project_approved_at: Option<String>,
     pub resolved_at: Option<String>,
-    /// Joined for lists.
-    pub petition_no: String,
-    pub channel: String,
+    /// Joined for lists (None with no petition).
+    pub petition_no: Option<String>,
+    pub channel: Option<String>,
     pub unit_name: Option<String>,
 }
 
@@ -61,7 +62,7 @@ fn item_from(r: &AnyRow) -> Result<SupervisionItem> {
     })
 }
 
-const ITEM_SELECT: &str = "SELECT s.*, p.petition_no, p.channel, u.name AS unit_name FROM supervision_items s JOIN petitions p ON p.id = s.petition_id LEFT JOIN units u ON u.id = s.unit_id";
+const ITEM_SELECT: &str = "SELECT s.*, p.petition_no, p.channel, u.name AS unit_name FROM supervision_items s LEFT JOIN petitions p ON p.id = s.petition_id LEFT JOIN units u ON u.id = s.unit_id";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SupervisionAction {
@@ -83,7 +84,7 @@ pub struct SupervisionAction {
 #[derive(Debug, Clone)]
 pub struct NewItem<'a> {
     pub bureau_id: &'a str,
-    pub petition_id: &'a str,
+    pub petition_id: Option<&'a str>,
     pub handling_record_id: Option<&'a str>,
     pub unit_id: Option<&'a str>,
     pub deadline_id: Option<&'a str>,

@@ -78,6 +78,7 @@ async fn check_user_input(
 /// The system administrator opens an account. It signs in only after the security
 /// administrator confirms its grant, and then only with the one-time code issued at that moment,
 /// to set its own password: the system administrator never holds a credential for it.
+#[tracing::instrument(name = "admin::create_user", skip_all)]
 pub async fn create_user(
     state: &AppState,
     admin: &CurrentUser,
@@ -131,6 +132,7 @@ pub async fn create_user(
 
 /// The system administrator edits an account. A new role or unit is only requested: it takes
 /// effect when the security administrator confirms it. Deactivating takes effect at once.
+#[tracing::instrument(name = "admin::update_user", skip_all)]
 pub async fn update_user(
     state: &AppState,
     admin: &CurrentUser,
@@ -200,6 +202,7 @@ pub struct PendingGrant {
     pub new_account: bool,
 }
 
+#[tracing::instrument(name = "admin::pending_grants", skip_all)]
 pub async fn pending_grants(state: &AppState, sec: &CurrentUser) -> AppResult<Vec<PendingGrant>> {
     sec.require(&[Role::SecurityAdmin])?;
     Ok(state
@@ -254,6 +257,7 @@ async fn grant_target(state: &AppState, sec: &CurrentUser, user_id: &str) -> App
     Ok(user)
 }
 
+#[tracing::instrument(name = "admin::confirm_grant", skip_all)]
 pub async fn confirm_grant(
     state: &AppState,
     sec: &CurrentUser,
@@ -290,6 +294,7 @@ pub async fn confirm_grant(
     })
 }
 
+#[tracing::instrument(name = "admin::reject_grant", skip_all)]
 pub async fn reject_grant(state: &AppState, sec: &CurrentUser, user_id: &str) -> AppResult<()> {
     let mut user = grant_target(state, sec, user_id).await?;
     if user.role_confirmed && user.pending_role.is_none() {
@@ -321,6 +326,7 @@ pub async fn reject_grant(state: &AppState, sec: &CurrentUser, user_id: &str) ->
 
 /// A forgotten password: a new one-time code for the account, which must then set its own
 /// password; its sessions end.
+#[tracing::instrument(name = "admin::reset_sign_in", skip_all)]
 pub async fn reset_sign_in(
     state: &AppState,
     sec: &CurrentUser,
@@ -396,6 +402,7 @@ fn check_unit_input(input: &UnitInput) -> AppResult<Option<String>> {
     Ok(region.map(str::to_string))
 }
 
+#[tracing::instrument(name = "admin::create_unit", skip_all)]
 pub async fn create_unit(
     state: &AppState,
     admin: &CurrentUser,
@@ -451,6 +458,7 @@ pub async fn create_unit(
     Ok(unit)
 }
 
+#[tracing::instrument(name = "admin::update_unit", skip_all)]
 pub async fn update_unit(
     state: &AppState,
     admin: &CurrentUser,
@@ -526,6 +534,7 @@ fn check_reason_text(acceptance: Acceptance, input: &ReasonInput) -> AppResult<(
     Ok(())
 }
 
+#[tracing::instrument(name = "admin::create_reason", skip_all)]
 pub async fn create_reason(
     state: &AppState,
     admin: &CurrentUser,
@@ -590,6 +599,7 @@ pub async fn create_reason(
     Ok(r)
 }
 
+#[tracing::instrument(name = "admin::update_reason", skip_all)]
 pub async fn update_reason(
     state: &AppState,
     admin: &CurrentUser,

@@ -38,6 +38,7 @@ fn start_of(d: NaiveDate) -> String {
 }
 
 /// Who did what, newest first, at most 5,000 lines.
+#[tracing::instrument(name = "audit::entries", skip_all)]
 pub async fn entries(
     state: &AppState,
     auditor: &CurrentUser,
@@ -152,6 +153,7 @@ pub fn csv(rows: &[AuditEntry]) -> String {
 }
 
 /// The verification of every event chain and checkpoint.
+#[tracing::instrument(name = "audit::verify_chains", skip_all)]
 pub async fn verify_chains(
     state: &AppState,
     auditor: &CurrentUser,

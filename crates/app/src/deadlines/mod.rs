@@ -23,6 +23,8 @@
 //! User-facing wrappers (`extend`, `shorten`, `pause`, `resume`) check roles, open the petition
 //! (access check and log) and append the petition event themselves.
 
+pub mod routines;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -116,10 +118,11 @@ pub async fn start_deadline(
             tx,
             &NewDeadline {
                 bureau_id: &state.bureau.id,
-                petition_id: s.petition_id,
+                petition_id: Some(s.petition_id),
                 handling_record_id: s.handling_record_id,
                 unit_id: s.unit_id,
                 role: &role,
+                assignee_user_id: None,
                 rule_code: &rule.code,
                 rule_version: rule.version,
                 started_on: s.started_on,
@@ -134,10 +137,11 @@ pub async fn start_deadline(
     Ok(DeadlineRow {
         id,
         bureau_id: state.bureau.id.clone(),
-        petition_id: s.petition_id.into(),
+        petition_id: Some(s.petition_id.into()),
         handling_record_id: s.handling_record_id.map(Into::into),
         unit_id: s.unit_id.map(Into::into),
         role,
+        assignee_user_id: None,
         rule_code: rule.code,
         rule_version: rule.version,
         started_on: s.started_on,
@@ -452,6 +456,7 @@ pub async fn resume_deadline_in(
 /// with plain weekends (provisional). Each one that moves gets a `deadline_recomputed` event on
 /// its petition, and a unit's handling record shows the new date. Returns the notice and how many
 /// deadlines moved.
+#[tracing::instrument(name = "deadlines::enter_calendar_notice", skip_all)]
 pub async fn enter_calendar_notice(
     state: &AppState,
     admin: &CurrentUser,
@@ -489,17 +494,21 @@ pub async fn enter_calendar_notice(
                 .set_handling_record_due(&mut w.tx, record, due)
                 .await?;
         }
-        let seq = state.store.event_seq_in(&mut w.tx, &d.petition_id).await?;
-        w.event(
-            &d.petition_id,
-            seq,
-            "deadline_recomputed",
-            &serde_json::json!({
-                "deadline_id": d.id, "rule": d.rule_code, "year": notice.year,
-                "due_before": old_due.to_string(), "due_on": due.to_string(),
-            }),
-        )
-        .await?;
+        // A petition's deadline moves in its history; a routine's (none moves: its date is
+        // fixed) would have no history to move in.
+        if let Some(petition_id) = d.petition_id.as_deref() {
+            let seq = state.store.event_seq_in(&mut w.tx, petition_id).await?;
+            w.event(
+                petition_id,
+                seq,
+                "deadline_recomputed",
+                &serde_json::json!({
+                    "deadline_id": d.id, "rule": d.rule_code, "year": notice.year,
+                    "due_before": old_due.to_string(), "due_on": due.to_string(),
+                }),
+            )
+            .await?;
+        }
         moved += 1;
     }
     w.commit().await?;
@@ -535,12 +544,15 @@ async fn change_context(
     purpose: &str,
 ) -> AppResult<(DeadlineRow, PetitionRecord)> {
     let d = state.store.deadline(&state.bureau.id, deadline_id).await?;
-    let (p, _) = open_record(state, user, &d.petition_id, purpose).await?;
+    // A routine's deadline is changed by recording the routine, never here.
+    let petition_id = d.petition_id.as_deref().ok_or_else(AppError::not_found)?;
+    let (p, _) = open_record(state, user, petition_id, purpose).await?;
     Ok((d, p))
 }
 
 /// An extension approved by the unit's head (a unit's deadline) or a bureau leader (the
 /// bureau's own); the bureau is informed by the event.
+#[tracing::instrument(name = "deadlines::extend", skip_all)]
 pub async fn extend(
     state: &AppState,
     user: &CurrentUser,
@@ -592,6 +604,7 @@ pub fn may_extend(user: &CurrentUser, d: &DeadlineRow) -> bool {
 }
 
 /// A local leader's shorter deadline, entered by the office, a case officer or a leader.
+#[tracing::instrument(name = "deadlines::shorten", skip_all)]
 pub async fn shorten(
     state: &AppState,
     user: &CurrentUser,
@@ -619,6 +632,7 @@ pub async fn shorten(
 }
 
 /// Pauses (`pause = true`) or resumes a 复核 deadline for hearing time.
+#[tracing::instrument(name = "deadlines::pause_or_resume", skip_all)]
 pub async fn pause_or_resume(
     state: &AppState,
     user: &CurrentUser,
@@ -666,6 +680,7 @@ pub struct RuleInput {
 }
 
 /// Saves an edit of a rule as a new version; deadlines already running keep theirs.
+#[tracing::instrument(name = "deadlines::save_rule", skip_all)]
 pub async fn save_rule(
     state: &AppState,
     admin: &CurrentUser,
@@ -815,6 +830,7 @@ pub struct SettingsInput {
     pub due_soon_days: Option<i64>,
 }
 
+#[tracing::instrument(name = "deadlines::save_settings", skip_all)]
 pub async fn save_settings(
     state: &AppState,
     admin: &CurrentUser,
@@ -980,7 +996,7 @@ pub async fn badges_for(
         .earliest_running(petition_ids)
         .await?
         .into_iter()
-        .map(|d| (d.petition_id.clone(), b.badge(&d)))
+        .filter_map(|d| Some((d.petition_id.clone()?, b.badge(&d))))
         .collect())
 }
 
@@ -1027,7 +1043,8 @@ fn queue_item(r: QueueRow, b: &BadgeContext) -> QueueItem {
     let d = r.deadline;
     QueueItem {
         deadline_id: d.id,
-        petition_id: d.petition_id,
+        // The queue joins petitions: every row has one.
+        petition_id: d.petition_id.unwrap_or_default(),
         petition_no: r.petition_no,
         channel: r.channel,
         stage: r.stage,
@@ -1047,6 +1064,7 @@ fn queue_item(r: QueueRow, b: &BadgeContext) -> QueueItem {
 
 /// A queue for the signed-in user: unit staff see only their unit; bureau staff everything,
 /// or one role's or one unit's queue.
+#[tracing::instrument(name = "deadlines::queue", skip_all)]
 pub async fn queue(
     state: &AppState,
     user: &CurrentUser,
@@ -1125,6 +1143,7 @@ pub async fn rule_versions(state: &AppState, code: &str) -> AppResult<Vec<Deadli
 }
 
 /// An opened petition's deadlines; unit staff see only their own unit's.
+#[tracing::instrument(name = "deadlines::of_petition", skip_all)]
 pub async fn of_petition(
     state: &AppState,
     user: &CurrentUser,

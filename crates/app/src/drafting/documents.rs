@@ -118,6 +118,7 @@ pub fn may_read_document(
 }
 
 /// The documents of a petition the user may read, in their stored order.
+#[tracing::instrument(name = "drafting::readable_documents", skip_all)]
 pub async fn readable_documents(
     state: &AppState,
     user: &CurrentUser,
@@ -142,6 +143,7 @@ pub(crate) async fn readable_documents_of(
 }
 
 /// A document's PDF, for someone who may open its petition and read the document.
+#[tracing::instrument(name = "drafting::document_pdf", skip_all)]
 pub async fn document_pdf(
     state: &AppState,
     user: &CurrentUser,

@@ -193,6 +193,7 @@ fn state_of(row: &DraftRow) -> AppResult<DraftState> {
 
 /// Opens a document for `purpose`: through its petition's visibility, or (bulletins) for
 /// bureau staff only.
+#[tracing::instrument(name = "drafting::open_document", skip_all)]
 pub async fn open_document(
     state: &AppState,
     user: &CurrentUser,
@@ -435,6 +436,7 @@ async fn insert(
 
 /// Drafts a document: for one petition (`petition_id`) or, for bulletins and circulars, from
 /// `req.petition_ids`. Every petition used must be visible to the user.
+#[tracing::instrument(name = "drafting::draft", skip_all)]
 pub async fn draft(
     state: &AppState,
     user: &CurrentUser,
@@ -539,6 +541,7 @@ pub async fn draft(
 }
 
 /// Saves edited fields of a draft or returned document (`version` as last read).
+#[tracing::instrument(name = "drafting::edit", skip_all)]
 pub async fn edit(
     state: &AppState,
     user: &CurrentUser,
@@ -646,6 +649,7 @@ pub enum Action {
 }
 
 /// Submits, returns (with `comment`), signs off or issues a document.
+#[tracing::instrument(name = "drafting::act", skip_all)]
 pub async fn act(
     state: &AppState,
     user: &CurrentUser,
@@ -799,6 +803,7 @@ pub async fn act(
 }
 
 /// Starts a correction: a new draft with the signed document's text, superseding it once issued.
+#[tracing::instrument(name = "drafting::correct", skip_all)]
 pub async fn correct(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<DraftRow> {
     let row = open_document(state, user, id, "correct_document").await?;
     let kind = kind_of(&row)?;
@@ -837,6 +842,7 @@ pub struct DocumentFile {
 
 /// The PDF or DOCX of a document: the stored bytes once signed off (the same bytes every time),
 /// a preview with a 草稿 mark before.
+#[tracing::instrument(name = "drafting::download", skip_all)]
 pub async fn download(
     state: &AppState,
     user: &CurrentUser,
@@ -914,6 +920,7 @@ pub async fn steps(
 
 /// Documents still in drafting for the bureau's inbox, leaving out those of petitions the
 /// viewer may not open.
+#[tracing::instrument(name = "drafting::open_drafts", skip_all)]
 pub async fn open_drafts(state: &AppState, user: &CurrentUser) -> AppResult<Vec<DraftRow>> {
     if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());

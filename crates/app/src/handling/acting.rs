@@ -26,6 +26,7 @@ pub struct ActingInput {
 /// The longest period one naming covers.
 pub const MAX_ACTING_DAYS: i64 = 90;
 
+#[tracing::instrument(name = "handling::name_acting_approver", skip_all)]
 pub async fn name_acting_approver(
     state: &AppState,
     leader: &CurrentUser,

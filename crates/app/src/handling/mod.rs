@@ -321,6 +321,7 @@ pub struct DispositionOutcome {
 
 /// 拟办 (V3.0, L4.0): the office (visits) or the clerk (letters) proposes the way of handling.
 /// Gated ways wait for their approver; the others take effect at once.
+#[tracing::instrument(name = "handling::propose_disposition", skip_all)]
 pub async fn propose_disposition(
     state: &AppState,
     user: &CurrentUser,
@@ -358,7 +359,7 @@ pub async fn propose_disposition(
             .insert_approval(
                 &mut w.tx,
                 &state.bureau.id,
-                &p.id,
+                Some(&p.id),
                 None,
                 None,
                 gate.as_str(),
@@ -647,6 +648,7 @@ fn deciding_as(
 /// The approval requests this user may decide: bureau gates by role (its own, or a leader's it
 /// acts for), extensions by the unit's own head; never one of a petition the user may not open
 /// (recused, confidential), never one the user proposed.
+#[tracing::instrument(name = "handling::my_approvals", skip_all)]
 pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec<ApprovalRow>> {
     let unit = user
         .role()
@@ -668,14 +670,15 @@ pub async fn my_approvals(state: &AppState, user: &CurrentUser) -> AppResult<Vec
         let Some(gate) = Gate::parse(&a.gate) else {
             continue;
         };
-        let roles = deciding_roles(state, gate, &a.petition_id, &a.proposed_by).await?;
+        // The bureau's own approvals (no petition) are listed where their work is.
+        let Some(petition_id) = a.petition_id.as_deref() else {
+            continue;
+        };
+        let roles = deciding_roles(state, gate, petition_id, &a.proposed_by).await?;
         if a.proposed_by == user.user.id || deciding_as(user, &roles, &leaders).is_none() {
             continue;
         }
-        let p = state
-            .store
-            .petition(&state.bureau.id, &a.petition_id)
-            .await?;
+        let p = state.store.petition(&state.bureau.id, petition_id).await?;
         if crate::access::access_of(state, &user.user, &p).await? == Access::Denied {
             continue;
         }
@@ -694,6 +697,7 @@ pub struct ApprovalDecisionInput {
 }
 
 /// 审批: the approver accepts or rejects one request; an accepted request makes its action so.
+#[tracing::instrument(name = "handling::decide_approval", skip_all)]
 pub async fn decide_approval(
     state: &AppState,
     user: &CurrentUser,
@@ -704,8 +708,9 @@ pub async fn decide_approval(
     let gate = Gate::parse(&a.gate).ok_or_else(|| AppError::Internal("unknown gate".into()))?;
     // The approver must be able to open the petition: a recused leader neither sees nor
     // approves it (rules §14), and the approval passes to the director instead.
-    let (p, _) = open_record(state, user, &a.petition_id, "approve").await?;
-    let roles = deciding_roles(state, gate, &a.petition_id, &a.proposed_by).await?;
+    let petition_id = a.petition_id.as_deref().ok_or_else(AppError::not_found)?;
+    let (p, _) = open_record(state, user, petition_id, "approve").await?;
+    let roles = deciding_roles(state, gate, petition_id, &a.proposed_by).await?;
     if gate.approved_within_unit() && user.user.unit_id.as_deref() != a.unit_id.as_deref() {
         return Err(AppError::Forbidden("只能审批本单位的延期申请".into()));
     }
@@ -1103,6 +1108,7 @@ pub struct UnitStepInput {
 }
 
 /// 签收 and 受理 by the handling unit.
+#[tracing::instrument(name = "handling::unit_receive", skip_all)]
 pub async fn unit_receive(
     state: &AppState,
     user: &CurrentUser,
@@ -1214,6 +1220,7 @@ pub struct ObjectionInput {
 }
 
 /// 异议: not the unit's business, within 5 working days of receipt (2022 Art. 23).
+#[tracing::instrument(name = "handling::unit_object", skip_all)]
 pub async fn unit_object(
     state: &AppState,
     user: &CurrentUser,
@@ -1287,6 +1294,7 @@ pub struct ObjectionRulingInput {
 }
 
 /// The bureau rules on a unit's objection: upheld → disposing again; rejected → back to the unit.
+#[tracing::instrument(name = "handling::rule_objection", skip_all)]
 pub async fn rule_objection(
     state: &AppState,
     user: &CurrentUser,
@@ -1437,6 +1445,7 @@ fn extension_words(reason: &str, petitioner_told: &str) -> AppResult<()> {
 /// A deadline extended directly by whoever approves extensions of it. A unit's handling period
 /// goes the way an approved request goes (`apply_extension`), so the head must say how the
 /// petitioner was told why; any other deadline is extended by the deadlines feature.
+#[tracing::instrument(name = "handling::extend_deadline", skip_all)]
 pub async fn extend_deadline(
     state: &AppState,
     user: &CurrentUser,
@@ -1502,6 +1511,7 @@ pub struct ExtensionInput {
 }
 
 /// 延期申请: the unit asks, its head approves (once, at most 30 days, before expiry).
+#[tracing::instrument(name = "handling::request_extension", skip_all)]
 pub async fn request_extension(
     state: &AppState,
     user: &CurrentUser,
@@ -1538,7 +1548,7 @@ pub async fn request_extension(
         .insert_approval(
             &mut w.tx,
             &state.bureau.id,
-            &case.petition.id,
+            Some(&case.petition.id),
             Some(&r.id),
             Some(&r.unit_id),
             Gate::Extension.as_str(),
@@ -1574,6 +1584,7 @@ pub struct ReportInput {
 
 /// 汇报材料: the unit reports (or the bureau records its own result); when every lead unit has
 /// reported on an assigned petition, review begins.
+#[tracing::instrument(name = "handling::submit_report", skip_all)]
 pub async fn submit_report(
     state: &AppState,
     user: &CurrentUser,
@@ -1761,6 +1772,7 @@ async fn may_attach_to_report(
 }
 
 /// Checked before an upload's body is read: the user may add a file to this report.
+#[tracing::instrument(name = "handling::check_report_upload", skip_all)]
 pub async fn check_report_upload(
     state: &AppState,
     user: &CurrentUser,
@@ -1778,6 +1790,7 @@ pub async fn check_report_upload(
     may_attach_to_report(state, user, &p, report_id).await
 }
 
+#[tracing::instrument(name = "handling::attach_report_file", skip_all)]
 pub async fn attach_report_file(
     state: &AppState,
     user: &CurrentUser,
@@ -1831,6 +1844,7 @@ pub async fn attach_report_file(
 }
 
 /// A report's attached file, for someone who may see the report (`report_attachments_of`).
+#[tracing::instrument(name = "handling::report_file", skip_all)]
 pub async fn report_file(
     state: &AppState,
     user: &CurrentUser,
@@ -1876,6 +1890,7 @@ pub struct ReviewInput {
 
 /// 审阅: ten findings; all pass → the record is done; a fail → a redo / supplement request for
 /// the deputy director's approval.
+#[tracing::instrument(name = "handling::review_report", skip_all)]
 pub async fn review_report(
     state: &AppState,
     user: &CurrentUser,
@@ -1999,7 +2014,7 @@ pub async fn review_report(
                     .insert_approval(
                         &mut w.tx,
                         &state.bureau.id,
-                        &p.id,
+                        Some(&p.id),
                         Some(&r.id),
                         None,
                         gate.as_str(),
@@ -2036,6 +2051,7 @@ pub struct ClosureOutcome {
 
 /// 结案: proposes closing when the conditions hold (the refusal lists what is missing); the
 /// deputy director's approval closes it. `action = deregister` then 销案.
+#[tracing::instrument(name = "handling::close_petition", skip_all)]
 pub async fn close_petition(
     state: &AppState,
     user: &CurrentUser,
@@ -2068,7 +2084,7 @@ pub async fn close_petition(
                 .insert_approval(
                     &mut w.tx,
                     &state.bureau.id,
-                    &p.id,
+                    Some(&p.id),
                     None,
                     None,
                     Gate::Closure.as_str(),
@@ -2121,6 +2137,7 @@ pub struct AppealInput {
 }
 
 /// 复查 / 复核 request: refused when late, with the day the window closed.
+#[tracing::instrument(name = "handling::request_appeal", skip_all)]
 pub async fn request_appeal(
     state: &AppState,
     user: &CurrentUser,
@@ -2238,6 +2255,7 @@ pub struct AppealOpinionInput {
 }
 
 /// The 复查 / 复核 opinion and its dates.
+#[tracing::instrument(name = "handling::record_appeal_opinion", skip_all)]
 pub async fn record_appeal_opinion(
     state: &AppState,
     user: &CurrentUser,
@@ -2364,6 +2382,7 @@ pub struct LeaderInstructionInput {
 }
 
 /// 批示 on reported material: recorded, and the written report back becomes an obligation.
+#[tracing::instrument(name = "handling::record_leader_instruction", skip_all)]
 pub async fn record_leader_instruction(
     state: &AppState,
     user: &CurrentUser,
@@ -2470,6 +2489,7 @@ pub struct FulfilInput {
 }
 
 /// Marks an obligation done, with what was done.
+#[tracing::instrument(name = "handling::fulfil_obligation", skip_all)]
 pub async fn fulfil_obligation(
     state: &AppState,
     user: &CurrentUser,
@@ -2586,6 +2606,7 @@ pub struct QueryReplyInput {
     pub answer: String,
 }
 
+#[tracing::instrument(name = "handling::record_query_reply", skip_all)]
 pub async fn record_query_reply(
     state: &AppState,
     user: &CurrentUser,
@@ -2649,7 +2670,7 @@ pub async fn record_query_reply(
                 .insert_approval(
                     &mut w.tx,
                     &state.bureau.id,
-                    &p.id,
+                    Some(&p.id),
                     None,
                     None,
                     Gate::WrittenQueryReply.as_str(),
@@ -2705,6 +2726,7 @@ pub async fn record_query_reply(
 /// An incident at the reception (V10.1, V10.2), checked by `domain::incident::check_incident`:
 /// measures that fit the kind, a hand-over to the police only after an attempt or for a named
 /// emergency. The visitor, when named, must be one of this petition's.
+#[tracing::instrument(name = "handling::record_incident", skip_all)]
 pub async fn record_incident(
     state: &AppState,
     user: &CurrentUser,
@@ -2772,6 +2794,7 @@ pub async fn record_incident(
 }
 
 /// A unit's inbox.
+#[tracing::instrument(name = "handling::unit_inbox", skip_all)]
 pub async fn unit_inbox(
     state: &AppState,
     user: &CurrentUser,
@@ -2798,6 +2821,7 @@ pub struct DestructionInput {
 }
 
 /// The clerk proposes destroying a set-aside letter; a leader approves; the register keeps it.
+#[tracing::instrument(name = "handling::propose_destruction", skip_all)]
 pub async fn propose_destruction(
     state: &AppState,
     user: &CurrentUser,
@@ -2830,7 +2854,7 @@ pub async fn propose_destruction(
         .insert_approval(
             &mut w.tx,
             &state.bureau.id,
-            &p.id,
+            Some(&p.id),
             None,
             None,
             t.gate.unwrap_or(Gate::Destruction).as_str(),
@@ -2868,6 +2892,7 @@ pub struct MeetingInput {
 
 /// A coordination meeting: on a petition being coordinated, or a collective visit coordinated
 /// on the spot while it is being disposed.
+#[tracing::instrument(name = "handling::record_meeting", skip_all)]
 pub async fn record_meeting(
     state: &AppState,
     user: &CurrentUser,
@@ -2947,6 +2972,7 @@ pub async fn gate_approvers(state: &AppState) -> AppResult<Vec<(Gate, Vec<Role>)
 }
 
 /// An administrator changes who approves a gate (lifecycle §5); audited.
+#[tracing::instrument(name = "handling::set_gate_approvers", skip_all)]
 pub async fn set_gate_approvers(
     state: &AppState,
     user: &CurrentUser,
@@ -3002,6 +3028,7 @@ pub async fn approvals_of(state: &AppState, p: &PetitionRecord) -> AppResult<Vec
 
 /// The files attached to handling reports, for those who may see the reports: the bureau's staff
 /// who see the petition in full, and a unit only the files its own staff uploaded.
+#[tracing::instrument(name = "handling::report_attachments_of", skip_all)]
 pub async fn report_attachments_of(
     state: &AppState,
     user: &CurrentUser,
@@ -3085,6 +3112,7 @@ pub struct SetAsideEntry {
 
 /// The set-aside register (暂存登记, L4.4: 按乡镇和收信日期登记) and the destruction register,
 /// for the bureau's staff: by township, then by the day each letter was received.
+#[tracing::instrument(name = "handling::set_aside_registers", skip_all)]
 pub async fn set_aside_registers(
     state: &AppState,
     user: &CurrentUser,

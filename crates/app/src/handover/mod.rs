@@ -44,6 +44,7 @@ async fn staff_member(state: &AppState, leader: &CurrentUser, id: &str) -> AppRe
     Ok(user)
 }
 
+#[tracing::instrument(name = "handover::open_items", skip_all)]
 pub async fn open_items(
     state: &AppState,
     leader: &CurrentUser,
@@ -96,6 +97,7 @@ pub struct HandoverOutcome {
     pub acting_namings_ended: u64,
 }
 
+#[tracing::instrument(name = "handover::hand_over", skip_all)]
 pub async fn hand_over(
     state: &AppState,
     leader: &CurrentUser,

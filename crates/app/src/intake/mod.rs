@@ -29,6 +29,7 @@ use crate::write::Write;
 // ---------------------------------------------------------------------------------------------
 // Registration
 
+#[tracing::instrument(name = "intake::register", skip_all)]
 pub async fn register(
     state: &AppState,
     user: &CurrentUser,
@@ -143,6 +144,7 @@ pub use xinfang_domain::registration::COMPLETENESS_TASK;
 /// the seed's items becomes a task for the staff member who registered it (its title lists
 /// what is missing), with an event on the petition. Made once per petition, however often it
 /// runs. Returns how many tasks were made.
+#[tracing::instrument(name = "intake::open_completeness_tasks", skip_all)]
 pub async fn open_completeness_tasks(state: &AppState, day: NaiveDate) -> AppResult<usize> {
     let (system_id, system_role) = crate::supervision::system_actor(state).await?;
     let actor = xinfang_store::petitions::Actor {
@@ -165,7 +167,7 @@ pub async fn open_completeness_tasks(state: &AppState, day: NaiveDate) -> AppRes
                 Some(&p.id),
                 COMPLETENESS_TASK,
                 role,
-                &p.registered_by,
+                Some(&p.registered_by),
                 &title,
                 &format!("{COMPLETENESS_TASK}:{}", p.id),
                 now,
@@ -197,6 +199,7 @@ pub async fn open_completeness_tasks(state: &AppState, day: NaiveDate) -> AppRes
 // ---------------------------------------------------------------------------------------------
 // Interview
 
+#[tracing::instrument(name = "intake::record_interview", skip_all)]
 pub async fn record_interview(
     state: &AppState,
     user: &CurrentUser,
@@ -263,6 +266,7 @@ pub struct DecisionOutcome {
     pub dispose_due: Option<String>,
 }
 
+#[tracing::instrument(name = "intake::decide", skip_all)]
 pub async fn decide(
     state: &AppState,
     user: &CurrentUser,
@@ -556,6 +560,7 @@ pub struct PetitionPage {
     pub total: usize,
 }
 
+#[tracing::instrument(name = "intake::list", skip_all)]
 pub async fn list(
     state: &AppState,
     user: &CurrentUser,
@@ -633,6 +638,7 @@ pub async fn interviews(
 
 /// The day's registrations with what each still lacks (V1.3), for the bureau's staff; a
 /// petition the viewer may not open (confidential, recused) is left out.
+#[tracing::instrument(name = "intake::registrations_on", skip_all)]
 pub async fn registrations_on(
     state: &AppState,
     user: &CurrentUser,
@@ -658,6 +664,7 @@ pub async fn registrations_on(
 /// Earlier petitions of the same person (by ID number, or name and phone) at intake. Only
 /// petitions the viewer may see with their petitioner are returned: anything else would confirm
 /// who raised a matter the viewer may not know of.
+#[tracing::instrument(name = "intake::similar", skip_all)]
 pub async fn similar(
     state: &AppState,
     user: &CurrentUser,
@@ -685,6 +692,7 @@ pub async fn similar(
 
 /// A petition by id for a use case's answer, refused to a viewer who may not open it (the
 /// opening itself is logged by the use case that did the work).
+#[tracing::instrument(name = "intake::petition", skip_all)]
 pub async fn petition(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<PetitionView> {
     crate::access::petition_view(state, user, id).await
 }

@@ -86,6 +86,7 @@ async fn notice_due(state: &AppState, received_on: NaiveDate) -> AppResult<Naive
 // LetterReceipt, opening, return
 
 /// Signs for a letter, telegram or parcel: a petition in stage `received` with its receipt row.
+#[tracing::instrument(name = "mailroom::receive", skip_all)]
 pub async fn receive(
     state: &AppState,
     user: &CurrentUser,
@@ -144,6 +145,7 @@ pub async fn receive(
 }
 
 /// Disinfection, distribution and the opening record (stamps, postmark, postcode, address).
+#[tracing::instrument(name = "mailroom::record_opening", skip_all)]
 pub async fn record_opening(
     state: &AppState,
     user: &CurrentUser,
@@ -181,6 +183,7 @@ pub async fn record_opening(
 }
 
 /// Outside the bureau's remit: returned unopened (确保不误拆).
+#[tracing::instrument(name = "mailroom::return_unopened", skip_all)]
 pub async fn return_unopened(
     state: &AppState,
     user: &CurrentUser,
@@ -218,6 +221,7 @@ pub async fn return_unopened(
 /// Attaches a scanned file after checking it by content and size; nothing is written when the
 /// file is refused.
 /// Checked before an upload's body is read: the letter clerk, on a letter they may open.
+#[tracing::instrument(name = "mailroom::check_scan_upload", skip_all)]
 pub async fn check_scan_upload(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
     require_clerk(user)?;
     let p = state
@@ -233,6 +237,7 @@ pub async fn check_scan_upload(state: &AppState, user: &CurrentUser, id: &str) -
     Ok(())
 }
 
+#[tracing::instrument(name = "mailroom::attach_scan", skip_all)]
 pub async fn attach_scan(
     state: &AppState,
     user: &CurrentUser,
@@ -296,6 +301,7 @@ pub async fn attach_scan(
 }
 
 /// A scanned file, for someone who may read its petition.
+#[tracing::instrument(name = "mailroom::scan_file", skip_all)]
 pub async fn scan_file(
     state: &AppState,
     user: &CurrentUser,
@@ -318,6 +324,7 @@ pub async fn scan_file(
 // ---------------------------------------------------------------------------------------------
 // Enclosures
 
+#[tracing::instrument(name = "mailroom::register_enclosure", skip_all)]
 pub async fn register_enclosure(
     state: &AppState,
     user: &CurrentUser,
@@ -354,6 +361,7 @@ pub async fn register_enclosure(
 }
 
 /// Hands an enclosure on against the receiver's signature; the clerk can never dispose of it.
+#[tracing::instrument(name = "mailroom::hand_over_enclosure", skip_all)]
 pub async fn hand_over_enclosure(
     state: &AppState,
     user: &CurrentUser,
@@ -389,6 +397,7 @@ pub async fn hand_over_enclosure(
 
 /// Registers an opened letter with every registration field plus the letter's own details.
 /// Returns the petition and earlier petitions by the same writer (possible repeat letters).
+#[tracing::instrument(name = "mailroom::register_letter", skip_all)]
 pub async fn register_letter(
     state: &AppState,
     user: &CurrentUser,
@@ -710,6 +719,7 @@ fn handling_form_data(
 }
 
 /// The clerk fills in the 来信办理单 and sends it with the original to the deputy director.
+#[tracing::instrument(name = "mailroom::submit_handling_form", skip_all)]
 pub async fn submit_handling_form(
     state: &AppState,
     user: &CurrentUser,
@@ -760,6 +770,7 @@ pub struct InstructionOutcome {
 }
 
 /// The deputy director's instruction on the 来信办理单 decides acceptance.
+#[tracing::instrument(name = "mailroom::record_instruction", skip_all)]
 pub async fn record_instruction(
     state: &AppState,
     user: &CurrentUser,
@@ -902,6 +913,7 @@ async fn issued_notice(
     Ok(doc)
 }
 
+#[tracing::instrument(name = "mailroom::record_notice", skip_all)]
 pub async fn record_notice(
     state: &AppState,
     user: &CurrentUser,
@@ -1082,6 +1094,7 @@ fn without_writer(l: LetterRow) -> LetterRow {
     }
 }
 
+#[tracing::instrument(name = "mailroom::view", skip_all)]
 pub async fn view(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<LetterView> {
     let (p, access, l) = open_letter(state, user, id, "view_letter").await?;
     let scans = if access == Access::Full {
@@ -1176,6 +1189,7 @@ pub enum Queue {
     AwaitingInstruction,
 }
 
+#[tracing::instrument(name = "mailroom::queue", skip_all)]
 pub async fn queue(
     state: &AppState,
     user: &CurrentUser,

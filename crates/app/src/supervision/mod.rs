@@ -70,6 +70,7 @@ fn parse_state(s: &str) -> AppResult<ItemState> {
 
 /// An item for someone who may see it: bureau staff, or staff of the unit supervised (who
 /// must also be able to open the petition).
+#[tracing::instrument(name = "supervision::item_for", skip_all)]
 pub async fn item_for(
     state: &AppState,
     user: &CurrentUser,
@@ -85,12 +86,18 @@ pub async fn item_for(
     if user.role() == Role::Admin {
         return Err(AppError::forbidden());
     }
-    let v = open_petition(state, user, &item.petition_id, "view_supervision").await?;
+    // Items about a unit's work rather than one petition are read where that work is shown.
+    let petition_id = item
+        .petition_id
+        .as_deref()
+        .ok_or_else(AppError::not_found)?;
+    let v = open_petition(state, user, petition_id, "view_supervision").await?;
     let actions = state.store.supervision_actions(&item.id).await?;
     Ok((item, v, actions))
 }
 
 /// The documents an item's page may link to: those of its petition the viewer may read.
+#[tracing::instrument(name = "supervision::item_documents", skip_all)]
 pub async fn item_documents(
     state: &AppState,
     user: &CurrentUser,
@@ -101,6 +108,7 @@ pub async fn item_documents(
 
 /// The items a user's inbox shows: a unit's own items; the leaders' escalated ones; the
 /// inspector's projects; the office's and letter clerk's open ones (by channel).
+#[tracing::instrument(name = "supervision::inbox", skip_all)]
 pub async fn inbox(state: &AppState, user: &CurrentUser) -> AppResult<Vec<SupervisionItem>> {
     let role = user.role();
     if role.is_unit_staff() {
@@ -128,8 +136,8 @@ pub async fn inbox(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Superv
         .supervision_items(&state.bureau.id, states, None, 200)
         .await?;
     match role {
-        Role::Office => items.retain(|i| i.channel != "letter"),
-        Role::LetterClerk => items.retain(|i| i.channel == "letter"),
+        Role::Office => items.retain(|i| i.channel.as_deref() != Some("letter")),
+        Role::LetterClerk => items.retain(|i| i.channel.as_deref() == Some("letter")),
         _ => {}
     }
     Ok(items)
@@ -157,7 +165,7 @@ async fn raise(
             tx,
             &NewItem {
                 bureau_id: &state.bureau.id,
-                petition_id: &p.id,
+                petition_id: Some(&p.id),
                 handling_record_id,
                 unit_id,
                 deadline_id,
@@ -225,6 +233,7 @@ pub async fn on_repeat_registered(
 
 /// The office (the letter clerk for letters) opens an item by hand for the triggers that are
 /// not automatic.
+#[tracing::instrument(name = "supervision::open_item", skip_all)]
 pub async fn open_item(
     state: &AppState,
     user: &CurrentUser,
@@ -289,7 +298,7 @@ pub async fn open_item(
             &mut w.tx,
             &NewItem {
                 bureau_id: &state.bureau.id,
-                petition_id: &p.id,
+                petition_id: Some(&p.id),
                 handling_record_id: hr.as_ref().map(|h| h.0.as_str()),
                 unit_id: hr.as_ref().map(|h| h.1.as_str()),
                 deadline_id: None,
@@ -328,6 +337,7 @@ pub struct ActionOutcome {
 /// Records one supervision (phone, letter, summon, on-site): logs it, starts the unit's 30-day
 /// answer, drafts the 督办函 when asked (or by letter), and escalates to the leaders after the
 /// configured number of supervisions without result.
+#[tracing::instrument(name = "supervision::record_action", skip_all)]
 pub async fn record_action(
     state: &AppState,
     user: &CurrentUser,
@@ -499,6 +509,7 @@ pub async fn record_action(
 }
 
 /// The unit's written answer to the supervision (its own unit's staff only).
+#[tracing::instrument(name = "supervision::answer", skip_all)]
 pub async fn answer(
     state: &AppState,
     user: &CurrentUser,
@@ -605,6 +616,7 @@ async fn approve(
 
 /// The deputy director (or the director) approves supervising a proposed item: from now on it
 /// is chased like any other (V4.2).
+#[tracing::instrument(name = "supervision::approve_proposed", skip_all)]
 pub async fn approve_proposed(
     state: &AppState,
     user: &CurrentUser,
@@ -634,6 +646,7 @@ pub async fn approve_proposed(
 
 /// A bureau leader approves the formal supervision project (立项督办) of an escalated item:
 /// it goes to the inspection office.
+#[tracing::instrument(name = "supervision::approve_project", skip_all)]
 pub async fn approve_project(
     state: &AppState,
     user: &CurrentUser,
@@ -660,6 +673,7 @@ pub async fn approve_project(
 }
 
 /// Closes an item once the unit has done what was asked.
+#[tracing::instrument(name = "supervision::resolve", skip_all)]
 pub async fn resolve(
     state: &AppState,
     user: &CurrentUser,
@@ -773,6 +787,12 @@ pub struct ScanResult {
     pub examined: u64,
     /// Supervision items raised now.
     pub raised: u64,
+    /// Routines' deadlines started for the period today falls in.
+    #[serde(default)]
+    pub routines_started: u64,
+    /// Tasks made for routines left undone past their date.
+    #[serde(default)]
+    pub routine_tasks: u64,
 }
 
 /// The system actor of automatic steps: the bureau's first administrator.
@@ -793,6 +813,7 @@ pub(crate) async fn system_actor(state: &AppState) -> AppResult<(String, Role)> 
 /// deadline's trigger is raised once (`trigger_key`), whichever instance or run gets there.
 pub const DEADLINE_SCAN: &str = "deadline_scan";
 
+#[tracing::instrument(name = "supervision::scan", skip_all)]
 pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
     let (sys_id, sys_role) = system_actor(state).await?;
     let actor = Actor {
@@ -803,6 +824,8 @@ pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
         day: today.to_string(),
         ..Default::default()
     };
+    result.routines_started =
+        crate::deadlines::routines::start_due(state, today, &sys_id).await? as u64;
     loop {
         let batch = state
             .store
@@ -813,6 +836,17 @@ pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
         }
         for (d, on_expiry, trigger) in &batch {
             result.examined += 1;
+            let Some(petition_id) = d.petition_id.as_deref() else {
+                // A routine of the bureau's: a task for whoever should have done it.
+                let now = state.clock.now();
+                let mut tx = state.store.begin().await?;
+                if crate::deadlines::routines::overdue_task(state, &mut tx, d, now).await? {
+                    result.routine_tasks += 1;
+                }
+                state.store.mark_expiry_handled(&mut tx, &d.id, now).await?;
+                tx.commit().await?;
+                continue;
+            };
             if on_expiry != ExpiryAction::Supervise.as_str() {
                 // Overdue only, or a petitioner's window closing: shown on the queues; the
                 // scan has nothing to raise.
@@ -830,10 +864,7 @@ pub async fn scan(state: &AppState, today: NaiveDate) -> AppResult<ScanResult> {
                 .unwrap_or(TriggerKind::Overdue);
             // A concurrent event on the petition makes the append fail: retry with fresh state.
             for attempt in 0..3 {
-                let p = state
-                    .store
-                    .petition(&state.bureau.id, &d.petition_id)
-                    .await?;
+                let p = state.store.petition(&state.bureau.id, petition_id).await?;
                 let now = state.clock.now();
                 let mut tx = state.store.begin().await?;
                 let r = raise(
@@ -910,6 +941,7 @@ impl From<UnitCounts> for UnitCountsJson {
 }
 
 /// Counts per unit for the periodic circulars (bureau staff).
+#[tracing::instrument(name = "supervision::unit_counts", skip_all)]
 pub async fn unit_counts(state: &AppState, user: &CurrentUser) -> AppResult<Vec<UnitCountsJson>> {
     if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());
@@ -924,6 +956,7 @@ pub async fn unit_counts(state: &AppState, user: &CurrentUser) -> AppResult<Vec<
         .collect())
 }
 
+#[tracing::instrument(name = "supervision::digest", skip_all)]
 pub async fn digest(state: &AppState, user: &CurrentUser) -> AppResult<Digest> {
     if !user.role().is_bureau_staff() {
         return Err(AppError::forbidden());
@@ -969,6 +1002,7 @@ pub fn full(access: Access) -> bool {
 }
 
 /// An opened petition's supervision items; unit staff see only their own unit's.
+#[tracing::instrument(name = "supervision::items_of_petition", skip_all)]
 pub async fn items_of_petition(
     state: &AppState,
     user: &CurrentUser,

@@ -14,6 +14,7 @@ use crate::write::Write;
 
 /// The open tasks the user's role sees, and those meant for the user alone (an entry the user
 /// left incomplete at the end of the day).
+#[tracing::instrument(name = "tasks::open_tasks", skip_all)]
 pub async fn open_tasks(state: &AppState, user: &CurrentUser) -> AppResult<Vec<TaskRow>> {
     let roles = visibility::task_roles(user.role());
     Ok(state
@@ -24,6 +25,7 @@ pub async fn open_tasks(state: &AppState, user: &CurrentUser) -> AppResult<Vec<T
 
 /// Marks a task done: only a role that sees the task may, and only if it may open the
 /// petition the task belongs to.
+#[tracing::instrument(name = "tasks::complete_task", skip_all)]
 pub async fn complete_task(state: &AppState, user: &CurrentUser, task_id: &str) -> AppResult<()> {
     let task = state.store.task(&state.bureau.id, task_id).await?;
     let task_role = Role::parse(&task.assignee_role).ok_or_else(AppError::not_found)?;

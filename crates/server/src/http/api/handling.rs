@@ -43,7 +43,8 @@ fn created(id: String) -> Response {
 #[derive(Serialize, ToSchema)]
 pub struct ApprovalJson {
     pub id: String,
-    pub petition_id: String,
+    /// Null for an approval of the bureau's own (no petition).
+    pub petition_id: Option<String>,
     pub handling_record_id: Option<String>,
     /// `assignment`, `transfer`, `direct_reply`, `redo`, `supplement`, `closure`, `extension`,
     /// `destruction`, `written_query_reply`.

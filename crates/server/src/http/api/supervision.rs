@@ -19,6 +19,7 @@ use super::ApiJson;
 use crate::http::auth::ApiUser;
 use crate::http::error::{ApiResult, AppError, ErrorBody};
 use xinfang_app::context::AppState;
+use xinfang_app::deadlines::routines::Routine;
 use xinfang_app::deadlines::{Badge, DeadlineChangeInput, QueueItem, RuleInput, SettingsInput};
 use xinfang_app::supervision::{
     ActionInput, ActionOutcome, Digest, NoteInput, OpenItemInput, UnitCountsJson,
@@ -91,7 +92,8 @@ impl From<DeadlineSettings> for SettingsJson {
 #[derive(Serialize, ToSchema)]
 pub struct StoredDeadlineJson {
     pub id: String,
-    pub petition_id: String,
+    /// Null for a routine of the bureau's (`listRoutines`).
+    pub petition_id: Option<String>,
     pub handling_record_id: Option<String>,
     pub unit_id: Option<String>,
     pub role: String,
@@ -150,8 +152,9 @@ pub fn stored_json(
 #[derive(Serialize, ToSchema)]
 pub struct ItemJson {
     pub id: String,
-    pub petition_id: String,
-    pub petition_no: String,
+    /// Null for an item about a unit's work rather than one petition.
+    pub petition_id: Option<String>,
+    pub petition_no: Option<String>,
     pub handling_record_id: Option<String>,
     pub unit_id: Option<String>,
     pub unit_name: Option<String>,
@@ -435,6 +438,30 @@ pub async fn unit_counts(
     ))
 }
 
+/// The bureau's routines (the monthly backup, the year-end transfer of dossiers): their
+/// deadlines of the last year and any still running.
+#[utoipa::path(get, path = "/api/v1/routines", operation_id = "listRoutines", tag = "deadlines",
+    responses((status = 200, body = [Routine]), (status = 403, body = ErrorBody)))]
+pub async fn routines(State(state): S, ApiUser(u): ApiUser) -> ApiResult<Json<Vec<Routine>>> {
+    Ok(Json(
+        xinfang_app::deadlines::routines::list(&state, &u).await?,
+    ))
+}
+
+/// Records a routine done, with what was done; meets its deadline.
+#[utoipa::path(post, path = "/api/v1/routines/{id}/completion", operation_id = "completeRoutine", tag = "deadlines",
+    params(("id" = String, Path, description = "The routine's deadline id")), request_body = NoteInput,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn complete_routine(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NoteInput>,
+) -> ApiResult<axum::http::StatusCode> {
+    xinfang_app::deadlines::routines::complete(&state, &u, &id, &req.note).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Supervision items
 
@@ -575,6 +602,8 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(queue))
         .routes(routes!(digest))
         .routes(routes!(unit_counts))
+        .routes(routes!(routines))
+        .routes(routes!(complete_routine))
         .routes(routes!(extend))
         .routes(routes!(shorten))
         .routes(routes!(pause))

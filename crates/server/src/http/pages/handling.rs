@@ -986,7 +986,8 @@ async fn approvals_page(State(state): S, PageUser(u): PageUser) -> Response {
             items: rows
                 .into_iter()
                 .map(|a| {
-                    let pid = a.petition_id.clone();
+                    // my_approvals lists petitions' approvals only.
+                    let pid = a.petition_id.clone().unwrap_or_default();
                     (
                         ApprovalView {
                             gate_label: Gate::parse(&a.gate).map(|g| g.label_zh()).unwrap_or(""),

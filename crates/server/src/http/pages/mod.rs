@@ -267,6 +267,8 @@ struct HomePage {
 
 struct TaskView {
     id: String,
+    /// A routine's task links to the digest, where the routine is recorded.
+    routine: bool,
     petition_id: Option<String>,
     petition_no: Option<String>,
     title: String,
@@ -351,6 +353,7 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
             .into_iter()
             .map(|t| TaskView {
                 id: t.id,
+                routine: t.kind == xinfang_app::deadlines::routines::ROUTINE_TASK,
                 petition_id: t.petition_id,
                 petition_no: t.petition_no,
                 title: t.title,

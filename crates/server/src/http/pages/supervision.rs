@@ -55,8 +55,8 @@ pub struct ItemRow {
 pub fn item_row(i: &xinfang_store::supervision::SupervisionItem) -> ItemRow {
     ItemRow {
         id: i.id.clone(),
-        petition_id: i.petition_id.clone(),
-        petition_no: i.petition_no.clone(),
+        petition_id: i.petition_id.clone().unwrap_or_default(),
+        petition_no: i.petition_no.clone().unwrap_or_default(),
         unit_name: i.unit_name.clone().unwrap_or_default(),
         trigger: trigger_label(&i.trigger_kind),
         state: state_label(&i.state),
@@ -431,6 +431,8 @@ struct DigestPage {
     layout: Layout,
     d: xinfang_app::supervision::Digest,
     overdue: Vec<QueueItem>,
+    /// The bureau's routines, for those who see them.
+    routines: Vec<xinfang_app::deadlines::routines::Routine>,
 }
 
 async fn digest(State(state): S, PageUser(u): PageUser) -> Response {
@@ -445,15 +447,33 @@ async fn digest(State(state): S, PageUser(u): PageUser) -> Response {
             100,
         )
         .await?;
+        let routines = if xinfang_app::deadlines::routines::may_view(&u) {
+            xinfang_app::deadlines::routines::list(&state, &u).await?
+        } else {
+            Vec::new()
+        };
         Ok::<_, AppError>(DigestPage {
             layout: layout(&state, Some(&u), ""),
             d,
             overdue,
+            routines,
         })
     }
     .await;
     match result {
         Ok(p) => p.into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn routine_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<NoteForm>,
+) -> Response {
+    match xinfang_app::deadlines::routines::complete(&state, &u, &id, &f.note).await {
+        Ok(()) => Redirect::to("/digest#routines").into_response(),
         Err(e) => error_page(&state, Some(&u), e),
     }
 }
@@ -668,6 +688,7 @@ pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/queues", get(queues))
         .route("/digest", get(digest))
+        .route("/routines/{id}/completion", post(routine_submit))
         .route("/supervision/{id}", get(item))
         .route("/supervision/{id}/actions", post(action_submit))
         .route("/supervision/{id}/answer", post(answer_submit))
