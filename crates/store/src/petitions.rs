@@ -159,6 +159,9 @@ pub struct ListFilter {
     pub text: Option<String>,
     pub limit: i64,
     pub offset: i64,
+    /// Only rows after this `(registered_at, id)` in the list's order (newest first): the next
+    /// chunk of a list read chunk by chunk.
+    pub after: Option<(String, String)>,
 }
 
 /// Bind parameters per `IN (…)` list: well inside both backends' limits.
@@ -481,7 +484,38 @@ impl Store {
         self.select_petitions(bureau_id, scope, filter, None).await
     }
 
+    /// The next `limit` candidates after `filter.after`, newest first, without their
+    /// petitioners (the caller attaches them to the rows it keeps): a list is read in chunks so
+    /// that a million rows are never in memory at once.
+    pub async fn list_candidates_chunk(
+        &self,
+        bureau_id: &str,
+        scope: &ListScope,
+        filter: &ListFilter,
+        limit: i64,
+    ) -> Result<Vec<PetitionRecord>> {
+        self.select_rows(bureau_id, scope, filter, Some((limit.max(1), 0)))
+            .await
+    }
+
+    /// Fills in each petition's petitioners.
+    pub async fn with_petitioners(&self, list: &mut [PetitionRecord]) -> Result<()> {
+        self.attach_petitioners(list).await
+    }
+
     async fn select_petitions(
+        &self,
+        bureau_id: &str,
+        scope: &ListScope,
+        filter: &ListFilter,
+        page: Option<(i64, i64)>,
+    ) -> Result<Vec<PetitionRecord>> {
+        let mut out = self.select_rows(bureau_id, scope, filter, page).await?;
+        self.attach_petitioners(&mut out).await?;
+        Ok(out)
+    }
+
+    async fn select_rows(
         &self,
         bureau_id: &str,
         scope: &ListScope,
@@ -530,6 +564,15 @@ impl Store {
                 &mut sql,
             );
         }
+        if let Some((at, id)) = &filter.after {
+            args.push(at.clone());
+            args.push(id.clone());
+            sql.push_str(&format!(
+                " AND (p.registered_at, p.id) < (${}, ${})",
+                args.len() - 1,
+                args.len()
+            ));
+        }
         sql.push_str(" ORDER BY p.registered_at DESC, p.id DESC");
         if let Some((limit, offset)) = page {
             sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
@@ -539,9 +582,7 @@ impl Store {
             q = q.bind(a);
         }
         let rows = q.fetch_all(self.pool()).await?;
-        let mut out: Vec<PetitionRecord> = rows.iter().map(petition_from).collect::<Result<_>>()?;
-        self.attach_petitioners(&mut out).await?;
-        Ok(out)
+        rows.iter().map(petition_from).collect()
     }
 
     async fn attach_petitioners(&self, list: &mut [PetitionRecord]) -> Result<()> {

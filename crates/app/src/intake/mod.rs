@@ -557,14 +557,32 @@ pub struct ListedPetition {
 /// One page of a list, and how many rows the viewer may see in all.
 pub struct PetitionPage {
     pub rows: Vec<ListedPetition>,
+    /// The rows the viewer may see: all of them when `total_exact`, else at least this many.
     pub total: usize,
+    pub total_exact: bool,
 }
 
+/// Candidates read per query when counting a whole list.
+const CHUNK: usize = 500;
+
+/// One page, with the exact total of what the viewer may see (reads the whole list).
 #[tracing::instrument(name = "intake::list", skip_all)]
 pub async fn list(
     state: &AppState,
     user: &CurrentUser,
     filter: &ListFilter,
+) -> AppResult<PetitionPage> {
+    list_counted(state, user, filter, None).await
+}
+
+/// One page; with `count_ahead`, counting stops that many visible rows past the page and the
+/// total is a lower bound. A page of a list of a million rows then reads a few hundred rows,
+/// not the million.
+pub async fn list_counted(
+    state: &AppState,
+    user: &CurrentUser,
+    filter: &ListFilter,
+    count_ahead: Option<usize>,
 ) -> AppResult<PetitionPage> {
     if !visibility::may_list_petitions(user.role()) {
         return Err(AppError::forbidden());
@@ -577,48 +595,75 @@ pub async fn list(
             None
         },
     };
-    // The gate decides row by row, so the store returns every candidate and the page is cut
-    // from what the viewer may see: a total and a page never count a row the viewer may not.
-    let rows = state
-        .store
-        .list_candidates(&state.bureau.id, &scope, filter)
-        .await?;
     let text = filter
         .text
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty());
-    let seen = listable(state, &user.user, rows).await?;
-    let mut visible = Vec::with_capacity(seen.len());
-    for (r, level) in seen {
-        // A search term matches names only among rows the viewer may see with their names: a
-        // row found by a name the viewer may not see would say who raised it. A confidential
-        // row the viewer may not open is found by nothing but its number.
-        if let Some(t) = text {
-            let found_without_names = match level {
-                Listing::Full => true,
-                Listing::WithoutIdentity => r.petition_no.contains(t) || r.summary.contains(t),
-                Listing::NumberOnly => r.petition_no.contains(t),
-            };
-            if !found_without_names {
-                continue;
-            }
-        }
-        visible.push((r, level));
-    }
-    let total = visible.len();
     let offset = usize::try_from(filter.offset.max(0)).unwrap_or(0);
     let limit = usize::try_from(filter.limit.clamp(1, 500)).unwrap_or(50);
-    let rows = visible
+    let stop_at = count_ahead.map(|n| offset + limit + n);
+    // The gate decides row by row, so the store's candidates are read in chunks, newest first,
+    // and the page is cut from what the viewer may see: a total and a page never count a row
+    // the viewer may not.
+    let mut chunk_filter = filter.clone();
+    let mut total = 0usize;
+    let mut page = Vec::with_capacity(limit);
+    let total_exact = loop {
+        let want = match stop_at {
+            // One more than needed: a full chunk says whether more rows follow.
+            Some(stop) => (stop.saturating_sub(total) + 1)
+                .max(limit + 1)
+                .min(CHUNK.max(limit + 1)),
+            None => CHUNK.max(limit + 1),
+        };
+        let rows = state
+            .store
+            .list_candidates_chunk(&state.bureau.id, &scope, &chunk_filter, want as i64)
+            .await?;
+        let got = rows.len();
+        chunk_filter.after = rows.last().map(|r| (r.registered_at.clone(), r.id.clone()));
+        for (r, level) in listable(state, &user.user, rows).await? {
+            // A search term matches names only among rows the viewer may see with their
+            // names: a row found by a name the viewer may not see would say who raised it. A
+            // confidential row the viewer may not open is found by nothing but its number.
+            if let Some(t) = text {
+                let found_without_names = match level {
+                    Listing::Full => true,
+                    Listing::WithoutIdentity => r.petition_no.contains(t) || r.summary.contains(t),
+                    Listing::NumberOnly => r.petition_no.contains(t),
+                };
+                if !found_without_names {
+                    continue;
+                }
+            }
+            if total >= offset && page.len() < limit {
+                page.push((r, level));
+            }
+            total += 1;
+        }
+        if got < want {
+            break true;
+        }
+        if stop_at.is_some_and(|stop| total >= stop) {
+            break false;
+        }
+    };
+    let (mut records, levels): (Vec<_>, Vec<_>) = page.into_iter().unzip();
+    state.store.with_petitioners(&mut records).await?;
+    let rows = records
         .into_iter()
-        .skip(offset)
-        .take(limit)
+        .zip(levels)
         .map(|(r, level)| ListedPetition {
             record: listed(&r, level),
             with_details: level == Listing::Full,
         })
         .collect();
-    Ok(PetitionPage { rows, total })
+    Ok(PetitionPage {
+        rows,
+        total,
+        total_exact,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

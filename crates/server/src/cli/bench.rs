@@ -42,6 +42,18 @@ pub struct BenchArgs {
     /// NORMAL), to see what durability costs.
     #[arg(long)]
     pub not_durable: bool,
+    /// Instead: fill with --petitions petitions across stages (batched inserts), then let
+    /// --staff signed-in sessions browse the home, list, search, petition and queue pages of a
+    /// `xinfang serve` child for --duration-s, pausing --think-ms (±50 %) between pages.
+    #[arg(long)]
+    pub load: bool,
+    #[arg(long, default_value_t = 100)]
+    pub staff: usize,
+    /// 0: no pause, each session sends its next request as soon as the last one is answered.
+    #[arg(long, default_value_t = 2000)]
+    pub think_ms: u64,
+    #[arg(long, default_value_t = 60)]
+    pub duration_s: u64,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -70,7 +82,7 @@ pub fn report_pub(name: &str, d: Vec<Duration>) {
     report(name, d)
 }
 
-fn rss_of(pid: u32) -> Option<(u64, u64)> {
+pub(crate) fn rss_of(pid: u32) -> Option<(u64, u64)> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kb = |key: &str| {
         status
@@ -170,6 +182,9 @@ pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.durable_writes {
         return durable_writes(cfg, &args).await;
+    }
+    if args.load {
+        return crate::cli::load::run(cfg, &args).await;
     }
     if cfg.database_url.is_none() {
         cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));

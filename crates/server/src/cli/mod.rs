@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod load;
 
 use std::io::BufRead;
 use std::path::PathBuf;

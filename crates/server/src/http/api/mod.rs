@@ -671,6 +671,7 @@ pub fn list_filter(q: &ListQuery) -> AppResult<ListFilter> {
         text: q.q.clone(),
         limit: q.limit.unwrap_or(50).clamp(1, 500),
         offset: q.offset.unwrap_or(0).max(0),
+        after: None,
     })
 }
 

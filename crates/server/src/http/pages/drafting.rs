@@ -420,13 +420,15 @@ async fn inbox_for(
     let petitions = if bulletin_kinds.is_empty() {
         Vec::new()
     } else {
-        xinfang_app::intake::list(
+        // Only the newest rows are offered: no total needed.
+        xinfang_app::intake::list_counted(
             state,
             u,
             &ListFilter {
                 limit: 30,
                 ..Default::default()
             },
+            Some(0),
         )
         .await?
         .rows

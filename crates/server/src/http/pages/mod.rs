@@ -456,10 +456,14 @@ struct ListPage {
     channels: Vec<(&'static str, &'static str)>,
     offset: i64,
     total: usize,
+    total_exact: bool,
     has_more: bool,
     prev_url: String,
     next_url: String,
 }
+
+/// Rows counted past a list page before its total reads “N 件以上”.
+const LIST_COUNT_AHEAD: usize = 50;
 
 async fn petitions(
     State(state): S,
@@ -476,7 +480,11 @@ async fn petitions(
         }
         Err(e) => return error_page(&state, Some(&u), e),
     };
-    let page = match xinfang_app::intake::list(&state, &u, &filter).await {
+    // Counting stops a few pages ahead: the exact total of a large bureau's list would read
+    // every row the viewer may see on every page view.
+    let page = match xinfang_app::intake::list_counted(&state, &u, &filter, Some(LIST_COUNT_AHEAD))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return error_page(&state, Some(&u), e),
     };
@@ -515,6 +523,7 @@ async fn petitions(
             .collect(),
         offset,
         total: page.total,
+        total_exact: page.total_exact,
         has_more,
         prev_url: format!("{base}&offset={}", (offset - page_size).max(0)),
         next_url: format!("{base}&offset={}", offset + page_size),
