@@ -142,6 +142,20 @@ impl From<StoreError> for AppError {
                 | xinfang_store::sqlx::Error::Io(_)
                 | xinfang_store::sqlx::Error::WorkerCrashed,
             ) => AppError::Unavailable("数据库暂时无法访问，本次操作未保存，请稍后重试".into()),
+            // The server ending a connection while it shuts down or starts (SQLSTATE class 08,
+            // connection exception; 57P01–57P03, admin or crash shutdown, cannot connect now),
+            // or the connection dropping mid-message: the same outage, seen from a connection
+            // that was already open.
+            StoreError::Db(xinfang_store::sqlx::Error::Database(ref db))
+                if db.code().is_some_and(|c| {
+                    c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+                }) =>
+            {
+                AppError::Unavailable("数据库暂时无法访问，本次操作未保存，请稍后重试".into())
+            }
+            StoreError::Db(xinfang_store::sqlx::Error::Protocol(_)) => {
+                AppError::Unavailable("数据库暂时无法访问，本次操作未保存，请稍后重试".into())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
