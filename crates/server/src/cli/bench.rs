@@ -2,7 +2,6 @@
 //! a separate process, and measures the registration page and `registerPetition` latency and
 //! the server's resident memory. Figures go to docs/performance.md.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -196,12 +195,22 @@ pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
         println!("生成 {} 件信访件……", args.petitions);
         fill(&cfg, args.petitions).await?;
     }
-    let exe: PathBuf = std::env::current_exe()?;
     let listen = format!("127.0.0.1:{}", args.port);
-    let mut cmd = std::process::Command::new(exe);
+    let mut child = crate::cli::bench::spawn_serve(&cfg, &listen)?;
+    let pid = child.id();
+    let result = measure(&listen, pid, &args).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    result
+}
+
+/// Starts `xinfang serve` on `cfg`'s database as a child process listening on `listen`
+/// (127.0.0.1 only), its output discarded: the server measured, apart from the load generator.
+pub fn spawn_serve(cfg: &Config, listen: &str) -> anyhow::Result<std::process::Child> {
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
     cmd.arg("serve")
         .arg("--listen")
-        .arg(&listen)
+        .arg(listen)
         .arg("--data-dir")
         .arg(&cfg.data_dir);
     if let Some(url) = &cfg.database_url {
@@ -209,12 +218,7 @@ pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
     }
     cmd.stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().context("启动 xinfang serve 失败")?;
-    let pid = child.id();
-    let result = measure(&listen, pid, &args).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+    cmd.spawn().context("启动 xinfang serve 失败")
 }
 
 async fn measure(listen: &str, pid: u32, args: &BenchArgs) -> anyhow::Result<()> {

@@ -8,7 +8,6 @@
 //! docs/performance.md.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -538,20 +537,8 @@ pub async fn run(mut cfg: Config, args: &BenchArgs) -> anyhow::Result<()> {
         fill(&cfg, args.petitions, today).await?;
     }
     let ids = Arc::new(petition_ids(&cfg).await?);
-    let exe: PathBuf = std::env::current_exe()?;
     let listen = format!("127.0.0.1:{}", args.port);
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("serve")
-        .arg("--listen")
-        .arg(&listen)
-        .arg("--data-dir")
-        .arg(&cfg.data_dir);
-    if let Some(url) = &cfg.database_url {
-        cmd.env("DATABASE_URL", url);
-    }
-    cmd.stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().context("启动 xinfang serve 失败")?;
+    let mut child = crate::cli::bench::spawn_serve(&cfg, &listen)?;
     let pid = child.id();
     // Whatever happens, the load stops on its own a little after the planned duration.
     let limit = Duration::from_secs(args.duration_s + 120);
