@@ -92,6 +92,8 @@ pub struct AppState {
     pub config: Config,
     /// Verified against when a username does not exist, so a failed login takes as long either way.
     pub dummy_hash: String,
+    /// The search index's segmenter (`index`).
+    pub index: Arc<crate::index::Index>,
 }
 
 /// Connects and migrates the database, creating the data directory on first run.
@@ -121,7 +123,9 @@ impl AppState {
         })
         .await??;
         let dummy_hash = config.password_policy.hash("no such user")?;
+        let index = Arc::new(crate::index::Index::load(&store, &bureau.id).await?);
         Ok(Self {
+            index,
             blobs: config.blobs()?,
             store,
             clock,

@@ -104,7 +104,9 @@ impl<'a> Write<'a> {
         self.event(petition_id, seq, kind, payload).await
     }
 
-    pub async fn commit(self) -> AppResult<()> {
+    pub async fn commit(mut self) -> AppResult<()> {
+        // The search index reflects the change in the same transaction.
+        crate::index::refresh_pending(&self.state.store, &self.state.index, &mut self.tx).await?;
         self.tx.commit().await?;
         // One line per committed change, inside the use case's and the request's spans (their
         // names and the request id; nothing of what was written).

@@ -20,6 +20,7 @@ pub mod region;
 pub mod registration;
 pub mod resident_id;
 pub mod role;
+pub mod search;
 pub mod source;
 pub mod visibility;
 pub mod words;

@@ -17,6 +17,10 @@ use xinfang_app::context::AppState;
 pub use xinfang_app::supervision::DEADLINE_SCAN;
 /// How often an instance looks whether the day's scan is still to run.
 const SCAN_POLL: Duration = Duration::from_secs(300);
+/// How often an instance picks up a changed dictionary and indexes what is missing or stale.
+const INDEX_POLL: Duration = Duration::from_secs(30);
+/// Petitions indexed per round of the upkeep, between which requests get the database.
+const INDEX_BATCH: usize = 500;
 /// A claim not finished after this long is taken to be from a crashed instance.
 const LEASE_MINUTES: i64 = 30;
 
@@ -116,6 +120,33 @@ pub async fn run_end_of_day(state: &AppState, instance: &str) -> anyhow::Result<
     Ok(made)
 }
 
+/// Picks up a dictionary changed on any instance, then indexes the petitions whose document is
+/// missing (a database from before search) or was cut with another dictionary. Idempotent, so
+/// several instances may run it.
+pub async fn index_upkeep(state: &AppState) -> anyhow::Result<usize> {
+    xinfang_app::search::reload(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    xinfang_app::search::refresh_leftovers(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut total = 0;
+    loop {
+        let n = xinfang_app::search::reindex_some(state, INDEX_BATCH, false)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        total += n;
+        if n < INDEX_BATCH {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    if total > 0 {
+        tracing::info!(petitions = total, "search index brought up to date");
+    }
+    Ok(total)
+}
+
 pub fn spawn(state: Arc<AppState>) {
     let every = Duration::from_secs(state.config.checkpoint_minutes.max(1) * 60);
     let checkpoint_state = state.clone();
@@ -132,6 +163,17 @@ pub fn spawn(state: Arc<AppState>) {
                 Ok(Some(seq)) => tracing::info!(seq, "event chains sealed"),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "checkpoint failed"),
+            }
+        }
+    });
+    let index_state = state.clone();
+    tokio::spawn(async move {
+        let state = index_state;
+        let mut tick = tokio::time::interval(INDEX_POLL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = index_upkeep(&state).await {
+                tracing::warn!(error = %e, "search index upkeep failed");
             }
         }
     });

@@ -21,19 +21,23 @@
     if (el) { el.setAttribute("aria-invalid", "true"); if (i === 0) el.focus(); }
   });
 
-  // While the officer types an ID number or name + phone, show earlier petitions.
+  // While the officer types who came and what about, show earlier petitions that may be the
+  // same person or the same matter. Posted: names and ID numbers stay out of URLs.
   var similarBox = document.getElementById("similar");
   var timer = null;
   function lookup() {
     var id = document.getElementById("p0_id_number");
-    var name = document.getElementById("p0_name");
-    var phone = document.getElementById("p0_phone");
     if (!id || !similarBox) return;
-    var q = new URLSearchParams();
-    if (id.value.trim().length >= 15) q.set("id_number", id.value.trim());
-    if (name.value.trim() && phone.value.trim().length >= 7) { q.set("name", name.value.trim()); q.set("phone", phone.value.trim()); }
-    if (![...q.keys()].length) { similarBox.innerHTML = ""; return; }
-    fetch("/fragments/similar?" + q.toString(), { credentials: "same-origin" })
+    var form = similarBox.closest("form") || document;
+    var body = new URLSearchParams();
+    ["p0_id_number", "p0_name", "p0_phone", "p0_address", "summary", "requests", "accused_unit_id"].forEach(function (n) {
+      var el = document.getElementById(n);
+      if (el && el.value.trim()) body.set(n, el.value.trim());
+    });
+    var csrf = form.querySelector("input[name=_csrf]") || document.querySelector("input[name=_csrf]");
+    if (![...body.keys()].length || !csrf) { similarBox.innerHTML = ""; return; }
+    body.set("_csrf", csrf.value);
+    fetch("/fragments/similar", { method: "POST", credentials: "same-origin", body: body })
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(function (html) { similarBox.innerHTML = html; });
   }

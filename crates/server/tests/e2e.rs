@@ -1378,3 +1378,87 @@ async fn an_account_is_opened_confirmed_first_signed_in_and_audited() {
     c.close().await.expect("close browser");
     drop(driver);
 }
+
+/// Search from the list page, from the keyboard: "/" focuses the box, the words find petitions
+/// by what their requests and interviews say, matches are marked, a second page follows; and
+/// while a receptionist types a returning visitor's ID number, the earlier petition is proposed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_searches_from_the_list_page_and_the_window_sees_the_earlier_petition() {
+    let Some(chromedriver) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    let t = app.token("receptionist").await;
+    let mut fees = Vec::new();
+    for i in 0..3 {
+        let v = app
+            .register_visit(
+                &t,
+                json!({"summary": format!("反映小区第{i}栋电梯停运。"), "requests": "要求退还多收的物业费。"}),
+            )
+            .await;
+        fees.push(v["petition_no"].as_str().expect("number").to_string());
+    }
+    let wages = app.register_visit(&t, json!({})).await;
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+
+    sign_in(&c, &app, "office").await;
+    open(&c, &app, "/petitions").await;
+    find(&c, "table.list").await;
+    c.active_element()
+        .await
+        .expect("active")
+        .send_keys("/")
+        .await
+        .expect("slash");
+    let focused = wait_for_focus(&c, "search").await;
+    focused
+        .send_keys(&format!("物业费 -工资{ENTER}"))
+        .await
+        .expect("type query");
+    wait_for_text(&c, "#search-total", "共找到 3 件").await;
+    let table = find(&c, "table.list tbody")
+        .await
+        .text()
+        .await
+        .expect("rows");
+    for no in &fees {
+        assert!(table.contains(no.as_str()), "{no} in {table}");
+    }
+    assert!(
+        !table.contains(wages["petition_no"].as_str().expect("number")),
+        "excluded"
+    );
+    let mark = find(&c, "table.list .snippet mark")
+        .await
+        .text()
+        .await
+        .expect("mark");
+    assert_eq!(mark, "物业费");
+    // What was typed never reaches a URL.
+    let url = c.current_url().await.expect("url").to_string();
+    assert!(!url.contains("%E7%89%A9") && !url.contains("q="), "{url}");
+    screenshot(&c, "search-results").await;
+
+    // The window: the returning visitor's ID number brings up the earlier petition.
+    sign_in(&c, &app, "receptionist").await;
+    open(&c, &app, "/petitions/new").await;
+    wait_for_focus(&c, "p0_name").await;
+    type_into(&c, "p0_id_number", "11010519491231002X").await;
+    let box_text = wait_for_text(&c, "#similar", "证件号码相同").await;
+    assert!(
+        box_text.contains(wages["petition_no"].as_str().expect("number")),
+        "{box_text}"
+    );
+    click(&c, "#similar button[data-repeat-of]").await;
+    let repeat_of = find(&c, "#repeat_of")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(repeat_of.as_deref(), wages["id"].as_str());
+    screenshot(&c, "similar-at-the-window").await;
+    c.close().await.expect("close browser");
+    drop(driver);
+}

@@ -14,6 +14,7 @@ pub mod mailroom;
 pub mod people;
 pub mod petitions;
 pub mod reasons;
+pub mod search;
 pub mod supervision;
 
 use std::str::FromStr;

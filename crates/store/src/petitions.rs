@@ -168,7 +168,7 @@ pub struct ListFilter {
 const IN_CHUNK: usize = 500;
 
 /// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
@@ -423,6 +423,11 @@ impl Store {
         .bind(&hash)
         .execute(&mut **tx)
         .await?;
+        // The petition changed: the write indexes it again before it commits.
+        sqlx::query("INSERT INTO search_pending (petition_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(petition_id)
+            .execute(&mut **tx)
+            .await?;
         Ok(seq)
     }
 

@@ -53,6 +53,11 @@ pub struct BenchArgs {
     pub think_ms: u64,
     #[arg(long, default_value_t = 60)]
     pub duration_s: u64,
+    /// Instead: fill with --petitions petitions (batched inserts), rebuild the search index
+    /// (timed), then time --requests searches of five kinds, the last page in date order and
+    /// repeat candidates, through the use cases.
+    #[arg(long)]
+    pub search: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -184,6 +189,9 @@ pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.load {
         return crate::cli::load::run(cfg, &args).await;
+    }
+    if args.search {
+        return crate::cli::search_bench::run(cfg, &args).await;
     }
     if cfg.database_url.is_none() {
         cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));

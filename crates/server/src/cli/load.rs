@@ -148,7 +148,7 @@ fn stage_for(age_days: i64, h: u32) -> &'static str {
 }
 
 /// Fills an empty database with `count` petitions registered over the year up to `today`.
-async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow::Result<()> {
+pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow::Result<()> {
     let store = xinfang_app::context::open_store(cfg).await?;
     if store.default_bureau().await?.is_some() {
         bail!("数据库已有数据：请使用新的数据库，或加 --reuse 直接测量");

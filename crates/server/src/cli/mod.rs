@@ -5,6 +5,7 @@ pub mod bench;
 pub mod demo;
 pub mod generate;
 pub mod load;
+pub mod search_bench;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -98,6 +99,12 @@ pub enum Command {
     },
     /// Measure registration latency and memory on generated data (see docs/performance.md).
     Bench(crate::cli::bench::BenchArgs),
+    /// Rebuild the search index with the current dictionary, with a progress bar.
+    Reindex {
+        /// Only petitions whose document is missing or was cut with another dictionary.
+        #[arg(long)]
+        stale: bool,
+    },
 }
 
 #[derive(Args, Clone, Default)]
@@ -387,6 +394,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Bench(args) => crate::cli::bench::run(cfg, args).await,
+        Command::Reindex { stale } => {
+            let store = app::open_store(&cfg).await?;
+            let bureau = existing_bureau(&store).await?;
+            let state = AppState::new(cfg, store, clock.clone(), bureau).await?;
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} 件 {per_sec} 预计还需 {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let started = std::time::Instant::now();
+            let n = xinfang_app::search::reindex(&state, !stale, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
+            bar.finish_and_clear();
+            println!(
+                "已为 {n} 件信访件重建检索索引（词典版本 {}），用时 {:.1} 秒",
+                state.index.segmenter().version(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
     }
 }
 

@@ -595,9 +595,9 @@ backend_tests! {
         assert!(xinfang_app::handling::is_final(&app.state, &p).await.unwrap());
         // A new visit on the same matter by the same person is proposed as 不再受理.
         let r = app.token("receptionist").await;
-        let (s, v) = app.get(&r, "/api/v1/petitions/similar?id_number=11010519491231002X").await;
+        let (s, v) = app.post(&r, "/api/v1/petitions/similar", &json!({"id_number": "11010519491231002X"})).await;
         assert_eq!(s, 200, "{v}");
-        let hit = v["items"].as_array().unwrap().iter().find(|x| x["id"] == id.as_str()).expect("found");
+        let hit = v.as_array().unwrap().iter().find(|x| x["petition"]["id"] == id.as_str()).expect("found");
         assert_eq!(hit["final"], true, "{hit}");
     }
 

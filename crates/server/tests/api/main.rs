@@ -18,6 +18,7 @@ mod mailroom;
 mod registration;
 mod restart;
 mod routines;
+mod search;
 mod security;
 mod sources;
 mod supervision;

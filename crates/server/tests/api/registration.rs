@@ -141,11 +141,11 @@ backend_tests! {
     async fn earlier_petitions_of_the_same_person_are_found_and_linked(app) {
         let t = app.token("receptionist").await;
         let first = app.register_visit(&t, json!({})).await;
-        let (status, v) = app.get(&t, "/api/v1/petitions/similar?id_number=11010519491231002X").await;
-        assert_eq!(status, 200);
-        assert_eq!(v["items"][0]["id"], first["id"]);
-        let (_, by_phone) = app.get(&t, "/api/v1/petitions/similar?name=%E5%BC%A0%E4%B8%89&phone=13912345678").await;
-        assert_eq!(by_phone["items"][0]["id"], first["id"]);
+        let (status, v) = app.post(&t, "/api/v1/petitions/similar", &json!({"id_number": "11010519491231002X"})).await;
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v[0]["petition"]["id"], first["id"]);
+        let (_, by_phone) = app.post(&t, "/api/v1/petitions/similar", &json!({"name": "张三", "phone": "13912345678"})).await;
+        assert_eq!(by_phone[0]["petition"]["id"], first["id"]);
         // A repeat visit needs its reason.
         let mut body = visit_body();
         body["repeat_of"] = first["id"].clone();

@@ -402,8 +402,6 @@ backend_tests! {
                     urls.insert((format!("/petitions?q={q}"), m));
                 }
             }
-            urls.insert(("/api/v1/petitions/similar?id_number=11010519491231002X".into(), "11010519491231002X"));
-            urls.insert(("/fragments/similar?id_number=11010519491231002X".into(), "11010519491231002X"));
             for (url, typed) in &urls {
                 let r = app.client.get(app.url(url)).bearer_auth(&token).send().await.unwrap();
                 let status = r.status().as_u16();
@@ -413,6 +411,38 @@ backend_tests! {
                 for f in &hidden {
                     for m in f.markers.iter().filter(|m| *m != typed) {
                         assert!(!text.contains(m), "{role} GET {url} shows {m:?} ({status}): {}", text.chars().take(400).collect::<String>());
+                    }
+                }
+                checked += 1;
+            }
+            // The searches and intake lookups that post (what is typed stays out of URLs), by
+            // each marker the role may not see: JSON to the API, forms to the pages.
+            let mut posts: Vec<Post> = Vec::new();
+            let idn = "11010519491231002X".to_string();
+            posts.push(("/api/v1/petitions/similar", Some(json!({"id_number": idn})), Vec::new(), idn.clone()));
+            posts.push(("/fragments/similar", None, vec![("p0_id_number", idn.clone())], idn.clone()));
+            for f in &hidden {
+                for m in &f.markers {
+                    let m = m.to_string();
+                    posts.push(("/api/v1/search", Some(json!({"q": m})), Vec::new(), m.clone()));
+                    posts.push(("/api/v1/petitions/similar", Some(json!({"name": m, "id_number": m, "phone": m, "address": m, "matter": m})), Vec::new(), m.clone()));
+                    posts.push(("/petitions/search", None, vec![("q", m.clone())], m.clone()));
+                    posts.push(("/fragments/similar", None, vec![("p0_name", m.clone()), ("p0_address", m.clone()), ("summary", m.clone())], m.clone()));
+                }
+            }
+            for (url, body, form, typed) in &posts {
+                let req = app.client.post(app.url(url)).bearer_auth(&token);
+                let req = match body {
+                    Some(b) => req.json(b),
+                    None => req.form(form),
+                };
+                let r = req.send().await.unwrap();
+                let status = r.status().as_u16();
+                let text = r.text().await.unwrap();
+                assert!(status < 500, "{role} POST {url} {typed}: {status} {text}");
+                for f in &hidden {
+                    for m in f.markers.iter().filter(|m| **m != typed.as_str()) {
+                        assert!(!text.contains(m), "{role} POST {url} ({typed}) shows {m:?} ({status}): {}", text.chars().take(400).collect::<String>());
                     }
                 }
                 checked += 1;
@@ -432,6 +462,14 @@ backend_tests! {
         }
     }
 }
+
+/// A posted search: the path, a JSON body or form fields, and what it carries itself.
+type Post = (
+    &'static str,
+    Option<Value>,
+    Vec<(&'static str, String)>,
+    String,
+);
 
 fn url_escape(s: &str) -> String {
     s.bytes()

@@ -109,7 +109,7 @@ backend_tests! {
         assert_eq!(s, 201);
         let (_, recused) = app.get(&co, "/api/v1/petitions?q=%E5%BC%A0%E4%B8%89").await;
         assert!(ids(&recused).is_empty(), "{recused}");
-        let (s, similar) = app.get(&co, "/api/v1/petitions/similar?id_number=11010519491231002X").await;
+        let (s, similar) = app.post(&co, "/api/v1/petitions/similar", &json!({"id_number": "11010519491231002X"})).await;
         assert_eq!(s, 200, "{similar}");
         assert_no_marker("the similar lookup", &similar.to_string());
         assert!(!similar.to_string().contains(&id), "{similar}");

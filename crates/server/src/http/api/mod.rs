@@ -31,6 +31,7 @@ use xinfang_app::context::AppState;
 use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 
 mod mailroom;
+mod search;
 
 pub use handling::report_file_response;
 pub use mailroom::{ScanQuery, inline_file, read_upload, scan_response};
@@ -833,57 +834,6 @@ pub async fn pdf_response(
 
 #[derive(Deserialize, utoipa::IntoParams, Default)]
 #[serde(default)]
-pub struct SimilarQuery {
-    pub id_number: Option<String>,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-}
-
-/// Earlier petitions by the same person (same ID number, or same name and phone).
-#[utoipa::path(get, path = "/api/v1/petitions/similar", operation_id = "findSimilarPetitions", tag = "petitions",
-    params(SimilarQuery),
-    responses((status = 200, body = PetitionListJson)))]
-pub async fn find_similar(
-    State(state): S,
-    ApiUser(u): ApiUser,
-    crate::http::api::ApiQuery(q): crate::http::api::ApiQuery<SimilarQuery>,
-) -> ApiResult<Json<PetitionListJson>> {
-    let rows = similar(&state, &u, &q).await?;
-    let mut items = Vec::new();
-    for r in &rows {
-        let mut j = petition_json(&r.record, false, Vec::new());
-        j.final_ = xinfang_app::handling::is_final(&state, &r.record).await?;
-        items.push(j);
-    }
-    let total = items.len();
-    Ok(Json(PetitionListJson { items, total }))
-}
-
-pub async fn similar(
-    state: &AppState,
-    u: &auth::CurrentUser,
-    q: &SimilarQuery,
-) -> AppResult<Vec<xinfang_app::intake::ListedPetition>> {
-    if !u.role().is_bureau_staff() {
-        return Err(AppError::forbidden());
-    }
-    let idn = q
-        .id_number
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| s.len() >= 15);
-    let np = match (
-        q.name.as_deref().map(str::trim),
-        q.phone.as_deref().map(str::trim),
-    ) {
-        (Some(n), Some(p)) if !n.is_empty() && p.len() >= 7 => Some((n, p)),
-        _ => None,
-    };
-    xinfang_app::intake::similar(state, u, idn, np).await
-}
-
-#[derive(Deserialize, utoipa::IntoParams, Default)]
-#[serde(default)]
 pub struct RegionQuery {
     /// A name or a code prefix
     pub q: String,
@@ -1182,13 +1132,15 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(<supervision::SupervisionApi as OpenApi>::openapi());
     base.merge(drafting::DocumentsApi::openapi());
     base.merge(accounts::AccountsApi::openapi());
+    base.merge(search::SearchApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
         .merge(mailroom::routes())
         .merge(supervision::routes())
         .merge(drafting::routes())
-        .merge(accounts::routes());
+        .merge(accounts::routes())
+        .merge(search::routes());
     let uploads = OpenApiRouter::new()
         .merge(mailroom::upload_routes())
         .merge(handling::upload_routes());
@@ -1225,7 +1177,6 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(logout))
         .routes(routes!(me))
         .routes(routes!(register_petition, list_petitions))
-        .routes(routes!(find_similar))
         .routes(routes!(get_petition))
         .routes(routes!(record_interview))
         .routes(routes!(decide_acceptance))

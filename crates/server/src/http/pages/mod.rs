@@ -108,6 +108,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/calendar", "节假日安排", "c"));
         nav.push(("/admin/approval-gates", "审批设置", "g"));
         nav.push(("/admin/deadline-rules", "办理期限", "k"));
+        nav.push(("/admin/dictionary", "检索词典", "w"));
     }
     nav.push(("/account/password", "修改密码", ""));
     nav
@@ -300,6 +301,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
                 "不予受理等决定的理由及告知单上的法律说明",
             ));
             actions.push((
+                "/admin/dictionary",
+                "检索词典",
+                "本局常用词语（地名、单位简称等），使检索按整词切分",
+            ));
+            actions.push((
                 "/admin/calendar",
                 "节假日安排",
                 "每年录入国务院办公厅的放假调休通知，期限按此计算",
@@ -389,6 +395,8 @@ struct Row {
     repeat: bool,
     /// The earliest running deadline's warning badge.
     deadline: Option<xinfang_app::deadlines::Badge>,
+    /// A search's highlighted snippet (escaped HTML).
+    snippet: String,
 }
 
 fn row_of(r: &xinfang_app::intake::ListedPetition) -> Row {
@@ -441,6 +449,7 @@ fn row_of(r: &xinfang_app::intake::ListedPetition) -> Row {
         collective: p.collective,
         repeat: p.repeat_of.is_some(),
         deadline: None,
+        snippet: String::new(),
     }
 }
 
@@ -449,70 +458,175 @@ fn row_of(r: &xinfang_app::intake::ListedPetition) -> Row {
 struct ListPage {
     layout: Layout,
     rows: Vec<Row>,
-    q: String,
-    state: String,
-    channel: String,
+    form: SearchForm,
     stages: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
+    /// A search (words or its filters): paged by cursor, with snippets.
+    searching: bool,
     offset: i64,
     total: usize,
     total_exact: bool,
     has_more: bool,
     prev_url: String,
     next_url: String,
+    next_cursor: String,
 }
 
 /// Rows counted past a list page before its total reads “N 件以上”.
 const LIST_COUNT_AHEAD: usize = 50;
 
+/// The list page's search box and filters. The search form posts (names and ID numbers typed
+/// into it stay out of URLs and access logs); a plain GET lists.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct SearchForm {
+    q: String,
+    state: String,
+    channel: String,
+    registered_from: String,
+    registered_to: String,
+    /// "", "1" or "0"
+    confidential: String,
+    repeat: String,
+    collective: String,
+    /// "", "relevance" or "date"
+    sort: String,
+    cursor: String,
+    offset: i64,
+}
+
+impl SearchForm {
+    fn searching(&self) -> bool {
+        [
+            &self.q,
+            &self.registered_from,
+            &self.registered_to,
+            &self.confidential,
+            &self.repeat,
+            &self.collective,
+            &self.sort,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
+
+    fn flag(v: &str) -> Option<bool> {
+        match v {
+            "1" => Some(true),
+            "0" => Some(false),
+            _ => None,
+        }
+    }
+
+    fn input(&self) -> xinfang_app::search::SearchInput {
+        let o = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+        xinfang_app::search::SearchInput {
+            q: self.q.clone(),
+            stage: o(&self.state),
+            channel: o(&self.channel),
+            registered_from: o(&self.registered_from),
+            registered_to: o(&self.registered_to),
+            confidential: Self::flag(&self.confidential),
+            repeat: Self::flag(&self.repeat),
+            collective: Self::flag(&self.collective),
+            sort: o(&self.sort),
+            cursor: o(&self.cursor),
+            limit: Some(50),
+            ..Default::default()
+        }
+    }
+}
+
 async fn petitions(
     State(state): S,
     PageUser(u): PageUser,
-    Query(q): Query<crate::http::api::ListQuery>,
+    Query(f): Query<SearchForm>,
 ) -> Response {
+    petitions_page(&state, &u, f).await
+}
+
+async fn petitions_search(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<SearchForm>,
+) -> Response {
+    petitions_page(&state, &u, f).await
+}
+
+async fn petitions_page(state: &AppState, u: &CurrentUser, f: SearchForm) -> Response {
     let page_size = 50;
-    let offset = q.offset.unwrap_or(0).max(0);
-    let filter = match crate::http::api::list_filter(&q) {
-        Ok(mut f) => {
-            f.limit = page_size;
-            f.offset = offset;
-            f
+    let offset = f.offset.max(0);
+    let searching = f.searching();
+    let (rows, total, total_exact, next_cursor) = if searching {
+        match xinfang_app::search::search(state, u, &f.input()).await {
+            Ok(p) => {
+                let rows: Vec<Row> = p
+                    .rows
+                    .iter()
+                    .map(|r| Row {
+                        snippet: r.snippet.clone(),
+                        ..row_of(&xinfang_app::intake::ListedPetition {
+                            record: r.record.clone(),
+                            with_details: r.with_details,
+                        })
+                    })
+                    .collect();
+                (
+                    rows,
+                    p.total,
+                    p.total_exact,
+                    p.next_cursor.unwrap_or_default(),
+                )
+            }
+            Err(e) => return error_page(state, Some(u), e),
         }
-        Err(e) => return error_page(&state, Some(&u), e),
+    } else {
+        let q = crate::http::api::ListQuery {
+            state: Some(f.state.clone()),
+            channel: Some(f.channel.clone()),
+            ..Default::default()
+        };
+        let filter = match crate::http::api::list_filter(&q) {
+            Ok(mut lf) => {
+                lf.limit = page_size;
+                lf.offset = offset;
+                lf
+            }
+            Err(e) => return error_page(state, Some(u), e),
+        };
+        // Counting stops a few pages ahead: the exact total of a large bureau's list would read
+        // every row the viewer may see on every page view.
+        match xinfang_app::intake::list_counted(state, u, &filter, Some(LIST_COUNT_AHEAD)).await {
+            Ok(p) => (
+                p.rows.iter().map(row_of).collect(),
+                p.total,
+                p.total_exact,
+                String::new(),
+            ),
+            Err(e) => return error_page(state, Some(u), e),
+        }
     };
-    // Counting stops a few pages ahead: the exact total of a large bureau's list would read
-    // every row the viewer may see on every page view.
-    let page = match xinfang_app::intake::list_counted(&state, &u, &filter, Some(LIST_COUNT_AHEAD))
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return error_page(&state, Some(&u), e),
+    let has_more = if searching {
+        !next_cursor.is_empty()
+    } else {
+        offset + (rows.len() as i64) < total as i64
     };
-    let rows = page.rows;
-    let has_more = offset + (rows.len() as i64) < page.total as i64;
-    let base = format!(
-        "/petitions?q={}&state={}&channel={}",
-        auth::urlencode(q.q.as_deref().unwrap_or("")),
-        q.state.as_deref().unwrap_or(""),
-        q.channel.as_deref().unwrap_or("")
-    );
-    let ids: Vec<String> = rows.iter().map(|r| r.record.id.clone()).collect();
-    let mut badges = match xinfang_app::deadlines::badges_for(&state, &ids).await {
+    let base = format!("/petitions?state={}&channel={}", f.state, f.channel);
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut badges = match xinfang_app::deadlines::badges_for(state, &ids).await {
         Ok(b) => b,
-        Err(e) => return error_page(&state, Some(&u), e),
+        Err(e) => return error_page(state, Some(u), e),
     };
     ListPage {
-        layout: layout(&state, Some(&u), ""),
+        layout: layout(state, Some(u), ""),
         rows: rows
-            .iter()
+            .into_iter()
             .map(|r| Row {
-                deadline: badges.remove(&r.record.id),
-                ..row_of(r)
+                deadline: badges.remove(&r.id),
+                ..r
             })
             .collect(),
-        q: q.q.clone().unwrap_or_default(),
-        state: q.state.clone().unwrap_or_default(),
-        channel: q.channel.clone().unwrap_or_default(),
+        form: f,
         stages: Stage::ALL
             .iter()
             .map(|s| (s.as_str(), s.label_zh()))
@@ -521,12 +635,14 @@ async fn petitions(
             .iter()
             .map(|c| (c.as_str(), c.label_zh()))
             .collect(),
+        searching,
         offset,
-        total: page.total,
-        total_exact: page.total_exact,
+        total,
+        total_exact,
         has_more,
         prev_url: format!("{base}&offset={}", (offset - page_size).max(0)),
         next_url: format!("{base}&offset={}", offset + page_size),
+        next_cursor,
     }
     .into_response()
 }
@@ -852,23 +968,52 @@ async fn register_submit(
 #[derive(Template)]
 #[template(path = "intake/similar.html")]
 struct SimilarFragment {
-    /// Each earlier petition, and whether it is final (三级终结: propose 不再受理).
-    rows: Vec<(Row, bool)>,
+    /// Each candidate, whether it is final (三级终结: propose 不再受理), and why it was proposed.
+    rows: Vec<(Row, bool, String)>,
+}
+
+/// What the intake form holds so far (posted: identity stays out of URLs).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SimilarForm {
+    p0_id_number: String,
+    p0_name: String,
+    p0_phone: String,
+    p0_address: String,
+    summary: String,
+    requests: String,
+    accused_unit_id: String,
+    exclude_id: String,
 }
 
 async fn similar_fragment(
     State(state): S,
     PageUser(u): PageUser,
-    Query(q): Query<crate::http::api::SimilarQuery>,
+    Form(f): Form<SimilarForm>,
 ) -> Response {
-    match crate::http::api::similar(&state, &u, &q).await {
-        Ok(rows) => {
+    let o = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_string());
+    let input = xinfang_app::search::SimilarInput {
+        id_number: o(&f.p0_id_number),
+        name: o(&f.p0_name),
+        phone: o(&f.p0_phone),
+        address: o(&f.p0_address),
+        accused_unit_id: o(&f.accused_unit_id),
+        matter: o(&format!("{} {}", f.summary, f.requests)),
+        exclude_id: o(&f.exclude_id),
+        window_days: None,
+    };
+    match xinfang_app::search::similar(&state, &u, &input).await {
+        Ok(found) => {
             let mut out = Vec::new();
-            for r in &rows {
-                let fin = xinfang_app::handling::is_final(&state, &r.record)
+            for c in &found {
+                let fin = xinfang_app::handling::is_final(&state, &c.record)
                     .await
                     .unwrap_or(false);
-                out.push((row_of(r), fin));
+                let row = row_of(&xinfang_app::intake::ListedPetition {
+                    record: c.record.clone(),
+                    with_details: true,
+                });
+                out.push((row, fin, c.reasons.join("、")));
             }
             Html(SimilarFragment { rows: out }.render().unwrap_or_default()).into_response()
         }
@@ -1865,6 +2010,74 @@ struct ReasonsPage {
     acceptances: Vec<(&'static str, &'static str)>,
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/dictionary.html")]
+struct DictionaryPage {
+    layout: Layout,
+    dictionary: xinfang_app::search::Dictionary,
+    errors: Vec<(Option<String>, String)>,
+}
+
+async fn dictionary_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    let dictionary = match xinfang_app::search::dictionary(state, u).await {
+        Ok(d) => d,
+        Err(e) => return error_page(state, Some(u), e),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = DictionaryPage {
+        layout: layout(state, Some(u), flash),
+        dictionary,
+        errors,
+    };
+    (status, page).into_response()
+}
+
+async fn dictionary_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    dictionary_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct WordForm {
+    word: String,
+}
+
+async fn dictionary_add(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<WordForm>,
+) -> Response {
+    match xinfang_app::search::add_word(&state, &u, &f.word).await {
+        Ok(()) => Redirect::to("/admin/dictionary?done=saved").into_response(),
+        Err(e @ AppError::Invalid(_)) => dictionary_page_for(&state, &u, e.messages(), "").await,
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn dictionary_remove(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<WordForm>,
+) -> Response {
+    match xinfang_app::search::remove_word(&state, &u, &f.word).await {
+        Ok(()) => Redirect::to("/admin/dictionary?done=saved").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
 async fn reasons_page_for(
     state: &AppState,
     u: &CurrentUser,
@@ -2232,19 +2445,25 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/logout", post(logout))
         .route("/tasks/{id}/done", post(task_done))
         .route("/petitions", get(petitions).post(register_submit))
+        .route("/petitions/search", post(petitions_search))
         .route("/petitions/new", get(register_page))
         .route("/petitions/{id}", get(petition))
         .route("/petitions/{id}/interview", post(interview_submit))
         .route("/petitions/{id}/decision", post(decision_submit))
         .route("/petitions/{id}/recusal", post(recusal_submit))
         .route("/documents/{file}", get(document_pdf))
-        .route("/fragments/similar", get(similar_fragment))
+        .route("/fragments/similar", post(similar_fragment))
         .route("/registrations/today", get(today))
         .route("/admin/users", get(users_page).post(user_create))
         .route("/admin/users/{id}", post(user_update))
         .route("/admin/units", get(units_page).post(unit_create))
         .route("/admin/units/{id}", post(unit_update))
         .route("/admin/reasons", get(reasons_page).post(reason_create))
+        .route(
+            "/admin/dictionary",
+            get(dictionary_page).post(dictionary_add),
+        )
+        .route("/admin/dictionary/removal", post(dictionary_remove))
         .route("/admin/reasons/{id}", post(reason_update))
         .route("/admin/calendar", get(calendar_page).post(calendar_create))
         .route("/admin/calendar/{year}", post(calendar_update))

@@ -1,0 +1,898 @@
+//! The search index: one document per petition, kept in the database so that the embedded
+//! default needs nothing more and every instance on PostgreSQL shares it. The text arrives
+//! already cut into tokens (the app segments it); this module stores and queries them: an FTS5
+//! table on SQLite (columns number, matter, restricted; bm25), a weighted tsvector with a GIN
+//! index on PostgreSQL (A, B, C; ts_rank). Which columns a row is matched on is decided per
+//! row from the viewer's [`SearchScope`], inside the query, so totals and pages count only what
+//! the viewer may find.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{AnyConnection, Row};
+use xinfang_domain::search::{MatchLevel, SearchScope};
+use xinfang_domain::words::{Channel, Stage};
+
+use crate::petitions::{PetitionRecord, petition_from};
+use crate::{Backend, Result, Store, Tx, ts};
+
+/// Ids per `IN (…)` when reading a batch's text.
+const BATCH: usize = 500;
+/// Characters of a token kept (longer ones are cut, in the index and the query alike).
+const MAX_TOKEN_CHARS: usize = 64;
+/// Tokens kept per column of one document (a tsvector holds at most 1 MB).
+const MAX_TOKENS: usize = 20_000;
+
+/// One person's details a search may match, for viewers who may know who raised the matter.
+#[derive(Debug, Clone, Default)]
+pub struct PersonText {
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: String,
+    pub address: String,
+}
+
+/// Everything a petition holds in words, read for indexing.
+#[derive(Debug, Clone, Default)]
+pub struct SearchSource {
+    pub petition_id: String,
+    pub bureau_id: String,
+    pub petition_no: String,
+    /// What a unit handling an accusation against itself may read too: summary, requests,
+    /// proposal.
+    pub matter: Vec<String>,
+    /// The rest: interviews, the letter's registration, reports, replies, documents, notes.
+    pub narrative: Vec<String>,
+    pub people: Vec<PersonText>,
+}
+
+/// The tokens and raw text of one petition's document.
+#[derive(Debug, Clone, Default)]
+pub struct SearchDoc {
+    pub petition_id: String,
+    pub bureau_id: String,
+    pub number: Vec<String>,
+    pub matter: Vec<String>,
+    pub restricted: Vec<String>,
+    pub matter_raw: String,
+    pub full_raw: String,
+    pub dictionary_version: String,
+}
+
+/// A query in tokens: each word its tokens (all required), each phrase its tokens and its text
+/// (found as written), each excluded word its tokens.
+#[derive(Debug, Clone, Default)]
+pub struct TokenQuery {
+    pub words: Vec<Vec<String>>,
+    pub phrases: Vec<(Vec<String>, String)>,
+    pub excluded: Vec<Vec<String>>,
+}
+
+impl TokenQuery {
+    fn positive(&self) -> impl Iterator<Item = &String> {
+        self.words
+            .iter()
+            .flatten()
+            .chain(self.phrases.iter().flat_map(|p| &p.0))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SearchFilter {
+    pub stage: Option<Stage>,
+    pub channel: Option<Channel>,
+    pub registered_from: Option<NaiveDate>,
+    pub registered_to: Option<NaiveDate>,
+    pub township: Option<String>,
+    pub category: Option<String>,
+    pub purpose: Option<String>,
+    pub handling_unit_id: Option<String>,
+    pub accused_unit_id: Option<String>,
+    pub repeat: Option<bool>,
+    pub collective: Option<bool>,
+    pub confidential: Option<bool>,
+}
+
+impl SearchFilter {
+    /// Filters on what a number-only row does not show: such rows are left out when one is set.
+    fn on_details(&self) -> bool {
+        self.township.is_some()
+            || self.category.is_some()
+            || self.purpose.is_some()
+            || self.handling_unit_id.is_some()
+            || self.accused_unit_id.is_some()
+            || self.repeat.is_some()
+            || self.collective.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchOrder {
+    /// Best match first (bm25 / ts_rank), then by id.
+    Relevance,
+    /// Newest registration first.
+    Newest,
+}
+
+/// Where the previous page ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchCursor {
+    pub rank: f64,
+    pub registered_at: String,
+    pub id: String,
+}
+
+#[derive(Clone, Copy)]
+pub struct SearchRequest<'a> {
+    pub bureau_id: &'a str,
+    /// The viewer, for recusal.
+    pub user_id: &'a str,
+    pub scope: &'a SearchScope,
+    pub text: Option<&'a TokenQuery>,
+    pub filter: &'a SearchFilter,
+    pub order: SearchOrder,
+    pub after: Option<&'a SearchCursor>,
+    pub limit: i64,
+}
+
+/// A row found, with its rank (lower is better on both backends) and its raw text for the
+/// snippet.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub record: PetitionRecord,
+    pub rank: f64,
+    pub matter: String,
+    pub full_text: String,
+}
+
+#[derive(Debug, Clone)]
+enum Arg {
+    Text(String),
+    Float(f64),
+}
+
+/// A query under construction: SQL text and its arguments, numbered as they are pushed.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    fn arg(&mut self, v: impl Into<String>) -> String {
+        self.args.push(Arg::Text(v.into()));
+        format!("${}", self.args.len())
+    }
+
+    fn float(&mut self, v: f64) -> String {
+        self.args.push(Arg::Float(v));
+        format!("${}", self.args.len())
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+}
+
+/// FTS5 columns per level.
+fn fts_columns(level: MatchLevel) -> &'static str {
+    match level {
+        MatchLevel::Full => "{number matter restricted}",
+        MatchLevel::Matter => "{number matter}",
+        MatchLevel::Number => "{number}",
+    }
+}
+
+/// tsquery weights per level.
+fn ts_weights(level: MatchLevel) -> &'static str {
+    match level {
+        MatchLevel::Full => "ABC",
+        MatchLevel::Matter => "AB",
+        MatchLevel::Number => "A",
+    }
+}
+
+/// A token as a query term: tokens hold letters and digits only (the app normalises them), so
+/// quoting them is enough; anything else is dropped rather than trusted.
+fn clean(t: &str) -> String {
+    // Cut to a length both backends index whole (a PostgreSQL lexeme stops at 2 KB); index and
+    // query cut alike, so a longer token still finds itself.
+    t.chars()
+        .filter(|c| c.is_alphanumeric())
+        .take(MAX_TOKEN_CHARS)
+        .collect()
+}
+
+/// The FTS5 expression matching the query on one level's columns.
+fn fts_expression(q: &TokenQuery, level: MatchLevel) -> String {
+    let cols = fts_columns(level);
+    let all = |tokens: &mut dyn Iterator<Item = &String>| {
+        tokens
+            .map(|t| format!("\"{}\"", clean(t)))
+            .filter(|t| t.len() > 2)
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    let mut e = format!("{cols} : ({})", all(&mut q.positive()));
+    for x in &q.excluded {
+        let x = all(&mut x.iter());
+        if !x.is_empty() {
+            e.push_str(&format!(" NOT {cols} : ({x})"));
+        }
+    }
+    e
+}
+
+/// The tsquery text matching the query on one level's weights.
+fn ts_expression(q: &TokenQuery, level: MatchLevel) -> String {
+    let w = ts_weights(level);
+    let all = |tokens: &mut dyn Iterator<Item = &String>| {
+        tokens
+            .map(|t| clean(t))
+            .filter(|t| !t.is_empty())
+            .map(|t| format!("'{t}':{w}"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    };
+    let mut e = format!("({})", all(&mut q.positive()));
+    for x in &q.excluded {
+        let x = all(&mut x.iter());
+        if !x.is_empty() {
+            e.push_str(&format!(" & !({x})"));
+        }
+    }
+    e
+}
+
+/// A tsvector literal: each token with its positions (1-based, at most 16383).
+fn ts_vector(tokens: &[String]) -> String {
+    let mut positions: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let cleaned: Vec<String> = tokens.iter().take(MAX_TOKENS).map(|t| clean(t)).collect();
+    for (i, t) in cleaned.iter().enumerate() {
+        let t = t.as_str();
+        if t.is_empty() {
+            continue;
+        }
+        let k = *index.entry(t).or_insert_with(|| {
+            positions.push((t, Vec::new()));
+            positions.len() - 1
+        });
+        if positions[k].1.len() < 256 {
+            positions[k].1.push((i + 1).min(16383));
+        }
+    }
+    positions
+        .iter()
+        .map(|(t, p)| {
+            let p: Vec<String> = p.iter().map(usize::to_string).collect();
+            format!("'{t}':{}", p.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Store {
+    /// The petitions this transaction changed, taken off the pending list.
+    pub async fn take_search_pending(&self, tx: &mut Tx) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT petition_id FROM search_pending ORDER BY petition_id")
+                .fetch_all(&mut **tx)
+                .await?;
+        if !rows.is_empty() {
+            sqlx::query("DELETE FROM search_pending")
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// The text of the petitions, read in the transaction that changed them.
+    pub async fn search_sources_in(
+        &self,
+        tx: &mut Tx,
+        ids: &[String],
+    ) -> Result<Vec<SearchSource>> {
+        search_sources(tx, ids).await
+    }
+
+    /// The text of the petitions, for reindexing.
+    pub async fn search_sources(&self, ids: &[String]) -> Result<Vec<SearchSource>> {
+        let mut conn = self.pool().acquire().await?;
+        search_sources(&mut conn, ids).await
+    }
+
+    /// Stores (or replaces) a petition's document.
+    pub async fn put_search_doc(&self, tx: &mut Tx, doc: &SearchDoc) -> Result<()> {
+        let conn: &mut AnyConnection = tx;
+        match self.backend() {
+            Backend::Sqlite => {
+                let old: Option<(i64,)> =
+                    sqlx::query_as("SELECT doc_id FROM search_docs WHERE petition_id = $1")
+                        .bind(&doc.petition_id)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                let doc_id = match old {
+                    Some((id,)) => {
+                        sqlx::query("DELETE FROM search_fts WHERE rowid = $1")
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("UPDATE search_docs SET matter = $1, full_text = $2, dictionary_version = $3 WHERE doc_id = $4")
+                            .bind(&doc.matter_raw)
+                            .bind(&doc.full_raw)
+                            .bind(&doc.dictionary_version)
+                            .bind(id)
+                            .execute(&mut *conn)
+                            .await?;
+                        id
+                    }
+                    None => {
+                        let (id,): (i64,) = sqlx::query_as("INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version) VALUES ($1, $2, $3, $4, $5) RETURNING doc_id")
+                            .bind(&doc.petition_id)
+                            .bind(&doc.bureau_id)
+                            .bind(&doc.matter_raw)
+                            .bind(&doc.full_raw)
+                            .bind(&doc.dictionary_version)
+                            .fetch_one(&mut *conn)
+                            .await?;
+                        id
+                    }
+                };
+                let join = |t: &[String]| {
+                    t.iter()
+                        .take(MAX_TOKENS)
+                        .map(|s| clean(s))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                sqlx::query("INSERT INTO search_fts (rowid, number, matter, restricted) VALUES ($1, $2, $3, $4)")
+                    .bind(doc_id)
+                    .bind(join(&doc.number))
+                    .bind(join(&doc.matter))
+                    .bind(join(&doc.restricted))
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, doc) \
+                     VALUES ($1, $2, $3, $4, $5, setweight($6::tsvector, 'A') || setweight($7::tsvector, 'B') || setweight($8::tsvector, 'C')) \
+                     ON CONFLICT (petition_id) DO UPDATE SET matter = EXCLUDED.matter, full_text = EXCLUDED.full_text, \
+                     dictionary_version = EXCLUDED.dictionary_version, doc = EXCLUDED.doc",
+                )
+                .bind(&doc.petition_id)
+                .bind(&doc.bureau_id)
+                .bind(&doc.matter_raw)
+                .bind(&doc.full_raw)
+                .bind(&doc.dictionary_version)
+                .bind(ts_vector(&doc.number))
+                .bind(ts_vector(&doc.matter))
+                .bind(ts_vector(&doc.restricted))
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Petitions of the bureau whose document is missing or was cut with another dictionary
+    /// (with `all`: every one), after `after` in id order.
+    pub async fn stale_search_docs(
+        &self,
+        bureau_id: &str,
+        version: &str,
+        after: &str,
+        limit: i64,
+        all: bool,
+    ) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT p.id FROM petitions p LEFT JOIN search_docs d ON d.petition_id = p.id \
+             WHERE p.bureau_id = $1 AND p.id > $2 AND ({} OR d.petition_id IS NULL OR d.dictionary_version <> $3) \
+             ORDER BY p.id LIMIT {}",
+            if all { "1 = 1" } else { "1 = 0" },
+            limit.max(1)
+        )))
+        .bind(bureau_id)
+        .bind(after)
+        .bind(version)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+
+    /// How many of the bureau's petitions need indexing with this dictionary.
+    pub async fn count_stale_search_docs(&self, bureau_id: &str, version: &str) -> Result<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM petitions p LEFT JOIN search_docs d ON d.petition_id = p.id \
+             WHERE p.bureau_id = $1 AND (d.petition_id IS NULL OR d.dictionary_version <> $2)",
+        )
+        .bind(bureau_id)
+        .bind(version)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// The bureau's own words, with who added them and when, alphabetically.
+    pub async fn search_words(&self, bureau_id: &str) -> Result<Vec<(String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT w.word, COALESCE(u.display_name, ''), w.added_at FROM search_words w \
+             LEFT JOIN users u ON u.id = w.added_by WHERE w.bureau_id = $1 ORDER BY w.word",
+        )
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Adds a word; `false` when the bureau has it already.
+    pub async fn add_search_word(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        word: &str,
+        user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let r = sqlx::query("INSERT INTO search_words (bureau_id, word, added_by, added_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(bureau_id)
+            .bind(word)
+            .bind(user_id)
+            .bind(ts(now))
+            .execute(&mut **tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Removes a word; `false` when the bureau did not have it.
+    pub async fn remove_search_word(
+        &self,
+        tx: &mut Tx,
+        bureau_id: &str,
+        word: &str,
+    ) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM search_words WHERE bureau_id = $1 AND word = $2")
+            .bind(bureau_id)
+            .bind(word)
+            .execute(&mut **tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// One page of what the viewer's search finds, in the requested order.
+    pub async fn search(&self, req: &SearchRequest<'_>) -> Result<Vec<SearchHit>> {
+        let (mut sql, rank) = self.search_sql(req);
+        let order = if req.text.is_some() && req.order == SearchOrder::Relevance {
+            if let Some(c) = req.after {
+                let r = sql.float(c.rank);
+                let r2 = sql.float(c.rank);
+                let id = sql.arg(c.id.clone());
+                sql.push(&format!(
+                    " AND ({rank} > {r} OR ({rank} = {r2} AND p.id > {id}))"
+                ));
+            }
+            " ORDER BY search_rank, p.id".to_string()
+        } else {
+            if let Some(c) = req.after {
+                let at = sql.arg(c.registered_at.clone());
+                let id = sql.arg(c.id.clone());
+                sql.push(&format!(" AND (p.registered_at, p.id) < ({at}, {id})"));
+            }
+            " ORDER BY p.registered_at DESC, p.id DESC".to_string()
+        };
+        sql.push(&order);
+        sql.push(&format!(" LIMIT {}", req.limit.clamp(1, 501)));
+        let rows = self.run(&sql).await?;
+        let mut hits = Vec::with_capacity(rows.len());
+        for r in &rows {
+            hits.push(SearchHit {
+                record: petition_from(r)?,
+                rank: r.try_get("search_rank")?,
+                matter: r.try_get("search_matter")?,
+                full_text: r.try_get("search_full")?,
+            });
+        }
+        let mut records: Vec<PetitionRecord> = hits.iter().map(|h| h.record.clone()).collect();
+        self.with_petitioners(&mut records).await?;
+        for (h, r) in hits.iter_mut().zip(records) {
+            h.record = r;
+        }
+        Ok(hits)
+    }
+
+    /// How many rows the viewer's search finds, counting up to `cap + 1`: more than `cap`
+    /// means "more than cap".
+    pub async fn search_count(&self, req: &SearchRequest<'_>, cap: i64) -> Result<i64> {
+        let (inner, _) = self.search_sql(req);
+        let sql = Sql {
+            text: format!(
+                "SELECT count(*) AS n FROM ({} LIMIT {}) c",
+                inner.text,
+                cap + 1
+            ),
+            args: inner.args,
+        };
+        let rows = self.run(&sql).await?;
+        Ok(rows
+            .first()
+            .map(|r| r.try_get::<i64, _>("n"))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
+    async fn run(&self, sql: &Sql) -> Result<Vec<sqlx::any::AnyRow>> {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.text.clone()));
+        for a in &sql.args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Float(f) => q.bind(*f),
+            };
+        }
+        Ok(q.fetch_all(self.pool()).await?)
+    }
+
+    /// The query without order and limit, and the SQL of its rank.
+    fn search_sql(&self, req: &SearchRequest<'_>) -> (Sql, String) {
+        let pg = self.backend() == Backend::Postgres;
+        let mut sql = Sql::default();
+        let rank;
+        // The viewer's narrower level, and the condition under which a row is reached fully.
+        let (narrow, full_cond) = match req.scope {
+            SearchScope::Everything => (None, None),
+            SearchScope::Staff { user_id } => {
+                let u1 = sql.arg(user_id.clone());
+                let u2 = sql.arg(user_id.clone());
+                let u3 = sql.arg(user_id.clone());
+                (
+                    Some(MatchLevel::Number),
+                    Some(format!(
+                        "(p.confidential = 0 OR COALESCE(p.carried_by, '') = {u1} OR (p.carried_by IS NULL AND (p.registered_by = {u2} OR COALESCE(p.decided_by, '') = {u3})))"
+                    )),
+                )
+            }
+            SearchScope::Unit { unit_id } => {
+                let u = sql.arg(unit_id.clone());
+                (
+                    Some(MatchLevel::Matter),
+                    Some(format!("COALESCE(p.accused_unit_id, '') <> {u}")),
+                )
+            }
+        };
+        // The text a phrase must occur in, per level.
+        let raw = |level: MatchLevel| match level {
+            MatchLevel::Full => Some(if pg {
+                "d.matter || chr(10) || d.full_text"
+            } else {
+                "d.matter || char(10) || d.full_text"
+            }),
+            MatchLevel::Matter => Some("d.matter"),
+            MatchLevel::Number => None,
+        };
+        let mut text_cond: Option<String> = None;
+        match req.text {
+            Some(q) => {
+                let wide = if pg {
+                    ts_expression(q, MatchLevel::Full)
+                } else {
+                    fts_expression(q, MatchLevel::Full)
+                };
+                let w = sql.arg(wide);
+                if pg {
+                    rank = format!("(-ts_rank(d.doc, {w}::tsquery)::float8)");
+                    sql.push(&format!(
+                        "SELECT p.*, {rank} AS search_rank, d.matter AS search_matter, d.full_text AS search_full \
+                         FROM search_docs d JOIN petitions p ON p.id = d.petition_id WHERE d.doc @@ {w}::tsquery"
+                    ));
+                } else {
+                    rank = "f.rank".into();
+                    sql.push(&format!(
+                        "WITH f AS MATERIALIZED (SELECT rowid AS doc_id, bm25(search_fts, 10.0, 4.0, 1.0) AS rank FROM search_fts WHERE search_fts MATCH {w}) \
+                         SELECT p.*, f.rank AS search_rank, d.matter AS search_matter, d.full_text AS search_full \
+                         FROM f JOIN search_docs d ON d.doc_id = f.doc_id JOIN petitions p ON p.id = d.petition_id WHERE 1 = 1"
+                    ));
+                }
+                let level_cond = |sql: &mut Sql, level: MatchLevel, first: bool| -> String {
+                    let mut parts: Vec<String> = Vec::new();
+                    if !first {
+                        let e = if pg {
+                            ts_expression(q, level)
+                        } else {
+                            fts_expression(q, level)
+                        };
+                        let a = sql.arg(e);
+                        parts.push(if pg {
+                            format!("d.doc @@ {a}::tsquery")
+                        } else {
+                            format!("d.doc_id IN (SELECT rowid FROM search_fts WHERE search_fts MATCH {a})")
+                        });
+                    }
+                    for (_, phrase) in &q.phrases {
+                        match raw(level) {
+                            Some(r) => {
+                                let a = sql.arg(phrase.clone());
+                                parts.push(if pg {
+                                    format!("strpos({r}, {a}) > 0")
+                                } else {
+                                    format!("instr({r}, {a}) > 0")
+                                });
+                            }
+                            None => parts.push("1 = 0".into()),
+                        }
+                    }
+                    if parts.is_empty() {
+                        "1 = 1".into()
+                    } else {
+                        parts.join(" AND ")
+                    }
+                };
+                let full = level_cond(&mut sql, MatchLevel::Full, true);
+                text_cond = Some(match (&narrow, &full_cond) {
+                    (Some(level), Some(fc)) => {
+                        let n = level_cond(&mut sql, *level, false);
+                        format!("(({fc} AND {full}) OR (NOT {fc} AND {n}))")
+                    }
+                    _ => format!("({full})"),
+                });
+            }
+            None => {
+                rank = "0".into();
+                sql.push(
+                    "SELECT p.*, CAST(0 AS DOUBLE PRECISION) AS search_rank, '' AS search_matter, '' AS search_full \
+                     FROM petitions p WHERE 1 = 1",
+                );
+            }
+        }
+        let b = sql.arg(req.bureau_id);
+        sql.push(&format!(" AND p.bureau_id = {b}"));
+        if let Some(t) = text_cond {
+            sql.push(&format!(" AND {t}"));
+        }
+        if let SearchScope::Unit { unit_id } = req.scope {
+            let u = sql.arg(unit_id.clone());
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM handling_records h WHERE h.petition_id = p.id AND h.unit_id = {u})"
+            ));
+        }
+        let u = sql.arg(req.user_id);
+        sql.push(&format!(
+            " AND NOT EXISTS (SELECT 1 FROM recusals r WHERE r.user_id = {u} AND (r.petition_id = p.id OR EXISTS (SELECT 1 FROM petitioners q WHERE q.petition_id = p.id AND ((r.petitioner_id_number IS NOT NULL AND q.id_number = r.petitioner_id_number) OR (r.petitioner_name IS NOT NULL AND q.name = r.petitioner_name)))))"
+        ));
+        let f = req.filter;
+        if let Some(fc) = full_cond
+            .as_ref()
+            .filter(|_| f.on_details() && narrow == Some(MatchLevel::Number))
+        {
+            sql.push(&format!(" AND {fc}"));
+        }
+        let eq = |sql: &mut Sql, col: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                let a = sql.arg(v.clone());
+                sql.push(&format!(" AND {col} = {a}"));
+            }
+        };
+        eq(
+            &mut sql,
+            "p.stage",
+            &f.stage.map(|s| s.as_str().to_string()),
+        );
+        eq(
+            &mut sql,
+            "p.channel",
+            &f.channel.map(|c| c.as_str().to_string()),
+        );
+        eq(&mut sql, "p.township", &f.township);
+        eq(&mut sql, "p.category", &f.category);
+        eq(&mut sql, "p.purpose", &f.purpose);
+        eq(&mut sql, "p.accused_unit_id", &f.accused_unit_id);
+        if let Some(d) = f.registered_from {
+            let a = sql.arg(d.to_string());
+            sql.push(&format!(" AND p.registered_on >= {a}"));
+        }
+        if let Some(d) = f.registered_to {
+            let a = sql.arg(d.to_string());
+            sql.push(&format!(" AND p.registered_on <= {a}"));
+        }
+        if let Some(u) = &f.handling_unit_id {
+            let a = sql.arg(u.clone());
+            sql.push(&format!(
+                " AND EXISTS (SELECT 1 FROM handling_records h2 WHERE h2.petition_id = p.id AND h2.unit_id = {a})"
+            ));
+        }
+        let flag = |v: bool| if v { "1" } else { "0" };
+        if let Some(r) = f.repeat {
+            sql.push(if r {
+                " AND p.repeat_of IS NOT NULL"
+            } else {
+                " AND p.repeat_of IS NULL"
+            });
+        }
+        if let Some(c) = f.collective {
+            sql.push(&format!(" AND p.collective = {}", flag(c)));
+        }
+        if let Some(c) = f.confidential {
+            sql.push(&format!(" AND p.confidential = {}", flag(c)));
+        }
+        (sql, rank)
+    }
+}
+
+/// Reads the text of the petitions over one connection (a transaction's or the pool's).
+async fn search_sources(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<SearchSource>> {
+    let mut out: Vec<SearchSource> = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        let marks = crate::petitions::placeholders(1, chunk.len());
+        let mut index: HashMap<String, usize> = HashMap::new();
+        let base = out.len();
+        macro_rules! rows {
+            ($sql:expr) => {{
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!($sql, marks = marks)));
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(&mut *conn).await?
+            }};
+        }
+        for r in rows!(
+            "SELECT id, bureau_id, petition_no, summary, requests, proposal, decision_note, repeat_reason FROM petitions WHERE id IN ({marks}) ORDER BY id"
+        ) {
+            let id: String = r.try_get("id")?;
+            index.insert(id.clone(), out.len());
+            out.push(SearchSource {
+                petition_id: id,
+                bureau_id: r.try_get("bureau_id")?,
+                petition_no: r.try_get("petition_no")?,
+                matter: vec![
+                    r.try_get("summary")?,
+                    r.try_get("requests")?,
+                    r.try_get("proposal")?,
+                ],
+                narrative: vec![r.try_get("decision_note")?, r.try_get("repeat_reason")?],
+                people: Vec::new(),
+            });
+        }
+        let mut add = |pid: String, texts: Vec<String>| {
+            if let Some(&i) = index.get(&pid) {
+                out[i]
+                    .narrative
+                    .extend(texts.into_iter().filter(|t| !t.trim().is_empty()));
+            }
+        };
+        for r in rows!(
+            "SELECT petition_id, facts_and_requests, earlier_petitions, skip_or_repeat_reason, abnormal_behaviour, coordination, appointment_note FROM interviews WHERE petition_id IN ({marks}) ORDER BY recorded_at"
+        ) {
+            let texts = [
+                "facts_and_requests",
+                "earlier_petitions",
+                "skip_or_repeat_reason",
+                "abnormal_behaviour",
+                "coordination",
+                "appointment_note",
+            ]
+            .iter()
+            .map(|c| r.try_get::<String, _>(*c))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+            add(r.try_get("petition_id")?, texts);
+        }
+        for r in rows!(
+            "SELECT petition_id, sender, sender_address, contact_name, opening_notes, forwarded_by_organ, forwarded_doc_no, leader_name, leader_instruction, form_summary, form_proposal, instruction, notice_detail FROM letters WHERE petition_id IN ({marks})"
+        ) {
+            let texts = [
+                "sender",
+                "sender_address",
+                "contact_name",
+                "opening_notes",
+                "forwarded_by_organ",
+                "forwarded_doc_no",
+                "leader_name",
+                "leader_instruction",
+                "form_summary",
+                "form_proposal",
+                "instruction",
+                "notice_detail",
+            ]
+            .iter()
+            .map(|c| r.try_get::<String, _>(*c))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+            add(r.try_get("petition_id")?, texts);
+        }
+        for r in rows!(
+            "SELECT petition_id, findings, decision, reply, refusal_note, settlement_note FROM handling_reports WHERE petition_id IN ({marks}) ORDER BY submitted_at"
+        ) {
+            let texts = [
+                "findings",
+                "decision",
+                "reply",
+                "refusal_note",
+                "settlement_note",
+            ]
+            .iter()
+            .map(|c| r.try_get::<String, _>(*c))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+            add(r.try_get("petition_id")?, texts);
+        }
+        for r in rows!(
+            "SELECT petition_id, question, answer FROM query_replies WHERE petition_id IN ({marks}) ORDER BY recorded_at"
+        ) {
+            let texts = vec![r.try_get("question")?, r.try_get("answer")?];
+            add(r.try_get("petition_id")?, texts);
+        }
+        for r in rows!(
+            "SELECT petition_id, doc_no, data FROM documents WHERE petition_id IN ({marks}) ORDER BY created_at"
+        ) {
+            let data: String = r.try_get("data")?;
+            let mut texts: Vec<String> = r
+                .try_get::<Option<String>, _>("doc_no")?
+                .into_iter()
+                .collect();
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&data) {
+                strings_of(&v, &mut texts);
+            }
+            add(r.try_get("petition_id")?, texts);
+        }
+        for r in rows!(
+            "SELECT petition_id, name, id_number, phone, address FROM petitioners WHERE petition_id IN ({marks}) ORDER BY petition_id, ordinal"
+        ) {
+            let pid: String = r.try_get("petition_id")?;
+            if let Some(&i) = index.get(&pid) {
+                out[i].people.push(PersonText {
+                    name: r.try_get("name")?,
+                    id_number: r.try_get("id_number")?,
+                    phone: r.try_get("phone")?,
+                    address: r.try_get("address")?,
+                });
+            }
+        }
+        debug_assert!(out.len() >= base);
+    }
+    Ok(out)
+}
+
+/// The text values inside a document's data (its drafted fields), in order.
+fn strings_of(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings_of(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| strings_of(x, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expressions_restrict_columns_by_level_and_quote_every_token() {
+        let q = TokenQuery {
+            words: vec![vec!["农民工".into()], vec!["工资".into()]],
+            phrases: vec![(vec!["城关".into(), "镇".into()], "城关镇".into())],
+            excluded: vec![vec!["物业费".into()]],
+        };
+        assert_eq!(
+            fts_expression(&q, MatchLevel::Matter),
+            "{number matter} : (\"农民工\" AND \"工资\" AND \"城关\" AND \"镇\") NOT {number matter} : (\"物业费\")"
+        );
+        assert_eq!(
+            ts_expression(&q, MatchLevel::Number),
+            "('农民工':A & '工资':A & '城关':A & '镇':A) & !('物业费':A)"
+        );
+        let evil = TokenQuery {
+            words: vec![vec!["a\" OR \"b':*".into()]],
+            ..Default::default()
+        };
+        assert_eq!(
+            fts_expression(&evil, MatchLevel::Full),
+            "{number matter restricted} : (\"aORb\")"
+        );
+        assert_eq!(ts_expression(&evil, MatchLevel::Full), "('aORb':ABC)");
+    }
+
+    #[test]
+    fn a_tsvector_lists_each_token_once_with_its_positions() {
+        let v = ts_vector(&["工资".into(), "拖欠".into(), "工资".into(), "x'y".into()]);
+        assert_eq!(
+            v, "'工资':1,3 '拖欠':2 'xy':4",
+            "a quote never reaches the literal"
+        );
+    }
+}
