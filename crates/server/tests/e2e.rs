@@ -1451,7 +1451,8 @@ async fn an_officer_searches_from_the_list_page_and_the_window_sees_the_earlier_
         box_text.contains(wages["petition_no"].as_str().expect("number")),
         "{box_text}"
     );
-    click(&c, "#similar button[data-repeat-of]").await;
+    let wages_id = wages["id"].as_str().expect("id");
+    click(&c, &format!("#similar button[data-repeat-of='{wages_id}']")).await;
     let repeat_of = find(&c, "#repeat_of")
         .await
         .prop("value")

@@ -461,7 +461,8 @@ impl Store {
 
     /// One page of what the viewer's search finds, in the requested order.
     pub async fn search(&self, req: &SearchRequest<'_>) -> Result<Vec<SearchHit>> {
-        let (mut sql, rank) = self.search_sql(req);
+        let ranked = req.text.is_some() && req.order == SearchOrder::Relevance;
+        let (mut sql, rank) = self.search_sql(req, ranked);
         let order = if req.text.is_some() && req.order == SearchOrder::Relevance {
             if let Some(c) = req.after {
                 let r = sql.float(c.rank);
@@ -503,7 +504,8 @@ impl Store {
     /// How many rows the viewer's search finds, counting up to `cap + 1`: more than `cap`
     /// means "more than cap".
     pub async fn search_count(&self, req: &SearchRequest<'_>, cap: i64) -> Result<i64> {
-        let (inner, _) = self.search_sql(req);
+        // Counting needs no rank: bm25 is not computed, and the scan stops at the cap.
+        let (inner, _) = self.search_sql(req, false);
         let sql = Sql {
             text: format!(
                 "SELECT count(*) AS n FROM ({} LIMIT {}) c",
@@ -531,8 +533,9 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
-    /// The query without order and limit, and the SQL of its rank.
-    fn search_sql(&self, req: &SearchRequest<'_>) -> (Sql, String) {
+    /// The query without order and limit, and the SQL of its rank (computed only when
+    /// `ranked`; on SQLite the matches are then materialised with their bm25 first).
+    fn search_sql(&self, req: &SearchRequest<'_>, ranked: bool) -> (Sql, String) {
         let pg = self.backend() == Backend::Postgres;
         let mut sql = Sql::default();
         let rank;
@@ -578,15 +581,24 @@ impl Store {
                 };
                 let w = sql.arg(wide);
                 if pg {
-                    rank = format!("(-ts_rank(d.doc, {w}::tsquery)::float8)");
+                    rank = if ranked {
+                        format!("(-ts_rank(d.doc, {w}::tsquery)::float8)")
+                    } else {
+                        "CAST(0 AS DOUBLE PRECISION)".into()
+                    };
                     sql.push(&format!(
                         "SELECT p.*, {rank} AS search_rank, d.matter AS search_matter, d.full_text AS search_full \
                          FROM search_docs d JOIN petitions p ON p.id = d.petition_id WHERE d.doc @@ {w}::tsquery"
                     ));
                 } else {
                     rank = "f.rank".into();
+                    let (materialized, bm25) = if ranked {
+                        ("MATERIALIZED ", "bm25(search_fts, 10.0, 4.0, 1.0)")
+                    } else {
+                        ("", "CAST(0 AS DOUBLE PRECISION)")
+                    };
                     sql.push(&format!(
-                        "WITH f AS MATERIALIZED (SELECT rowid AS doc_id, bm25(search_fts, 10.0, 4.0, 1.0) AS rank FROM search_fts WHERE search_fts MATCH {w}) \
+                        "WITH f AS {materialized}(SELECT rowid AS doc_id, {bm25} AS rank FROM search_fts WHERE search_fts MATCH {w}) \
                          SELECT p.*, f.rank AS search_rank, d.matter AS search_matter, d.full_text AS search_full \
                          FROM f JOIN search_docs d ON d.doc_id = f.doc_id JOIN petitions p ON p.id = d.petition_id WHERE 1 = 1"
                     ));

@@ -383,7 +383,13 @@ pub struct Candidate {
     pub reasons: Vec<String>,
     /// The same person (by ID number, phone or name with address).
     pub same_person: bool,
+    /// Another person with the same matter in the last week: perhaps one joint letter or
+    /// collective visit (联名信, 集体访) rather than separate petitions.
+    pub suggest_joint: bool,
 }
+
+/// Days within which other people's petitions on the same matter suggest one joint petition.
+const JOINT_DAYS: i64 = 7;
 
 /// One way a candidate is looked for: the tokens it must hold, within which filter, the
 /// reason it gives, its weight, and whether it says the same person.
@@ -555,6 +561,7 @@ pub async fn similar(
         b.2.partial_cmp(&a.2)
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| b.0.record.registered_at.cmp(&a.0.record.registered_at))
+            .then_with(|| b.0.record.id.cmp(&a.0.record.id))
     });
     scored.truncate(20);
     let records: Vec<_> = scored.iter().map(|s| s.0.record.clone()).collect();
@@ -568,11 +575,18 @@ pub async fn similar(
             continue;
         }
         let (reasons, score, same_person) = by_id.remove(&r.id).unwrap_or_default();
+        let recent = r.registered_on.as_str()
+            >= (today - chrono::Duration::days(JOINT_DAYS))
+                .to_string()
+                .as_str();
+        let suggest_joint =
+            !same_person && recent && reasons.iter().any(|x| x.starts_with("事项相似"));
         out.push(Candidate {
             record: listed(&r, level),
             score,
             reasons,
             same_person,
+            suggest_joint,
         });
     }
     Ok(out)

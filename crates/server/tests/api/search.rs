@@ -379,6 +379,10 @@ backend_tests! {
         assert!(found.contains(first.as_str()) && found.contains(other.as_str()), "{c:?}");
         assert!(c.iter().all(|x| reasons(x).iter().any(|r| r.starts_with("事项相似"))), "{c:?}");
         assert!(c.iter().all(|x| x["same_person"] == false), "{c:?}");
+        // Registered in the same week by different people: perhaps one joint petition.
+        assert!(c.iter().all(|x| x["suggest_joint"] == true), "{c:?}");
+        let c = similar(json!({"id_number": "11010519491231002X"})).await;
+        assert_eq!(c[0]["suggest_joint"], false, "the same person is a repeat, not a joint petition");
         // Nothing for an unrelated matter; and the lookup leaves its own petition out.
         assert!(similar(json!({"matter": "反映小区噪音扰民严重影响休息。"})).await.is_empty());
         assert!(similar(json!({"id_number": "11010519491231002X", "exclude_id": first})).await.is_empty());

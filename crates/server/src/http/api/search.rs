@@ -84,6 +84,9 @@ pub struct CandidateJson {
     pub reasons: Vec<String>,
     /// The same person: by ID number or phone, or by name and address
     pub same_person: bool,
+    /// Another person with the same matter in the last week: perhaps one joint letter or
+    /// collective visit
+    pub suggest_joint: bool,
     /// 三级终结: a new petition by the same person on the same matter is proposed as 不再受理
     #[serde(rename = "final")]
     pub final_: bool,
@@ -107,6 +110,7 @@ pub async fn find_similar(
             score: (c.score * 100.0).round() / 100.0,
             reasons: c.reasons,
             same_person: c.same_person,
+            suggest_joint: c.suggest_joint,
             final_: xinfang_app::handling::is_final(&state, &c.record).await?,
             petition: petition_json(&c.record, false, Vec::new()),
         });

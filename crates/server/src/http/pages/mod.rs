@@ -461,6 +461,9 @@ struct ListPage {
     form: SearchForm,
     stages: Vec<(&'static str, &'static str)>,
     channels: Vec<(&'static str, &'static str)>,
+    townships: Vec<(String, String)>,
+    categories: Vec<(&'static str, String)>,
+    purposes: &'static [(&'static str, &'static str)],
     /// A search (words or its filters): paged by cursor, with snippets.
     searching: bool,
     offset: i64,
@@ -470,6 +473,25 @@ struct ListPage {
     prev_url: String,
     next_url: String,
     next_cursor: String,
+}
+
+/// The content categories, indented by level, for a select.
+fn category_options() -> Vec<(&'static str, String)> {
+    catalog::CATEGORIES
+        .iter()
+        .map(|(c, l)| {
+            (
+                *c,
+                if c.ends_with("0000") {
+                    l.to_string()
+                } else if c.ends_with("00") {
+                    format!("　{l}")
+                } else {
+                    format!("　　{l}")
+                },
+            )
+        })
+        .collect()
 }
 
 /// Rows counted past a list page before its total reads “N 件以上”.
@@ -485,6 +507,9 @@ struct SearchForm {
     channel: String,
     registered_from: String,
     registered_to: String,
+    township: String,
+    category: String,
+    purpose: String,
     /// "", "1" or "0"
     confidential: String,
     repeat: String,
@@ -501,6 +526,9 @@ impl SearchForm {
             &self.q,
             &self.registered_from,
             &self.registered_to,
+            &self.township,
+            &self.category,
+            &self.purpose,
             &self.confidential,
             &self.repeat,
             &self.collective,
@@ -526,6 +554,9 @@ impl SearchForm {
             channel: o(&self.channel),
             registered_from: o(&self.registered_from),
             registered_to: o(&self.registered_to),
+            township: o(&self.township),
+            category: o(&self.category),
+            purpose: o(&self.purpose),
             confidential: Self::flag(&self.confidential),
             repeat: Self::flag(&self.repeat),
             collective: Self::flag(&self.collective),
@@ -617,6 +648,14 @@ async fn petitions_page(state: &AppState, u: &CurrentUser, f: SearchForm) -> Res
         Ok(b) => b,
         Err(e) => return error_page(state, Some(u), e),
     };
+    let townships = match xinfang_app::admin::units(state).await {
+        Ok(units) => units
+            .into_iter()
+            .filter(|x| x.active && matches!(x.kind.as_str(), "township" | "street"))
+            .map(|x| (x.id, x.name))
+            .collect(),
+        Err(e) => return error_page(state, Some(u), e),
+    };
     ListPage {
         layout: layout(state, Some(u), ""),
         rows: rows
@@ -635,6 +674,9 @@ async fn petitions_page(state: &AppState, u: &CurrentUser, f: SearchForm) -> Res
             .iter()
             .map(|c| (c.as_str(), c.label_zh()))
             .collect(),
+        townships,
+        categories: category_options(),
+        purposes: catalog::PURPOSES,
         searching,
         offset,
         total,
@@ -749,21 +791,7 @@ async fn register_page_for(
             .collect(),
         id_types: catalog::ID_TYPES,
         purposes: catalog::PURPOSES,
-        categories: catalog::CATEGORIES
-            .iter()
-            .map(|(c, l)| {
-                (
-                    *c,
-                    if c.ends_with("0000") {
-                        l.to_string()
-                    } else if c.ends_with("00") {
-                        format!("　{l}")
-                    } else {
-                        format!("　　{l}")
-                    },
-                )
-            })
-            .collect(),
+        categories: category_options(),
         classes: catalog::PETITION_CLASSES,
         units: units
             .iter()
@@ -1013,7 +1041,11 @@ async fn similar_fragment(
                     record: c.record.clone(),
                     with_details: true,
                 });
-                out.push((row, fin, c.reasons.join("、")));
+                let mut why = c.reasons.join("、");
+                if c.suggest_joint {
+                    why.push_str("；近期另有他人反映同一事项，可考虑合并为联名信或集体访");
+                }
+                out.push((row, fin, why));
             }
             Html(SimilarFragment { rows: out }.render().unwrap_or_default()).into_response()
         }
