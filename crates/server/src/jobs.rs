@@ -132,7 +132,7 @@ pub async fn index_upkeep(state: &AppState) -> anyhow::Result<usize> {
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut total = 0;
     loop {
-        let n = xinfang_app::search::reindex_some(state, INDEX_BATCH, false)
+        let n = xinfang_app::search::reindex_some(state, INDEX_BATCH)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
         total += n;

@@ -755,38 +755,68 @@ pub async fn refresh_leftovers(state: &AppState) -> AppResult<()> {
 
 /// Indexes up to `limit` petitions whose document is missing or was cut with another
 /// dictionary; returns how many. Each batch is one transaction.
-pub async fn reindex_some(state: &AppState, limit: usize, all: bool) -> AppResult<usize> {
-    let seg = state.index.segmenter();
-    let mut done = 0;
+pub async fn reindex_some(state: &AppState, limit: usize) -> AppResult<usize> {
     let mut after = String::new();
+    let mut done = 0;
     while done < limit {
-        let want = (limit - done).min(500) as i64;
-        let ids = state
-            .store
-            .stale_search_docs(&state.bureau.id, seg.version(), &after, want, all)
-            .await?;
-        let Some(last) = ids.last().cloned() else {
-            break;
-        };
-        let sources = state.store.search_sources(&ids).await?;
-        let docs: Vec<_> = {
-            let seg = seg.clone();
-            tokio::task::spawn_blocking(move || sources.iter().map(|s| document(&seg, s)).collect())
-                .await
-                .map_err(|e| AppError::Internal(e.to_string()))?
-        };
-        let mut tx = state.store.begin().await?;
-        for d in &docs {
-            state.store.put_search_doc(&mut tx, d).await?;
-        }
-        tx.commit().await?;
-        done += ids.len();
-        after = last;
-        if (ids.len() as i64) < want {
+        let n = reindex_batch(state, (limit - done).min(500), false, &mut after).await?;
+        if n == 0 {
             break;
         }
+        done += n;
     }
     Ok(done)
+}
+
+/// One batch of up to `want` petitions after `after` in id order (every one with `all`, else
+/// only those missing or stale), in one transaction; `after` moves to the last one indexed.
+async fn reindex_batch(
+    state: &AppState,
+    want: usize,
+    all: bool,
+    after: &mut String,
+) -> AppResult<usize> {
+    let seg = state.index.segmenter();
+    let started = std::time::Instant::now();
+    let ids = state
+        .store
+        .stale_search_docs(&state.bureau.id, seg.version(), after, want as i64, all)
+        .await?;
+    let Some(last) = ids.last().cloned() else {
+        return Ok(0);
+    };
+    let sources = state.store.search_sources(&ids).await?;
+    let read = started.elapsed();
+    // Segmentation is the costly part: both halves of the batch at once, on two threads.
+    let (a, b) = sources.split_at(sources.len() / 2);
+    let cut = |part: Vec<xinfang_store::search::SearchSource>| {
+        let seg = seg.clone();
+        tokio::task::spawn_blocking(move || {
+            part.iter().map(|s| document(&seg, s)).collect::<Vec<_>>()
+        })
+    };
+    let (da, db) = tokio::join!(cut(a.to_vec()), cut(b.to_vec()));
+    let join_err = |e: tokio::task::JoinError| AppError::Internal(e.to_string());
+    let docs: Vec<_> = da
+        .map_err(join_err)?
+        .into_iter()
+        .chain(db.map_err(join_err)?)
+        .collect();
+    let cut_done = started.elapsed();
+    let mut tx = state.store.begin().await?;
+    for d in &docs {
+        state.store.put_search_doc(&mut tx, d).await?;
+    }
+    tx.commit().await?;
+    tracing::debug!(
+        petitions = ids.len(),
+        read_ms = read.as_millis() as u64,
+        cut_ms = (cut_done - read).as_millis() as u64,
+        write_ms = (started.elapsed() - cut_done).as_millis() as u64,
+        "search index batch"
+    );
+    *after = last;
+    Ok(ids.len())
 }
 
 /// Rebuilds the index with the current dictionary (`xinfang reindex`): every petition with
@@ -798,6 +828,7 @@ pub async fn reindex(
     progress: &(dyn Fn(u64, u64) + Sync),
 ) -> AppResult<u64> {
     reload(state).await?;
+    state.store.forget_search_statistics().await?;
     let total = if all {
         state.store.count_petitions(&state.bureau.id).await?
     } else {
@@ -807,9 +838,10 @@ pub async fn reindex(
             .await?
     } as u64;
     let mut done = 0u64;
+    let mut after = String::new();
     progress(0, total);
     loop {
-        let n = reindex_some(state, 2000, all).await? as u64;
+        let n = reindex_batch(state, 500, all, &mut after).await? as u64;
         if n == 0 {
             break;
         }

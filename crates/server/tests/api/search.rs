@@ -331,6 +331,9 @@ backend_tests! {
         assert_eq!(done as i64, n);
         let (_, rebuilt) = app.get(&admin, "/api/v1/search/words").await;
         assert_eq!(rebuilt["stale"], 0);
+        // `xinfang reindex` without --stale rebuilds every document, each once.
+        let all = xinfang_app::search::reindex(&app.state, true, &|_, _| {}).await.unwrap();
+        assert_eq!(all as i64, n);
         let office = app.token("office").await;
         let (_, v) = search(&app, &office, json!({"q": "城关二小"})).await;
         assert_eq!(ids(&v), set(&[&id]), "{v}");
