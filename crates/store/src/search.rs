@@ -20,6 +20,8 @@ use crate::{Backend, Result, Store, Tx, ts};
 const BATCH: usize = 500;
 /// Characters of a token kept (longer ones are cut, in the index and the query alike).
 const MAX_TOKEN_CHARS: usize = 64;
+/// Bytes of one column's tsvector literal (PostgreSQL stores at most 1 MB per tsvector).
+const MAX_VECTOR_BYTES: usize = 300_000;
 /// Tokens kept per column of one document (a tsvector holds at most 1 MB).
 const MAX_TOKENS: usize = 20_000;
 
@@ -262,14 +264,20 @@ fn ts_vector(tokens: &[String]) -> String {
             positions[k].1.push((i + 1).min(16383));
         }
     }
-    positions
-        .iter()
-        .map(|(t, p)| {
-            let p: Vec<String> = p.iter().map(usize::to_string).collect();
-            format!("'{t}':{}", p.join(","))
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    // A tsvector holds at most 1 MB, and a document has three: each stops well short of a third.
+    let mut out = String::new();
+    for (t, p) in &positions {
+        let p: Vec<String> = p.iter().map(usize::to_string).collect();
+        let lexeme = format!("'{t}':{}", p.join(","));
+        if out.len() + lexeme.len() + 1 > MAX_VECTOR_BYTES {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&lexeme);
+    }
+    out
 }
 
 impl Store {
@@ -926,6 +934,17 @@ mod tests {
             "{number matter restricted} : (\"aORb\")"
         );
         assert_eq!(ts_expression(&evil, MatchLevel::Full), "('aORb':ABC)");
+    }
+
+    #[test]
+    fn a_tsvector_stays_within_what_postgresql_stores() {
+        let tokens: Vec<String> = (0..MAX_TOKENS).map(|i| format!("{i:0>60}")).collect();
+        let v = ts_vector(&tokens);
+        assert!(
+            v.len() <= MAX_VECTOR_BYTES && v.len() > MAX_VECTOR_BYTES / 2,
+            "{}",
+            v.len()
+        );
     }
 
     #[test]
