@@ -43,7 +43,8 @@ pub struct SearchSource {
     /// What a unit handling an accusation against itself may read too: summary, requests,
     /// proposal.
     pub matter: Vec<String>,
-    /// The rest: interviews, the letter's registration, reports, replies, documents, notes.
+    /// The rest: interviews, the letter's registration, reports, replies, issued documents (a
+    /// draft is the bureau's internal work, which units may not read), notes.
     pub narrative: Vec<String>,
     pub people: Vec<PersonText>,
 }
@@ -866,7 +867,7 @@ async fn search_sources(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<
             add(r.try_get("petition_id")?, texts);
         }
         for r in rows!(
-            "SELECT petition_id, doc_no, data FROM documents WHERE petition_id IN ({marks}) ORDER BY created_at"
+            "SELECT petition_id, doc_no, data FROM documents WHERE petition_id IN ({marks}) AND issued_at IS NOT NULL ORDER BY created_at"
         ) {
             let data: String = r.try_get("data")?;
             let mut texts: Vec<String> = r

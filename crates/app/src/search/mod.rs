@@ -334,8 +334,10 @@ async fn gate_hits(
     let mut out = Vec::new();
     for (r, level) in listable(state, &user.user, records).await? {
         let (matter, full) = text.remove(&r.id).unwrap_or_default();
+        // A unit's snippet shows the matter only: the rest may hold other units' reports.
+        let unit = user.role().is_unit_staff();
         let shown = match level {
-            Listing::Full if full.is_empty() => matter,
+            Listing::Full if full.is_empty() || unit => matter,
             Listing::Full => format!("{matter}\n{full}"),
             Listing::WithoutIdentity => matter,
             Listing::NumberOnly => String::new(),
