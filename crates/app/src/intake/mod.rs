@@ -706,35 +706,6 @@ pub async fn registrations_on(
     Ok(out)
 }
 
-/// Earlier petitions of the same person (by ID number, or name and phone) at intake. Only
-/// petitions the viewer may see with their petitioner are returned: anything else would confirm
-/// who raised a matter the viewer may not know of.
-#[tracing::instrument(name = "intake::similar", skip_all)]
-pub async fn similar(
-    state: &AppState,
-    user: &CurrentUser,
-    id_number: Option<&str>,
-    name_phone: Option<(&str, &str)>,
-) -> AppResult<Vec<ListedPetition>> {
-    if !user.role().is_bureau_staff() {
-        return Err(AppError::forbidden());
-    }
-    let found = state
-        .store
-        .find_similar(&state.bureau.id, id_number, name_phone, 10)
-        .await?;
-    let mut out = Vec::new();
-    for record in found {
-        if access_of(state, &user.user, &record).await? == Access::Full {
-            out.push(ListedPetition {
-                record: listed(&record, Listing::Full),
-                with_details: true,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// A petition by id for a use case's answer, refused to a viewer who may not open it (the
 /// opening itself is logged by the use case that did the work).
 #[tracing::instrument(name = "intake::petition", skip_all)]

@@ -397,6 +397,26 @@ const JOINT_DAYS: i64 = 7;
 /// reason it gives, its weight, and whether it says the same person.
 type Criterion<'a> = (Vec<Vec<String>>, &'a SearchFilter, &'static str, f64, bool);
 
+/// One repeat-candidate lookup: the newest 50 in the viewer's scope.
+fn newest<'a>(
+    state: &'a AppState,
+    user: &'a CurrentUser,
+    scope: &'a SearchScope,
+    text: Option<&'a TokenQuery>,
+    filter: &'a SearchFilter,
+) -> SearchRequest<'a> {
+    SearchRequest {
+        bureau_id: &state.bureau.id,
+        user_id: &user.user.id,
+        scope,
+        text,
+        filter,
+        order: SearchOrder::Newest,
+        after: None,
+        limit: 50,
+    }
+}
+
 /// How similar two matters must be to be proposed.
 const MATTER_SIMILARITY: f64 = 0.35;
 
@@ -488,17 +508,11 @@ pub async fn similar(
             words,
             ..Default::default()
         };
-        let req = SearchRequest {
-            bureau_id: &state.bureau.id,
-            user_id: &user.user.id,
-            scope: &scope,
-            text: Some(&q),
-            filter,
-            order: SearchOrder::Newest,
-            after: None,
-            limit: 50,
-        };
-        for h in state.store.search(&req).await? {
+        for h in state
+            .store
+            .search(&newest(state, user, &scope, Some(&q), filter))
+            .await?
+        {
             let e = found
                 .entry(h.record.id.clone())
                 .or_insert_with(|| (h, Vec::new(), 0.0, false));
@@ -510,17 +524,11 @@ pub async fn similar(
         }
     }
     if accused_filter.accused_unit_id.is_some() && matter.is_some() {
-        let req = SearchRequest {
-            bureau_id: &state.bureau.id,
-            user_id: &user.user.id,
-            scope: &scope,
-            text: None,
-            filter: &accused_filter,
-            order: SearchOrder::Newest,
-            after: None,
-            limit: 50,
-        };
-        for h in state.store.search(&req).await? {
+        for h in state
+            .store
+            .search(&newest(state, user, &scope, None, &accused_filter))
+            .await?
+        {
             found
                 .entry(h.record.id.clone())
                 .or_insert_with(|| (h, Vec::new(), 0.0, false))

@@ -413,7 +413,8 @@ backend_tests! {
         for _ in 0..120 {
             let input = g.visit(at);
             let v = xinfang_app::intake::register(&app.state, &user, &input).await.unwrap();
-            texts.push((v.id.clone(), format!("{}\n{}\n{}", input.summary, input.requests, input.proposal)));
+            let people: Vec<String> = input.petitioners.iter().map(|p| format!("{} {}", p.name, p.address)).collect();
+            texts.push((v.id.clone(), format!("{}\n{}\n{}", input.summary, input.requests, input.proposal), people.join("\n")));
         }
         let director = acting(&app, "director").await;
         let words = [
@@ -422,7 +423,9 @@ backend_tests! {
         ];
         let mut checked = 0;
         for w in words {
-            let expected: BTreeSet<String> = texts.iter().filter(|(_, t)| t.contains(w)).map(|(id, _)| id.clone()).collect();
+            let expected: BTreeSet<String> = texts.iter().filter(|(_, t, _)| t.contains(w)).map(|(id, _, _)| id.clone()).collect();
+            // Nothing else: a row found holds the word in its matter or its petitioners' details.
+            let possible: BTreeSet<String> = texts.iter().filter(|(_, t, p)| t.contains(w) || p.contains(w)).map(|(id, _, _)| id.clone()).collect();
             let mut found = BTreeSet::new();
             let mut cursor = None;
             loop {
@@ -435,6 +438,8 @@ backend_tests! {
             }
             let missed: Vec<_> = expected.difference(&found).collect();
             assert!(missed.is_empty(), "{w}: {} of {} missed", missed.len(), expected.len());
+            let extra: Vec<_> = found.difference(&possible).collect();
+            assert!(extra.is_empty(), "{w}: {} found without the word", extra.len());
             if !expected.is_empty() {
                 checked += 1;
             }
