@@ -472,6 +472,30 @@ pub fn drill_down_level(listed_as: Option<Listing>) -> Listing {
     listed_as.unwrap_or(Listing::NumberOnly)
 }
 
+/// The rows behind a figure as their viewer may see them: each through the gate at its
+/// [`drill_down_level`], with the facts read for all rows at once.
+pub(crate) async fn drill_down_views(
+    state: &AppState,
+    user: &User,
+    rows: Vec<PetitionRecord>,
+) -> AppResult<Vec<PetitionView>> {
+    let ids: Vec<String> = rows.iter().map(|p| p.id.clone()).collect();
+    let units = state.store.handling_units_among(&ids).await?;
+    let recused = state.store.recused_among(&user.id, &ids).await?;
+    Ok(rows
+        .iter()
+        .map(|p| {
+            let listed = if recused.contains(&p.id) {
+                None
+            } else {
+                let units = units.get(&p.id).map(Vec::as_slice).unwrap_or(&[]);
+                listing(p, decide(user, p, units, false))
+            };
+            gate(p, drill_down_level(listed))
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

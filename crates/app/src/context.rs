@@ -39,6 +39,8 @@ pub struct Config {
     /// The S3 store's options (object_store names: `aws_endpoint`, `aws_region`, credentials,
     /// `aws_allow_http` …); the `AWS_*` variables fill what is not given.
     pub blob_options: Vec<(String, String)>,
+    /// The day the statistical month starts (1–28; 1 the natural month).
+    pub statistics_month_start: u32,
 }
 
 impl Default for Config {
@@ -58,6 +60,7 @@ impl Default for Config {
             max_scan_bytes: xinfang_domain::mailroom::DEFAULT_MAX_SCAN_BYTES,
             blob_url: None,
             blob_options: Vec::new(),
+            statistics_month_start: 1,
         }
     }
 }

@@ -5,7 +5,7 @@
 //!
 //! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
 //! `write`, `steps`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
-//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`. Features may call each other only along
+//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`. Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
 // A value from a request never panics the worker: errors are answers, not crashes.
@@ -33,5 +33,6 @@ pub mod health;
 pub mod intake;
 pub mod mailroom;
 pub mod search;
+pub mod statistics;
 pub mod supervision;
 pub mod tasks;

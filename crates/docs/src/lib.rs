@@ -44,6 +44,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 mod docx;
 mod fonts;
 mod templates;
+pub mod workbook;
 mod world;
 
 pub use docx::render_docx;

@@ -32,10 +32,12 @@ pub enum Gate {
     WrittenQueryReply,
     /// A letter disposed of by 通报: a bureau leader approves (L4.5: 由局领导审核).
     Circular,
+    /// A period's statistics given outside the bureau (seed 二 五(二): 未经批准不得泄露).
+    StatisticsRelease,
 }
 
 impl Gate {
-    pub const ALL: [Gate; 11] = [
+    pub const ALL: [Gate; 12] = [
         Gate::Assignment,
         Gate::Transfer,
         Gate::DirectReply,
@@ -47,6 +49,7 @@ impl Gate {
         Gate::Destruction,
         Gate::WrittenQueryReply,
         Gate::Circular,
+        Gate::StatisticsRelease,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -62,6 +65,7 @@ impl Gate {
             Gate::Destruction => "destruction",
             Gate::WrittenQueryReply => "written_query_reply",
             Gate::Circular => "circular",
+            Gate::StatisticsRelease => "statistics_release",
         }
     }
 
@@ -82,6 +86,7 @@ impl Gate {
             Gate::Destruction => "暂存件销毁审批",
             Gate::WrittenQueryReply => "书面答复查询审批",
             Gate::Circular => "通报审批",
+            Gate::StatisticsRelease => "统计数据对外提供审批",
         }
     }
 
@@ -96,7 +101,8 @@ impl Gate {
             | Gate::Coordination
             | Gate::Destruction
             | Gate::WrittenQueryReply
-            | Gate::Circular => &[DeputyDirector, Director],
+            | Gate::Circular
+            | Gate::StatisticsRelease => &[DeputyDirector, Director],
             Gate::Extension => &[UnitHead],
         }
     }

@@ -22,6 +22,7 @@ pub mod resident_id;
 pub mod role;
 pub mod search;
 pub mod source;
+pub mod statistics;
 pub mod visibility;
 pub mod words;
 

@@ -52,6 +52,9 @@ pub struct Settings {
     pub max_connections: u32,
     /// The largest scanned file accepted, in MB (1–200).
     pub max_scan_mb: u32,
+    /// The day the statistical month starts (1: the natural month; 21: from the 21st to the
+    /// 20th). Quarters, halves and the year are made of statistical months.
+    pub statistics_month_start: u32,
     /// The bureau created on the first start of an empty database.
     #[serde(deserialize_with = "text")]
     pub bureau_name: String,
@@ -80,6 +83,7 @@ impl Default for Settings {
             checkpoint_minutes: c.checkpoint_minutes,
             max_connections: c.max_connections,
             max_scan_mb: u32::try_from(c.max_scan_bytes / (1024 * 1024)).unwrap_or(20),
+            statistics_month_start: c.statistics_month_start,
             bureau_name: "信访局".into(),
             bureau_region: "652302".into(),
             organ_code: "信".into(),
@@ -88,7 +92,7 @@ impl Default for Settings {
 }
 
 /// The settings' names, as the file and the environment spell them.
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "data_dir",
     "database_url",
     "blob_url",
@@ -102,6 +106,7 @@ pub const KEYS: [&str; 17] = [
     "checkpoint_minutes",
     "max_connections",
     "max_scan_mb",
+    "statistics_month_start",
     "bureau_name",
     "bureau_region",
     "organ_code",
@@ -297,6 +302,7 @@ pub fn load(named: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         "checkpoint_minutes": u64,
         "max_connections": u32,
         "max_scan_mb": u32,
+        "statistics_month_start": u32,
     );
     if !problems.is_empty() {
         return Err(problems);
@@ -396,6 +402,14 @@ pub fn validate(s: &Settings) -> Vec<Problem> {
     );
     range(&mut p, "max_connections", s.max_connections, 1, 200, "个");
     range(&mut p, "max_scan_mb", s.max_scan_mb, 1, 200, "MB ");
+    range(
+        &mut p,
+        "statistics_month_start",
+        s.statistics_month_start,
+        1,
+        28,
+        "日",
+    );
     p
 }
 
@@ -441,6 +455,7 @@ impl Settings {
             checkpoint_minutes: self.checkpoint_minutes.clamp(1, 24 * 60),
             max_connections: self.max_connections.clamp(1, 200),
             max_scan_bytes: self.max_scan_mb.clamp(1, 200) as usize * 1024 * 1024,
+            statistics_month_start: self.statistics_month_start.clamp(1, 28),
             ..Config::default()
         }
     }

@@ -1463,3 +1463,100 @@ async fn an_officer_searches_from_the_list_page_and_the_window_sees_the_earlier_
     c.close().await.expect("close browser");
     drop(driver);
 }
+
+/// The office opens the month's statistics from its home page, reads the figures, drills into
+/// the visits and opens one; a confidential visit counts but shows by number only to the
+/// letter clerk (issue 18).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_office_reads_the_months_statistics_and_drills_into_a_number() {
+    let Some(chromedriver) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    let t = app.token("receptionist").await;
+    let open_one = app.register_visit(&t, json!({})).await;
+    let secret = app
+        .register_visit(
+            &t,
+            json!({"confidential": true, "summary": "反映某局工作人员收受财物。"}),
+        )
+        .await;
+    let clerk = app.token("letter_clerk").await;
+    let (s, v) = app
+        .post(&clerk, "/api/v1/letters", &json!({"delivery_mode": "post", "received_at": "2026-11-27T08:00", "sender": "赵六", "sender_address": "阜康市"}))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+
+    sign_in(&c, &app, "office").await;
+    click(&c, "a.card[href='/statistics']").await;
+    wait_for_text(&c, "main h1", "2026年11月").await;
+    let marking = find(&c, "#marking").await.text().await.expect("marking");
+    assert!(marking.contains("内部资料"), "{marking}");
+    let visits = find(&c, "tr[data-key='visit_batches']")
+        .await
+        .text()
+        .await
+        .expect("row");
+    assert!(
+        visits.contains("来访批次") && visits.contains('2'),
+        "{visits}"
+    );
+    screenshot(&c, "statistics-month").await;
+    click(&c, "tr[data-key='visit_batches'] a").await;
+    let summary = wait_for_text(&c, "#drill-summary", "共 2 批次").await;
+    assert!(summary.contains("2 件"), "{summary}");
+    let rows = find(&c, "#drill-rows tbody")
+        .await
+        .text()
+        .await
+        .expect("rows");
+    for v in [&open_one, &secret] {
+        assert!(
+            rows.contains(v["petition_no"].as_str().expect("number")),
+            "{rows}"
+        );
+    }
+    screenshot(&c, "statistics-drill-down").await;
+    click(
+        &c,
+        &format!(
+            "#drill-rows a[href='/petitions/{}']",
+            open_one["id"].as_str().expect("id")
+        ),
+    )
+    .await;
+    wait_for_text(
+        &c,
+        "main h1",
+        open_one["petition_no"].as_str().expect("number"),
+    )
+    .await;
+
+    // The letter clerk sees the same number; the confidential row by its number only.
+    sign_in(&c, &app, "letter_clerk").await;
+    open(&c, &app, "/statistics").await;
+    click(&c, "tr[data-key='visit_batches'] a").await;
+    wait_for_text(&c, "#drill-summary", "共 2 批次").await;
+    let hidden = find(&c, "#drill-rows tr.number-only")
+        .await
+        .text()
+        .await
+        .expect("row");
+    assert!(
+        hidden.contains(secret["petition_no"].as_str().expect("number"))
+            && hidden.contains("仅显示编号")
+            && !hidden.contains("收受财物"),
+        "{hidden}"
+    );
+    // The clerk's home page counts the letter still to be told about.
+    open(&c, &app, "/").await;
+    let counts = find(&c, "#home-counts").await.text().await.expect("counts");
+    assert!(
+        counts.contains("今日登记") && counts.contains("待告知"),
+        "{counts}"
+    );
+    c.close().await.expect("close browser");
+    drop(driver);
+}

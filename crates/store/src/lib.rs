@@ -15,6 +15,7 @@ pub mod people;
 pub mod petitions;
 pub mod reasons;
 pub mod search;
+pub mod statistics;
 pub mod supervision;
 
 use std::str::FromStr;

@@ -202,7 +202,7 @@ fn reviewer_role(channel: Channel) -> Role {
     }
 }
 
-async fn approvers(state: &AppState, gate: Gate) -> AppResult<Vec<Role>> {
+pub(crate) async fn approvers(state: &AppState, gate: Gate) -> AppResult<Vec<Role>> {
     let configured = state.store.gate_approvers(&state.bureau.id).await?;
     Ok(configured
         .iter()

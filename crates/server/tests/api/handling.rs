@@ -82,7 +82,7 @@ fn report_body(record_id: &str) -> Value {
     })
 }
 
-fn findings(fail: &[&str]) -> Value {
+pub(crate) fn findings(fail: &[&str]) -> Value {
     let checks = [
         "procedure",
         "matches_matter",
@@ -630,7 +630,11 @@ async fn accepted_letter(app: &TestApp, registration: Value) -> String {
     accepted_letter_received(app, "2026-11-26T09:00", registration).await
 }
 
-async fn accepted_letter_received(app: &TestApp, received_at: &str, registration: Value) -> String {
+pub(crate) async fn accepted_letter_received(
+    app: &TestApp,
+    received_at: &str,
+    registration: Value,
+) -> String {
     let clerk = app.token("letter_clerk").await;
     let (s, v) = app
         .post(&clerk, "/api/v1/letters", &json!({"delivery_mode": "post", "received_at": received_at, "sender": "张三", "sender_address": "阜康市城关镇东风村3组12号"}))

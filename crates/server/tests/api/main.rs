@@ -21,6 +21,7 @@ mod routines;
 mod search;
 mod security;
 mod sources;
+mod statistics;
 mod supervision;
 mod sweep;
 mod visibility;

@@ -394,6 +394,11 @@ backend_tests! {
                     urls.insert((r.clone(), ""));
                 }
             }
+            // The rows behind the month's statistics, which count everything the bureau holds.
+            for figure in ["petitions", "letters", "visit_batches", "accepted", "repeat"] {
+                urls.insert((format!("/api/v1/statistics/petitions?figure={figure}"), ""));
+                urls.insert((format!("/statistics/petitions?figure={figure}"), ""));
+            }
             // Searches and intake lookups by each marker the role may not see.
             for f in &hidden {
                 for m in &f.markers {

@@ -32,6 +32,8 @@ use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 
 mod mailroom;
 mod search;
+mod statistics;
+pub use statistics::xlsx_response;
 
 pub use handling::report_file_response;
 pub use mailroom::{ScanQuery, inline_file, read_upload, scan_response};
@@ -1133,6 +1135,7 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(drafting::DocumentsApi::openapi());
     base.merge(accounts::AccountsApi::openapi());
     base.merge(search::SearchApi::openapi());
+    base.merge(statistics::StatisticsApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
@@ -1140,7 +1143,8 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
         .merge(supervision::routes())
         .merge(drafting::routes())
         .merge(accounts::routes())
-        .merge(search::routes());
+        .merge(search::routes())
+        .merge(statistics::routes());
     let uploads = OpenApiRouter::new()
         .merge(mailroom::upload_routes())
         .merge(handling::upload_routes());

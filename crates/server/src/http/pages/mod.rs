@@ -37,6 +37,7 @@ mod mailroom;
 pub use handling::upload_router as report_upload_router;
 pub use mailroom::upload_router as scan_upload_router;
 
+mod statistics;
 mod supervision;
 
 mod drafting;
@@ -94,6 +95,9 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     }
     if !role.is_administrator() {
         nav.push(("/queues", "期限督办", "q"));
+    }
+    if xinfang_app::statistics::may_see(role) {
+        nav.push(("/statistics", "统计", "j"));
     }
     if role == Role::SecurityAdmin {
         nav.push(("/admin/grants", "授权确认", "g"));
@@ -262,8 +266,68 @@ async fn logout(State(state): S, PageUser(u): PageUser) -> Response {
 #[template(path = "home.html")]
 struct HomePage {
     layout: Layout,
+    /// The role's counts: link, label, number.
+    counts: Vec<(&'static str, &'static str, String)>,
     actions: Vec<(&'static str, &'static str, &'static str)>,
     tasks: Vec<TaskView>,
+}
+
+/// The most a home-page count reads; beyond it shows "500+".
+const HOME_COUNT_CAP: usize = 500;
+
+fn shown(n: usize) -> String {
+    if n >= HOME_COUNT_CAP {
+        format!("{HOME_COUNT_CAP}+")
+    } else {
+        n.to_string()
+    }
+}
+
+/// What waits for this role: approvals, deadlines soon due and overdue, today's registrations,
+/// letters whose writer is still to be told — each from the use case that lists them, so a
+/// count never says more than its list shows.
+async fn home_counts(
+    state: &AppState,
+    u: &CurrentUser,
+) -> Result<Vec<(&'static str, &'static str, String)>, AppError> {
+    let role = u.role();
+    let mut out = Vec::new();
+    if matches!(role, Role::DeputyDirector | Role::Director | Role::UnitHead) {
+        let n = xinfang_app::handling::my_approvals(state, u).await?.len();
+        out.push(("/approvals", "待我审批", shown(n)));
+    }
+    if role.is_leader() {
+        let n = xinfang_app::statistics::releases_to_decide(state, u).await?;
+        if n > 0 {
+            out.push(("/statistics", "统计数据待批准对外提供", shown(n)));
+        }
+    }
+    if role.is_bureau_staff() || role.is_unit_staff() {
+        use xinfang_app::deadlines::{QueueKind, queue};
+        let cap = HOME_COUNT_CAP as i64;
+        let soon = queue(state, u, QueueKind::DueSoon, None, None, cap)
+            .await?
+            .len();
+        let overdue = queue(state, u, QueueKind::Overdue, None, None, cap)
+            .await?
+            .len();
+        out.push(("/queues", "即将到期", shown(soon)));
+        out.push(("/queues?kind=overdue", "已逾期", shown(overdue)));
+    }
+    if role.is_bureau_staff() {
+        let today = xinfang_app::clock::local_date(state.clock.now());
+        let n = xinfang_app::intake::registrations_on(state, u, today)
+            .await?
+            .len();
+        out.push(("/registrations/today", "今日登记", shown(n)));
+    }
+    if role == Role::LetterClerk {
+        let n = xinfang_app::mailroom::queue(state, u, xinfang_app::mailroom::Queue::ToNotify)
+            .await?
+            .len();
+        out.push(("/letters#to-notify", "待告知", shown(n)));
+    }
+    Ok(out)
 }
 
 struct TaskView {
@@ -341,6 +405,13 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
             "即将到期、已逾期的办理期限和督办事项",
         ));
     }
+    if xinfang_app::statistics::may_see(role) {
+        actions.push((
+            "/statistics",
+            "信访统计",
+            "按月、季度、半年、全年统计，点击数字查看对应信访件，导出 Excel",
+        ));
+    }
     if matches!(role, Role::Office | Role::LetterClerk) || role.is_leader() {
         actions.push((
             "/digest",
@@ -352,8 +423,13 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
         Ok(t) => t,
         Err(e) => return error_page(&state, Some(&u), e),
     };
+    let counts = match home_counts(&state, &u).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
     HomePage {
         layout: layout(&state, Some(&u), ""),
+        counts,
         actions,
         tasks: tasks
             .into_iter()
@@ -2502,5 +2578,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(handling::router())
         .merge(mailroom::router())
         .merge(supervision::router())
+        .merge(statistics::router())
         .merge(drafting::router())
 }

@@ -1,0 +1,227 @@
+//! Statistics: a period's figures with 环比 and 同比, the petitions behind a number, the Excel
+//! export (marked 内部资料 and logged).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use xinfang_app::context::AppState;
+use xinfang_app::statistics::{
+    PeriodInput, PeriodJson, ReleaseDecisionInput, ReleaseInput, ReleaseView, StatisticsReport,
+};
+
+use super::{ApiJson, ApiQuery, PetitionJson, petition_json};
+use crate::http::auth::ApiUser;
+use crate::http::error::{ApiResult, ErrorBody};
+
+type S = State<Arc<AppState>>;
+
+/// The period's statistics: totals, the indicators of rules §9, tables by section and group,
+/// per handling unit; each with the previous period and the same period a year earlier. A
+/// unit's staff get their unit's figures only.
+#[utoipa::path(get, path = "/api/v1/statistics", operation_id = "getStatistics", tag = "statistics",
+    params(PeriodInput),
+    responses((status = 200, body = StatisticsReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_statistics(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(input): ApiQuery<PeriodInput>,
+) -> ApiResult<Json<StatisticsReport>> {
+    Ok(Json(
+        xinfang_app::statistics::report(&state, &u, &input).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DrillQuery {
+    /// A figure's key as the report names it (`letters`, `township:652302100`, …)
+    pub figure: String,
+    pub period: Option<String>,
+    pub year: Option<String>,
+    pub index: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+impl DrillQuery {
+    fn period(&self) -> PeriodInput {
+        PeriodInput {
+            period: self.period.clone(),
+            year: self.year.clone(),
+            index: self.index.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DrillDownJson {
+    pub period: PeriodJson,
+    pub figure: String,
+    pub label: String,
+    /// 件, 批次 or 人次
+    pub unit: String,
+    /// The number (persons for a 人次 figure)
+    pub value: i64,
+    /// The petitions behind it, as the caller may list them: a row it may not open shows its
+    /// number, dates and stage only
+    pub items: Vec<PetitionJson>,
+}
+
+/// The petitions behind one number of the report, through the visibility gate.
+#[utoipa::path(get, path = "/api/v1/statistics/petitions", operation_id = "listStatisticsPetitions", tag = "statistics",
+    params(DrillQuery),
+    responses((status = 200, body = DrillDownJson), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn drill_down(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(q): ApiQuery<DrillQuery>,
+) -> ApiResult<Json<DrillDownJson>> {
+    let d = xinfang_app::statistics::drill_down(&state, &u, &q.period(), &q.figure).await?;
+    Ok(Json(DrillDownJson {
+        period: d.period,
+        figure: d.key,
+        label: d.label,
+        unit: d.unit,
+        value: d.value,
+        items: d
+            .rows
+            .iter()
+            .map(|r| petition_json(r, false, Vec::new()))
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    /// `xlsx`
+    pub format: Option<String>,
+    pub period: Option<String>,
+    pub year: Option<String>,
+    pub index: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The report as an Excel workbook with native charts, in the layout reported upward; marked
+/// 内部资料 until a leader approves the release, and logged.
+#[utoipa::path(get, path = "/api/v1/statistics/export", operation_id = "exportStatistics", tag = "statistics",
+    params(ExportQuery),
+    responses(
+        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_statistics(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    match q.format.as_deref().map(str::trim).unwrap_or("xlsx") {
+        "xlsx" => {}
+        other => {
+            return Err(xinfang_app::error::AppError::field(
+                "format",
+                "unknown_format",
+                format!("导出格式「{other}」无效，应为 xlsx"),
+            )
+            .into());
+        }
+    }
+    let input = PeriodInput {
+        period: q.period,
+        year: q.year,
+        index: q.index,
+        from: q.from,
+        to: q.to,
+    };
+    Ok(xlsx_response(
+        xinfang_app::statistics::export_xlsx(&state, &u, &input).await?,
+    ))
+}
+
+/// An export as a download.
+pub fn xlsx_response(f: xinfang_app::statistics::Export) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"statistics.xlsx\"; filename*=UTF-8''{}",
+        crate::http::auth::urlencode(&f.file_name)
+    );
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        f.bytes,
+    )
+        .into_response()
+}
+
+/// The period's release requests and approved releases (the bureau's figures).
+#[utoipa::path(get, path = "/api/v1/statistics/releases", operation_id = "listStatisticsReleases", tag = "statistics",
+    params(PeriodInput),
+    responses((status = 200, body = Vec<ReleaseView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list_releases(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(input): ApiQuery<PeriodInput>,
+) -> ApiResult<Json<Vec<ReleaseView>>> {
+    Ok(Json(
+        xinfang_app::statistics::releases(&state, &u, &input).await?,
+    ))
+}
+
+/// Asks a leader to approve giving a period's statistics outside the bureau (seed 二 五(二)):
+/// the office, the letter clerk or the inspectors propose; until approved every export is
+/// marked 内部资料.
+#[utoipa::path(post, path = "/api/v1/statistics/releases", operation_id = "proposeStatisticsRelease", tag = "statistics",
+    request_body = ReleaseInput,
+    responses((status = 201, body = ReleaseView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn propose_release(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiJson(input): ApiJson<ReleaseInput>,
+) -> ApiResult<(StatusCode, Json<ReleaseView>)> {
+    let v = xinfang_app::statistics::propose_release(&state, &u, &input).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// A leader approves or rejects a release; an approval is recorded for the period.
+#[utoipa::path(post, path = "/api/v1/statistics/releases/{id}", operation_id = "decideStatisticsRelease", tag = "statistics",
+    params(("id" = String, Path, description = "The release request's approval id")),
+    request_body = ReleaseDecisionInput,
+    responses((status = 200, body = ReleaseView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decide_release(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReleaseDecisionInput>,
+) -> ApiResult<Json<ReleaseView>> {
+    Ok(Json(
+        xinfang_app::statistics::decide_release(&state, &u, &id, &input).await?,
+    ))
+}
+
+#[derive(OpenApi)]
+#[openapi(components(schemas(StatisticsReport, DrillDownJson, ReleaseView)))]
+pub struct StatisticsApi;
+
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(get_statistics))
+        .routes(routes!(drill_down))
+        .routes(routes!(export_statistics))
+        .routes(routes!(list_releases, propose_release))
+        .routes(routes!(decide_release))
+}

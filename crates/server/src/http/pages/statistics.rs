@@ -1,0 +1,264 @@
+//! The statistics page: a period picker, the tables with 环比 and 同比, a chart drawn on the
+//! server as SVG (no script, printable), every number a link to the petitions behind it; and the
+//! Excel download.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use xinfang_app::statistics::{
+    PeriodInput, ReleaseDecisionInput, ReleaseInput, ReleaseView, StatisticsReport,
+};
+
+use super::{Layout, S, error_page, layout};
+use crate::http::auth::PageUser;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PeriodForm {
+    period: Option<String>,
+    year: Option<String>,
+    index: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    figure: Option<String>,
+}
+
+impl PeriodForm {
+    fn input(&self) -> PeriodInput {
+        PeriodInput {
+            period: self.period.clone(),
+            year: self.year.clone(),
+            index: self.index.clone(),
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+/// The query string that names a report's period exactly (its dates), for links.
+fn period_query(r: &xinfang_app::statistics::PeriodJson) -> String {
+    if r.kind == "range" {
+        format!("from={}&to={}", r.from, r.to)
+    } else {
+        format!("period={}&year={}&index={}", r.kind, r.year, r.index)
+    }
+}
+
+/// One bar of the chart.
+pub struct Bar {
+    label: String,
+    value: i64,
+    previous: i64,
+    /// Widths in the SVG's units (0–300).
+    width: i64,
+    previous_width: i64,
+    y: i64,
+}
+
+fn percent(r: Option<f64>) -> String {
+    match r {
+        Some(f) => format!("{:.1}%", f * 100.0),
+        None => "—".into(),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "statistics/report.html")]
+struct ReportPage {
+    layout: Layout,
+    r: StatisticsReport,
+    query: String,
+    bars: Vec<Bar>,
+    chart_height: i64,
+    kpis: Vec<(&'static str, String, String, String)>,
+    releases: Vec<ReleaseView>,
+    may_propose: bool,
+    kind: String,
+    year: String,
+    index: String,
+    from: String,
+    to: String,
+}
+
+async fn report(State(state): S, PageUser(u): PageUser, Query(f): Query<PeriodForm>) -> Response {
+    let r = match xinfang_app::statistics::report(&state, &u, &f.input()).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let releases = match xinfang_app::statistics::releases(&state, &u, &f.input()).await {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let volume = &r.sections[0];
+    let picked = ["letters", "visit_batches", "online", "phone"];
+    let rows: Vec<&xinfang_app::statistics::FigureRow> = volume
+        .rows
+        .iter()
+        .filter(|row| picked.contains(&row.key.as_str()))
+        .collect();
+    let max = rows
+        .iter()
+        .map(|r| r.value.max(r.previous))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let bars: Vec<Bar> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| Bar {
+            label: row.label.clone(),
+            value: row.value,
+            previous: row.previous,
+            width: row.value * 300 / max,
+            previous_width: row.previous * 300 / max,
+            y: i as i64 * 36 + 4,
+        })
+        .collect();
+    let kpis = r
+        .kpi_rows()
+        .into_iter()
+        .map(|(label, a, b, c)| (label, percent(a), percent(b), percent(c)))
+        .collect();
+    ReportPage {
+        layout: layout(&state, Some(&u), ""),
+        query: period_query(&r.period),
+        chart_height: bars.len() as i64 * 36 + 8,
+        bars,
+        kpis,
+        releases,
+        may_propose: r.scope == "bureau"
+            && matches!(
+                u.role(),
+                xinfang_domain::role::Role::Office
+                    | xinfang_domain::role::Role::LetterClerk
+                    | xinfang_domain::role::Role::Inspector
+            ),
+        kind: r.period.kind.clone(),
+        year: r.period.year.to_string(),
+        index: r.period.index.to_string(),
+        from: r.period.from.to_string(),
+        to: r.period.to.to_string(),
+        r,
+    }
+    .into_response()
+}
+
+pub struct DrillRow {
+    id: String,
+    petition_no: String,
+    channel: &'static str,
+    registered_on: String,
+    stage: &'static str,
+    summary: String,
+    /// Listed by number only: the viewer may not open it.
+    number_only: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "statistics/petitions.html")]
+struct DrillPage {
+    layout: Layout,
+    d: xinfang_app::statistics::DrillDown,
+    rows: Vec<DrillRow>,
+    back: String,
+}
+
+async fn petitions(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(f): Query<PeriodForm>,
+) -> Response {
+    let figure = f.figure.clone().unwrap_or_default();
+    let d = match xinfang_app::statistics::drill_down(&state, &u, &f.input(), &figure).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&state, Some(&u), e),
+    };
+    let rows = d
+        .rows
+        .iter()
+        .map(|v| DrillRow {
+            id: v.id.clone(),
+            petition_no: v.petition_no.clone(),
+            channel: v.channel.label_zh(),
+            registered_on: v.registered_on.clone(),
+            stage: v.stage.label_zh(),
+            summary: v.summary.chars().take(60).collect(),
+            number_only: v.access() == xinfang_domain::visibility::Access::Denied,
+        })
+        .collect();
+    DrillPage {
+        layout: layout(&state, Some(&u), ""),
+        back: format!("/statistics?{}", period_query(&d.period)),
+        rows,
+        d,
+    }
+    .into_response()
+}
+
+async fn export(State(state): S, PageUser(u): PageUser, Query(f): Query<PeriodForm>) -> Response {
+    match xinfang_app::statistics::export_xlsx(&state, &u, &f.input()).await {
+        Ok(x) => crate::http::api::xlsx_response(x),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReleaseForm {
+    from: String,
+    to: String,
+    purpose: String,
+}
+
+async fn propose(State(state): S, PageUser(u): PageUser, Form(f): Form<ReleaseForm>) -> Response {
+    let input = ReleaseInput {
+        period: PeriodInput {
+            from: Some(f.from.clone()),
+            to: Some(f.to.clone()),
+            ..PeriodInput::default()
+        },
+        purpose: f.purpose,
+    };
+    match xinfang_app::statistics::propose_release(&state, &u, &input).await {
+        Ok(_) => Redirect::to(&format!("/statistics?from={}&to={}#releases", f.from, f.to))
+            .into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    decision: String,
+    comment: String,
+}
+
+async fn decide(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let input = ReleaseDecisionInput {
+        accept: f.decision == "accept",
+        comment: f.comment,
+    };
+    match xinfang_app::statistics::decide_release(&state, &u, &id, &input).await {
+        Ok(v) => Redirect::to(&format!("/statistics?from={}&to={}#releases", v.from, v.to))
+            .into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+pub fn router() -> Router<std::sync::Arc<xinfang_app::context::AppState>> {
+    Router::new()
+        .route("/statistics", get(report))
+        .route("/statistics/petitions", get(petitions))
+        .route("/statistics/export", get(export))
+        .route("/statistics/releases", post(propose))
+        .route("/statistics/releases/{id}", post(decide))
+}

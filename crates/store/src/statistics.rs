@@ -1,0 +1,299 @@
+//! What statistics read: per petition its registration and the times of what happened to it
+//! since, for every registered petition of the bureau up to a day. The counting itself is pure
+//! (`domain::statistics`); this module only reads, in four set-wise queries.
+
+use sqlx::Row;
+
+use crate::{Result, Store};
+
+/// One registered petition's fields and times, as stored (timestamps RFC 3339 UTC, dates
+/// `YYYY-MM-DD`).
+#[derive(Debug, Clone)]
+pub struct StatPetition {
+    pub id: String,
+    pub petition_no: String,
+    pub channel: String,
+    pub registered_on: String,
+    /// People who came, or who signed a letter.
+    pub visitor_count: i64,
+    pub collective: bool,
+    pub joint: bool,
+    pub anonymous: bool,
+    pub skip_level: bool,
+    pub out_of_district: bool,
+    pub repeat: bool,
+    pub source_kind: String,
+    pub township: String,
+    pub category: Option<String>,
+    pub purpose: Option<String>,
+    pub petition_class: Option<String>,
+    pub accused_unit_id: Option<String>,
+    pub acceptance: Option<String>,
+    pub decided_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub closure_due: Option<String>,
+}
+
+/// A disposition that took effect: petition, way, when.
+#[derive(Debug, Clone)]
+pub struct StatDisposition {
+    pub petition_id: String,
+    pub disposition: String,
+    pub created_at: String,
+}
+
+/// A petition sent to a unit (交办, 转送).
+#[derive(Debug, Clone)]
+pub struct StatRecord {
+    pub petition_id: String,
+    pub unit_id: String,
+    pub kind: String,
+    pub created_at: String,
+}
+
+/// A unit's deadline that was not cancelled.
+#[derive(Debug, Clone)]
+pub struct StatDeadline {
+    pub petition_id: String,
+    pub unit_id: String,
+    pub due_on: String,
+    /// When it was met (`met_at`), if it was.
+    pub met_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StatisticsRows {
+    pub petitions: Vec<StatPetition>,
+    pub dispositions: Vec<StatDisposition>,
+    pub records: Vec<StatRecord>,
+    pub deadlines: Vec<StatDeadline>,
+}
+
+/// The deadlines a unit owes that statistics count per unit.
+const UNIT_RULES: &str = "('unit_notify_petitioner', 'handling_report', 'handle_and_close')";
+
+impl Store {
+    /// Every petition of the bureau registered on or before `to` (not letters only received or
+    /// returned unopened), with what happened to it, optionally only those with a record of
+    /// `unit_id`.
+    pub async fn statistics_rows(
+        &self,
+        bureau_id: &str,
+        to: &str,
+        unit_id: Option<&str>,
+    ) -> Result<StatisticsRows> {
+        let unit_cond = if unit_id.is_some() {
+            " AND EXISTS (SELECT 1 FROM handling_records hu WHERE hu.petition_id = p.id AND hu.unit_id = $3)"
+        } else {
+            ""
+        };
+        let scope = format!(
+            "p.bureau_id = $1 AND p.registered_on <= $2 AND p.stage NOT IN ('received', 'returned_unopened'){unit_cond}"
+        );
+        macro_rules! bind {
+            ($q:expr) => {{
+                let q = $q.bind(bureau_id.to_string()).bind(to.to_string());
+                match unit_id {
+                    Some(u) => q.bind(u.to_string()),
+                    None => q,
+                }
+            }};
+        }
+        let rows = bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT p.id, p.petition_no, p.channel, p.registered_on, p.visitor_count, p.collective, p.anonymous, \
+             p.skip_level, p.out_of_district, p.repeat_of, p.source_kind, p.township, p.category, p.purpose, \
+             p.petition_class, p.accused_unit_id, p.acceptance, p.decided_at, COALESCE(l.joint, 0) AS joint, COALESCE(l.signatory_count, 0) AS signatories, \
+             (SELECT min(e.at) FROM petition_events e WHERE e.petition_id = p.id AND e.kind IN ('closed', 'circular_issued')) AS closed_at, \
+             (SELECT max(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.rule_code = 'handle_and_close' AND d.state <> 'cancelled') AS closure_due \
+             FROM petitions p LEFT JOIN letters l ON l.petition_id = p.id WHERE {scope} ORDER BY p.registered_on, p.id"
+        ))))
+        .fetch_all(self.pool())
+        .await?;
+        let flag =
+            |r: &sqlx::any::AnyRow, c: &str| -> Result<bool> { Ok(r.try_get::<i64, _>(c)? != 0) };
+        let mut out = StatisticsRows::default();
+        for r in &rows {
+            out.petitions.push(StatPetition {
+                id: r.try_get("id")?,
+                petition_no: r.try_get("petition_no")?,
+                channel: r.try_get("channel")?,
+                registered_on: r.try_get("registered_on")?,
+                // A joint letter's persons are its signatories, who may be more than those
+                // registered by name.
+                visitor_count: r
+                    .try_get::<i64, _>("visitor_count")?
+                    .max(r.try_get::<i64, _>("signatories")?),
+                collective: flag(r, "collective")?,
+                joint: flag(r, "joint")?,
+                anonymous: flag(r, "anonymous")?,
+                skip_level: flag(r, "skip_level")?,
+                out_of_district: flag(r, "out_of_district")?,
+                repeat: r.try_get::<Option<String>, _>("repeat_of")?.is_some(),
+                source_kind: r.try_get("source_kind")?,
+                township: r.try_get("township")?,
+                category: r.try_get("category")?,
+                purpose: r.try_get("purpose")?,
+                petition_class: r.try_get("petition_class")?,
+                accused_unit_id: r.try_get("accused_unit_id")?,
+                acceptance: r.try_get("acceptance")?,
+                decided_at: r.try_get("decided_at")?,
+                closed_at: r.try_get("closed_at")?,
+                closure_due: r.try_get("closure_due")?,
+            });
+        }
+        for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT x.petition_id, x.disposition, x.created_at FROM dispositions x JOIN petitions p ON p.id = x.petition_id \
+             WHERE {scope} ORDER BY x.created_at"
+        ))))
+        .fetch_all(self.pool())
+        .await?
+        {
+            out.dispositions.push(StatDisposition {
+                petition_id: r.try_get("petition_id")?,
+                disposition: r.try_get("disposition")?,
+                created_at: r.try_get("created_at")?,
+            });
+        }
+        for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT h.petition_id, h.unit_id, h.kind, h.created_at FROM handling_records h JOIN petitions p ON p.id = h.petition_id \
+             WHERE {scope} AND h.kind IN ('assignment', 'transfer') ORDER BY h.created_at"
+        ))))
+        .fetch_all(self.pool())
+        .await?
+        {
+            out.records.push(StatRecord {
+                petition_id: r.try_get("petition_id")?,
+                unit_id: r.try_get("unit_id")?,
+                kind: r.try_get("kind")?,
+                created_at: r.try_get("created_at")?,
+            });
+        }
+        for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT d.petition_id, d.unit_id, d.due_on, CASE WHEN d.state = 'met' THEN d.met_at END AS met_at \
+             FROM deadlines d JOIN petitions p ON p.id = d.petition_id \
+             WHERE {scope} AND d.unit_id IS NOT NULL AND d.state <> 'cancelled' AND d.rule_code IN {UNIT_RULES} ORDER BY d.due_on"
+        ))))
+        .fetch_all(self.pool())
+        .await?
+        {
+            out.deadlines.push(StatDeadline {
+                petition_id: r.try_get("petition_id")?,
+                unit_id: r.try_get("unit_id")?,
+                due_on: r.try_get("due_on")?,
+                met_at: r.try_get("met_at")?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl Store {
+    /// The bureau's petitions with these ids, with their petitioners, in the order given.
+    pub async fn petitions_among(
+        &self,
+        bureau_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<crate::petitions::PetitionRecord>> {
+        let mut found: std::collections::HashMap<String, crate::petitions::PetitionRecord> =
+            Default::default();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT * FROM petitions WHERE bureau_id = $1 AND id IN ({})",
+                crate::petitions::placeholders(2, chunk.len())
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(bureau_id);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                let p = crate::petitions::petition_from(&r)?;
+                found.insert(p.id.clone(), p);
+            }
+        }
+        let mut out: Vec<crate::petitions::PetitionRecord> =
+            ids.iter().filter_map(|id| found.remove(id)).collect();
+        self.with_petitioners(&mut out).await?;
+        Ok(out)
+    }
+}
+
+/// An approved release of a period's statistics.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReleaseRow {
+    pub id: String,
+    pub approval_id: String,
+    pub period_from: String,
+    pub period_to: String,
+    pub label: String,
+    pub purpose: String,
+    pub approved_by: String,
+    pub approved_at: String,
+}
+
+impl Store {
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_statistics_release(
+        &self,
+        tx: &mut crate::Tx,
+        bureau_id: &str,
+        approval_id: &str,
+        from: &str,
+        to: &str,
+        label: &str,
+        purpose: &str,
+        approved_by: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String> {
+        let id = crate::new_id();
+        sqlx::query(
+            "INSERT INTO statistics_releases (id, bureau_id, approval_id, period_from, period_to, label, purpose, approved_by, approved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&id)
+        .bind(bureau_id)
+        .bind(approval_id)
+        .bind(from)
+        .bind(to)
+        .bind(label)
+        .bind(purpose)
+        .bind(approved_by)
+        .bind(crate::ts(now))
+        .execute(&mut **tx)
+        .await?;
+        Ok(id)
+    }
+
+    /// The approved releases of exactly this period, newest first.
+    pub async fn statistics_releases(
+        &self,
+        bureau_id: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<ReleaseRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, approval_id, period_from, period_to, label, purpose, approved_by, approved_at FROM statistics_releases \
+             WHERE bureau_id = $1 AND period_from = $2 AND period_to = $3 ORDER BY approved_at DESC, id",
+        )
+        .bind(bureau_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
+
+impl Store {
+    /// Every request of one gate of the bureau's (pending or decided), newest first.
+    pub async fn approvals_of_gate(
+        &self,
+        bureau_id: &str,
+        gate: &str,
+    ) -> Result<Vec<crate::handling::ApprovalRow>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM approvals WHERE bureau_id = $1 AND gate = $2 ORDER BY proposed_at DESC, id",
+        )
+        .bind(bureau_id)
+        .bind(gate)
+        .fetch_all(self.pool())
+        .await?)
+    }
+}
