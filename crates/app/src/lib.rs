@@ -4,7 +4,7 @@
 //! domain core what may happen, and writes the new state and its event in one transaction.
 //!
 //! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
-//! `write`, `steps`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
+//! `write`, `steps`, `gates`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
 //! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`. Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
@@ -16,6 +16,7 @@ pub mod auth;
 pub mod clock;
 pub mod context;
 pub mod error;
+pub mod gates;
 pub mod index;
 pub mod numbers;
 pub mod steps;

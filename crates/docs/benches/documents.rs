@@ -44,6 +44,7 @@ fn data(kind: DocumentKind, n: u64) -> Value {
         legal_basis: Some("依据《信访工作条例》第三十一条的规定。".into()),
         note: Some("请查明逾期原因，限期答复信访人。".into()),
         count: 2,
+        briefing: None,
     };
     let fields: BTreeMap<String, String> = prefill(kind, &ctx);
     let no = number_for("阜信", kind, 2026, n);

@@ -438,6 +438,8 @@ pub struct DraftContext {
     pub note: Option<String>,
     /// 督办函: the how-manieth supervision of this matter this is (1 for the first).
     pub count: u32,
+    /// 信访情况通报: the period's figures it reports.
+    pub briefing: Option<crate::statistics::Briefing>,
 }
 
 fn cn_date(s: &str) -> String {
@@ -571,9 +573,20 @@ pub fn prefill(kind: DocumentKind, ctx: &DraftContext) -> BTreeMap<String, Strin
                 DocumentKind::SpecialBulletin => format!(
                     "一、基本情况\n近期我局接待办理的信访事项中，以下{n}件需要领导阅知：\n二、具体事项\n"
                 ),
-                _ => format!(
-                    "一、基本情况\n现将近期群众来信来访反映的{n}件信访事项及其办理情况通报如下：\n二、事项及办理情况\n"
-                ),
+                _ => match &ctx.briefing {
+                    Some(b) => {
+                        let mut t = circular_figures(b);
+                        if n > 0 {
+                            t.push_str(&format!(
+                                "四、典型事项\n现将{n}件典型信访事项及其办理情况通报如下：\n"
+                            ));
+                        }
+                        t
+                    }
+                    None => format!(
+                        "一、基本情况\n现将近期群众来信来访反映的{n}件信访事项及其办理情况通报如下：\n二、事项及办理情况\n"
+                    ),
+                },
             };
             for (i, q) in ctx.petitions.iter().enumerate() {
                 body.push_str(&format!(
@@ -585,13 +598,19 @@ pub fn prefill(kind: DocumentKind, ctx: &DraftContext) -> BTreeMap<String, Strin
                 ));
             }
             body.push_str(match kind {
+                DocumentKind::Circular if ctx.briefing.is_some() => {
+                    "五、工作要求\n请各单位对照通报的情况，认真分析本单位信访工作存在的问题，对逾期未办结的事项限期办结，并将办理情况书面报送我局。"
+                }
                 DocumentKind::Circular => {
                     "三、工作要求\n请各单位对照通报的事项，按期办结，并将办理情况书面报送我局。"
                 }
                 _ => "三、工作建议\n建议有关单位及时研究处理，防止矛盾激化。",
             });
             let subject = match kind {
-                DocumentKind::Circular => "关于近期信访事项办理情况的通报".to_string(),
+                DocumentKind::Circular => match &ctx.briefing {
+                    Some(b) => format!("关于{}全区信访情况的通报", b.label),
+                    None => "关于近期信访事项办理情况的通报".to_string(),
+                },
                 _ => "信访信息".to_string(),
             };
             (
@@ -703,6 +722,66 @@ pub fn prefill(kind: DocumentKind, ctx: &DraftContext) -> BTreeMap<String, Strin
 }
 
 /// 1 → 一, 12 → 十二 (for （一） numbering up to 99).
+/// The figures part of a 信访情况通报: 一、总体情况, 二、反映的主要问题, 三、各单位办理情况.
+fn circular_figures(b: &crate::statistics::Briefing) -> String {
+    use crate::statistics::{rate_zh, trend_zh};
+    let list = |v: &[(String, i64)], unit: &str| -> String {
+        v.iter()
+            .take(5)
+            .map(|(name, n)| format!("{name}{n}{unit}"))
+            .collect::<Vec<_>>()
+            .join("，")
+    };
+    let mut t = format!(
+        "一、总体情况\n{}，我局共登记信访事项{}件{}人次，{}，{}。其中来信{}件，来访{}批{}人次，网上和电话信访{}件；集体访{}批{}人次；重复信访{}件。受理{}件，办结{}件，其中按期办结{}件；及时受理率{}，按期办结率{}。\n",
+        b.label,
+        b.petitions,
+        b.persons,
+        trend_zh(b.petitions, b.previous, "上期", &b.previous_label),
+        trend_zh(b.petitions, b.year_before, "去年同期", &b.year_before_label),
+        b.letters,
+        b.visit_batches,
+        b.visit_persons,
+        b.network,
+        b.collective_batches,
+        b.collective_persons,
+        b.repeat,
+        b.accepted,
+        b.closed,
+        b.closed_on_time,
+        rate_zh(b.timely_acceptance_rate),
+        rate_zh(b.on_time_closure_rate),
+    );
+    t.push_str("二、反映的主要问题\n");
+    if b.categories.is_empty() {
+        t.push_str("本期无登记事项。\n");
+    } else {
+        t.push_str(&format!("按内容分类，{}。", list(&b.categories, "件")));
+        if !b.townships.is_empty() {
+            t.push_str(&format!("按问题属地，{}。", list(&b.townships, "件")));
+        }
+        t.push('\n');
+    }
+    t.push_str("三、各单位办理情况\n");
+    if b.units.is_empty() {
+        t.push_str("本期未向承办单位交办、转送信访事项。\n");
+    } else {
+        let units: Vec<String> = b
+            .units
+            .iter()
+            .map(|(name, received, overdue)| {
+                if *overdue > 0 {
+                    format!("{name}收到交办、转送{received}件，逾期{overdue}件")
+                } else {
+                    format!("{name}收到交办、转送{received}件，无逾期")
+                }
+            })
+            .collect();
+        t.push_str(&format!("（按收到件数排列）{}。\n", units.join("；")));
+    }
+    t
+}
+
 pub fn chinese_numeral(n: usize) -> String {
     const D: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     match n {

@@ -1068,6 +1068,62 @@ pub fn members<'a>(
         .collect()
 }
 
+/// A period's figures as a 信访情况通报 states them (V5.2, L4.5): volumes and their trend, the
+/// rates, the main matters and places, and the units ranked by what they received.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Briefing {
+    pub label: String,
+    pub previous_label: String,
+    pub year_before_label: String,
+    pub petitions: i64,
+    pub previous: i64,
+    pub year_before: i64,
+    pub persons: i64,
+    pub letters: i64,
+    pub visit_batches: i64,
+    pub visit_persons: i64,
+    pub network: i64,
+    pub collective_batches: i64,
+    pub collective_persons: i64,
+    pub repeat: i64,
+    pub accepted: i64,
+    pub closed: i64,
+    pub closed_on_time: i64,
+    pub timely_acceptance_rate: Option<f64>,
+    pub on_time_closure_rate: Option<f64>,
+    /// First-level categories, most first: name, petitions.
+    pub categories: Vec<(String, i64)>,
+    /// Townships of the matter, most first.
+    pub townships: Vec<(String, i64)>,
+    /// Handling units ranked by petitions received: name, received, overdue.
+    pub units: Vec<(String, i64, i64)>,
+}
+
+/// "比上期（2026年10月）增加 3 件、上升 25.0%", or 持平, or the earlier period had none.
+pub fn trend_zh(now: i64, before: i64, what: &str, label: &str) -> String {
+    if before == 0 {
+        return if now == 0 {
+            format!("与{what}（{label}）持平")
+        } else {
+            format!("{what}（{label}）无登记")
+        };
+    }
+    let diff = now - before;
+    let pct = diff.abs() as f64 * 100.0 / before as f64;
+    match diff.cmp(&0) {
+        std::cmp::Ordering::Equal => format!("与{what}（{label}）持平"),
+        std::cmp::Ordering::Greater => format!("比{what}（{label}）增加{diff}件、上升{pct:.1}%"),
+        std::cmp::Ordering::Less => format!("比{what}（{label}）减少{}件、下降{pct:.1}%", -diff),
+    }
+}
+
+/// A rate as a report writes it: 80.0%, or 无 without a denominator.
+pub fn rate_zh(r: Option<f64>) -> String {
+    r.map(|f| format!("{:.1}%", f * 100.0))
+        .unwrap_or_else(|| "无".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1267,6 +1323,22 @@ mod tests {
                 "{n}"
             );
         }
+    }
+
+    #[test]
+    fn trends_read_as_a_circular_writes_them() {
+        assert_eq!(
+            trend_zh(5, 4, "上期", "2026年10月"),
+            "比上期（2026年10月）增加1件、上升25.0%"
+        );
+        assert_eq!(
+            trend_zh(3, 4, "去年同期", "2025年11月"),
+            "比去年同期（2025年11月）减少1件、下降25.0%"
+        );
+        assert_eq!(trend_zh(0, 0, "上期", "10月"), "与上期（10月）持平");
+        assert_eq!(trend_zh(2, 0, "上期", "10月"), "上期（10月）无登记");
+        assert_eq!(rate_zh(Some(0.8)), "80.0%");
+        assert_eq!(rate_zh(None), "无");
     }
 
     #[test]

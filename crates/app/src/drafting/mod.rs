@@ -47,6 +47,8 @@ pub struct DraftRequest {
     pub due_on: Option<String>,
     /// Editable fields to use instead of the pre-filled text.
     pub fields: BTreeMap<String, String>,
+    /// 信访情况通报: the statistics period it reports (then the selection may be empty).
+    pub period: Option<crate::statistics::PeriodInput>,
 }
 
 fn map_err(e: DraftingError) -> AppError {
@@ -492,7 +494,13 @@ pub async fn draft(
         }
         Source::Selection => {
             let ids: Vec<&String> = req.petition_ids.iter().collect();
-            if ids.is_empty() {
+            let briefing = match (&req.period, kind) {
+                (Some(period), DocumentKind::Circular) => {
+                    Some(crate::statistics::briefing(state, user, period).await?)
+                }
+                _ => None,
+            };
+            if ids.is_empty() && briefing.is_none() {
                 return Err(AppError::field(
                     "petition_ids",
                     "required",
@@ -520,7 +528,8 @@ pub async fn draft(
                     })?;
                 facts.push(facts_of(&p));
             }
-            let ctx = context(state, &user.user, facts, unit, due_on, kind);
+            let mut ctx = context(state, &user.user, facts, unit, due_on, kind);
+            ctx.briefing = briefing;
             let mut w = Write::begin(state, user).await?;
             let id = insert(
                 state,

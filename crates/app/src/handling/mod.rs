@@ -35,6 +35,7 @@ use crate::calendar::calendar;
 use crate::clock::local_date;
 use crate::context::AppState;
 use crate::error::{AppError, AppResult};
+use crate::gates::approvers;
 pub use crate::steps::record_state;
 use crate::write::Write;
 
@@ -200,15 +201,6 @@ fn reviewer_role(channel: Channel) -> Role {
     } else {
         Role::CaseOfficer
     }
-}
-
-pub(crate) async fn approvers(state: &AppState, gate: Gate) -> AppResult<Vec<Role>> {
-    let configured = state.store.gate_approvers(&state.bureau.id).await?;
-    Ok(configured
-        .iter()
-        .find(|(g, _)| g == gate.as_str())
-        .map(|(_, roles)| roles.split(',').filter_map(Role::parse).collect())
-        .unwrap_or_else(|| gate.default_approvers().to_vec()))
 }
 
 // ---------------------------------------------------------------------------------------------

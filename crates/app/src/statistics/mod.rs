@@ -1078,8 +1078,7 @@ async fn release_view(
         }
     };
     let roles =
-        crate::handling::approvers(state, xinfang_domain::approval::Gate::StatisticsRelease)
-            .await?;
+        crate::gates::approvers(state, xinfang_domain::approval::Gate::StatisticsRelease).await?;
     Ok(ReleaseView {
         approval_id: a.id.clone(),
         state: a.state.clone(),
@@ -1124,7 +1123,7 @@ pub async fn decide_release(
             "不能审批自己提出的事项，请由其他审批人审批".into(),
         ));
     }
-    let roles = crate::handling::approvers(state, Gate::StatisticsRelease).await?;
+    let roles = crate::gates::approvers(state, Gate::StatisticsRelease).await?;
     let decided = approval::check_decision(
         Gate::StatisticsRelease,
         ApprovalState::parse(&a.state).unwrap_or(ApprovalState::Pending),
@@ -1210,7 +1209,7 @@ pub async fn releases(
 /// Release requests waiting for this leader.
 pub async fn releases_to_decide(state: &AppState, user: &CurrentUser) -> AppResult<usize> {
     let gate = xinfang_domain::approval::Gate::StatisticsRelease;
-    let roles = crate::handling::approvers(state, gate).await?;
+    let roles = crate::gates::approvers(state, gate).await?;
     if !roles.contains(&user.role()) {
         return Ok(0);
     }
@@ -1248,4 +1247,72 @@ async fn marking(state: &AppState, period: &Period, scope: &Scope) -> AppResult<
         return Ok((format!("经{by}批准对外提供（{on}）：{}", r.purpose), true));
     }
     Ok((INTERNAL_MARKING.to_string(), false))
+}
+
+/// The period's figures for a 信访情况通报 (V5.2, L4.5), for a viewer who sees the bureau's.
+#[tracing::instrument(name = "statistics::briefing", skip_all)]
+pub async fn briefing(
+    state: &AppState,
+    user: &CurrentUser,
+    input: &PeriodInput,
+) -> AppResult<rules::Briefing> {
+    let c = count(state, user, input).await?;
+    if c.scope != Scope::Bureau {
+        return Err(AppError::Forbidden(
+            "信访情况通报由信访局根据全区统计数据起草".into(),
+        ));
+    }
+    let r = report_of(&c, (String::new(), false));
+    let top = |figure: &str| -> Vec<(String, i64)> {
+        c.now
+            .group(figure)
+            .into_iter()
+            .take(5)
+            .map(|(v, n)| (c.labels.of(figure, &v), n))
+            .collect()
+    };
+    // The category labels carry their code for tables; a circular names the category only.
+    let categories = c
+        .now
+        .group("category")
+        .into_iter()
+        .take(5)
+        .map(|(v, n)| {
+            (
+                catalog::label(catalog::CATEGORIES, &v)
+                    .unwrap_or(v.as_str())
+                    .to_string(),
+                n,
+            )
+        })
+        .collect();
+    Ok(rules::Briefing {
+        label: r.period.label.clone(),
+        previous_label: r.previous.label.clone(),
+        year_before_label: r.year_before.label.clone(),
+        petitions: c.now.get("petitions"),
+        previous: c.prev.get("petitions"),
+        year_before: c.last_year.get("petitions"),
+        persons: c.now.get("persons"),
+        letters: c.now.get("letters"),
+        visit_batches: c.now.get("visit_batches"),
+        visit_persons: c.now.get("visit_persons"),
+        network: c.now.get("network"),
+        collective_batches: c.now.get("collective_batches"),
+        collective_persons: c.now.get("collective_persons"),
+        repeat: c.now.get("repeat"),
+        accepted: c.now.get("accepted"),
+        closed: c.now.get("closed"),
+        closed_on_time: c.now.get("closed_on_time"),
+        timely_acceptance_rate: r.kpis.timely_acceptance_rate,
+        on_time_closure_rate: r.kpis.on_time_closure_rate,
+        categories,
+        townships: top("township"),
+        units: r
+            .units
+            .iter()
+            .filter(|u| u.received > 0 || u.overdue > 0)
+            .map(|u| (u.name.clone(), u.received, u.overdue))
+            .collect(),
+    })
 }

@@ -453,4 +453,47 @@ backend_tests! {
         let oct = report(&app, &office, "period=month&year=2026&index=10").await;
         assert_eq!(oct["released"], false);
     }
+
+    async fn statistics_fill_the_months_circular_with_its_figures_trend_and_units(app) {
+        let f = fixture(&app).await;
+        let office = app.token("office").await;
+        let (s, d) = app.post(&office, "/api/v1/documents", &json!({
+            "kind": "circular", "petition_ids": [f.v1],
+            "period": {"period": "month", "year": "2026", "index": "11"}
+        })).await;
+        assert_eq!(s, 201, "{d}");
+        let body = d["fields"]["body"].as_str().unwrap_or_else(|| panic!("{d}")).to_string();
+        assert_eq!(d["fields"]["subject"], "关于2026年11月全区信访情况的通报", "{d}");
+        for part in [
+            "2026年11月，我局共登记信访事项5件",
+            "比上期（2026年10月）增加3件、上升150.0%",
+            "去年同期（2025年11月）无登记",
+            "其中来信2件，来访3批8人次",
+            "集体访1批6人次；重复信访1件",
+            "受理4件，办结1件，其中按期办结1件；及时受理率80.0%，按期办结率无",
+            "按内容分类，劳动社保4件，城乡建设1件",
+            "四、典型事项",
+            "五、工作要求",
+        ] {
+            assert!(body.contains(part), "{part} not in {body}");
+        }
+        // October's circular ranks the unit that received V1.
+        let (s, d) = app.post(&office, "/api/v1/documents", &json!({
+            "kind": "circular", "period": {"period": "month", "year": "2026", "index": "10"}
+        })).await;
+        assert_eq!(s, 201, "a circular of figures needs no selection: {d}");
+        let body = d["fields"]["body"].as_str().unwrap().to_string();
+        assert!(body.contains("城关镇人民政府收到交办、转送1件，无逾期"), "{body}");
+        assert!(!body.contains("典型事项"), "{body}");
+        // Signed off by a leader and issued, rendered with every character in the fonts.
+        let doc = d["id"].as_str().unwrap().to_string();
+        let issued = app.sign_off_and_issue("office", "director", &doc).await;
+        assert_eq!(issued["state"], "issued", "{issued}");
+        // A unit cannot draft the bureau's circular.
+        let h = app.token("chengguan_handler").await;
+        let (s, _) = app.post(&h, "/api/v1/documents", &json!({
+            "kind": "circular", "period": {"period": "month", "year": "2026", "index": "10"}
+        })).await;
+        assert!(s == 403 || s == 422, "{s}");
+    }
 }

@@ -473,9 +473,21 @@ async fn bulletin_submit(
         .filter(|(k, _)| k == "petition_id")
         .map(|(_, v)| v.clone())
         .collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let period = field("period").map(|p| xinfang_app::statistics::PeriodInput {
+        period: Some(p),
+        year: field("year"),
+        index: field("index"),
+        ..Default::default()
+    });
     let req = DraftRequest {
         kind,
         petition_ids,
+        period,
         ..Default::default()
     };
     match xinfang_app::drafting::draft(&state, &u, None, &req).await {
