@@ -297,3 +297,27 @@ impl Store {
         .await?)
     }
 }
+
+impl Store {
+    /// The ids of the bureau's petitions of a channel registered in the range, in order of
+    /// registration (a register's rows).
+    pub async fn registered_between(
+        &self,
+        bureau_id: &str,
+        channel: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM petitions WHERE bureau_id = $1 AND channel = $2 AND registered_on >= $3 AND registered_on <= $4 \
+             AND stage NOT IN ('received', 'returned_unopened') ORDER BY registered_at, id",
+        )
+        .bind(bureau_id)
+        .bind(channel)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| r.0).collect())
+    }
+}

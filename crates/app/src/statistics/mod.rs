@@ -749,6 +749,29 @@ pub async fn drill_down(
     })
 }
 
+/// Records an export in the audit trail: who, what, when.
+async fn audit(
+    state: &AppState,
+    user: &CurrentUser,
+    kind: &str,
+    payload: serde_json::Value,
+) -> AppResult<()> {
+    let mut tx = state.store.begin().await?;
+    state
+        .store
+        .audit(
+            &mut tx,
+            &state.bureau.id,
+            Some(&user.user.id),
+            kind,
+            &payload,
+            state.clock.now(),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// An export: the file's name and bytes.
 pub struct Export {
     pub file_name: String,
@@ -910,23 +933,16 @@ pub async fn export_xlsx(
     let m = marking(state, &c.period, &c.scope).await?;
     let r = report_of(&c, m);
     let bytes = workbook(&r, &state.bureau.name)?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    state
-        .store
-        .audit(
-            &mut tx,
-            &state.bureau.id,
-            Some(&user.user.id),
-            "statistics_exported",
-            &serde_json::json!({
-                "format": "xlsx", "from": r.period.from, "to": r.period.to,
-                "scope": r.scope, "marking": r.marking, "released": r.released,
-            }),
-            now,
-        )
-        .await?;
-    tx.commit().await?;
+    audit(
+        state,
+        user,
+        "statistics_exported",
+        serde_json::json!({
+            "format": "xlsx", "from": r.period.from, "to": r.period.to,
+            "scope": r.scope, "marking": r.marking, "released": r.released,
+        }),
+    )
+    .await?;
     Ok(Export {
         file_name: format!("信访统计-{}至{}.xlsx", r.period.from, r.period.to),
         bytes,
@@ -1314,5 +1330,201 @@ pub async fn briefing(
             .filter(|u| u.received > 0 || u.overdue > 0)
             .map(|u| (u.name.clone(), u.received, u.overdue))
             .collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registers: 来访登记簿 and 来信登记簿 for any date range
+
+/// Most rows of one register (a year of a busy bureau's visits).
+pub const MAX_REGISTER_ROWS: usize = 20_000;
+
+/// One line of a register, as its viewer may see it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterRow {
+    pub ordinal: usize,
+    pub id: String,
+    pub petition_no: String,
+    pub registered_at: String,
+    /// Names of the petitioners (empty when the row is shown without identity or by number)
+    pub petitioners: String,
+    /// ID numbers, masked
+    pub id_numbers: String,
+    pub persons: i64,
+    pub address: String,
+    pub summary: String,
+    pub acceptance: String,
+    pub stage: String,
+    /// Listed by number only: the viewer may not open it
+    pub number_only: bool,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Register {
+    /// visit | letter
+    pub channel: String,
+    pub title: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub rows: Vec<RegisterRow>,
+}
+
+/// The visit or letter register of a date range, every registered petition in order, each row
+/// through the gate.
+#[tracing::instrument(name = "statistics::register", skip_all)]
+pub async fn register(
+    state: &AppState,
+    user: &CurrentUser,
+    channel: &str,
+    input: &PeriodInput,
+) -> AppResult<Register> {
+    if !user.role().is_bureau_staff() {
+        return Err(AppError::Forbidden("登记簿仅限信访局工作人员查阅".into()));
+    }
+    let (channel, title) = match channel.trim() {
+        "visit" => (Channel::Visit, "来访登记簿"),
+        "letter" => (Channel::Letter, "来信登记簿"),
+        other => {
+            return Err(AppError::field(
+                "channel",
+                "unknown_channel",
+                format!("登记簿「{other}」无效，应为 visit（来访）或 letter（来信）"),
+            ));
+        }
+    };
+    let period = parse_period(state, input)?;
+    let ids = state
+        .store
+        .registered_between(
+            &state.bureau.id,
+            channel.as_str(),
+            &period.from.to_string(),
+            &period.to.to_string(),
+        )
+        .await?;
+    if ids.len() > MAX_REGISTER_ROWS {
+        return Err(AppError::field(
+            "to",
+            "too_many_rows",
+            format!(
+                "该期间共 {} 件，超过 {MAX_REGISTER_ROWS} 件，请缩短统计区间",
+                ids.len()
+            ),
+        ));
+    }
+    let records = state.store.petitions_among(&state.bureau.id, &ids).await?;
+    let views = drill_down_views(state, &user.user, records).await?;
+    let rows = views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let number_only = v.access() == xinfang_domain::visibility::Access::Denied;
+            let people = &v.petitioners;
+            RegisterRow {
+                ordinal: i + 1,
+                id: v.id.clone(),
+                petition_no: v.petition_no.clone(),
+                registered_at: crate::clock::show(&v.registered_at),
+                petitioners: people
+                    .iter()
+                    .map(|p| p.name.clone())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                id_numbers: people
+                    .iter()
+                    .filter_map(|p| p.id_number.as_deref())
+                    .map(xinfang_domain::resident_id::mask_id_number)
+                    .collect::<Vec<_>>()
+                    .join("、"),
+                persons: v.visitor_count,
+                address: people
+                    .first()
+                    .map(|p| p.address.clone())
+                    .unwrap_or_default(),
+                summary: v.summary.clone(),
+                acceptance: v
+                    .acceptance
+                    .map(|a| a.label_zh().to_string())
+                    .unwrap_or_default(),
+                stage: v.stage.label_zh().to_string(),
+                number_only,
+            }
+        })
+        .collect();
+    Ok(Register {
+        channel: channel.as_str().into(),
+        title: title.into(),
+        from: period.from,
+        to: period.to,
+        rows,
+    })
+}
+
+/// A register as an Excel workbook, logged like every export.
+#[tracing::instrument(name = "statistics::export_register", skip_all)]
+pub async fn export_register(
+    state: &AppState,
+    user: &CurrentUser,
+    channel: &str,
+    input: &PeriodInput,
+) -> AppResult<Export> {
+    let r = register(state, user, channel, input).await?;
+    let text = |s: &str| Cell::Text(s.to_string());
+    let rows: Vec<Vec<Cell>> = r
+        .rows
+        .iter()
+        .map(|x| {
+            vec![
+                number(x.ordinal as i64),
+                text(&x.petition_no),
+                text(&x.registered_at),
+                text(&x.petitioners),
+                text(&x.id_numbers),
+                number(x.persons),
+                text(&x.address),
+                text(if x.number_only {
+                    "（保密件）"
+                } else {
+                    &x.summary
+                }),
+                text(&x.acceptance),
+                text(&x.stage),
+            ]
+        })
+        .collect();
+    let sheet = SheetSpec {
+        name: r.title.clone(),
+        title: format!("{}（{} 至 {}）", r.title, r.from, r.to),
+        subtitle: format!("{}　共 {} 件", state.bureau.name, r.rows.len()),
+        header: [
+            "序号",
+            "编号",
+            "登记时间",
+            "信访人",
+            "证件号码",
+            "人数",
+            "住址",
+            "反映问题",
+            "受理情况",
+            "办理阶段",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+        charts: Vec::new(),
+    };
+    let bytes = render_xlsx(&[sheet], Some(INTERNAL_MARKING))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    audit(
+        state,
+        user,
+        "register_exported",
+        serde_json::json!({"channel": r.channel, "from": r.from, "to": r.to, "rows": r.rows.len()}),
+    )
+    .await?;
+    Ok(Export {
+        file_name: format!("{}-{}至{}.xlsx", r.title, r.from, r.to),
+        bytes,
     })
 }

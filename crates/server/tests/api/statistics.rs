@@ -496,4 +496,41 @@ backend_tests! {
         })).await;
         assert!(s == 403 || s == 422, "{s}");
     }
+
+    async fn statistics_registers_list_every_visit_and_letter_of_a_range_in_order(app) {
+        let f = fixture(&app).await;
+        let clerk = app.token("letter_clerk").await;
+        let (s, r) = app.get(&clerk, "/api/v1/registers?channel=visit&from=2026-11-01&to=2026-11-30").await;
+        assert_eq!(s, 200, "{r}");
+        assert_eq!(r["title"], "来访登记簿");
+        let rows = r["rows"].as_array().unwrap();
+        let dates: Vec<&str> = rows.iter().map(|x| &x["registered_at"].as_str().unwrap()[..10]).collect();
+        assert_eq!(dates, vec!["2026-11-03", "2026-11-10", "2026-11-25"], "V2 V3 C in order");
+        assert_eq!(rows.iter().map(|x| x["ordinal"].as_i64().unwrap()).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(rows[0]["persons"], 6);
+        let v3 = &rows[1];
+        assert_eq!(v3["petitioners"], "张三");
+        let id = v3["id_numbers"].as_str().unwrap();
+        assert!(id.contains('*') && !id.contains("19491231"), "masked: {id}");
+        let c = &rows[2];
+        assert_eq!((c["id"].as_str(), c["number_only"].as_bool()), (Some(f.c.as_str()), Some(true)));
+        assert_eq!((c["summary"].as_str(), c["petitioners"].as_str()), (Some(""), Some("")));
+        let (_, r) = app.get(&clerk, "/api/v1/registers?channel=letter&from=2026-11-01&to=2026-11-30").await;
+        assert_eq!(r["rows"].as_array().unwrap().len(), 2, "L1 L2: {r}");
+        let (s, v) = app.get(&clerk, "/api/v1/registers?channel=phone&from=2026-11-01&to=2026-11-30").await;
+        assert_eq!((s, v["field"].as_str()), (422, Some("channel")), "{v}");
+        let h = app.token("chengguan_handler").await;
+        let (s, _) = app.get(&h, "/api/v1/registers?channel=visit").await;
+        assert_eq!(s, 403);
+        let (s, bytes) = app.get_bytes(&clerk, "/api/v1/registers/export?channel=visit&from=2026-10-01&to=2026-11-30").await;
+        assert_eq!(s, 200);
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        use calamine::Reader;
+        let sheet = book.worksheet_range("来访登记簿").unwrap();
+        let numbered = sheet.rows().skip(4).filter(|r| matches!(r.first(), Some(calamine::Data::Float(_)))).count();
+        assert_eq!(numbered, 5, "V1 V0 V2 V3 C");
+        let page = app.client.get(app.url("/registers?channel=visit&from=2026-11-01&to=2026-11-30"))
+            .bearer_auth(&clerk).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("共 3 件") && page.contains("仅显示编号") && !page.contains("收受财物"), "{page}");
+    }
 }

@@ -44,23 +44,9 @@ pub async fn get_statistics(
 pub struct DrillQuery {
     /// A figure's key as the report names it (`letters`, `township:652302100`, …)
     pub figure: String,
-    pub period: Option<String>,
-    pub year: Option<String>,
-    pub index: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-impl DrillQuery {
-    fn period(&self) -> PeriodInput {
-        PeriodInput {
-            period: self.period.clone(),
-            year: self.year.clone(),
-            index: self.index.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-        }
-    }
+    #[serde(flatten)]
+    #[param(inline)]
+    pub period: PeriodInput,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,7 +72,7 @@ pub async fn drill_down(
     ApiUser(u): ApiUser,
     ApiQuery(q): ApiQuery<DrillQuery>,
 ) -> ApiResult<Json<DrillDownJson>> {
-    let d = xinfang_app::statistics::drill_down(&state, &u, &q.period(), &q.figure).await?;
+    let d = xinfang_app::statistics::drill_down(&state, &u, &q.period, &q.figure).await?;
     Ok(Json(DrillDownJson {
         period: d.period,
         figure: d.key,
@@ -106,11 +92,9 @@ pub async fn drill_down(
 pub struct ExportQuery {
     /// `xlsx`
     pub format: Option<String>,
-    pub period: Option<String>,
-    pub year: Option<String>,
-    pub index: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
+    #[serde(flatten)]
+    #[param(inline)]
+    pub period: PeriodInput,
 }
 
 /// The report as an Excel workbook with native charts, in the layout reported upward; marked
@@ -136,15 +120,8 @@ pub async fn export_statistics(
             .into());
         }
     }
-    let input = PeriodInput {
-        period: q.period,
-        year: q.year,
-        index: q.index,
-        from: q.from,
-        to: q.to,
-    };
     Ok(xlsx_response(
-        xinfang_app::statistics::export_xlsx(&state, &u, &input).await?,
+        xinfang_app::statistics::export_xlsx(&state, &u, &q.period).await?,
     ))
 }
 
@@ -213,6 +190,53 @@ pub async fn decide_release(
     ))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RegisterQuery {
+    /// `visit` (来访登记簿, the default) or `letter` (来信登记簿)
+    pub channel: Option<String>,
+    #[serde(flatten)]
+    #[param(inline)]
+    pub period: PeriodInput,
+}
+
+impl RegisterQuery {
+    fn channel(&self) -> &str {
+        self.channel.as_deref().unwrap_or("visit")
+    }
+}
+
+/// The visit or letter register of a period (the current month by default): every registered
+/// petition in order, each row as the caller may see it, ID numbers masked.
+#[utoipa::path(get, path = "/api/v1/registers", operation_id = "getRegister", tag = "statistics",
+    params(RegisterQuery),
+    responses((status = 200, body = xinfang_app::statistics::Register), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_register(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(q): ApiQuery<RegisterQuery>,
+) -> ApiResult<Json<xinfang_app::statistics::Register>> {
+    Ok(Json(
+        xinfang_app::statistics::register(&state, &u, q.channel(), &q.period).await?,
+    ))
+}
+
+/// The register as an Excel workbook, marked 内部资料 and logged.
+#[utoipa::path(get, path = "/api/v1/registers/export", operation_id = "exportRegister", tag = "statistics",
+    params(RegisterQuery),
+    responses(
+        (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export_register(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(q): ApiQuery<RegisterQuery>,
+) -> ApiResult<Response> {
+    Ok(xlsx_response(
+        xinfang_app::statistics::export_register(&state, &u, q.channel(), &q.period).await?,
+    ))
+}
+
 #[derive(OpenApi)]
 #[openapi(components(schemas(StatisticsReport, DrillDownJson, ReleaseView)))]
 pub struct StatisticsApi;
@@ -224,4 +248,6 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(export_statistics))
         .routes(routes!(list_releases, propose_release))
         .routes(routes!(decide_release))
+        .routes(routes!(get_register))
+        .routes(routes!(export_register))
 }

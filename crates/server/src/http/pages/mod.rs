@@ -99,6 +99,9 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if xinfang_app::statistics::may_see(role) {
         nav.push(("/statistics", "统计", "j"));
     }
+    if role.is_bureau_staff() {
+        nav.push(("/registers", "登记簿", ""));
+    }
     if role == Role::SecurityAdmin {
         nav.push(("/admin/grants", "授权确认", "g"));
     }

@@ -19,23 +19,14 @@ use crate::http::auth::PageUser;
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PeriodForm {
-    period: Option<String>,
-    year: Option<String>,
-    index: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
     figure: Option<String>,
+    #[serde(flatten)]
+    period: PeriodInput,
 }
 
 impl PeriodForm {
     fn input(&self) -> PeriodInput {
-        PeriodInput {
-            period: self.period.clone(),
-            year: self.year.clone(),
-            index: self.index.clone(),
-            from: self.from.clone(),
-            to: self.to.clone(),
-        }
+        self.period.clone()
     }
 }
 
@@ -254,11 +245,68 @@ async fn decide(
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RegisterForm {
+    channel: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+impl RegisterForm {
+    fn channel(&self) -> String {
+        self.channel.clone().unwrap_or_else(|| "visit".into())
+    }
+
+    fn input(&self) -> PeriodInput {
+        PeriodInput {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "statistics/register.html")]
+struct RegisterPage {
+    layout: Layout,
+    r: xinfang_app::statistics::Register,
+}
+
+async fn register(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(f): Query<RegisterForm>,
+) -> Response {
+    match xinfang_app::statistics::register(&state, &u, &f.channel(), &f.input()).await {
+        Ok(r) => RegisterPage {
+            layout: layout(&state, Some(&u), ""),
+            r,
+        }
+        .into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn register_export(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(f): Query<RegisterForm>,
+) -> Response {
+    match xinfang_app::statistics::export_register(&state, &u, &f.channel(), &f.input()).await {
+        Ok(x) => crate::http::api::xlsx_response(x),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
 pub fn router() -> Router<std::sync::Arc<xinfang_app::context::AppState>> {
     Router::new()
         .route("/statistics", get(report))
         .route("/statistics/petitions", get(petitions))
         .route("/statistics/export", get(export))
+        .route("/registers", get(register))
+        .route("/registers/export", get(register_export))
         .route("/statistics/releases", post(propose))
         .route("/statistics/releases/{id}", post(decide))
 }
