@@ -38,6 +38,7 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "special_bulletin.typ",
     "request_report.typ",
     "circular.typ",
+    "statistics_report.typ",
 ];
 
 /// One file of the template tree.

@@ -88,10 +88,35 @@ fn directly_issued_kinds_match_their_golden_png() {
         ("visit_notice_slip", notice_data()),
         ("visit_transfer_slip", transfer_data()),
         ("letter_handling_form", handling_form_data()),
+        ("statistics_report", statistics_data()),
     ] {
         let png = renderer().render_png(kind, &data, 0.75).unwrap();
         assert_golden(kind, &png);
     }
+}
+
+/// A month's statistics as `app::statistics::export_pdf` gives them.
+fn statistics_data() -> serde_json::Value {
+    let row = |label: &str, unit: &str, v: i64, p: i64, y: i64| json!({"key": label, "label": label, "unit": unit, "value": v, "previous": p, "year_before": y});
+    json!({
+        "bureau_name": "阜康市信访局",
+        "issued_on": "2026-12-01",
+        "title": "信访工作统计表（2026年11月）",
+        "marking": "内部资料 注意保存",
+        "released": false,
+        "from": "2026-11-01", "to": "2026-11-30",
+        "previous_label": "2026年10月", "year_before_label": "2025年11月",
+        "kpis": [
+            {"label": "及时受理率", "now": "80.0%", "previous": "—", "year_before": "—"},
+            {"label": "按期办结率", "now": "—", "previous": "—", "year_before": "—"},
+        ],
+        "sections": [
+            {"title": "信访总量", "rows": [row("信访总量", "件", 5, 2, 0), row("来访批次", "批次", 3, 2, 0), row("来访人次", "人次", 8, 2, 0), row("集体访 5–10人", "批次", 1, 0, 0)]},
+            {"title": "按问题属地", "rows": [row("城关镇人民政府", "件", 5, 2, 0)]},
+            {"title": "按被反映单位", "rows": []},
+        ],
+        "units": [{"unit_id": "u1", "name": "城关镇人民政府", "received": 1, "deadlines_due": 0, "overdue": 0}],
+    })
 }
 
 #[test]

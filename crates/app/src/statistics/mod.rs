@@ -749,6 +749,61 @@ pub async fn drill_down(
     })
 }
 
+/// The report as the PDF template reads it.
+fn pdf_data(r: &StatisticsReport, bureau: &str, today: NaiveDate) -> serde_json::Value {
+    let pct = |v: Option<f64>| {
+        v.map(|f| format!("{:.1}%", f * 100.0))
+            .unwrap_or_else(|| "—".into())
+    };
+    serde_json::json!({
+        "bureau_name": bureau,
+        // The PDF's date (PDF/A needs one) and the table's 制表日期.
+        "issued_on": today,
+        "title": format!("信访工作统计表（{}）", r.period.label),
+        "marking": r.marking,
+        "released": r.released,
+        "from": r.period.from, "to": r.period.to,
+        "previous_label": r.previous.label, "year_before_label": r.year_before.label,
+        "kpis": r.kpi_rows().into_iter().map(|(label, a, b, c)| serde_json::json!({
+            "label": label, "now": pct(a), "previous": pct(b), "year_before": pct(c),
+        })).collect::<Vec<_>>(),
+        "sections": r.sections,
+        "units": r.units,
+    })
+}
+
+/// The report as a PDF (A4, the tables of the page), marked and logged like the workbook.
+#[tracing::instrument(name = "statistics::export_pdf", skip_all)]
+pub async fn export_pdf(
+    state: &AppState,
+    user: &CurrentUser,
+    input: &PeriodInput,
+) -> AppResult<Export> {
+    let c = count(state, user, input).await?;
+    let m = marking(state, &c.period, &c.scope).await?;
+    let r = report_of(&c, m);
+    let data = pdf_data(&r, &state.bureau.name, local_date(state.clock.now()));
+    let renderer = state.renderer.clone();
+    let rendered = tokio::task::spawn_blocking(move || renderer.render("statistics_report", &data))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    audit(
+        state,
+        user,
+        "statistics_exported",
+        serde_json::json!({
+            "format": "pdf", "from": r.period.from, "to": r.period.to,
+            "scope": r.scope, "marking": r.marking, "released": r.released,
+        }),
+    )
+    .await?;
+    Ok(Export {
+        file_name: format!("信访统计-{}至{}.pdf", r.period.from, r.period.to),
+        bytes: rendered.pdf,
+    })
+}
+
 /// Records an export in the audit trail: who, what, when.
 async fn audit(
     state: &AppState,

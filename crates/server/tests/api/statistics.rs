@@ -405,6 +405,15 @@ backend_tests! {
         let mut chart = String::new();
         zip.by_name("xl/charts/chart1.xml").expect("a native chart").read_to_string(&mut chart).unwrap();
         assert!(chart.contains("c:barChart") && chart.contains("汇总"), "{chart}");
+        // The same report as a PDF, its figures in the text.
+        let (s, pdf) = app.get_bytes(&office, "/api/v1/statistics/export?period=month&year=2026&index=11&format=pdf").await;
+        assert_eq!(s, 200, "{}", String::from_utf8_lossy(&pdf));
+        assert!(pdf.starts_with(b"%PDF"), "a PDF");
+        let text = pdf_extract::extract_text_from_mem(&pdf).expect("text of the PDF");
+        let flat: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        for part in ["信访工作统计表（2026年11月）", "内部资料", "来访批次", "及时受理率", "80.0%"] {
+            assert!(flat.contains(part), "{part} not in {flat}");
+        }
         // The export is in the audit log with its period.
         let audit = app.token("audit_admin").await;
         let (s, v) = app.get(&audit, "/api/v1/audit/entries").await;

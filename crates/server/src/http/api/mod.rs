@@ -33,7 +33,7 @@ use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 mod mailroom;
 mod search;
 mod statistics;
-pub use statistics::xlsx_response;
+pub use statistics::{statistics_pdf_response, xlsx_response};
 
 pub use handling::report_file_response;
 pub use mailroom::{ScanQuery, inline_file, read_upload, scan_response};

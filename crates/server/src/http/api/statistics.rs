@@ -90,7 +90,7 @@ pub async fn drill_down(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
-    /// `xlsx`
+    /// `xlsx` (default) or `pdf`
     pub format: Option<String>,
     #[serde(flatten)]
     #[param(inline)]
@@ -103,6 +103,7 @@ pub struct ExportQuery {
     params(ExportQuery),
     responses(
         (status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 200, content_type = "application/pdf", body = Vec<u8>),
         (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn export_statistics(
     State(state): S,
@@ -110,19 +111,36 @@ pub async fn export_statistics(
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> ApiResult<Response> {
     match q.format.as_deref().map(str::trim).unwrap_or("xlsx") {
-        "xlsx" => {}
-        other => {
-            return Err(xinfang_app::error::AppError::field(
-                "format",
-                "unknown_format",
-                format!("导出格式「{other}」无效，应为 xlsx"),
-            )
-            .into());
-        }
+        "xlsx" => Ok(xlsx_response(
+            xinfang_app::statistics::export_xlsx(&state, &u, &q.period).await?,
+        )),
+        "pdf" => Ok(statistics_pdf_response(
+            xinfang_app::statistics::export_pdf(&state, &u, &q.period).await?,
+        )),
+        other => Err(xinfang_app::error::AppError::field(
+            "format",
+            "unknown_format",
+            format!("导出格式「{other}」无效，应为 xlsx 或 pdf"),
+        )
+        .into()),
     }
-    Ok(xlsx_response(
-        xinfang_app::statistics::export_xlsx(&state, &u, &q.period).await?,
-    ))
+}
+
+/// A PDF export, shown in the browser.
+pub fn statistics_pdf_response(f: xinfang_app::statistics::Export) -> Response {
+    let disposition = format!(
+        "inline; filename=\"statistics.pdf\"; filename*=UTF-8''{}",
+        crate::http::auth::urlencode(&f.file_name)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        f.bytes,
+    )
+        .into_response()
 }
 
 /// An export as a download.

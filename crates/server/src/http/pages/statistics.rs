@@ -20,6 +20,7 @@ use crate::http::auth::PageUser;
 #[serde(default)]
 pub struct PeriodForm {
     figure: Option<String>,
+    format: Option<String>,
     #[serde(flatten)]
     period: PeriodInput,
 }
@@ -191,8 +192,17 @@ async fn petitions(
 }
 
 async fn export(State(state): S, PageUser(u): PageUser, Query(f): Query<PeriodForm>) -> Response {
-    match xinfang_app::statistics::export_xlsx(&state, &u, &f.input()).await {
-        Ok(x) => crate::http::api::xlsx_response(x),
+    let out = if f.format.as_deref() == Some("pdf") {
+        xinfang_app::statistics::export_pdf(&state, &u, &f.input())
+            .await
+            .map(crate::http::api::statistics_pdf_response)
+    } else {
+        xinfang_app::statistics::export_xlsx(&state, &u, &f.input())
+            .await
+            .map(crate::http::api::xlsx_response)
+    };
+    match out {
+        Ok(r) => r,
         Err(e) => error_page(&state, Some(&u), e),
     }
 }
