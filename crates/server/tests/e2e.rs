@@ -1557,6 +1557,13 @@ async fn the_office_reads_the_months_statistics_and_drills_into_a_number() {
         counts.contains("今日登记") && counts.contains("待告知"),
         "{counts}"
     );
+    // A leader's home page shows the month against the last.
+    sign_in(&c, &app, "director").await;
+    let trend = find(&c, "#home-trend").await.text().await.expect("trend");
+    assert!(
+        trend.contains("信访总量") && trend.contains("来访批次 ↑ 2 0"),
+        "{trend}"
+    );
     c.close().await.expect("close browser");
     drop(driver);
 }

@@ -271,9 +271,14 @@ struct HomePage {
     layout: Layout,
     /// The role's counts: link, label, number.
     counts: Vec<(&'static str, &'static str, String)>,
+    /// Leaders: this month's figures against last month's.
+    trend: Option<Trend>,
     actions: Vec<(&'static str, &'static str, &'static str)>,
     tasks: Vec<TaskView>,
 }
+
+/// The month's label and its lines: figure, this month, last month.
+type Trend = (String, Vec<(String, i64, i64)>);
 
 /// The most a home-page count reads; beyond it shows "500+".
 const HOME_COUNT_CAP: usize = 500;
@@ -430,9 +435,29 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
         Ok(c) => c,
         Err(e) => return error_page(&state, Some(&u), e),
     };
+    let trend = if role.is_leader() {
+        let month = xinfang_app::statistics::PeriodInput::default();
+        match xinfang_app::statistics::report(&state, &u, &month).await {
+            Ok(r) => {
+                let keys = ["petitions", "visit_batches", "letters", "repeat", "closed"];
+                let rows = r
+                    .sections
+                    .iter()
+                    .flat_map(|s| &s.rows)
+                    .filter(|f| keys.contains(&f.key.as_str()))
+                    .map(|f| (f.label.clone(), f.value, f.previous))
+                    .collect();
+                Some((r.period.label.clone(), rows))
+            }
+            Err(e) => return error_page(&state, Some(&u), e),
+        }
+    } else {
+        None
+    };
     HomePage {
         layout: layout(&state, Some(&u), ""),
         counts,
+        trend,
         actions,
         tasks: tasks
             .into_iter()
