@@ -58,6 +58,11 @@ pub struct BenchArgs {
     /// repeat candidates, through the use cases.
     #[arg(long)]
     pub search: bool,
+    /// Instead: fill with --petitions petitions over the last year (batched inserts), then time
+    /// the year's and a month's statistics and a month's drill-down through the use cases
+    /// (--requests runs each, at most 50).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -192,6 +197,9 @@ pub async fn run(mut cfg: Config, args: BenchArgs) -> anyhow::Result<()> {
     }
     if args.search {
         return crate::cli::search_bench::run(cfg, &args).await;
+    }
+    if args.statistics {
+        return crate::cli::statistics_bench::run(cfg, &args).await;
     }
     if cfg.database_url.is_none() {
         cfg.data_dir = cfg.data_dir.join(format!("bench-{}", args.petitions));

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod generate;
 pub mod load;
 pub mod search_bench;
+pub mod statistics_bench;
 
 use std::io::BufRead;
 use std::path::PathBuf;

@@ -46,7 +46,7 @@ const NOTHING: &[&str] = &[
     "比特币矿机",
 ];
 
-async fn acting(state: &AppState, username: &str) -> anyhow::Result<CurrentUser> {
+pub(crate) async fn acting(state: &AppState, username: &str) -> anyhow::Result<CurrentUser> {
     let user = state
         .store
         .user_by_username(username)

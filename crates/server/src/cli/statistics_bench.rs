@@ -1,0 +1,91 @@
+//! `xinfang bench --statistics`: fills a database with a year of generated petitions (batched
+//! inserts: registrations with their events, decisions, unit records and deadlines across
+//! stages), then times, through the use cases and as the director: the year's statistics, a
+//! month's, and a month's drill-down list. Figures go to docs/performance.md.
+
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::Datelike;
+use xinfang_app::clock::{ManualClock, from_local, local_date};
+use xinfang_app::context::{AppState, Config};
+use xinfang_app::statistics::PeriodInput;
+
+use crate::cli::bench::{BenchArgs, report_pub as report};
+use crate::cli::search_bench::acting;
+
+fn named(period: &str, year: i32, index: u32) -> PeriodInput {
+    PeriodInput {
+        period: Some(period.into()),
+        year: Some(year.to_string()),
+        index: Some(index.to_string()),
+        ..Default::default()
+    }
+}
+
+pub async fn run(mut cfg: Config, args: &BenchArgs) -> anyhow::Result<()> {
+    if cfg.database_url.is_none() {
+        cfg.data_dir = cfg
+            .data_dir
+            .join(format!("bench-statistics-{}", args.petitions));
+    }
+    let today = local_date(chrono::Utc::now());
+    if !args.reuse {
+        if cfg.database_url.is_none() && cfg.data_dir.exists() {
+            std::fs::remove_dir_all(&cfg.data_dir)?;
+        }
+        println!("生成 {} 件信访件……", args.petitions);
+        let t = Instant::now();
+        crate::cli::load::fill(&cfg, args.petitions, today).await?;
+        println!("  用时 {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let store = xinfang_app::context::open_store(&cfg).await?;
+    let bureau = store.default_bureau().await?.context("bureau")?;
+    let clock = std::sync::Arc::new(ManualClock::new(from_local(
+        today.and_hms_opt(10, 0, 0).context("time")?,
+    )));
+    let state = AppState::new(cfg.clone(), store, clock, bureau).await?;
+    let director = acting(&state, "director").await?;
+    let err = |e: xinfang_app::error::AppError| anyhow::anyhow!("{}", e.body().message);
+    let runs = args.requests.clamp(1, 50);
+    // The last twelve statistical months end with the one before today's.
+    let last_month = today - chrono::Duration::days(today.day() as i64);
+    let year = named("year", last_month.year(), 1);
+    let month = named("month", last_month.year(), last_month.month());
+    let r = xinfang_app::statistics::report(&state, &director, &year)
+        .await
+        .map_err(err)?;
+    println!(
+        "{} petitions counted in {} (letters {}, visits {}, accepted {}, units' records {})",
+        r.totals.petitions,
+        r.period.label,
+        r.totals.by_channel.letter,
+        r.totals.by_channel.visit,
+        r.totals.accepted,
+        r.units.iter().map(|u| u.received).sum::<i64>()
+    );
+    for (name, input) in [("year's statistics", &year), ("month's statistics", &month)] {
+        let mut d = Vec::new();
+        for _ in 0..runs {
+            let t = Instant::now();
+            xinfang_app::statistics::report(&state, &director, input)
+                .await
+                .map_err(err)?;
+            d.push(t.elapsed());
+        }
+        report(name, d);
+    }
+    let mut d = Vec::new();
+    let mut rows = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        rows = xinfang_app::statistics::drill_down(&state, &director, &month, "visit_batches")
+            .await
+            .map_err(err)?
+            .rows
+            .len();
+        d.push(t.elapsed());
+    }
+    report(&format!("month's drill-down ({rows} rows)"), d);
+    Ok(())
+}
