@@ -263,6 +263,26 @@ impl Period {
         }
     }
 
+    /// The statistical month that holds `day` (with a start day after the 1st, the 25th of
+    /// December falls in month 1 of the next year).
+    pub fn month_of(day: NaiveDate, start: MonthStart) -> Period {
+        let first = NaiveDate::from_ymd_opt(day.year(), day.month(), 1).unwrap_or(day);
+        let next = first + Months::new(1);
+        let (year, month) = if start.0 > 1 && day.day() >= start.0 {
+            (next.year(), next.month())
+        } else {
+            (day.year(), day.month())
+        };
+        let (from, to) = month_bounds(year, month, start);
+        Period {
+            kind: PeriodKind::Month,
+            year,
+            index: month,
+            from,
+            to,
+        }
+    }
+
     /// The statistical months that make up this named period, in order.
     pub fn months(&self, start: MonthStart) -> Vec<Period> {
         if self.kind == PeriodKind::Range {
@@ -1443,6 +1463,15 @@ mod tests {
                     prop_assert_eq!(weight, *n, "{}", key);
                 }
             }
+        }
+
+        #[test]
+        fn every_day_falls_in_the_statistical_month_that_holds_it(start_day in 1u32..=28, days in 0i64..36_000) {
+            let s = MonthStart::new(start_day).unwrap();
+            let day = d("2001-01-01") + Duration::days(days);
+            let m = Period::month_of(day, s);
+            prop_assert!(m.contains(day), "{day} not in {m:?}");
+            prop_assert_eq!(Period::named(PeriodKind::Month, m.year, m.index, s).unwrap(), m);
         }
 
         #[test]

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use xinfang_docs::workbook::{Cell, ChartKind, ChartSpec, SheetSpec, render_xlsx};
 use xinfang_domain::catalog;
@@ -117,28 +117,7 @@ pub fn parse_period(state: &AppState, input: &PeriodInput) -> AppResult<Period> 
 
 /// The statistical month that holds today.
 pub fn current_month(state: &AppState) -> Period {
-    let start = month_start(state);
-    let today = local_date(state.clock.now());
-    for year in [today.year(), today.year() + 1] {
-        for m in 1..=12 {
-            if let Ok(p) = Period::named(rules::PeriodKind::Month, year, m, start)
-                && p.contains(today)
-            {
-                return p;
-            }
-        }
-    }
-    Period::range(today, today).unwrap_or_else(|_| unreachable_period(today))
-}
-
-fn unreachable_period(today: NaiveDate) -> Period {
-    Period {
-        kind: rules::PeriodKind::Range,
-        year: 2000,
-        index: 0,
-        from: today,
-        to: today,
-    }
+    Period::month_of(local_date(state.clock.now()), month_start(state))
 }
 
 /// A period as reports and the API name it.
