@@ -377,7 +377,7 @@ backend_tests! {
         assert_eq!((s, v["field"].as_str()), (422, Some("figure")), "{v}");
         let (s, v) = app.get(&office, "/api/v1/statistics/petitions?period=month&year=2026&index=11&figure=township").await;
         assert_eq!((s, v["field"].as_str()), (422, Some("figure")), "a grouped figure needs its value: {v}");
-        let (s, v) = app.get(&office, "/api/v1/statistics/export?period=month&year=2026&index=11&format=pdf").await;
+        let (s, v) = app.get(&office, "/api/v1/statistics/export?period=month&year=2026&index=11&format=docx").await;
         assert_eq!((s, v["field"].as_str()), (422, Some("format")), "{v}");
         // Nothing named: the current month.
         let v = report(&app, &office, "").await;
