@@ -816,6 +816,17 @@ fn number(n: i64) -> Cell {
     Cell::Number(n as f64)
 }
 
+/// A figure's line in a sheet: label, unit, this period, the previous, a year earlier.
+fn figure_cells(f: &FigureRow) -> Vec<Cell> {
+    vec![
+        Cell::Text(f.label.clone()),
+        Cell::Text(f.unit.clone()),
+        number(f.value),
+        number(f.previous),
+        number(f.year_before),
+    ]
+}
+
 fn rate(r: Option<f64>) -> Cell {
     r.map(Cell::Percent).unwrap_or(Cell::Text("—".into()))
 }
@@ -845,13 +856,7 @@ fn workbook(r: &StatisticsReport, bureau: &str) -> AppResult<Vec<u8>> {
         ]);
         let start = rows.len();
         for f in &s.rows {
-            rows.push(vec![
-                Cell::Text(f.label.clone()),
-                Cell::Text(f.unit.clone()),
-                number(f.value),
-                number(f.previous),
-                number(f.year_before),
-            ]);
+            rows.push(figure_cells(f));
         }
         if s.title == "信访总量" {
             // 来信, 来访批次, 网上, 电话: rows 3, 5, 7, 8 of the section.
@@ -889,19 +894,7 @@ fn workbook(r: &StatisticsReport, bureau: &str) -> AppResult<Vec<u8>> {
         }],
     }];
     for s in r.sections.iter().skip(SECTIONS.len()) {
-        let rows: Vec<Vec<Cell>> = s
-            .rows
-            .iter()
-            .map(|f| {
-                vec![
-                    Cell::Text(f.label.clone()),
-                    Cell::Text(f.unit.clone()),
-                    number(f.value),
-                    number(f.previous),
-                    number(f.year_before),
-                ]
-            })
-            .collect();
+        let rows: Vec<Vec<Cell>> = s.rows.iter().map(figure_cells).collect();
         let n = rows.len();
         sheets.push(SheetSpec {
             name: s.title.clone(),

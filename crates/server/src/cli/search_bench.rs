@@ -19,6 +19,37 @@ use xinfang_app::search::{SearchInput, SimilarInput};
 use crate::cli::bench::{BenchArgs, report_pub as report};
 use crate::cli::generate::{Generator, GeneratorConfig};
 
+/// A bench's database: filled afresh with --petitions generated petitions (unless --reuse),
+/// opened with the clock at 10:00 today; the data directory is `<data-dir>/<name>-<n>`.
+pub(crate) async fn filled(
+    cfg: &mut Config,
+    args: &BenchArgs,
+    name: &str,
+) -> anyhow::Result<(AppState, NaiveDate)> {
+    if cfg.database_url.is_none() {
+        cfg.data_dir = cfg.data_dir.join(format!("{name}-{}", args.petitions));
+    }
+    let today = local_date(chrono::Utc::now());
+    if !args.reuse {
+        if cfg.database_url.is_none() && cfg.data_dir.exists() {
+            std::fs::remove_dir_all(&cfg.data_dir)?;
+        }
+        println!("生成 {} 件信访件……", args.petitions);
+        let t = Instant::now();
+        crate::cli::load::fill(cfg, args.petitions, today).await?;
+        println!("  用时 {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let store = xinfang_app::context::open_store(cfg).await?;
+    let bureau = store.default_bureau().await?.context("bureau")?;
+    let clock = std::sync::Arc::new(ManualClock::new(from_local(
+        today.and_hms_opt(10, 0, 0).context("time")?,
+    )));
+    Ok((
+        AppState::new(cfg.clone(), store, clock, bureau).await?,
+        today,
+    ))
+}
+
 /// Words of the matters that many petitions hold.
 const COMMON: &[&str] = &[
     "要求", "反映", "工资", "拖欠", "补偿", "小区", "问题", "处理", "村", "公司",
@@ -68,27 +99,7 @@ fn input(q: &str) -> SearchInput {
 }
 
 pub async fn run(mut cfg: Config, args: &BenchArgs) -> anyhow::Result<()> {
-    if cfg.database_url.is_none() {
-        cfg.data_dir = cfg
-            .data_dir
-            .join(format!("bench-search-{}", args.petitions));
-    }
-    let today = local_date(chrono::Utc::now());
-    if !args.reuse {
-        if cfg.database_url.is_none() && cfg.data_dir.exists() {
-            std::fs::remove_dir_all(&cfg.data_dir)?;
-        }
-        println!("生成 {} 件信访件……", args.petitions);
-        let t = Instant::now();
-        crate::cli::load::fill(&cfg, args.petitions, today).await?;
-        println!("  用时 {:.1} s", t.elapsed().as_secs_f64());
-    }
-    let store = xinfang_app::context::open_store(&cfg).await?;
-    let bureau = store.default_bureau().await?.context("bureau")?;
-    let clock = std::sync::Arc::new(ManualClock::new(from_local(
-        today.and_hms_opt(10, 0, 0).context("time")?,
-    )));
-    let state = AppState::new(cfg.clone(), store, clock, bureau).await?;
+    let (state, today) = filled(&mut cfg, args, "bench-search").await?;
     // A fresh fill is indexed whole (timed, as `xinfang reindex`); a reused one only where its
     // index is incomplete.
     let t = Instant::now();

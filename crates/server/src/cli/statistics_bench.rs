@@ -5,14 +5,12 @@
 
 use std::time::Instant;
 
-use anyhow::Context;
 use chrono::Datelike;
-use xinfang_app::clock::{ManualClock, from_local, local_date};
-use xinfang_app::context::{AppState, Config};
+use xinfang_app::context::Config;
 use xinfang_app::statistics::PeriodInput;
 
 use crate::cli::bench::{BenchArgs, report_pub as report};
-use crate::cli::search_bench::acting;
+use crate::cli::search_bench::{acting, filled};
 
 fn named(period: &str, year: i32, index: u32) -> PeriodInput {
     PeriodInput {
@@ -24,27 +22,7 @@ fn named(period: &str, year: i32, index: u32) -> PeriodInput {
 }
 
 pub async fn run(mut cfg: Config, args: &BenchArgs) -> anyhow::Result<()> {
-    if cfg.database_url.is_none() {
-        cfg.data_dir = cfg
-            .data_dir
-            .join(format!("bench-statistics-{}", args.petitions));
-    }
-    let today = local_date(chrono::Utc::now());
-    if !args.reuse {
-        if cfg.database_url.is_none() && cfg.data_dir.exists() {
-            std::fs::remove_dir_all(&cfg.data_dir)?;
-        }
-        println!("生成 {} 件信访件……", args.petitions);
-        let t = Instant::now();
-        crate::cli::load::fill(&cfg, args.petitions, today).await?;
-        println!("  用时 {:.1} s", t.elapsed().as_secs_f64());
-    }
-    let store = xinfang_app::context::open_store(&cfg).await?;
-    let bureau = store.default_bureau().await?.context("bureau")?;
-    let clock = std::sync::Arc::new(ManualClock::new(from_local(
-        today.and_hms_opt(10, 0, 0).context("time")?,
-    )));
-    let state = AppState::new(cfg.clone(), store, clock, bureau).await?;
+    let (state, today) = filled(&mut cfg, args, "bench-statistics").await?;
     let director = acting(&state, "director").await?;
     let err = |e: xinfang_app::error::AppError| anyhow::anyhow!("{}", e.body().message);
     let runs = args.requests.clamp(1, 50);
