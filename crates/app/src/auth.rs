@@ -419,3 +419,13 @@ pub(crate) async fn issue_sign_in_code(
 pub async fn logout(state: &AppState, user: &CurrentUser) -> Result<(), AppError> {
     Ok(state.store.delete_session(&user.token_hash).await?)
 }
+
+/// A user's display name for pages and documents; the id itself if the account is gone.
+pub async fn display_name(state: &AppState, user_id: &str) -> String {
+    state
+        .store
+        .user(user_id)
+        .await
+        .map(|u| u.display_name)
+        .unwrap_or_else(|_| user_id.to_string())
+}

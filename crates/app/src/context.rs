@@ -41,6 +41,10 @@ pub struct Config {
     pub blob_options: Vec<(String, String)>,
     /// The day the statistical month starts (1–28; 1 the natural month).
     pub statistics_month_start: u32,
+    /// 全宗号, the first part of every 档号.
+    pub archive_fonds: String,
+    /// The offline machine's age public key (网机隔离); empty until configured.
+    pub offline_recipient: String,
 }
 
 impl Default for Config {
@@ -61,6 +65,8 @@ impl Default for Config {
             blob_url: None,
             blob_options: Vec::new(),
             statistics_month_start: 1,
+            archive_fonds: "X001".into(),
+            offline_recipient: String::new(),
         }
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
 //! `write`, `steps`, `gates`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
-//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`. Features may call each other only along
+//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`, `archives`,
+//! `publication`. Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
 // A value from a request never panics the worker: errors are answers, not crashes.
@@ -24,6 +25,7 @@ pub mod township;
 pub mod write;
 
 pub mod admin;
+pub mod archives;
 pub mod audit;
 pub mod calendar;
 pub mod deadlines;
@@ -33,6 +35,7 @@ pub mod handover;
 pub mod health;
 pub mod intake;
 pub mod mailroom;
+pub mod publication;
 pub mod search;
 pub mod statistics;
 pub mod supervision;

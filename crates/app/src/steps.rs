@@ -154,3 +154,99 @@ pub async fn on_circular_issued(
     }
     Ok(closed)
 }
+
+/// An archive gate decided (publication, dossier loan, dossier destruction, offline move): its
+/// record follows the decision, inside the approval's transaction. Returns the blobs a destroyed
+/// dossier no longer needs, to remove after the commit.
+pub async fn on_archive_decision(
+    state: &AppState,
+    tx: &mut xinfang_store::WriteTx,
+    user: &xinfang_store::people::User,
+    a: &xinfang_store::handling::ApprovalRow,
+    accepted: bool,
+) -> AppResult<Vec<String>> {
+    use xinfang_domain::approval::Gate;
+    let now = state.clock.now();
+    let gate = Gate::parse(&a.gate);
+    let mut released = Vec::new();
+    match gate {
+        Some(Gate::PublicationVisit | Gate::PublicationLetter) => {
+            let p = state.store.publication_by_approval(&a.id).await?;
+            let to = if accepted { "published" } else { "rejected" };
+            state
+                .store
+                .set_publication_state(tx, &p.id, "proposed", to, &user.id, "", now)
+                .await?;
+        }
+        Some(Gate::DossierLoan) => {
+            let l = state.store.loan_by_approval(&a.id).await?;
+            let to = if accepted { "approved" } else { "rejected" };
+            state
+                .store
+                .set_loan_state(tx, &l.id, "pending", to, now)
+                .await?;
+        }
+        Some(Gate::OfflineMove) => {
+            let m = state.store.offline_move_by_approval(&a.id).await?;
+            let to = if accepted { "approved" } else { "rejected" };
+            state
+                .store
+                .set_offline_move(tx, &m.id, to, None, None)
+                .await?;
+        }
+        Some(Gate::DossierDestruction) if accepted => {
+            let payload: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
+            let dossier_id = payload["dossier_id"].as_str().unwrap_or_default();
+            let d = state.store.dossier(&state.bureau.id, dossier_id).await?;
+            if !matches!(d.state.as_str(), "archived" | "transferred") {
+                return Err(crate::error::AppError::Conflict(
+                    "该档案已不在保管中".into(),
+                ));
+            }
+            released.push(d.pdf_hash.clone());
+            released.extend(
+                state
+                    .store
+                    .dossier_items(&d.id)
+                    .await?
+                    .into_iter()
+                    .filter_map(|i| i.blob_hash),
+            );
+            let description = format!(
+                "档案 {}（{} 件 {} 页）：{}",
+                d.archival_no,
+                d.items,
+                d.pages,
+                payload["appraisal"].as_str().unwrap_or_default()
+            );
+            let entry = state
+                .store
+                .insert_dossier_destruction(
+                    tx,
+                    &state.bureau.id,
+                    &d.petition_id,
+                    &description,
+                    &a.id,
+                    &user.id,
+                    now,
+                )
+                .await?;
+            state.store.empty_dossier(tx, &d.id, &d.petition_id).await?;
+            state
+                .store
+                .set_dossier_state(tx, &d.id, "destroyed")
+                .await?;
+            append_in(
+                state,
+                tx,
+                user,
+                &d.petition_id,
+                "dossier_destroyed",
+                &serde_json::json!({"dossier_id": d.id, "archival_no": d.archival_no, "register_entry": entry}),
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(released)
+}

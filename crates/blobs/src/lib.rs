@@ -163,6 +163,18 @@ impl Blobs {
         Ok(Some(bytes.to_vec()))
     }
 
+    /// Removes a blob (a dossier moved to the offline machine takes its files with it). A hash
+    /// never stored is not an error.
+    pub async fn delete(&self, hash: &str) -> Result<()> {
+        let Some(path) = object_path(hash) else {
+            return Ok(());
+        };
+        match self.store.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Writes, reads back and removes a probe: whether the store takes writes now (`/readyz`).
     pub async fn check_writable(&self) -> Result<()> {
         let path = ObjectPath::from(format!("probe/{}", uuid::Uuid::new_v4().simple()));

@@ -236,8 +236,32 @@ impl Renderer {
         template: &str,
         data: &serde_json::Value,
     ) -> Result<Rendered, RenderError> {
-        let (document, version, warnings, data_bytes) = self.compile(template, data)?;
-        let world = self.world(template, &data_bytes)?;
+        self.render_with(template, data, &[], true)
+    }
+
+    /// Renders a bundle: a template that embeds other files (PDF pages, images) given as
+    /// `(name, bytes)` and read in the template at `/files/<name>`. Written as plain PDF 1.7:
+    /// PDF/A forbids embedding other PDFs.
+    pub fn render_bundle(
+        &self,
+        template: &str,
+        data: &serde_json::Value,
+        files: Vec<(String, Vec<u8>)>,
+    ) -> Result<Rendered, RenderError> {
+        let files: Vec<(String, Bytes)> =
+            files.into_iter().map(|(n, b)| (n, Bytes::new(b))).collect();
+        self.render_with(template, data, &files, false)
+    }
+
+    fn render_with(
+        &self,
+        template: &str,
+        data: &serde_json::Value,
+        files: &[(String, Bytes)],
+        pdf_a: bool,
+    ) -> Result<Rendered, RenderError> {
+        let (document, version, warnings, data_bytes) = self.compile(template, data, files)?;
+        let world = self.world(template, &data_bytes, files)?;
         // A stable identifier: the same template version and data give the same PDF.
         let mut ident = Sha256::new();
         ident.update(version.as_bytes());
@@ -247,8 +271,12 @@ impl Renderer {
             ident: Smart::Custom(hex::encode(ident.finalize())),
             creator: Smart::Custom(Some("xinfang-docs".to_owned())),
             timestamp: issue_timestamp(data),
-            standards: PdfStandards::new(&[PdfStandard::A_2b])
-                .map_err(|e| RenderError::Pdf(e.message().to_string()))?,
+            standards: if pdf_a {
+                PdfStandards::new(&[PdfStandard::A_2b])
+                    .map_err(|e| RenderError::Pdf(e.message().to_string()))?
+            } else {
+                PdfStandards::default()
+            },
             ..PdfOptions::default()
         };
         let pdf = typst_pdf::pdf(&document, &options)
@@ -269,7 +297,7 @@ impl Renderer {
         data: &serde_json::Value,
         pixel_per_pt: f64,
     ) -> Result<Vec<u8>, RenderError> {
-        let (document, ..) = self.compile(template, data)?;
+        let (document, ..) = self.compile(template, data, &[])?;
         let page = document
             .pages()
             .first()
@@ -290,6 +318,7 @@ impl Renderer {
         &'a self,
         template: &str,
         data_bytes: &[u8],
+        files: &'a [(String, Bytes)],
     ) -> Result<RenderWorld<'a>, RenderError> {
         let main_path = self
             .templates
@@ -299,6 +328,7 @@ impl Renderer {
             renderer: self,
             main: file_id(&format!("/{main_path}")),
             data: Bytes::new(data_bytes.to_vec()),
+            files,
         })
     }
 
@@ -307,6 +337,7 @@ impl Renderer {
         &self,
         template: &str,
         data: &serde_json::Value,
+        files: &[(String, Bytes)],
     ) -> Result<(PagedDocument, String, Vec<FontWarning>, Vec<u8>), RenderError> {
         if self.templates.main_path(template).is_none() {
             return Err(RenderError::UnknownTemplate(template.to_owned()));
@@ -324,7 +355,7 @@ impl Renderer {
 
         let data_bytes =
             serde_json::to_vec(data).map_err(|e| RenderError::InvalidData(e.to_string()))?;
-        let world = self.world(template, &data_bytes)?;
+        let world = self.world(template, &data_bytes, files)?;
 
         let Warned { output, .. } = typst::compile::<PagedDocument>(&world);
         comemo::evict(CACHE_MAX_AGE);
@@ -386,6 +417,12 @@ impl Renderer {
         }
         Ok(warnings)
     }
+}
+
+/// The number of pages of a PDF file; `None` when it cannot be read (damaged or encrypted).
+pub fn pdf_page_count(bytes: &[u8]) -> Option<usize> {
+    let pdf = hayro_syntax::Pdf::new(bytes.to_vec()).ok()?;
+    Some(pdf.pages().len())
 }
 
 /// The PDF's creation date: the document's `issued_on` (midnight, China time). PDF/A needs a

@@ -39,6 +39,9 @@ const BUILTIN: &[(&str, &str)] = builtin![
     "request_report.typ",
     "circular.typ",
     "statistics_report.typ",
+    "dossier.typ",
+    "dossier_record.typ",
+    "transfer_list.typ",
 ];
 
 /// One file of the template tree.

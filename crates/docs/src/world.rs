@@ -28,6 +28,8 @@ pub(crate) struct RenderWorld<'a> {
     pub renderer: &'a Renderer,
     pub main: FileId,
     pub data: Bytes,
+    /// Files a bundle embeds (a dossier's pieces), at `/files/<name>`.
+    pub files: &'a [(String, Bytes)],
 }
 
 /// The path of a file id relative to the template root, without the leading `/`.
@@ -74,6 +76,14 @@ impl World for RenderWorld<'_> {
             return Ok(self.renderer.settings_json.clone());
         }
         let path = relative(id).ok_or_else(|| not_found(id))?;
+        if let Some(name) = path.strip_prefix("files/") {
+            return self
+                .files
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, b)| b.clone())
+                .ok_or_else(|| not_found(id));
+        }
         self.renderer
             .files
             .get(path)

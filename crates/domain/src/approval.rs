@@ -34,10 +34,21 @@ pub enum Gate {
     Circular,
     /// A period's statistics given outside the bureau (seed 二 五(二): 未经批准不得泄露).
     StatisticsRelease,
+    /// A visit's reply published on the internet (seed 一(八)4: 须经局领导批准).
+    PublicationVisit,
+    /// A letter's reply published on the internet (seed 二(七)4: 须经局主要领导批准).
+    PublicationLetter,
+    /// A dossier lent to a member of staff who worked on the matter (seed 一 5).
+    DossierLoan,
+    /// Destroying a dossier whose retention period has ended, after appraisal.
+    DossierDestruction,
+    /// A confidential dossier moved to the offline machine (网机隔离), its content leaving the
+    /// networked system.
+    OfflineMove,
 }
 
 impl Gate {
-    pub const ALL: [Gate; 12] = [
+    pub const ALL: [Gate; 17] = [
         Gate::Assignment,
         Gate::Transfer,
         Gate::DirectReply,
@@ -50,6 +61,11 @@ impl Gate {
         Gate::WrittenQueryReply,
         Gate::Circular,
         Gate::StatisticsRelease,
+        Gate::PublicationVisit,
+        Gate::PublicationLetter,
+        Gate::DossierLoan,
+        Gate::DossierDestruction,
+        Gate::OfflineMove,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +82,11 @@ impl Gate {
             Gate::WrittenQueryReply => "written_query_reply",
             Gate::Circular => "circular",
             Gate::StatisticsRelease => "statistics_release",
+            Gate::PublicationVisit => "publication_visit",
+            Gate::PublicationLetter => "publication_letter",
+            Gate::DossierLoan => "dossier_loan",
+            Gate::DossierDestruction => "dossier_destruction",
+            Gate::OfflineMove => "offline_move",
         }
     }
 
@@ -87,6 +108,11 @@ impl Gate {
             Gate::WrittenQueryReply => "书面答复查询审批",
             Gate::Circular => "通报审批",
             Gate::StatisticsRelease => "统计数据对外提供审批",
+            Gate::PublicationVisit => "来访事项网上公布审批",
+            Gate::PublicationLetter => "来信事项网上公布审批",
+            Gate::DossierLoan => "档案借阅审批",
+            Gate::DossierDestruction => "到期档案销毁审批",
+            Gate::OfflineMove => "档案移至离线存储审批",
         }
     }
 
@@ -102,7 +128,12 @@ impl Gate {
             | Gate::Destruction
             | Gate::WrittenQueryReply
             | Gate::Circular
-            | Gate::StatisticsRelease => &[DeputyDirector, Director],
+            | Gate::StatisticsRelease
+            | Gate::PublicationVisit
+            | Gate::DossierLoan
+            | Gate::DossierDestruction
+            | Gate::OfflineMove => &[DeputyDirector, Director],
+            Gate::PublicationLetter => &[Director],
             Gate::Extension => &[UnitHead],
         }
     }

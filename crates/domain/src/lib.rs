@@ -4,6 +4,7 @@
 
 pub mod appeal;
 pub mod approval;
+pub mod archive;
 pub mod catalog;
 pub mod disposition;
 pub mod document;
@@ -16,6 +17,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod mailroom;
 pub mod password;
+pub mod publication;
 pub mod region;
 pub mod registration;
 pub mod resident_id;

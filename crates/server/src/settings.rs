@@ -64,6 +64,13 @@ pub struct Settings {
     /// Its 机关代字, as in 某信〔2026〕12号.
     #[serde(deserialize_with = "text")]
     pub organ_code: String,
+    /// 全宗号: the fonds number the archives authority gave the bureau, first part of every
+    /// 档号.
+    #[serde(deserialize_with = "text")]
+    pub archive_fonds: String,
+    /// The offline machine's age public key (`age1…`): confidential dossiers moved off the
+    /// network are encrypted to it. Empty: no move possible until it is set.
+    pub offline_recipient: String,
 }
 
 impl Default for Settings {
@@ -87,12 +94,14 @@ impl Default for Settings {
             bureau_name: "信访局".into(),
             bureau_region: "652302".into(),
             organ_code: "信".into(),
+            archive_fonds: c.archive_fonds,
+            offline_recipient: String::new(),
         }
     }
 }
 
 /// The settings' names, as the file and the environment spell them.
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 20] = [
     "data_dir",
     "database_url",
     "blob_url",
@@ -110,6 +119,8 @@ pub const KEYS: [&str; 18] = [
     "bureau_name",
     "bureau_region",
     "organ_code",
+    "archive_fonds",
+    "offline_recipient",
     // Not a setting: the file's own path, read before the file.
     "config",
 ];
@@ -390,6 +401,12 @@ pub fn validate(s: &Settings) -> Vec<Problem> {
             "请填写机关代字（如「信」，不超过 10 字）".into(),
         );
     }
+    if let Err(e) = xinfang_domain::archive::check_fonds(s.archive_fonds.trim()) {
+        push("archive_fonds", e.message);
+    }
+    if let Err(e) = xinfang_app::archives::offline::check_recipient(&s.offline_recipient) {
+        push("offline_recipient", e);
+    }
     range(&mut p, "idle_minutes", s.idle_minutes, 1, 24 * 60, "分钟");
     range(&mut p, "session_hours", s.session_hours, 1, 72, "小时");
     range(
@@ -456,6 +473,8 @@ impl Settings {
             max_connections: self.max_connections.clamp(1, 200),
             max_scan_bytes: self.max_scan_mb.clamp(1, 200) as usize * 1024 * 1024,
             statistics_month_start: self.statistics_month_start.clamp(1, 28),
+            archive_fonds: self.archive_fonds.trim().to_string(),
+            offline_recipient: self.offline_recipient.trim().to_string(),
             ..Config::default()
         }
     }

@@ -16,6 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use harness::{Backend, PASSWORD, TestApp};
+use xinfang_app::clock::Clock;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const ENTER: &str = "\u{E007}";
@@ -1564,6 +1565,159 @@ async fn the_office_reads_the_months_statistics_and_drills_into_a_number() {
         trend.contains("信访总量") && trend.contains("来访批次 ↑ 2 0"),
         "{trend}"
     );
+    c.close().await.expect("close browser");
+    drop(driver);
+}
+
+/// The archivist archives a closed petition (seed 一 5): from the candidates on the archives
+/// desk to the dossier, explaining what the volume lacks, then downloads the volume's PDF.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_archivist_archives_a_closed_petition_and_downloads_its_dossier_pdf() {
+    let Some(chromedriver) = chromedriver_or_skip() else {
+        return;
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("sqlite app");
+    // A visit taken through the API to 销案 on 2026-11-27, its appeal window then left to lapse.
+    let r = app.token("receptionist").await;
+    let v = app.register_visit(&r, json!({})).await;
+    let id = v["id"].as_str().expect("id").to_string();
+    let number = v["petition_no"].as_str().expect("number").to_string();
+    let (s, _) = app
+        .post(
+            &r,
+            &format!("/api/v1/petitions/{id}/decision"),
+            &json!({"acceptance": "accepted"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let co = app.token("case_officer").await;
+    let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "direct_reply", "requirements": "一、欠薪事实；二、法律依据；三、救济途径。"})).await;
+    assert_eq!(s, 200, "{v}");
+    let dd = app.token("deputy_director").await;
+    if let Some(a) = v["approval_id"].as_str() {
+        let (s, v) = app
+            .post(
+                &dd,
+                &format!("/api/v1/approvals/{a}"),
+                &json!({"accept": true}),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let (s, v) = app.post(&co, &format!("/api/v1/petitions/{id}/reports"), &json!({
+        "findings": "经核实，属劳动争议。", "decision": "support", "reply": "已书面告知可申请劳动仲裁。",
+        "reply_served_on": "2026-11-27", "petitioner_signed": true,
+        "settlement_note": "信访人表示理解。", "signed_off_by": "王局长"})).await;
+    assert_eq!(s, 201, "{v}");
+    let report = v["id"].as_str().expect("report").to_string();
+    let checks = [
+        "procedure",
+        "matches_matter",
+        "facts_clear",
+        "evidence_solid",
+        "characterisation",
+        "law_applied",
+        "handling_appropriate",
+        "formalities_complete",
+        "carried_out",
+        "answered_in_writing",
+    ];
+    let findings: Vec<serde_json::Value> = checks
+        .iter()
+        .map(|c| json!({"check": c, "pass": true, "note": ""}))
+        .collect();
+    let (s, v) = app
+        .post(
+            &co,
+            &format!("/api/v1/reports/{report}/review"),
+            &json!({"findings": findings}),
+        )
+        .await;
+    assert!(s < 300, "{v}");
+    let (s, v) = app
+        .post(&co, &format!("/api/v1/petitions/{id}/closure"), &json!({}))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post(
+            &dd,
+            &format!(
+                "/api/v1/approvals/{}",
+                v["approval_id"].as_str().expect("approval")
+            ),
+            &json!({"accept": true}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = app
+        .post(
+            &co,
+            &format!("/api/v1/petitions/{id}/closure"),
+            &json!({"action": "deregister"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    app.clock.set(app.clock.now() + chrono::Duration::days(40));
+
+    let driver = Driver::start(&chromedriver);
+    let c = driver.connect().await;
+    sign_in(&c, &app, "archivist").await;
+    click(&c, "nav a[href='/archives']").await;
+    wait_for_text(&c, "#candidates", &number).await;
+    click(
+        &c,
+        &format!("#candidates a[href='/archives/petitions/{id}']"),
+    )
+    .await;
+    wait_for_text(&c, "main h1", &number).await;
+    let kind = find(&c, "#dossier-kind").await.text().await.expect("kind");
+    assert!(
+        kind.contains("普通档案"),
+        "a direct reply files as 普通: {kind}"
+    );
+    screenshot(&c, "archives-preview").await;
+    // Each missing piece explained, one by one, until the archive form appears.
+    for _ in 0..10 {
+        let missing = c
+            .execute("const li = document.querySelector('#missing li'); return li ? li.dataset.kind : null;", vec![])
+            .await
+            .expect("missing");
+        let Some(kind) = missing.as_str().map(str::to_string) else {
+            break;
+        };
+        set_value(&c, "#absence-form select[name='item_kind']", &kind).await;
+        find(&c, "#absence-form input[name='reason']")
+            .await
+            .send_keys("原件由信访人带回，已登记备查")
+            .await
+            .expect("reason");
+        click(&c, "#absence-form button").await;
+        wait_for_text(&c, ".flash", "已保存").await;
+    }
+    find(&c, "#archive-form input[name='checked_by']")
+        .await
+        .send_keys("王科长")
+        .await
+        .expect("checked by");
+    click(&c, "#archive-button").await;
+    let no = wait_for_text(&c, "#archival-no", "X001-ZY·XF·02·2026·D10-").await;
+    assert!(no.ends_with("0001"), "{no}");
+    let index = find(&c, "#index tbody").await.text().await.expect("index");
+    assert!(index.contains("来访人员登记表"), "{index}");
+    screenshot(&c, "archives-dossier").await;
+    // The volume's PDF, fetched by the browser in the archivist's session.
+    let got = c
+        .execute_async(
+            "const done = arguments[0]; fetch(document.querySelector('#dossier-pdf').href).then(r => r.arrayBuffer().then(b => done([r.status, r.headers.get('content-type'), new TextDecoder('latin1').decode(new Uint8Array(b).slice(0, 5)), b.byteLength])));",
+            vec![],
+        )
+        .await
+        .expect("download");
+    assert_eq!(got[0], 200, "{got}");
+    assert_eq!(got[1], "application/pdf", "{got}");
+    assert_eq!(got[2], "%PDF-", "{got}");
+    assert!(got[3].as_i64().unwrap_or(0) > 10_000, "{got}");
+    assert_eq!(stage_of(&app, &id).await, "archived");
     c.close().await.expect("close browser");
     drop(driver);
 }

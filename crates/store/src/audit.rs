@@ -24,6 +24,51 @@ impl VerifyReport {
     }
 }
 
+/// An event as stored, every field its hash covers.
+pub struct RawEvent {
+    pub bureau_id: String,
+    pub petition_id: String,
+    pub seq: i64,
+    pub kind: String,
+    pub payload: String,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub at: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl RawEvent {
+    pub fn fields(&self) -> EventFields<'_> {
+        EventFields {
+            bureau_id: &self.bureau_id,
+            petition_id: &self.petition_id,
+            seq: self.seq,
+            kind: &self.kind,
+            payload: &self.payload,
+            actor_id: &self.actor_id,
+            actor_role: &self.actor_role,
+            at: &self.at,
+            prev_hash: &self.prev_hash,
+        }
+    }
+}
+
+fn raw_event(r: &sqlx::any::AnyRow) -> Result<RawEvent> {
+    Ok(RawEvent {
+        bureau_id: r.try_get("bureau_id")?,
+        petition_id: r.try_get("petition_id")?,
+        seq: r.try_get("seq")?,
+        kind: r.try_get("kind")?,
+        payload: r.try_get("payload")?,
+        actor_id: r.try_get("actor_id")?,
+        actor_role: r.try_get("actor_role")?,
+        at: r.try_get("at")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+    })
+}
+
 impl Store {
     /// Seals the heads of the chains that changed since the last checkpoint (a delta, so a
     /// checkpoint stays small however many petitions there are). Returns the checkpoint's
@@ -97,6 +142,17 @@ impl Store {
         Ok(Some(seq))
     }
 
+    /// One petition's events as stored, for verifying its chain.
+    pub async fn raw_events(&self, petition_id: &str) -> Result<Vec<RawEvent>> {
+        let rows = sqlx::query(
+            "SELECT bureau_id, petition_id, seq, kind, payload, actor_id, actor_role, at, prev_hash, hash FROM petition_events WHERE petition_id = $1 ORDER BY seq",
+        )
+        .bind(petition_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(raw_event).collect()
+    }
+
     /// Recomputes every chain and every checkpoint. A checkpoint's heads must still be in
     /// their chains with the same hashes: rewriting or truncating history after a seal shows.
     pub async fn verify(&self, bureau_id: &str) -> Result<VerifyReport> {
@@ -107,54 +163,15 @@ impl Store {
         .bind(bureau_id)
         .fetch_all(self.pool())
         .await?;
-        struct Ev {
-            bureau_id: String,
-            petition_id: String,
-            seq: i64,
-            kind: String,
-            payload: String,
-            actor_id: String,
-            actor_role: String,
-            at: String,
-            prev_hash: String,
-            hash: String,
-        }
-        let mut evs = Vec::with_capacity(rows.len());
-        for r in &rows {
-            evs.push(Ev {
-                bureau_id: r.try_get("bureau_id")?,
-                petition_id: r.try_get("petition_id")?,
-                seq: r.try_get("seq")?,
-                kind: r.try_get("kind")?,
-                payload: r.try_get("payload")?,
-                actor_id: r.try_get("actor_id")?,
-                actor_role: r.try_get("actor_role")?,
-                at: r.try_get("at")?,
-                prev_hash: r.try_get("prev_hash")?,
-                hash: r.try_get("hash")?,
-            });
-        }
+        let evs = rows.iter().map(raw_event).collect::<Result<Vec<_>>>()?;
         report.events = evs.len();
         let mut stored: std::collections::HashMap<(String, i64), String> =
             std::collections::HashMap::new();
         for chunk in evs.chunk_by(|a, b| a.petition_id == b.petition_id) {
             report.petitions += 1;
-            report.faults.extend(verify_chain(chunk.iter().map(|e| {
-                (
-                    EventFields {
-                        bureau_id: &e.bureau_id,
-                        petition_id: &e.petition_id,
-                        seq: e.seq,
-                        kind: &e.kind,
-                        payload: &e.payload,
-                        actor_id: &e.actor_id,
-                        actor_role: &e.actor_role,
-                        at: &e.at,
-                        prev_hash: &e.prev_hash,
-                    },
-                    e.hash.as_str(),
-                )
-            })));
+            report.faults.extend(verify_chain(
+                chunk.iter().map(|e| (e.fields(), e.hash.as_str())),
+            ));
             for e in chunk {
                 stored.insert((e.petition_id.clone(), e.seq), e.hash.clone());
             }

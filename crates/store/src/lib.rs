@@ -4,6 +4,7 @@
 //! in-process (SQLite has one writer at a time; this avoids busy errors on lock upgrade).
 
 pub mod accounts;
+pub mod archives;
 pub mod audit;
 pub mod calendar;
 pub mod deadlines;

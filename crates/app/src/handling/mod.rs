@@ -762,6 +762,7 @@ pub async fn decide_approval(
         .await?;
     let payload: serde_json::Value = serde_json::from_str(&a.payload).unwrap_or_default();
     let accepted = decided == ApprovalState::Approved;
+    let mut released: Vec<String> = Vec::new();
     match gate {
         Gate::Assignment
         | Gate::Transfer
@@ -949,9 +950,24 @@ pub async fn decide_approval(
                 .await?;
             }
         }
+        Gate::PublicationVisit
+        | Gate::PublicationLetter
+        | Gate::DossierLoan
+        | Gate::DossierDestruction
+        | Gate::OfflineMove => {
+            released =
+                crate::steps::on_archive_decision(state, &mut w.tx, &user.user, &a, accepted)
+                    .await?;
+        }
         _ => {}
     }
     w.commit().await?;
+    // A destroyed dossier's files go once nothing else points at them.
+    for hash in released {
+        if !state.store.blob_in_use(&hash).await? {
+            state.blobs.delete(&hash).await?;
+        }
+    }
     Ok(decided.as_str().into())
 }
 

@@ -38,6 +38,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(Router::from(api_uploads))
         .merge(crate::http::pages::report_upload_router())
         .merge(crate::http::pages::scan_upload_router())
+        .merge(crate::http::pages::archive_upload_router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::auth::session_layer))
         .layer(axum::middleware::from_fn(crate::http::input::reject_nul))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

@@ -11,8 +11,13 @@ use crate::harness::TestApp;
 
 /// A visit accepted at the window: in `disposing`.
 pub(crate) async fn accepted_visit(app: &TestApp) -> String {
+    accepted_visit_with(app, json!({})).await
+}
+
+/// A visit registered with `overrides` and accepted at the window.
+pub(crate) async fn accepted_visit_with(app: &TestApp, overrides: Value) -> String {
     let t = app.token("receptionist").await;
-    let id = app.register_visit(&t, json!({})).await["id"]
+    let id = app.register_visit(&t, overrides).await["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -82,32 +87,10 @@ fn report_body(record_id: &str) -> Value {
     })
 }
 
-pub(crate) fn findings(fail: &[&str]) -> Value {
-    let checks = [
-        "procedure",
-        "matches_matter",
-        "facts_clear",
-        "evidence_solid",
-        "characterisation",
-        "law_applied",
-        "handling_appropriate",
-        "formalities_complete",
-        "carried_out",
-        "answered_in_writing",
-    ];
-    Value::Array(
-        checks
-            .iter()
-            .map(|c| {
-                let failed = fail.contains(c);
-                json!({"check": c, "pass": !failed, "note": if failed { "证据不足" } else { "" }})
-            })
-            .collect(),
-    )
-}
+pub(crate) use crate::harness::findings;
 
 /// The unit signs for and accepts its record, then reports.
-async fn unit_handles(app: &TestApp, id: &str, record: &str) -> String {
+pub(crate) async fn unit_handles(app: &TestApp, id: &str, record: &str) -> String {
     let h = app.token("chengguan_handler").await;
     let (s, v) = app
         .post(
@@ -626,7 +609,7 @@ backend_tests! {
 
 /// A letter taken through the mailroom to `disposing`: signed for, opened, registered, its
 /// 来信办理单 sent, and accepted on the deputy director's instruction.
-async fn accepted_letter(app: &TestApp, registration: Value) -> String {
+pub(crate) async fn accepted_letter(app: &TestApp, registration: Value) -> String {
     accepted_letter_received(app, "2026-11-26T09:00", registration).await
 }
 
@@ -1269,8 +1252,8 @@ backend_tests! {
 }
 
 /// A letter the bureau handles itself after reporting it up, closed by the letter clerk; returns
-/// the closing event's payload.
-async fn close_reported_letter(app: &TestApp, registration: Value) -> Value {
+/// the closing event's payload, with the petition's id as `petition_id`.
+pub(crate) async fn close_reported_letter(app: &TestApp, registration: Value) -> Value {
     let id = accepted_letter(app, registration).await;
     let clerk = app.token("letter_clerk").await;
     let (s, v) = app.post(&clerk, &format!("/api/v1/petitions/{id}/disposition"), &json!({"disposition": "report_up", "report_mode": "original", "carrier": "信访信息专报"})).await;
@@ -1315,12 +1298,14 @@ async fn close_reported_letter(app: &TestApp, registration: Value) -> Value {
         assert_eq!(s, 200, "{v}");
     }
     let events = app.state.store.events(&id).await.unwrap();
-    events
+    let mut closed = events
         .iter()
         .find(|e| e.kind == "closed")
         .expect("closed")
         .payload
-        .clone()
+        .clone();
+    closed["petition_id"] = json!(id);
+    closed
 }
 
 backend_tests! {

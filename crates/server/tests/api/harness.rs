@@ -355,6 +355,31 @@ pub fn merge(base: &mut Value, overrides: Value) {
     }
 }
 
+/// The ten review checks (rules §6), all passed but those named.
+pub fn findings(fail: &[&str]) -> Value {
+    let checks = [
+        "procedure",
+        "matches_matter",
+        "facts_clear",
+        "evidence_solid",
+        "characterisation",
+        "law_applied",
+        "handling_appropriate",
+        "formalities_complete",
+        "carried_out",
+        "answered_in_writing",
+    ];
+    Value::Array(
+        checks
+            .iter()
+            .map(|c| {
+                let failed = fail.contains(c);
+                json!({"check": c, "pass": !failed, "note": if failed { "证据不足" } else { "" }})
+            })
+            .collect(),
+    )
+}
+
 /// A complete, valid visit registration.
 pub fn visit_body() -> Value {
     json!({

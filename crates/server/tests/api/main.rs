@@ -4,6 +4,7 @@ mod harness;
 
 mod accounts;
 mod admin;
+mod archives;
 mod audit;
 mod blobs;
 mod calendar;

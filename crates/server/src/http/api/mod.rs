@@ -37,6 +37,7 @@ pub use statistics::{statistics_pdf_response, xlsx_response};
 
 pub use handling::report_file_response;
 pub use mailroom::{ScanQuery, inline_file, read_upload, scan_response};
+pub mod archives;
 pub mod drafting;
 
 type S = State<Arc<AppState>>;
@@ -1136,6 +1137,7 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(accounts::AccountsApi::openapi());
     base.merge(search::SearchApi::openapi());
     base.merge(statistics::StatisticsApi::openapi());
+    base.merge(archives::ArchivesApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
@@ -1144,8 +1146,10 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
         .merge(drafting::routes())
         .merge(accounts::routes())
         .merge(search::routes())
-        .merge(statistics::routes());
+        .merge(statistics::routes())
+        .merge(archives::routes());
     let uploads = OpenApiRouter::new()
+        .merge(archives::upload_routes())
         .merge(mailroom::upload_routes())
         .merge(handling::upload_routes());
     (limited, uploads)

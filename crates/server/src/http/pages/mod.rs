@@ -2,6 +2,7 @@
 //! same use cases as the API, and render askama templates.
 
 mod accounts;
+mod archives;
 mod handling;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ use xinfang_app::intake::DecisionInput;
 
 mod mailroom;
 
+pub use archives::upload_router as archive_upload_router;
 pub use handling::upload_router as report_upload_router;
 pub use mailroom::upload_router as scan_upload_router;
 
@@ -102,6 +104,23 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     if role.is_bureau_staff() {
         nav.push(("/registers", "登记簿", ""));
     }
+    if role == Role::Archivist {
+        nav.push(("/archives", "档案管理", "b"));
+    } else if role.is_leader() || role == Role::Office {
+        nav.push(("/archives", "档案", ""));
+    } else if role.is_bureau_staff() {
+        nav.push(("/archives", "档案借阅", ""));
+    }
+    if matches!(
+        role,
+        Role::Office
+            | Role::LetterClerk
+            | Role::CaseOfficer
+            | Role::DeputyDirector
+            | Role::Director
+    ) {
+        nav.push(("/publications", "网上公布", ""));
+    }
     if role == Role::SecurityAdmin {
         nav.push(("/admin/grants", "授权确认", "g"));
     }
@@ -116,6 +135,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/approval-gates", "审批设置", "g"));
         nav.push(("/admin/deadline-rules", "办理期限", "k"));
         nav.push(("/admin/dictionary", "检索词典", "w"));
+        nav.push(("/admin/retention", "保管期限", ""));
     }
     nav.push(("/account/password", "修改密码", ""));
     nav
@@ -1251,6 +1271,10 @@ struct PetitionPage {
     supervision_items: Vec<supervision::ItemRow>,
     can_open_supervision: bool,
     manual_triggers: Vec<(&'static str, &'static str)>,
+    /// The dossier (archives) and internet publication.
+    archive: xinfang_app::archives::ArchiveStatus,
+    may_publish: bool,
+    today: String,
 }
 
 struct DeadlineView {
@@ -1467,7 +1491,12 @@ pub(crate) async fn petition_page(
             u.role(),
         )
         .is_ok();
+        let archive = xinfang_app::archives::status(state, u, &p.id).await?;
+        let may_publish = xinfang_app::publication::may_offer(state, u, &p.id).await?;
         Ok::<_, AppError>(PetitionPage {
+            archive,
+            may_publish,
+            today: xinfang_app::clock::local_date(state.clock.now()).to_string(),
             layout: layout(state, Some(u), flash),
             stage_label: p.stage.label_zh(),
             channel_label: p.channel.label_zh(),
@@ -2608,4 +2637,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(supervision::router())
         .merge(statistics::router())
         .merge(drafting::router())
+        .merge(archives::router())
 }
