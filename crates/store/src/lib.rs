@@ -13,6 +13,7 @@ pub mod handling;
 pub mod mailroom;
 pub mod people;
 pub mod petitions;
+pub mod public;
 pub mod reasons;
 pub mod search;
 pub mod statistics;

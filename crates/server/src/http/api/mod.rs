@@ -31,12 +31,15 @@ use xinfang_app::context::AppState;
 use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 
 mod mailroom;
+pub mod public;
 mod search;
 mod statistics;
 pub use statistics::{statistics_pdf_response, xlsx_response};
 
 pub use handling::report_file_response;
-pub use mailroom::{ScanQuery, inline_file, read_upload, scan_response};
+pub use mailroom::{
+    ScanQuery, inline_file, read_limited as read_limited_body, read_upload, scan_response,
+};
 pub mod drafting;
 
 type S = State<Arc<AppState>>;
@@ -1136,6 +1139,7 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(accounts::AccountsApi::openapi());
     base.merge(search::SearchApi::openapi());
     base.merge(statistics::StatisticsApi::openapi());
+    base.merge(public::PublicApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
@@ -1144,10 +1148,12 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
         .merge(drafting::routes())
         .merge(accounts::routes())
         .merge(search::routes())
-        .merge(statistics::routes());
+        .merge(statistics::routes())
+        .merge(public::routes());
     let uploads = OpenApiRouter::new()
         .merge(mailroom::upload_routes())
-        .merge(handling::upload_routes());
+        .merge(handling::upload_routes())
+        .merge(public::upload_routes());
     (limited, uploads)
 }
 

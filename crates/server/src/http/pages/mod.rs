@@ -33,6 +33,7 @@ use xinfang_app::context::AppState;
 use xinfang_app::intake::DecisionInput;
 
 mod mailroom;
+pub mod public;
 
 pub use handling::upload_router as report_upload_router;
 pub use mailroom::upload_router as scan_upload_router;
@@ -2608,4 +2609,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(supervision::router())
         .merge(statistics::router())
         .merge(drafting::router())
+        .merge(public::router())
 }
