@@ -467,10 +467,11 @@ impl Store {
         }))
     }
 
-    /// A rating; `false` when that subject of that petition was rated already.
+    /// A rating; `false` when that subject of that petition was rated already. (No conflict
+    /// target: naming one needs SELECT, which the public role has not.)
     pub async fn insert_rating(&self, tx: &mut Tx, bureau_id: &str, r: &RatingRow) -> Result<bool> {
         let n = sqlx::query(
-            "INSERT INTO ratings (id, bureau_id, petition_id, subject, unit_id, level, class, comment, channel, recorded_by, rated_at, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (petition_id, subject) DO NOTHING",
+            "INSERT INTO ratings (id, bureau_id, petition_id, subject, unit_id, level, class, comment, channel, recorded_by, rated_at, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
         )
         .bind(&r.id)
         .bind(bureau_id)

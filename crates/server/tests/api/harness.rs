@@ -137,6 +137,11 @@ impl TestApp {
         })
     }
 
+    /// The PostgreSQL database's name, for a test that connects to it as another role.
+    pub fn pg_database(&self) -> Option<String> {
+        self.pg_db.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
