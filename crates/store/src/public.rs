@@ -167,6 +167,17 @@ pub struct OnlineQueueRow {
     pub name: Option<String>,
 }
 
+/// A petition with a query code: id, number, channel, stage, acceptance, when received, decided.
+type CandidateRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
@@ -387,7 +398,7 @@ impl Store {
                 .map(|j| serde_json::from_str(&j).map_err(corrupt))
                 .transpose();
         }
-        let candidates: Vec<(String, String, String, String, Option<String>, String, Option<String>)> =
+        let candidates: Vec<CandidateRow> =
             sqlx::query_as(
                 "SELECT id, petition_no, channel, stage, acceptance, visited_at, decided_at FROM petitions WHERE query_code = $1 ORDER BY registered_at, id",
             )

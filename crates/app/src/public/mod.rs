@@ -1176,7 +1176,7 @@ pub async fn record_phone_rating(
     }
     let (served, unit) = rating_facts(state, &p).await?;
     let now = state.clock.now();
-    rateable(state, served, &unit, "bureau", local_date(now)).map_err(|m| AppError::Conflict(m))?;
+    rateable(state, served, &unit, "bureau", local_date(now)).map_err(AppError::Conflict)?;
     let rated: Vec<String> = state
         .store
         .ratings_of(&p.id)
@@ -1252,8 +1252,14 @@ pub async fn submitted_values(
     v.insert("summary".into(), p.summary.clone());
     v.insert("requests".into(), p.requests.clone());
     v.insert("issue_region".into(), p.issue_region.clone());
-    if let Some(t) = &p.township {
-        v.insert("township_code".into(), t.as_input().to_string());
+    match &p.township {
+        Some(xinfang_domain::township::TownshipRef::Unit { unit_id }) => {
+            v.insert("township".into(), unit_id.clone());
+        }
+        Some(t) => {
+            v.insert("township_code".into(), t.as_input().to_string());
+        }
+        None => {}
     }
     if p.consent_to_publish {
         v.insert("consent_to_publish".into(), "on".into());
