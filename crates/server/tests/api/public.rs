@@ -171,6 +171,11 @@ backend_tests! {
         assert_eq!(ratings.as_array().unwrap().len(), 2, "{ratings}");
         let events = app.state.store.events(&id).await.unwrap();
         assert!(events.iter().any(|e| e.kind == "rated"));
+        // The ratings feed the month's 参评率 and 满意率 (the unit's 不满意: not satisfied).
+        let (s, stats) = app.get(&office, "/api/v1/statistics?period=month&year=2026&index=11").await;
+        assert_eq!(s, 200, "{stats}");
+        assert_eq!(stats["kpis"]["participation_rate"], json!(1.0), "{}", stats["kpis"]);
+        assert_eq!(stats["kpis"]["satisfaction_rate"], json!(0.0), "{}", stats["kpis"]);
         // The messages and every attempt are on the petition's record.
         let (_, messages) = app.get(&office, &format!("/api/v1/petitions/{id}/messages")).await;
         let kinds: Vec<&str> = messages.as_array().unwrap().iter().filter_map(|m| m["kind"].as_str()).collect();
