@@ -38,6 +38,15 @@ fi
 
 # A persistent target directory keeps repeated runs incremental.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/xinfang/target}"
+
+# axe-core (npm) for the accessibility checks of the public pages in the browser journeys.
+axe_dir="$CARGO_TARGET_DIR/axe"
+if [ ! -f "$axe_dir/node_modules/axe-core/axe.min.js" ] && command -v npm >/dev/null 2>&1; then
+  echo "installing: axe-core (npm)"
+  mkdir -p "$axe_dir"
+  npm install --prefix "$axe_dir" --no-audit --no-fund --silent axe-core@4 || echo "warning: axe-core not installed: accessibility checks will be skipped" >&2
+fi
+export AXE_CORE_JS="${AXE_CORE_JS:-$axe_dir/node_modules/axe-core/axe.min.js}"
 # The output is kept to count the skipped tests: each prints a line starting with SKIP (CI fails
 # instead of skipping a backend or the browser).
 log=$(mktemp)

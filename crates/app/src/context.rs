@@ -45,6 +45,30 @@ pub struct Config {
     pub archive_fonds: String,
     /// The offline machine's age public key (网机隔离); empty until configured.
     pub offline_recipient: String,
+    /// This instance serves only the public site (`serve --public`); on PostgreSQL it connects
+    /// as the restricted role and leaves the taking-in of submissions to a staff instance.
+    pub public_only: bool,
+    /// The role whose queue online petitions land in, who registers them, proposes and tells
+    /// the petitioner (default the letter clerk).
+    pub online_intake_role: xinfang_domain::role::Role,
+    /// Days after the handling opinion's delivery within which it may be rated.
+    pub rating_window_days: u32,
+    /// The rating scale, best first.
+    pub rating_scale: xinfang_domain::public::RatingScale,
+    /// The public site's address as petitioners reach it (`https://…/public`), quoted in
+    /// messages; empty: the path only.
+    pub public_base_url: String,
+    /// Take the client's address from `X-Forwarded-For` (behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// The SMS gateway: messages are POSTed to it as JSON `{"to", "text"}`.
+    pub sms_gateway_url: Option<String>,
+    /// Sent as `Authorization: Bearer …` to the SMS gateway.
+    pub sms_gateway_token: Option<String>,
+    /// The mail server, `smtp://host:port` (plain or STARTTLS when offered) or `smtps://…`,
+    /// credentials as `smtp://user:password@host`.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail.
+    pub smtp_from: String,
 }
 
 impl Default for Config {
@@ -67,6 +91,16 @@ impl Default for Config {
             statistics_month_start: 1,
             archive_fonds: "X001".into(),
             offline_recipient: String::new(),
+            public_only: false,
+            online_intake_role: xinfang_domain::role::Role::LetterClerk,
+            rating_window_days: xinfang_domain::public::DEFAULT_RATING_WINDOW_DAYS,
+            rating_scale: xinfang_domain::public::RatingScale::default(),
+            public_base_url: String::new(),
+            trust_forwarded_for: false,
+            sms_gateway_url: None,
+            sms_gateway_token: None,
+            smtp_url: None,
+            smtp_from: "xinfang@localhost".into(),
         }
     }
 }
@@ -132,7 +166,12 @@ impl AppState {
         })
         .await??;
         let dummy_hash = config.password_policy.hash("no such user")?;
-        let index = Arc::new(crate::index::Index::load(&store, &bureau.id).await?);
+        // The public instance's role may not read the bureau's words (it indexes nothing).
+        let index = Arc::new(if config.public_only {
+            crate::index::Index::without_words().await?
+        } else {
+            crate::index::Index::load(&store, &bureau.id).await?
+        });
         Ok(Self {
             index,
             blobs: config.blobs()?,

@@ -33,6 +33,13 @@ impl Index {
         })
     }
 
+    /// The shipped dictionary alone.
+    pub async fn without_words() -> anyhow::Result<Index> {
+        Ok(Index {
+            current: RwLock::new(segmenter_with(Vec::new()).await?),
+        })
+    }
+
     pub fn segmenter(&self) -> Arc<Segmenter> {
         match self.current.read() {
             Ok(s) => s.clone(),

@@ -5,8 +5,9 @@
 //!
 //! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
 //! `write`, `steps`, `gates`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
-//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`, `archives`,
-//! `publication`. Features may call each other only along
+//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`, `outbox`
+//! (messages to petitioners), `public` (the petitioner's side), `archives`, `publication`.
+//! Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
 // A value from a request never panics the worker: errors are answers, not crashes.
@@ -35,6 +36,8 @@ pub mod handover;
 pub mod health;
 pub mod intake;
 pub mod mailroom;
+pub mod outbox;
+pub mod public;
 pub mod publication;
 pub mod search;
 pub mod statistics;

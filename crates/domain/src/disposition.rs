@@ -794,7 +794,7 @@ mod tests {
 
     #[test]
     fn a_visit_is_reported_on_the_three_carriers_only_and_has_no_mode() {
-        for channel in [Channel::Visit, Channel::Online, Channel::Phone] {
+        for channel in [Channel::Visit, Channel::Phone] {
             for (name, carrier) in VISIT_CARRIERS.iter().zip(Carrier::ALL) {
                 let p = parse_disposition_for(&report_up(name, ""), channel).unwrap();
                 assert_eq!((p.carrier, p.report_mode), (Some(carrier), None));
@@ -900,7 +900,7 @@ mod tests {
             (Disposition::Circular, "列入下期信访情况通报")
         );
         assert_eq!(parse_disposition(&i).unwrap(), p);
-        for channel in [Channel::Visit, Channel::Online, Channel::Phone] {
+        for channel in [Channel::Visit, Channel::Phone] {
             let (f, code, message) = err_for(&i, channel);
             assert_eq!((f, code), (field("disposition"), "not_for_visits"));
             assert_eq!(
@@ -1171,7 +1171,7 @@ mod tests {
                 let back: DispositionPlan = serde_json::from_str(&json).unwrap();
                 prop_assert_eq!(&back, &plan);
                 prop_assert_eq!(parse_disposition_for(&plan.to_input(), channel), Ok(plan.clone()));
-                let letters = channel == Channel::Letter;
+                let letters = channel.follows_letter_procedure();
                 if plan.disposition == Disposition::Circular {
                     prop_assert!(letters);
                 }

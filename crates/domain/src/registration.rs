@@ -405,6 +405,18 @@ pub fn parse_registration(
             "信访人数不能少于已登记的信访人数",
         ));
     }
+    // A call is registered with the same form and checks as a visit, and the number it came
+    // from (issue 20).
+    if channel == Some(Channel::Phone)
+        && !input.petitioners.is_empty()
+        && input.petitioners.iter().all(|p| p.phone.trim().is_empty())
+    {
+        errors.push(FieldError::new(
+            "petitioners[0].phone",
+            "caller_number_required",
+            "电话信访须登记来电号码",
+        ));
+    }
     let people_involved = input.people_involved.unwrap_or(visitor_count);
     if people_involved < visitor_count.min(1) || people_involved > 10_000_000 {
         errors.push(FieldError::new(
@@ -747,7 +759,8 @@ mod tests {
         );
         assert_eq!(missing_seed_fields(&SeedFieldPresence::default()).len(), 13);
         assert_eq!(completeness_task_role(Channel::Visit), Role::Receptionist);
-        assert_eq!(completeness_task_role(Channel::Online), Role::Receptionist);
+        assert_eq!(completeness_task_role(Channel::Online), Role::LetterClerk);
+        assert_eq!(completeness_task_role(Channel::Phone), Role::Receptionist);
         assert_eq!(completeness_task_role(Channel::Letter), Role::LetterClerk);
     }
 
@@ -797,6 +810,21 @@ mod tests {
         assigned.source.deadline = "2026-12-20".into();
         let r = parse_registration(&assigned, now()).unwrap();
         assert_eq!(r.source.higher_organ_deadline(), "2026-12-20".parse().ok());
+    }
+
+    #[test]
+    fn a_call_is_registered_with_the_number_it_came_from() {
+        let mut call = visit_input();
+        call.channel = "phone".into();
+        let e = parse_registration(&call, now()).unwrap_err();
+        assert_eq!(
+            (e[0].field.as_deref(), e[0].code),
+            (Some("petitioners[0].phone"), "caller_number_required")
+        );
+        call.petitioners[0].phone = "0994-3221234".into();
+        let r = parse_registration(&call, now()).unwrap();
+        assert_eq!(r.channel, Channel::Phone);
+        assert!(!r.channel.follows_letter_procedure());
     }
 
     #[test]

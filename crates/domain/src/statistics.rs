@@ -452,6 +452,17 @@ pub struct CountedPetition {
     pub closure_due: Option<NaiveDate>,
     pub records: Vec<UnitRecord>,
     pub unit_deadlines: Vec<UnitDeadline>,
+    /// Satisfaction rating (rules §9: 参评率, 满意率), once the handling opinion was delivered.
+    pub rating: Option<RatingFact>,
+}
+
+/// A petition's rating facts: the day its handling opinion reached the petitioner (from then on
+/// it should be rated), the day it was rated, and whether every subject rated was satisfied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatingFact {
+    pub eligible_on: NaiveDate,
+    pub rated_on: Option<NaiveDate>,
+    pub satisfied: bool,
 }
 
 /// How a figure is counted.
@@ -508,6 +519,8 @@ use Measure::{Batches, Items, Persons};
 const REGISTERED: &str = "登记日期";
 
 /// Every figure, once. docs/statistics.md defines each (a test checks it lists them all).
+const OPINION_DELIVERED: &str = "处理意见送达日期";
+
 pub const FIGURES: &[Figure] = &[
     figure(
         "petitions",
@@ -819,6 +832,27 @@ pub const FIGURES: &[Figure] = &[
         "期限到期日",
         "其中到期未办（或逾期才办）的，按单位分组",
     ),
+    figure(
+        "rating_eligible",
+        "应参评",
+        Items,
+        OPINION_DELIVERED,
+        "处理意见已送达信访人、应作满意度评价的事项",
+    ),
+    figure(
+        "rated",
+        "已参评",
+        Items,
+        OPINION_DELIVERED,
+        "应参评事项中至期末已作评价的（网上或电话）",
+    ),
+    figure(
+        "satisfied",
+        "满意",
+        Items,
+        OPINION_DELIVERED,
+        "已参评事项中各项评价均为满意类等级的（默认满意、基本满意）",
+    ),
 ];
 
 /// The figure a key (`township:652302100` → `township`) belongs to.
@@ -1000,6 +1034,18 @@ pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)>
             add("closure_due_met", 1);
         }
     }
+    // Anchored on the opinion's delivery: rated by the period's end, and satisfied.
+    if let Some(r) = &f.rating
+        && period.contains(r.eligible_on)
+    {
+        add("rating_eligible", 1);
+        if r.rated_on.is_some_and(|on| on <= period.to) {
+            add("rated", 1);
+            if r.satisfied {
+                add("satisfied", 1);
+            }
+        }
+    }
     // Per unit and petition once, on the last of its deadlines there; overdue when any of
     // them was not met by its due date.
     let mut owed: BTreeMap<&str, (NaiveDate, bool)> = BTreeMap::new();
@@ -1048,9 +1094,8 @@ impl Tally {
             timely_acceptance_rate: rate(self.get("accepted_in_time"), self.get("acceptance_due")),
             on_time_closure_rate: rate(self.get("closure_due_met"), self.get("closure_due")),
             repeat_rate: rate(self.get("repeat"), self.get("petitions")),
-            // Satisfaction ratings do not exist yet (the public side): no rate until they do.
-            participation_rate: None,
-            satisfaction_rate: None,
+            participation_rate: rate(self.get("rated"), self.get("rating_eligible")),
+            satisfaction_rate: rate(self.get("satisfied"), self.get("rated")),
         }
     }
 }
@@ -1289,7 +1334,43 @@ mod tests {
             closure_due: None,
             records: Vec::new(),
             unit_deadlines: Vec::new(),
+            rating: None,
         }
+    }
+
+    #[test]
+    fn ratings_make_the_participation_and_satisfaction_rates_of_their_delivery_month() {
+        let nov = Period::named(PeriodKind::Month, 2026, 11, MonthStart::NATURAL).unwrap();
+        let dec = Period::named(PeriodKind::Month, 2026, 12, MonthStart::NATURAL).unwrap();
+        let rated = |served: &str, on: Option<&str>, satisfied: bool| {
+            let mut f = facts("2026-10-01");
+            f.rating = Some(RatingFact {
+                eligible_on: d(served),
+                rated_on: on.map(d),
+                satisfied,
+            });
+            f
+        };
+        let all = vec![
+            rated("2026-11-03", Some("2026-11-04"), true),
+            rated("2026-11-10", Some("2026-11-20"), false),
+            rated("2026-11-20", Some("2026-12-02"), true),
+            rated("2026-11-25", None, false),
+            facts("2026-11-01"),
+        ];
+        let t = tally(&all, &nov);
+        assert_eq!(
+            (t.get("rating_eligible"), t.get("rated"), t.get("satisfied")),
+            (4, 2, 1)
+        );
+        let k = t.kpis();
+        assert_eq!(
+            (k.participation_rate, k.satisfaction_rate),
+            (Some(0.5), Some(0.5))
+        );
+        // Rated in December: it counts in November's figures as of December's end only.
+        assert_eq!(tally(&all, &dec).get("rating_eligible"), 0);
+        assert_eq!(tally(&[], &nov).kpis().participation_rate, None);
     }
 
     #[test]

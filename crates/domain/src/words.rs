@@ -59,9 +59,11 @@ impl Channel {
         }
     }
 
-    /// Letters follow part 二 of the seed; every other channel follows part 一.
+    /// Letters follow part 二 of the seed, and so do online petitions (as they do in practice:
+    /// registered, proposed, instructed and told like a letter); visits and phone calls follow
+    /// part 一.
     pub fn follows_letter_procedure(self) -> bool {
-        self == Channel::Letter
+        matches!(self, Channel::Letter | Channel::Online)
     }
 }
 

@@ -147,7 +147,44 @@ pub async fn index_upkeep(state: &AppState) -> anyhow::Result<usize> {
     Ok(total)
 }
 
+/// How often an instance takes in what the public side submitted and sends due messages.
+const PUBLIC_POLL: Duration = Duration::from_secs(5);
+
+/// One round of the public side's upkeep: submissions and ratings taken in, due messages sent.
+pub async fn public_upkeep(
+    state: &AppState,
+    gateways: &crate::gateways::Gateways,
+) -> anyhow::Result<()> {
+    let taken = xinfang_app::public::take_in(state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    if taken != Default::default() {
+        tracing::info!(
+            petitions = taken.petitions,
+            appeals = taken.appeals,
+            ratings = taken.ratings,
+            "public submissions taken in"
+        );
+    }
+    xinfang_app::outbox::send_due(state, gateways)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(())
+}
+
 pub fn spawn(state: Arc<AppState>) {
+    let public_state = state.clone();
+    tokio::spawn(async move {
+        let state = public_state;
+        let gateways = crate::gateways::Gateways::from_config(&state.config);
+        let mut tick = tokio::time::interval(PUBLIC_POLL);
+        loop {
+            tick.tick().await;
+            if let Err(e) = public_upkeep(&state, &gateways).await {
+                tracing::warn!(error = %e, "public side upkeep failed");
+            }
+        }
+    });
     let every = Duration::from_secs(state.config.checkpoint_minutes.max(1) * 60);
     let checkpoint_state = state.clone();
     tokio::spawn(async move {

@@ -6,6 +6,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod cli;
+pub mod gateways;
 pub mod http;
 pub mod jobs;
 pub mod settings;

@@ -13,6 +13,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use xinfang_app::context::Config;
+use xinfang_domain::public::RatingScale;
+use xinfang_domain::role::Role;
 
 /// Where the configuration file is looked for when none is named.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/xinfang/xinfang.toml";
@@ -71,6 +73,28 @@ pub struct Settings {
     /// The offline machine's age public key (`age1…`): confidential dossiers moved off the
     /// network are encrypted to it. Empty: no move possible until it is set.
     pub offline_recipient: String,
+    /// The role whose queue online petitions land in (letter_clerk, receptionist, office or
+    /// case_officer).
+    pub online_intake_role: String,
+    /// Days after the handling opinion's delivery within which it may be rated (1–365).
+    pub rating_window_days: u32,
+    /// The rating scale, best first: `等级:类别` pairs, the class satisfied, neutral or
+    /// dissatisfied.
+    pub rating_scale: String,
+    /// The public site's address as petitioners reach it (`https://…/public`), quoted in
+    /// messages.
+    pub public_base_url: String,
+    /// Take a public caller's address from `X-Forwarded-For` (only behind a proxy that sets it).
+    pub trust_forwarded_for: bool,
+    /// The SMS gateway: each message is POSTed as JSON `{"to", "text"}`.
+    pub sms_gateway_url: Option<String>,
+    /// Sent to the SMS gateway as `Authorization: Bearer …`.
+    pub sms_gateway_token: Option<String>,
+    /// The mail server: `smtp://[user:password@]host[:port]` (STARTTLS when offered) or
+    /// `smtps://…`.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail to petitioners.
+    pub smtp_from: String,
 }
 
 impl Default for Settings {
@@ -96,12 +120,21 @@ impl Default for Settings {
             organ_code: "信".into(),
             archive_fonds: c.archive_fonds,
             offline_recipient: String::new(),
+            online_intake_role: c.online_intake_role.as_str().into(),
+            rating_window_days: c.rating_window_days,
+            rating_scale: xinfang_domain::public::DEFAULT_RATING_SCALE.into(),
+            public_base_url: String::new(),
+            trust_forwarded_for: false,
+            sms_gateway_url: None,
+            sms_gateway_token: None,
+            smtp_url: None,
+            smtp_from: c.smtp_from,
         }
     }
 }
 
 /// The settings' names, as the file and the environment spell them.
-pub const KEYS: [&str; 20] = [
+pub const KEYS: [&str; 29] = [
     "data_dir",
     "database_url",
     "blob_url",
@@ -121,6 +154,15 @@ pub const KEYS: [&str; 20] = [
     "organ_code",
     "archive_fonds",
     "offline_recipient",
+    "online_intake_role",
+    "rating_window_days",
+    "rating_scale",
+    "public_base_url",
+    "trust_forwarded_for",
+    "sms_gateway_url",
+    "sms_gateway_token",
+    "smtp_url",
+    "smtp_from",
     // Not a setting: the file's own path, read before the file.
     "config",
 ];
@@ -314,6 +356,8 @@ pub fn load(named: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         "max_connections": u32,
         "max_scan_mb": u32,
         "statistics_month_start": u32,
+        "rating_window_days": u32,
+        "trust_forwarded_for": bool,
     );
     if !problems.is_empty() {
         return Err(problems);
@@ -407,7 +451,44 @@ pub fn validate(s: &Settings) -> Vec<Problem> {
     if let Err(e) = xinfang_app::archives::offline::check_recipient(&s.offline_recipient) {
         push("offline_recipient", e);
     }
+    match Role::parse(s.online_intake_role.trim()) {
+        Some(Role::LetterClerk | Role::Receptionist | Role::Office | Role::CaseOfficer) => {}
+        _ => push(
+            "online_intake_role",
+            format!(
+                "「{}」不可用：应为 letter_clerk、receptionist、office 或 case_officer",
+                s.online_intake_role
+            ),
+        ),
+    }
+    if let Err(e) = RatingScale::parse(&s.rating_scale) {
+        push("rating_scale", e);
+    }
+    if let Some(u) = s
+        .sms_gateway_url
+        .as_deref()
+        .filter(|u| !u.trim().is_empty())
+        && !(u.starts_with("http://") || u.starts_with("https://"))
+    {
+        push("sms_gateway_url", "应以 http:// 或 https:// 开头".into());
+    }
+    if let Some(u) = s.smtp_url.as_deref().filter(|u| !u.trim().is_empty())
+        && !(u.starts_with("smtp://") || u.starts_with("smtps://"))
+    {
+        push("smtp_url", "应以 smtp:// 或 smtps:// 开头".into());
+    }
+    if !s.smtp_from.contains('@') {
+        push("smtp_from", "应为电子邮箱地址".into());
+    }
     range(&mut p, "idle_minutes", s.idle_minutes, 1, 24 * 60, "分钟");
+    range(
+        &mut p,
+        "rating_window_days",
+        s.rating_window_days,
+        1,
+        365,
+        "日",
+    );
     range(&mut p, "session_hours", s.session_hours, 1, 72, "小时");
     range(
         &mut p,
@@ -475,6 +556,22 @@ impl Settings {
             statistics_month_start: self.statistics_month_start.clamp(1, 28),
             archive_fonds: self.archive_fonds.trim().to_string(),
             offline_recipient: self.offline_recipient.trim().to_string(),
+            online_intake_role: Role::parse(self.online_intake_role.trim())
+                .unwrap_or(Role::LetterClerk),
+            rating_window_days: self.rating_window_days.clamp(1, 365),
+            rating_scale: RatingScale::parse(&self.rating_scale).unwrap_or_default(),
+            public_base_url: self.public_base_url.trim().to_string(),
+            trust_forwarded_for: self.trust_forwarded_for,
+            sms_gateway_url: self
+                .sms_gateway_url
+                .clone()
+                .filter(|u| !u.trim().is_empty()),
+            sms_gateway_token: self
+                .sms_gateway_token
+                .clone()
+                .filter(|u| !u.trim().is_empty()),
+            smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+            smtp_from: self.smtp_from.trim().to_string(),
             ..Config::default()
         }
     }
@@ -499,6 +596,9 @@ impl Settings {
                         })
                         .collect();
                     out.push_str(&format!("{k} = {{ {} }}\n", shown.join(", ")));
+                }
+                serde_json::Value::String(_) if k.contains("token") || *k == "smtp_url" => {
+                    out.push_str(&format!("{k} = \"******\"\n"))
                 }
                 serde_json::Value::String(s) => out.push_str(&format!("{k} = {s:?}\n")),
                 other => out.push_str(&format!("{k} = {other}\n")),

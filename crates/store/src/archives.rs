@@ -654,6 +654,23 @@ impl Store {
         .await?)
     }
 
+    /// What is published now, newest first: through the function the public instance's
+    /// restricted role may call on PostgreSQL (migration postgres/0025), the table on SQLite.
+    /// The fields the public never sees come back empty.
+    pub async fn published(&self, bureau_id: &str) -> Result<Vec<PublicationRow>> {
+        let sql = match self.backend() {
+            crate::Backend::Postgres => "SELECT * FROM xinfang_public_publications($1)".to_string(),
+            crate::Backend::Sqlite => format!(
+                "SELECT {} FROM publications WHERE bureau_id = $1 AND state = 'published' ORDER BY published_at DESC, id",
+                Self::PUBLICATION_COLUMNS
+            ),
+        };
+        Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(bureau_id)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
     pub async fn publications_of(&self, petition_id: &str) -> Result<Vec<PublicationRow>> {
         Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT {} FROM publications WHERE petition_id = $1 ORDER BY proposed_at DESC, id",

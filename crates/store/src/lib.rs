@@ -14,6 +14,7 @@ pub mod handling;
 pub mod mailroom;
 pub mod people;
 pub mod petitions;
+pub mod public;
 pub mod reasons;
 pub mod search;
 pub mod statistics;

@@ -397,6 +397,12 @@ impl Store {
         .bind(petition_id)
         .execute(&mut **tx)
         .await?;
+        // An online petition arrives with the petitioner as submitted; registration replaces it
+        // with what the clerk confirmed.
+        sqlx::query("DELETE FROM petitioners WHERE petition_id = $1")
+            .bind(petition_id)
+            .execute(&mut **tx)
+            .await?;
         self.insert_petitioners(tx, bureau_id, petition_id, &r.petitioners)
             .await?;
         let f = d.forwarded.as_ref();
@@ -655,7 +661,7 @@ impl Store {
     /// Letters not yet registered (signed for, or opened): immediate ones first, then oldest.
     pub async fn letters_to_process(&self, bureau_id: &str) -> Result<Vec<QueuedLetter>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{QUEUE_SELECT} WHERE l.bureau_id = $1 AND p.stage = 'received' ORDER BY CASE WHEN l.opened_at IS NULL AND l.open_immediately = 1 THEN 0 ELSE 1 END, l.received_at, p.petition_no"
+            "{QUEUE_SELECT} WHERE l.bureau_id = $1 AND p.channel = 'letter' AND p.stage = 'received' ORDER BY CASE WHEN l.opened_at IS NULL AND l.open_immediately = 1 THEN 0 ELSE 1 END, l.received_at, p.petition_no"
         )))
         .bind(bureau_id)
         .fetch_all(self.pool())
@@ -666,7 +672,18 @@ impl Store {
     /// Letters whose writer has not been told yet, soonest deadline first.
     pub async fn letters_to_notify(&self, bureau_id: &str) -> Result<Vec<QueuedLetter>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "{QUEUE_SELECT} WHERE l.bureau_id = $1 AND l.notice_method IS NULL ORDER BY l.notice_due, l.received_at, p.petition_no"
+            "{QUEUE_SELECT} WHERE l.bureau_id = $1 AND p.channel = 'letter' AND l.notice_method IS NULL ORDER BY l.notice_due, l.received_at, p.petition_no"
+        )))
+        .bind(bureau_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(queued_from).collect()
+    }
+
+    /// Online petitions registered whose writer has not been told yet, soonest deadline first.
+    pub async fn online_to_notify(&self, bureau_id: &str) -> Result<Vec<QueuedLetter>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{QUEUE_SELECT} WHERE l.bureau_id = $1 AND p.channel = 'online' AND p.stage <> 'received' AND l.notice_method IS NULL ORDER BY l.notice_due, l.received_at, p.petition_no"
         )))
         .bind(bureau_id)
         .fetch_all(self.pool())

@@ -32,6 +32,11 @@ pub struct StatPetition {
     pub decided_at: Option<String>,
     pub closed_at: Option<String>,
     pub closure_due: Option<String>,
+    /// The first day an accepted report's reply reached the petitioner.
+    pub rating_eligible_on: Option<String>,
+    /// When the first accepted rating was given, and how many were not satisfied.
+    pub rated_at: Option<String>,
+    pub unsatisfied_ratings: i64,
 }
 
 /// A disposition that took effect: petition, way, when.
@@ -104,7 +109,11 @@ impl Store {
              p.skip_level, p.out_of_district, p.repeat_of, p.source_kind, p.township, p.category, p.purpose, \
              p.petition_class, p.accused_unit_id, p.acceptance, p.decided_at, COALESCE(l.joint, 0) AS joint, COALESCE(l.signatory_count, 0) AS signatories, \
              (SELECT min(e.at) FROM petition_events e WHERE e.petition_id = p.id AND e.kind IN ('closed', 'circular_issued')) AS closed_at, \
-             (SELECT max(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.rule_code = 'handle_and_close' AND d.state <> 'cancelled') AS closure_due \
+             (SELECT max(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.rule_code = 'handle_and_close' AND d.state <> 'cancelled') AS closure_due, \
+             (SELECT min(hr.reply_served_on) FROM handling_reports hr WHERE hr.petition_id = p.id AND hr.reply_served_on IS NOT NULL \
+               AND (SELECT v.outcome FROM report_reviews v WHERE v.handling_report_id = hr.id ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1) = 'pass') AS rating_eligible_on, \
+             (SELECT min(t.rated_at) FROM ratings t WHERE t.petition_id = p.id AND t.outcome = 'accepted') AS rated_at, \
+             (SELECT COUNT(*) FROM ratings t WHERE t.petition_id = p.id AND t.outcome = 'accepted' AND t.class <> 'satisfied') AS unsatisfied_ratings \
              FROM petitions p LEFT JOIN letters l ON l.petition_id = p.id WHERE {scope} ORDER BY p.registered_on, p.id"
         ))))
         .fetch_all(self.pool())
@@ -139,6 +148,9 @@ impl Store {
                 decided_at: r.try_get("decided_at")?,
                 closed_at: r.try_get("closed_at")?,
                 closure_due: r.try_get("closure_due")?,
+                rating_eligible_on: r.try_get("rating_eligible_on")?,
+                rated_at: r.try_get("rated_at")?,
+                unsatisfied_ratings: r.try_get("unsatisfied_ratings")?,
             });
         }
         for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -172,6 +172,15 @@ impl CaseView {
         }
     }
 
+    /// What a satisfaction rating rests on: when the handling opinion (an accepted report's
+    /// written reply) reached the petitioner, and the handling unit whose report it was.
+    pub fn rating_facts(&self) -> (Option<NaiveDate>, Option<String>) {
+        let passed = self.passed_reports();
+        let served = passed.iter().filter_map(|r| date(&r.reply_served_on)).min();
+        let unit = passed.iter().find_map(|r| r.unit_id.clone());
+        (served, unit)
+    }
+
     /// When the written handling opinion reached the petitioner, and the appeals so far.
     pub fn appeal_history(&self, appeals: &[AppealRow]) -> AppealHistory {
         let served = self
@@ -855,6 +864,25 @@ pub async fn decide_approval(
             let route = closing_route(state, p).await?;
             let seq = if accepted {
                 deadlines::on_closed(state, &mut w.tx, &p.id, now).await?;
+                // The petitioner is invited to rate while the window after the opinion's
+                // delivery is open.
+                if let (Some(served), _) = case.rating_facts() {
+                    let until = xinfang_domain::public::rating_closes(
+                        served,
+                        state.config.rating_window_days,
+                    );
+                    if today <= until {
+                        crate::outbox::enqueue_for_petition(
+                            state,
+                            &mut w.tx,
+                            &p.id,
+                            xinfang_domain::outbox::MessageKind::RatingInvitation,
+                            &[("until", until.to_string())],
+                            now,
+                        )
+                        .await?;
+                    }
+                }
                 let facts = closing_facts(state, &case, &route.1).await?;
                 documents::draft(
                     state,
@@ -2008,6 +2036,16 @@ pub async fn review_report(
                     .store
                     .update_handling_record(&mut w.tx, &r, &expected, now)
                     .await?;
+                // The handling opinion can now be read with the query code.
+                crate::outbox::enqueue_for_petition(
+                    state,
+                    &mut w.tx,
+                    &p.id,
+                    xinfang_domain::outbox::MessageKind::ReplyReady,
+                    &[],
+                    now,
+                )
+                .await?;
             }
             outcome => {
                 let cmd = if outcome == ReviewOutcome::Redo {
@@ -2159,6 +2197,31 @@ pub async fn request_appeal(
         return Err(AppError::forbidden());
     }
     let (p, _) = open_record(state, user, petition_id, "appeal").await?;
+    appeal_on(state, &user.user.id, user.role(), p, input, false).await
+}
+
+/// A 复查 request made online, taken in by the staff side as `actor`: the same path as one at
+/// the counter.
+pub(crate) async fn register_appeal(
+    state: &AppState,
+    actor_id: &str,
+    role: Role,
+    petition_id: &str,
+    input: &AppealInput,
+    online: bool,
+) -> AppResult<String> {
+    let p = state.store.petition(&state.bureau.id, petition_id).await?;
+    appeal_on(state, actor_id, role, p, input, online).await
+}
+
+async fn appeal_on(
+    state: &AppState,
+    actor_id: &str,
+    role: Role,
+    p: PetitionRecord,
+    input: &AppealInput,
+    online: bool,
+) -> AppResult<String> {
     if !matches!(
         p.stage,
         Stage::Closed | Stage::Deregistered | Stage::Archived
@@ -2193,7 +2256,7 @@ pub async fn request_appeal(
     .unwrap_or(requested_on);
     let due = appeal::decision_due(&cal, requested_on, 0);
     let id = new_id();
-    let mut w = Write::begin_at(state, user, now).await?;
+    let mut w = Write::begin_as(state, actor_id, role, now).await?;
     // Decided here: the 30 days are this bureau's, on its queue (lifecycle §3).
     let deadline_id = if input.handled_here {
         Some(
@@ -2230,7 +2293,7 @@ pub async fn request_appeal(
                 opinion: None,
                 opinion_on: None,
                 opinion_served_on: None,
-                registered_by: user.user.id.clone(),
+                registered_by: actor_id.to_string(),
                 registered_at: xinfang_store::ts(now),
             },
         )
@@ -2242,7 +2305,7 @@ pub async fn request_appeal(
         &serde_json::json!({
             "appeal_id": id, "level": level.as_str(), "requested_on": requested_on.to_string(),
             "organ": organ, "handled_here": input.handled_here, "due_on": due.to_string(),
-            "deadline_id": deadline_id,
+            "deadline_id": deadline_id, "online": online,
         }),
     )
     .await?;

@@ -58,10 +58,16 @@ pub async fn readiness(state: &AppState) -> Readiness {
         Ok(()) => "ok".to_string(),
         Err(e) => format!("数据库无法访问：{e}"),
     };
-    let migrations = match state.store.migrations_current().await {
-        Ok(true) => "ok".to_string(),
-        Ok(false) => "数据库结构与本程序版本不符：请运行 xinfang migrate".to_string(),
-        Err(e) => format!("无法读取数据库结构版本：{e}"),
+    // The public instance's role may not read the schema's version; the staff instance
+    // migrates and checks it.
+    let migrations = if state.config.public_only {
+        "ok".to_string()
+    } else {
+        match state.store.migrations_current().await {
+            Ok(true) => "ok".to_string(),
+            Ok(false) => "数据库结构与本程序版本不符：请运行 xinfang migrate".to_string(),
+            Err(e) => format!("无法读取数据库结构版本：{e}"),
+        }
     };
     let blobs = match state.blobs.check_writable().await {
         Ok(()) => "ok".to_string(),

@@ -473,6 +473,16 @@ pub async fn decide(
             .await?;
         }
     }
+    // The decision also goes to the petitioner's phone.
+    crate::outbox::enqueue_for_petition(
+        state,
+        &mut w.tx,
+        &p.id,
+        xinfang_domain::outbox::MessageKind::AcceptanceDecision,
+        &[("decision", acceptance.label_zh().to_string())],
+        now,
+    )
+    .await?;
     w.commit().await?;
     let stage = state.store.petition(&state.bureau.id, &p.id).await?.stage;
     Ok(DecisionOutcome {

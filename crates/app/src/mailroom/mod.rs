@@ -36,11 +36,34 @@ use crate::error::{AppError, AppResult};
 use crate::numbers;
 use crate::write::Write;
 
-fn require_clerk(user: &CurrentUser) -> AppResult<()> {
-    if user.role() != Role::LetterClerk {
+/// Who does the clerk's steps for a channel: the letter clerk for letters, the role the bureau
+/// configures for online petitions (default also the letter clerk).
+pub fn clerk_role(state: &AppState, channel: Channel) -> Role {
+    if channel == Channel::Online {
+        state.config.online_intake_role
+    } else {
+        Role::LetterClerk
+    }
+}
+
+/// The role the lifecycle judges the user's step as: the configured online role stands in for
+/// the letter clerk on online petitions.
+fn procedure_role(state: &AppState, user: &CurrentUser, channel: Channel) -> Role {
+    if channel == Channel::Online && user.role() == clerk_role(state, channel) {
+        Role::LetterClerk
+    } else {
+        user.role()
+    }
+}
+
+fn require_clerk(state: &AppState, user: &CurrentUser, channel: Channel) -> AppResult<()> {
+    let clerk = clerk_role(state, channel);
+    if user.role() != clerk {
         return Err(AppError::Forbidden(format!(
-            "{}不能办理来信，须由办信人员操作",
-            user.role().label_zh()
+            "{}不能办理{}，须由{}操作",
+            user.role().label_zh(),
+            channel.label_zh(),
+            clerk.label_zh()
         )));
     }
     Ok(())
@@ -54,7 +77,7 @@ async fn open_letter(
     purpose: &str,
 ) -> AppResult<(PetitionRecord, Access, LetterRow)> {
     let (p, access) = open_record(state, user, id, purpose).await?;
-    if p.channel != Channel::Letter {
+    if !p.channel.follows_letter_procedure() {
         return Err(AppError::not_found());
     }
     let l = state.store.letter(&p.id).await?;
@@ -152,7 +175,7 @@ pub async fn record_opening(
     id: &str,
     input: &OpeningInput,
 ) -> AppResult<()> {
-    require_clerk(user)?;
+    require_clerk(state, user, Channel::Letter)?;
     let (p, _, l) = open_letter(state, user, id, "record_opening").await?;
     if p.stage != Stage::Received {
         return Err(AppError::Conflict(format!(
@@ -223,13 +246,13 @@ pub async fn return_unopened(
 /// Checked before an upload's body is read: the letter clerk, on a letter they may open.
 #[tracing::instrument(name = "mailroom::check_scan_upload", skip_all)]
 pub async fn check_scan_upload(state: &AppState, user: &CurrentUser, id: &str) -> AppResult<()> {
-    require_clerk(user)?;
     let p = state
         .store
         .petition(&state.bureau.id, id)
         .await
         .map_err(|_| AppError::not_found())?;
-    if p.channel != Channel::Letter
+    require_clerk(state, user, p.channel)?;
+    if !p.channel.follows_letter_procedure()
         || access::access_of(state, &user.user, &p).await? == Access::Denied
     {
         return Err(AppError::not_found());
@@ -246,8 +269,8 @@ pub async fn attach_scan(
     file_name: &str,
     bytes: &[u8],
 ) -> AppResult<ScanRow> {
-    require_clerk(user)?;
     let (p, _, l) = open_letter(state, user, id, "attach_scan").await?;
+    require_clerk(state, user, p.channel)?;
     let part = if part.trim().is_empty() {
         ScanPart::MainDocument
     } else {
@@ -331,7 +354,7 @@ pub async fn register_enclosure(
     id: &str,
     input: &EnclosureInput,
 ) -> AppResult<EnclosureRow> {
-    require_clerk(user)?;
+    require_clerk(state, user, Channel::Letter)?;
     let (p, _, l) = open_letter(state, user, id, "register_enclosure").await?;
     let e = mailroom::parse_enclosure(input)?;
     if l.opened_at.is_none() {
@@ -368,7 +391,7 @@ pub async fn hand_over_enclosure(
     enclosure_id: &str,
     input: &HandOverInput,
 ) -> AppResult<EnclosureRow> {
-    require_clerk(user)?;
+    require_clerk(state, user, Channel::Letter)?;
     let e = state
         .store
         .enclosure(&state.bureau.id, enclosure_id)
@@ -406,7 +429,11 @@ pub async fn register_letter(
     details: &LetterDetailsInput,
 ) -> AppResult<(PetitionView, Vec<PetitionView>)> {
     let (p, _, l) = open_letter(state, user, id, "register_letter").await?;
-    let t = lifecycle::execute(&domain_state(&p), &Command::RegisterLetter, user.role())?;
+    let t = lifecycle::execute(
+        &domain_state(&p),
+        &Command::RegisterLetter,
+        procedure_role(state, user, p.channel),
+    )?;
     if l.opened_at.is_none() {
         return Err(AppError::Conflict(
             "请先登记拆封情况，再登记来信内容".into(),
@@ -415,7 +442,10 @@ pub async fn register_letter(
     let now = state.clock.now();
     let today = local_date(now);
     let mut input = input.clone();
-    input.channel = Channel::Letter.as_str().into();
+    input.channel = p.channel.as_str().into();
+    if p.channel == Channel::Online && input.source.kind.trim().is_empty() {
+        input.source.kind = "online".into();
+    }
     if input.visited_at.trim().is_empty() {
         input.visited_at = local(xinfang_store::parse_ts(&l.received_at)?)
             .format("%Y-%m-%dT%H:%M")
@@ -730,7 +760,7 @@ pub async fn submit_handling_form(
     let t = lifecycle::execute(
         &domain_state(&p),
         &Command::SubmitForInstruction,
-        user.role(),
+        procedure_role(state, user, p.channel),
     )?;
     let form = mailroom::parse_handling_form(input, &p.summary)?;
     let now = state.clock.now();
@@ -920,8 +950,8 @@ pub async fn record_notice(
     id: &str,
     input: &NoticeInput,
 ) -> AppResult<NoticeOutcome> {
-    require_clerk(user)?;
     let (p, _, l) = open_letter(state, user, id, "record_notice").await?;
+    require_clerk(state, user, p.channel)?;
     if l.notice_method.is_some() {
         return Err(AppError::Conflict("该来信已登记告知，不能重复登记".into()));
     }
@@ -1007,7 +1037,11 @@ pub async fn record_notice(
     // A non-accepting decision ends here once the writer is told (or cannot be).
     let mut stage = p.stage;
     if p.stage == Stage::Decided {
-        let t = lifecycle::execute(&domain_state(&p), &Command::ServeNotice, user.role())?;
+        let t = lifecycle::execute(
+            &domain_state(&p),
+            &Command::ServeNotice,
+            procedure_role(state, user, p.channel),
+        )?;
         state.store.set_stage(&mut w.tx, &p.id, t.to).await?;
         w.event(
             &p.id,
@@ -1017,6 +1051,18 @@ pub async fn record_notice(
         )
         .await?;
         stage = t.to;
+    }
+    // The decision also goes to the writer's phone (and e-mail given online).
+    if let (true, Some(a)) = (notice.method != NoticeMethod::CannotNotify, acceptance) {
+        crate::outbox::enqueue_for_petition(
+            state,
+            &mut w.tx,
+            &p.id,
+            xinfang_domain::outbox::MessageKind::AcceptanceDecision,
+            &[("decision", a.label_zh().to_string())],
+            now,
+        )
+        .await?;
     }
     w.commit().await?;
     Ok(NoticeOutcome {
@@ -1187,6 +1233,8 @@ pub enum Queue {
     ToNotify,
     /// 来信办理单 on the leader's desk.
     AwaitingInstruction,
+    /// Online petitions registered, their writer not yet told.
+    OnlineToNotify,
 }
 
 #[tracing::instrument(name = "mailroom::queue", skip_all)]
@@ -1197,6 +1245,7 @@ pub async fn queue(
 ) -> AppResult<Vec<QueueItem>> {
     let allowed = match which {
         Queue::ToProcess | Queue::ToNotify => user.role() == Role::LetterClerk,
+        Queue::OnlineToNotify => user.role() == clerk_role(state, Channel::Online),
         Queue::AwaitingInstruction => matches!(
             user.role(),
             Role::LetterClerk | Role::DeputyDirector | Role::Director
@@ -1208,6 +1257,7 @@ pub async fn queue(
     let rows = match which {
         Queue::ToProcess => state.store.letters_to_process(&state.bureau.id).await?,
         Queue::ToNotify => state.store.letters_to_notify(&state.bureau.id).await?,
+        Queue::OnlineToNotify => state.store.online_to_notify(&state.bureau.id).await?,
         Queue::AwaitingInstruction => {
             state
                 .store

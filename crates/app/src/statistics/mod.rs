@@ -198,8 +198,7 @@ impl From<&Tally> for Totals {
     }
 }
 
-/// The indicators as fractions; null without a denominator (and the rating rates until
-/// ratings exist).
+/// The indicators as fractions; null without a denominator.
 #[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 pub struct KpiValues {
     pub timely_acceptance_rate: Option<f64>,
@@ -468,6 +467,15 @@ fn facts_of(rows: StatisticsRows, unit: Option<&str>) -> Vec<CountedPetition> {
                 closure_due: p.closure_due.as_deref().and_then(date_of),
                 records: records.remove(&p.id).unwrap_or_default(),
                 unit_deadlines: deadlines.remove(&p.id).unwrap_or_default(),
+                rating: p
+                    .rating_eligible_on
+                    .as_deref()
+                    .and_then(date_of)
+                    .map(|eligible_on| xinfang_domain::statistics::RatingFact {
+                        eligible_on,
+                        rated_on: p.rated_at.as_deref().and_then(day_of),
+                        satisfied: p.unsatisfied_ratings == 0,
+                    }),
                 petition_id: p.id,
             })
         })

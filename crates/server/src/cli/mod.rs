@@ -65,6 +65,10 @@ pub enum Command {
         /// On an empty database, load the demo bureau first.
         #[arg(long)]
         demo: bool,
+        /// Serve only the public site (/public and the public API), with no job; on PostgreSQL
+        /// connect as the restricted role (see README).
+        #[arg(long)]
+        public: bool,
         /// Mark the session cookie Secure (serve behind HTTPS) (secure_cookies).
         #[arg(long)]
         secure_cookies: bool,
@@ -248,6 +252,29 @@ pub async fn ensure_bureau(
     Ok(b)
 }
 
+/// An instance of the public site alone. It does not migrate (on PostgreSQL its role may not;
+/// the staff instance does) and reads the bureau through the public role's function.
+pub async fn serve_public(
+    mut cfg: app::Config,
+    clock: Arc<dyn Clock>,
+    listen: &str,
+) -> anyhow::Result<()> {
+    cfg.public_only = true;
+    std::fs::create_dir_all(&cfg.data_dir)
+        .with_context(|| format!("创建数据目录 {} 失败", cfg.data_dir.display()))?;
+    let store = Store::connect(&cfg.database_url(), cfg.max_connections).await?;
+    if store.backend() == xinfang_store::Backend::Sqlite {
+        // One file, one owner: the embedded database has no roles to keep apart.
+        store.migrate().await?;
+    }
+    let bureau = store
+        .public_bureau()
+        .await?
+        .context("数据库中还没有信访局：请先启动工作人员实例（xinfang serve）完成初始化")?;
+    let state = AppState::new(cfg, store, clock, bureau).await?;
+    crate::http::serve(Arc::new(state), listen).await
+}
+
 async fn existing_bureau(store: &Store) -> anyhow::Result<Bureau> {
     store
         .default_bureau()
@@ -264,8 +291,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut cfg = settings.config(system_fonts());
     match cli.command {
         Command::CheckConfig => Ok(()),
-        Command::Serve { demo, .. } => {
+        Command::Serve { demo, public, .. } => {
             cfg.demo = demo;
+            if public {
+                return serve_public(cfg, clock, &settings.listen).await;
+            }
             let store = app::open_store(&cfg).await?;
             let fresh = store.default_bureau().await?.is_none();
             let b = if demo && fresh {

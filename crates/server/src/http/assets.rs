@@ -11,9 +11,23 @@ use xinfang_app::context::AppState;
 
 const CSS: &str = include_str!("../../static/app.css");
 const JS: &str = include_str!("../../static/app.js");
+const PUBLIC_CSS: &str = include_str!("../../static/public.css");
 
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
+        .route(
+            "/static/public.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "public, max-age=3600"),
+                    ],
+                    PUBLIC_CSS,
+                )
+                    .into_response()
+            }),
+        )
         .route(
             "/static/app.css",
             get(|| async {

@@ -70,6 +70,49 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
+/// Whether a path belongs to the public site, which never sees a staff session: a staff member
+/// signed in in the same browser is an anonymous caller there (and needs no CSRF token).
+pub fn is_public_path(path: &str) -> bool {
+    path == "/public"
+        || path.starts_with("/public/")
+        || path.starts_with("/api/v1/public/")
+        || path == "/static/public.css"
+}
+
+/// An anonymous caller of the public site: its address, from the connection, or from the
+/// first `X-Forwarded-For` entry when the deployment trusts its proxy (`trust_forwarded_for`).
+pub struct PublicCaller(pub xinfang_app::public::Caller);
+
+impl FromRequestParts<Arc<AppState>> for PublicCaller {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state
+            .config
+            .trust_forwarded_for
+            .then(|| {
+                parts
+                    .headers
+                    .get("x-forwarded-for")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.split(',').next())
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
+            })
+            .flatten();
+        let address = forwarded.unwrap_or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into())
+        });
+        Ok(PublicCaller(xinfang_app::public::Caller { address }))
+    }
+}
+
 /// API extractor: 401 JSON when not signed in.
 pub struct ApiUser(pub CurrentUser);
 
@@ -124,9 +167,13 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
-    let user = match authenticate(&parts.headers, &state).await {
-        Ok(u) => u,
-        Err(e) => return response(e),
+    let user = if is_public_path(parts.uri.path()) {
+        None
+    } else {
+        match authenticate(&parts.headers, &state).await {
+            Ok(u) => u,
+            Err(e) => return response(e),
+        }
     };
     let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method {

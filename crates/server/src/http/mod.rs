@@ -39,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::http::pages::report_upload_router())
         .merge(crate::http::pages::scan_upload_router())
         .merge(crate::http::pages::archive_upload_router())
+        .merge(crate::http::pages::public::upload_router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::auth::session_layer))
         .layer(axum::middleware::from_fn(crate::http::input::reject_nul))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
@@ -55,6 +56,44 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", axum::routing::get(crate::http::metrics::render))
         .route("/readyz", axum::routing::get(readyz))
         .with_state(state)
+}
+
+/// The router of an instance that serves only the public site (`xinfang serve --public`): the
+/// public pages and operations, their styles, and the probes. No staff route exists on it.
+pub fn public_router(state: Arc<AppState>) -> Router {
+    crate::http::metrics::handle();
+    let api = crate::http::api::public::public_routes();
+    let uploads = crate::http::api::public::upload_routes();
+    Router::new()
+        .merge(crate::http::pages::public::router())
+        .merge(Router::from(api))
+        .route("/api/v1/{*rest}", axum::routing::any(crate::http::api::unknown_api))
+        .route("/", axum::routing::get(|| async { axum::response::Redirect::to("/public") }))
+        .merge(crate::http::assets::router())
+        .layer(RequestBodyLimitLayer::new(MAX_FORM_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_json))
+        .merge(Router::from(uploads))
+        .merge(crate::http::pages::public::upload_router())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::auth::session_layer))
+        .layer(axum::middleware::from_fn(crate::http::input::reject_nul))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+        ))
+        .route_layer(axum::middleware::from_fn(crate::http::metrics::track))
+        .route("/healthz", axum::routing::get(healthz))
+        .route("/readyz", axum::routing::get(readyz))
+        .with_state(state)
+}
+
+/// The public router as served, with each connection's peer address.
+pub fn public_service(
+    state: Arc<AppState>,
+) -> axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr> {
+    public_router(state).into_make_service_with_connect_info::<SocketAddr>()
 }
 
 /// The process is alive and serving.
@@ -102,7 +141,9 @@ async fn too_large_as_json(r: axum::response::Response) -> axum::response::Respo
     r
 }
 
-/// Runs the server until Ctrl-C, with the periodic checkpoint job.
+/// Runs the server until Ctrl-C: the whole application with its jobs, or (`public_only`) the
+/// public site alone, with no job (a staff instance takes its submissions in and sends the
+/// messages).
 pub async fn serve(state: Arc<AppState>, listen: &str) -> anyhow::Result<()> {
     let addr: SocketAddr = listen
         .parse()
@@ -111,8 +152,13 @@ pub async fn serve(state: Arc<AppState>, listen: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("无法监听 {addr}"))?;
     tracing::info!("xinfang listening on http://{}", listener.local_addr()?);
-    crate::jobs::spawn(state.clone());
-    axum::serve(listener, service(state))
+    let service = if state.config.public_only {
+        public_service(state)
+    } else {
+        crate::jobs::spawn(state.clone());
+        service(state)
+    };
+    axum::serve(listener, service)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

@@ -232,7 +232,9 @@ backend_tests! {
             .await["id"].as_str().unwrap().to_string();
         let zhujian = app.unit_id("zhujian").await;
         let (letter, parts) = crate::sweep::accusing_letter(&app, &zhujian).await;
-        let mut ids = vec![visit, letter, zhujian];
+        // The public operations get the letter's real query code, and its writer's last four.
+        let code = app.state.store.petition(&app.state.bureau.id, &letter).await.unwrap().query_code;
+        let mut ids = vec![visit, letter, zhujian, code, "0005".into()];
         ids.extend(parts);
         let mut rng = Rng(0x5eed_1234_abcd_0001);
         let mut sent = 0;

@@ -137,6 +137,11 @@ impl TestApp {
         })
     }
 
+    /// The PostgreSQL database's name, for a test that connects to it as another role.
+    pub fn pg_database(&self) -> Option<String> {
+        self.pg_db.clone()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -435,4 +440,104 @@ macro_rules! backend_tests {
             }
         )*
     };
+}
+
+impl TestApp {
+    /// A registered letter-procedure petition taken on: the clerk's 来信办理单, the deputy
+    /// director's acceptance, the phone notice, 交办 to 城关镇 (approved), the unit's receipt,
+    /// acceptance and report with its reply served today, and the clerk's passing review.
+    pub async fn registered_letter_to_opinion(&self, id: &str) {
+        let app = self;
+        let clerk = app.token("letter_clerk").await;
+        let (s, v) = app
+            .post(
+                &clerk,
+                &format!("/api/v1/letters/{id}/handling-form"),
+                &json!({"proposal": "建议受理，交城关镇办理。"}),
+            )
+            .await;
+        assert_eq!(s, 200, "form: {v}");
+        let dd = app.token("deputy_director").await;
+        let (s, v) = app
+            .post(
+                &dd,
+                &format!("/api/v1/letters/{id}/instruction"),
+                &json!({"acceptance": "accepted", "instruction": "同意受理。"}),
+            )
+            .await;
+        assert_eq!(s, 200, "instruction: {v}");
+        let (s, v) = app
+            .post(
+                &clerk,
+                &format!("/api/v1/letters/{id}/notice"),
+                &json!({"method": "phone", "called_at": "2026-11-27T10:00", "content": "告知已受理。"}),
+            )
+            .await;
+        assert_eq!(s, 200, "notice: {v}");
+        let unit = app.unit_id("chengguan").await;
+        let (s, v) = app
+            .post(
+                &clerk,
+                &format!("/api/v1/petitions/{id}/disposition"),
+                &json!({"disposition": "assignment", "units": [{"unit_id": unit, "lead": true}]}),
+            )
+            .await;
+        assert_eq!(s, 200, "disposition: {v}");
+        let (s, v) = app
+            .post(
+                &dd,
+                &format!("/api/v1/approvals/{}", v["approval_id"].as_str().unwrap()),
+                &json!({"accept": true}),
+            )
+            .await;
+        assert_eq!(s, 200, "approval: {v}");
+        let record = app.state.store.handling_records(id).await.unwrap()[0]
+            .id
+            .clone();
+        let h = app.token("chengguan_handler").await;
+        for body in [
+            json!({"action": "sign_for"}),
+            json!({"action": "accept", "petitioner_told_how": "电话", "petitioner_told_on": "2026-11-27"}),
+        ] {
+            let (s, v) = app
+                .post(
+                    &h,
+                    &format!("/api/v1/handling-records/{record}/receive"),
+                    &body,
+                )
+                .await;
+            assert_eq!(s, 200, "unit step: {v}");
+        }
+        let (s, v) = app
+            .post(&h, &format!("/api/v1/petitions/{id}/reports"), &json!({
+                "record_id": record, "findings": "经核实，供暖温度确不达标。", "decision": "support",
+                "reply": "已责成物业公司于12月1日前整改到位。", "reply_served_on": "2026-11-27",
+                "petitioner_signed": true, "settlement_note": "信访人认可。", "signed_off_by": "李镇长"}))
+            .await;
+        assert_eq!(s, 201, "report: {v}");
+        let checks = [
+            "procedure",
+            "matches_matter",
+            "facts_clear",
+            "evidence_solid",
+            "characterisation",
+            "law_applied",
+            "handling_appropriate",
+            "formalities_complete",
+            "carried_out",
+            "answered_in_writing",
+        ];
+        let findings: Vec<_> = checks
+            .iter()
+            .map(|c| json!({"check": c, "pass": true}))
+            .collect();
+        let (s, v) = app
+            .post(
+                &clerk,
+                &format!("/api/v1/reports/{}/review", v["id"].as_str().unwrap()),
+                &json!({"findings": findings}),
+            )
+            .await;
+        assert_eq!(s, 200, "review: {v}");
+    }
 }

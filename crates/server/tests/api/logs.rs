@@ -71,7 +71,16 @@ async fn json_logs_name_each_use_case_inside_its_request_and_carry_no_personal_d
         .json()
         .await
         .unwrap();
-    let token = login["token"].as_str().expect("token").to_string();
+    let Some(token) = login["token"].as_str().map(str::to_string) else {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mut seen = Vec::new();
+        while let Ok(l) = lines.try_recv() {
+            if l.contains("ERROR") || l.contains("error") {
+                seen.push(l);
+            }
+        }
+        panic!("no token: {login}\n{}", seen.join("\n"));
+    };
     let mut body = visit_body();
     // The server runs on the wall clock here: a visit of now (China Standard Time).
     let now_cst = chrono::Utc::now() + chrono::Duration::hours(8);

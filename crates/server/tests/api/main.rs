@@ -16,6 +16,7 @@ mod incidents;
 mod instances;
 mod logs;
 mod mailroom;
+mod public;
 mod registration;
 mod restart;
 mod routines;

@@ -453,6 +453,55 @@ backend_tests! {
                 checked += 1;
             }
         }
+        // The public site's callers have no session: every route without one (the public pages
+        // answer, the rest refuse), and the public queries with each fixture's real query code
+        // — with a wrong last four and, for the accusation, its right one — never show a
+        // marker: a petitioner sees the stage, dates and documents, never names or the matter.
+        let mut urls: BTreeSet<String> = BTreeSet::new();
+        for r in &routes {
+            if r.contains('{') {
+                for f in &fixtures {
+                    urls.insert(concrete(r, &f.id));
+                }
+            } else {
+                urls.insert(r.clone());
+            }
+        }
+        for url in &urls {
+            let r = app.client.get(app.url(url)).send().await.unwrap();
+            let status = r.status().as_u16();
+            let text = r.text().await.unwrap();
+            assert!(status < 500, "anonymous GET {url}: {status} {text}");
+            for f in &fixtures {
+                for m in &f.markers {
+                    assert!(!text.contains(m), "anonymous GET {url} shows {m:?}");
+                }
+            }
+            checked += 1;
+        }
+        for (i, f) in fixtures.iter().enumerate() {
+            let code = app.state.store.petition(&app.state.bureau.id, &f.id).await.unwrap().query_code;
+            let last4s: &[&str] = if i == 1 { &["0000", "002X"] } else { &["0000"] };
+            for last4 in last4s {
+                // Each from its own address, so that the limits do not end the sweep.
+                let client = crate::harness::client_from(&format!("127.0.2.{}", i * 2 + usize::from(*last4 != "0000") + 1));
+                let api = client.post(app.url("/api/v1/public/status")).json(&json!({"query_code": code, "last4": last4})).send().await.unwrap();
+                let api_status = api.status().as_u16();
+                let api_text = api.text().await.unwrap();
+                let page = client.post(app.url("/public/query")).form(&[("query_code", code.as_str()), ("last4", last4)]).send().await.unwrap();
+                let page_status = page.status().as_u16();
+                let page_text = page.text().await.unwrap();
+                assert_eq!((api_status, page_status), if *last4 == "0000" { (404, 404) } else { (200, 200) }, "{api_text}");
+                for text in [&api_text, &page_text] {
+                    for g in &fixtures {
+                        for m in &g.markers {
+                            assert!(!text.contains(m), "public query of {} shows {m:?}", f.id);
+                        }
+                    }
+                }
+                checked += 2;
+            }
+        }
         println!("sweep: {checked} requests over {} routes × {} roles", routes.len(), ROLES.len());
         assert!(checked > 500, "only {checked} requests");
         // The markers are real: those who may see the letter's writer do see them.

@@ -589,6 +589,12 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(propose_publication))
         .routes(routes!(list_publications))
         .routes(routes!(withdraw_publication))
+        .merge(public_routes())
+}
+
+/// The published replies, also on an instance that serves only the public site.
+pub fn public_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
         .routes(routes!(public_list))
         .routes(routes!(public_item))
 }

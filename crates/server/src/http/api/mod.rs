@@ -31,13 +31,16 @@ use xinfang_app::context::AppState;
 use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 
 mod mailroom;
+pub mod public;
 mod search;
 mod statistics;
 pub use statistics::{statistics_pdf_response, xlsx_response};
 
 pub use handling::report_file_response;
-pub use mailroom::{ScanQuery, inline_file, read_upload, scan_response};
 pub mod archives;
+pub use mailroom::{
+    ScanQuery, inline_file, read_limited as read_limited_body, read_upload, scan_response,
+};
 pub mod drafting;
 
 type S = State<Arc<AppState>>;
@@ -1138,6 +1141,7 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(search::SearchApi::openapi());
     base.merge(statistics::StatisticsApi::openapi());
     base.merge(archives::ArchivesApi::openapi());
+    base.merge(public::PublicApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
@@ -1147,11 +1151,13 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
         .merge(accounts::routes())
         .merge(search::routes())
         .merge(statistics::routes())
-        .merge(archives::routes());
+        .merge(archives::routes())
+        .merge(public::routes());
     let uploads = OpenApiRouter::new()
         .merge(archives::upload_routes())
         .merge(mailroom::upload_routes())
-        .merge(handling::upload_routes());
+        .merge(handling::upload_routes())
+        .merge(public::upload_routes());
     (limited, uploads)
 }
 

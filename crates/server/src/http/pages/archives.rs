@@ -504,16 +504,16 @@ async fn withdraw(
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "publication/public_list.html")]
+#[template(path = "public/published_list.html")]
 struct PublicList {
-    bureau_name: String,
+    layout: super::public::PublicLayout,
     items: Vec<Published>,
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "publication/public_item.html")]
+#[template(path = "public/published_item.html")]
 struct PublicItem {
-    bureau_name: String,
+    layout: super::public::PublicLayout,
     x: Published,
 }
 
@@ -521,22 +521,22 @@ struct PublicItem {
 async fn public_list(State(state): S) -> Response {
     match publication::public_list(&state).await {
         Ok(items) => PublicList {
-            bureau_name: state.bureau.name.clone(),
+            layout: super::public::layout(&state),
             items,
         }
         .into_response(),
-        Err(e) => error_page(&state, None, e),
+        Err(e) => super::public::error_page(&state, e),
     }
 }
 
 async fn public_item(State(state): S, Path(id): Path<String>) -> Response {
     match publication::public_item(&state, &id).await {
         Ok(x) => PublicItem {
-            bureau_name: state.bureau.name.clone(),
+            layout: super::public::layout(&state),
             x,
         }
         .into_response(),
-        Err(e) => error_page(&state, None, e),
+        Err(e) => super::public::error_page(&state, e),
     }
 }
 
@@ -575,6 +575,11 @@ pub fn router() -> Router<Arc<AppState>> {
             "/petitions/{id}/publication",
             get(new_publication).post(publication_submit),
         )
+}
+
+/// 来信来访选登, on the public site (also on an instance that serves only the public site).
+pub fn public_router() -> Router<Arc<AppState>> {
+    Router::new()
         .route("/public/published", get(public_list))
         .route("/public/published/{id}", get(public_item))
 }

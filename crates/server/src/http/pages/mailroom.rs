@@ -251,6 +251,7 @@ impl LetterPage {
 fn event_label(kind: &str) -> &'static str {
     match kind {
         "letter_received" => "签收来信",
+        "online_submitted" => "网上提交",
         "letter_opened" => "拆封登记",
         "returned_unopened" => "退回未拆",
         "scan_attached" => "上传扫描件",
@@ -302,11 +303,25 @@ async fn letter_page(
     let l = &v.letter;
     let identity = v.petition.identity();
     let role = u.role();
-    let clerk = role == Role::LetterClerk;
+    let clerk = role == xinfang_app::mailroom::clerk_role(state, p.channel);
+    // An online petition's registration form starts from what its writer submitted.
+    let mut values = values;
+    if values.is_empty()
+        && p.channel == xinfang_domain::lifecycle::Channel::Online
+        && p.stage == Stage::Received
+    {
+        values = xinfang_app::public::submitted_values(state, u, &p.id)
+            .await
+            .unwrap_or_default();
+    }
     let opened = l.opened_at.is_some();
     let mode = Delivery::parse(&l.delivery_mode)
         .map(|m| m.label_zh())
-        .unwrap_or("");
+        .unwrap_or(if l.delivery_mode == "online" {
+            "网上信访"
+        } else {
+            ""
+        });
     let mut receipt = vec![
         ("签收时间", show(&l.received_at)),
         ("来信方式", mode.to_string()),

@@ -34,6 +34,7 @@ use xinfang_app::context::AppState;
 use xinfang_app::intake::DecisionInput;
 
 mod mailroom;
+pub mod public;
 
 pub use archives::upload_router as archive_upload_router;
 pub use handling::upload_router as report_upload_router;
@@ -148,7 +149,18 @@ pub(crate) fn layout(state: &AppState, user: Option<&CurrentUser>, flash: &str) 
             display_name: u.user.display_name.clone(),
             role_label: u.role().label_zh().into(),
         }),
-        nav: user.map(|u| nav_for(u.role())).unwrap_or_default(),
+        nav: user
+            .map(|u| {
+                let mut nav = nav_for(u.role());
+                if xinfang_app::public::works_online_queue(state, u) {
+                    nav.insert(1, ("/online", "网上信访", "o"));
+                }
+                if u.role() == Role::Admin {
+                    nav.push(("/admin/message-templates", "通知模板", ""));
+                }
+                nav
+            })
+            .unwrap_or_default(),
         csrf: user.map(|u| u.csrf.clone()).unwrap_or_default(),
         flash: flash.into(),
         demo: state.config.demo,
@@ -188,6 +200,7 @@ pub(crate) fn flash_of(q: &HashMap<String, String>) -> String {
         Some("interview") => "接谈记录已保存。".into(),
         Some("decided") => "受理决定已作出。".into(),
         Some("saved") => "已保存。".into(),
+        Some("rating") => "评价已记录。".into(),
         Some("password") => "密码已修改，其他登录会话已退出。".into(),
         _ => String::new(),
     }
@@ -1275,6 +1288,10 @@ struct PetitionPage {
     archive: xinfang_app::archives::ArchiveStatus,
     may_publish: bool,
     today: String,
+    /// Messages to the petitioner and satisfaction ratings (issue 20).
+    messages: Vec<xinfang_app::outbox::MessageView>,
+    ratings: Vec<xinfang_app::public::RatingView>,
+    rating_offer: Option<xinfang_domain::public::RatingOffer>,
 }
 
 struct DeadlineView {
@@ -1296,6 +1313,8 @@ impl PetitionPage {
 fn event_label(kind: &str) -> &'static str {
     match kind {
         "registered" => "登记",
+        "online_submitted" => "网上提交",
+        "rated" => "满意度评价",
         "interviewed" => "记录接谈",
         "appointment_made" => "记录接谈并约谈",
         "decided" => "作出受理决定",
@@ -1476,6 +1495,9 @@ pub(crate) async fn petition_page(
             Acceptance::Accepted
         };
         let (deadlines, supervision_items) = deadline_views(state, u, &p, &units).await?;
+        let messages = xinfang_app::outbox::messages_of(state, u, &p.id).await?;
+        let ratings = xinfang_app::public::ratings_of(state, u, &p.id).await?;
+        let rating_offer = xinfang_app::public::phone_rating_offer(state, u, &p.id).await?;
         // The form is offered exactly when the lifecycle would accept a decision from this user.
         let decidable = xinfang_domain::lifecycle::execute(
             &xinfang_domain::lifecycle::PetitionState {
@@ -1497,6 +1519,9 @@ pub(crate) async fn petition_page(
             archive,
             may_publish,
             today: xinfang_app::clock::local_date(state.clock.now()).to_string(),
+            messages,
+            ratings,
+            rating_offer,
             layout: layout(state, Some(u), flash),
             stage_label: p.stage.label_zh(),
             channel_label: p.channel.label_zh(),
@@ -1747,6 +1772,29 @@ async fn petition(
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     petition_page(&state, &u, &id, Vec::new(), &flash_of(&q)).await
+}
+
+/// A rating the petitioner gave by phone, recorded from the petition's page.
+async fn phone_rating_submit(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<Pairs>,
+) -> Response {
+    let f: HashMap<String, String> = f.into_iter().collect();
+    let input = xinfang_domain::public::RatingInput {
+        bureau: f.get("bureau").cloned().unwrap_or_default(),
+        unit: f.get("unit").cloned().unwrap_or_default(),
+        comment: f.get("comment").cloned().unwrap_or_default(),
+    };
+    match xinfang_app::public::record_phone_rating(&state, &u, &id, &input).await {
+        Ok(_) => Redirect::to(&format!("/petitions/{id}?done=rating")).into_response(),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
+            petition_page(&state, &u, &id, errors, "").await
+        }
+        Err(e) => error_page(&state, Some(&u), e),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -2602,6 +2650,104 @@ async fn calendar_update(
     save_notice_form(&state, &u, f).await
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "mailroom/online.html")]
+struct OnlinePage {
+    layout: Layout,
+    items: Vec<xinfang_app::public::OnlineQueueItem>,
+    to_notify: Vec<xinfang_app::mailroom::QueueItem>,
+}
+
+/// The online intake queue: online petitions to register (their 15-day clock from submission,
+/// their possible repeats), and those registered whose writer is still to be told.
+async fn online_page(State(state): S, PageUser(u): PageUser) -> Response {
+    let result = async {
+        let items = xinfang_app::public::online_queue(&state, &u).await?;
+        let to_notify =
+            xinfang_app::mailroom::queue(&state, &u, xinfang_app::mailroom::Queue::OnlineToNotify)
+                .await?;
+        Ok::<_, AppError>((items, to_notify))
+    }
+    .await;
+    match result {
+        Ok((items, to_notify)) => OnlinePage {
+            layout: layout(&state, Some(&u), ""),
+            items,
+            to_notify,
+        }
+        .into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/message_templates.html")]
+struct TemplatesPage {
+    layout: Layout,
+    templates: Vec<(String, &'static str, String, String, String)>,
+    errors: Vec<(Option<String>, String)>,
+}
+
+async fn templates_page_for(
+    state: &AppState,
+    u: &CurrentUser,
+    errors: Vec<(Option<String>, String)>,
+    flash: &str,
+) -> Response {
+    if let Err(e) = u.require(&[Role::Admin]) {
+        return error_page(state, Some(u), e);
+    }
+    match xinfang_app::outbox::templates(state).await {
+        Ok(t) => TemplatesPage {
+            layout: layout(state, Some(u), flash),
+            templates: t
+                .into_iter()
+                .map(|(k, t)| {
+                    (
+                        k.as_str().to_string(),
+                        k.label_zh(),
+                        t.subject,
+                        t.body,
+                        k.placeholders()
+                            .iter()
+                            .map(|p| format!("{{{p}}}"))
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )
+                })
+                .collect(),
+            errors,
+        }
+        .into_response(),
+        Err(e) => error_page(state, Some(u), e),
+    }
+}
+
+async fn templates_page(
+    State(state): S,
+    PageUser(u): PageUser,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    templates_page_for(&state, &u, Vec::new(), &flash_of(&q)).await
+}
+
+async fn template_save(State(state): S, PageUser(u): PageUser, Form(f): Form<Pairs>) -> Response {
+    let f: HashMap<String, String> = f.into_iter().collect();
+    let input = xinfang_app::outbox::TemplateInput {
+        subject: f.get("subject").cloned().unwrap_or_default(),
+        body: f.get("body").cloned().unwrap_or_default(),
+    };
+    let kind = f.get("kind").cloned().unwrap_or_default();
+    match xinfang_app::outbox::save_template(&state, &u, &kind, &input).await {
+        Ok(_) => Redirect::to("/admin/message-templates?done=saved").into_response(),
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors.into_iter().map(|e| (e.field, e.message)).collect();
+            templates_page_for(&state, &u, errors, "").await
+        }
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
 pub fn router() -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(home))
@@ -2616,6 +2762,12 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/petitions/{id}/interview", post(interview_submit))
         .route("/petitions/{id}/decision", post(decision_submit))
         .route("/petitions/{id}/recusal", post(recusal_submit))
+        .route("/petitions/{id}/ratings", post(phone_rating_submit))
+        .route("/online", get(online_page))
+        .route(
+            "/admin/message-templates",
+            get(templates_page).post(template_save),
+        )
         .route("/documents/{file}", get(document_pdf))
         .route("/fragments/similar", post(similar_fragment))
         .route("/registrations/today", get(today))
@@ -2638,4 +2790,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(statistics::router())
         .merge(drafting::router())
         .merge(archives::router())
+        .merge(public::router())
 }
