@@ -5,7 +5,7 @@
 //!
 //! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
 //! `write`, `steps`, `gates`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
-//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`. Features may call each other only along
+//! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`, `backup`. Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
 // A value from a request never panics the worker: errors are answers, not crashes.
@@ -25,6 +25,7 @@ pub mod write;
 
 pub mod admin;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod deadlines;
 pub mod drafting;

@@ -5,6 +5,7 @@ mod harness;
 mod accounts;
 mod admin;
 mod audit;
+mod backups;
 mod blobs;
 mod calendar;
 mod deadlines;
