@@ -63,8 +63,9 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> BackupError {
     BackupError(format!("{what} {} 失败：{e}", path.display()))
 }
 
-/// Rows per entry of the file, and its size in bytes at most (memory stays bounded).
-const CHUNK_ROWS: u64 = 5_000;
+/// Rows per entry of the file, and its size in bytes at most: memory stays bounded (a restore
+/// holds a few entries' rows as JSON values at once).
+const CHUNK_ROWS: u64 = 1_000;
 const CHUNK_BYTES: usize = 4 << 20;
 
 /// Which backup it is (`backups.kind`).
@@ -414,7 +415,7 @@ async fn load(
     target: &Store,
     blobs: Option<&Blobs>,
 ) -> Result<archive::Contents, BackupError> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(4);
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Item>(2);
     let path = file.to_path_buf();
     let reader = tokio::task::spawn_blocking(move || {
         let f = std::fs::File::open(&path).map_err(|e| io_error("打开备份文件", &path, e))?;
