@@ -69,6 +69,37 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// The sender of e-mail.
     pub smtp_from: String,
+    /// Scheduled backups, and the keys every backup is encrypted to.
+    pub backup: BackupConfig,
+}
+
+/// Backups (the `backup` feature): where `serve` puts its daily and monthly ones, the bureau's keys,
+/// and how many to keep.
+#[derive(Clone, Debug)]
+pub struct BackupConfig {
+    /// `None`: `serve` makes no scheduled backups.
+    pub dir: Option<PathBuf>,
+    /// age public keys (`age1…`) every backup is encrypted to.
+    pub recipients: Vec<String>,
+    /// The age private key file that reads backups (verification after each scheduled one).
+    pub identity: Option<PathBuf>,
+    pub keep_daily: u32,
+    pub keep_monthly: u32,
+    /// The hour (China Standard Time) from which the day's backup is made.
+    pub hour: u32,
+}
+
+impl Default for BackupConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            recipients: Vec::new(),
+            identity: None,
+            keep_daily: 7,
+            keep_monthly: 12,
+            hour: 2,
+        }
+    }
 }
 
 impl Default for Config {
@@ -101,6 +132,7 @@ impl Default for Config {
             sms_gateway_token: None,
             smtp_url: None,
             smtp_from: "xinfang@localhost".into(),
+            backup: BackupConfig::default(),
         }
     }
 }

@@ -6,8 +6,8 @@
 //! Shared, feature-neutral modules: `context`, `clock`, `error`, `auth`, `access`, `numbers`,
 //! `write`, `steps`, `gates`. Features: `intake`, `mailroom`, `handling`, `deadlines`,
 //! `supervision`, `drafting`, `admin`, `calendar`, `tasks`, `search`, `statistics`, `outbox`
-//! (messages to petitioners), `public` (the petitioner's side), `archives`, `publication`.
-//! Features may call each other only along
+//! (messages to petitioners), `public` (the petitioner's side), `archives`, `publication`,
+//! `backup`. Features may call each other only along
 //! the acyclic graph that `tests/structure.rs` checks.
 
 // A value from a request never panics the worker: errors are answers, not crashes.
@@ -28,6 +28,7 @@ pub mod write;
 pub mod admin;
 pub mod archives;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod deadlines;
 pub mod drafting;

@@ -23,11 +23,50 @@ const INDEX_POLL: Duration = Duration::from_secs(30);
 const INDEX_BATCH: usize = 500;
 /// A claim not finished after this long is taken to be from a crashed instance.
 const LEASE_MINUTES: i64 = 30;
+/// A backup's claim: a large bureau's backup and its verification take longer than a scan.
+const BACKUP_LEASE_HOURS: i64 = 6;
 
 /// This process's name in `job_runs`.
 pub fn instance_id() -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| format!("{}-{}", std::process::id(), &xinfang_store::new_id()[24..]))
+}
+
+/// Claims `job` for `period` for this instance: the first claim wins, and one left unfinished
+/// for longer than `lease` (a crashed instance's) is taken over.
+async fn claim(
+    state: &AppState,
+    job: &str,
+    period: &str,
+    instance: &str,
+    lease: chrono::Duration,
+) -> anyhow::Result<bool> {
+    let now = state.clock.now();
+    Ok(state
+        .store
+        .claim_job(job, &state.bureau.id, period, instance, now, now - lease)
+        .await?)
+}
+
+/// Records a claimed run finished, with its result.
+async fn finish(
+    state: &AppState,
+    job: &str,
+    period: &str,
+    instance: &str,
+    result: &serde_json::Value,
+) -> anyhow::Result<()> {
+    Ok(state
+        .store
+        .finish_job(
+            job,
+            &state.bureau.id,
+            period,
+            instance,
+            result,
+            state.clock.now(),
+        )
+        .await?)
 }
 
 /// Runs the daily scan and digest if this instance claims today's run. Returns the scan's
@@ -39,34 +78,28 @@ pub async fn run_daily(
     let now = state.clock.now();
     let day = local_date(now);
     let period = day.to_string();
-    let claimed = state
-        .store
-        .claim_job(
-            DEADLINE_SCAN,
-            &state.bureau.id,
-            &period,
-            instance,
-            now,
-            now - chrono::Duration::minutes(LEASE_MINUTES),
-        )
-        .await?;
+    let claimed = claim(
+        state,
+        DEADLINE_SCAN,
+        &period,
+        instance,
+        chrono::Duration::minutes(LEASE_MINUTES),
+    )
+    .await?;
     if !claimed {
         return Ok(None);
     }
     let result = xinfang_app::supervision::scan(state, day)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-    state
-        .store
-        .finish_job(
-            DEADLINE_SCAN,
-            &state.bureau.id,
-            &period,
-            instance,
-            &serde_json::to_value(&result)?,
-            state.clock.now(),
-        )
-        .await?;
+    finish(
+        state,
+        DEADLINE_SCAN,
+        &period,
+        instance,
+        &serde_json::to_value(&result)?,
+    )
+    .await?;
     Ok(Some(result))
 }
 
@@ -87,35 +120,86 @@ pub async fn run_end_of_day(state: &AppState, instance: &str) -> anyhow::Result<
     for day in days {
         let period = day.to_string();
         let job = xinfang_app::intake::COMPLETENESS_JOB;
-        let claimed = state
-            .store
-            .claim_job(
-                job,
-                &state.bureau.id,
-                &period,
-                instance,
-                now,
-                now - chrono::Duration::minutes(LEASE_MINUTES),
-            )
-            .await?;
+        let claimed = claim(
+            state,
+            job,
+            &period,
+            instance,
+            chrono::Duration::minutes(LEASE_MINUTES),
+        )
+        .await?;
         if !claimed {
             continue;
         }
         let n = xinfang_app::intake::open_completeness_tasks(state, day)
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        state
-            .store
-            .finish_job(
-                job,
-                &state.bureau.id,
-                &period,
-                instance,
-                &serde_json::json!({ "tasks": n }),
-                state.clock.now(),
-            )
-            .await?;
+        finish(
+            state,
+            job,
+            &period,
+            instance,
+            &serde_json::json!({ "tasks": n }),
+        )
+        .await?;
         made = Some(made.unwrap_or(0) + n);
+    }
+    Ok(made)
+}
+
+/// From the configured hour of the day (China Standard Time): the month's backup if it is still
+/// to be made, then the day's, each claimed once across instances, made, verified, recorded and
+/// pruned (`backup::take_scheduled`); and a task when a whole day passed with none. Returns the
+/// backups made here.
+pub async fn run_backups(
+    state: &AppState,
+    instance: &str,
+) -> anyhow::Result<Vec<xinfang_store::backup::BackupRow>> {
+    use xinfang_app::backup::{self, Kind};
+    let mut made = Vec::new();
+    if !backup::scheduled(state) {
+        return Ok(made);
+    }
+    let now = state.clock.now();
+    let local = xinfang_app::clock::local(now);
+    if chrono::Timelike::hour(&local) < state.config.backup.hour {
+        return Ok(made);
+    }
+    let today = local.date();
+    backup::check_missing(state, today)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    for (job, kind, period) in [
+        (
+            backup::MONTHLY_JOB,
+            Kind::Monthly,
+            today.format("%Y-%m").to_string(),
+        ),
+        (backup::DAILY_JOB, Kind::Daily, today.to_string()),
+    ] {
+        let claimed = claim(
+            state,
+            job,
+            &period,
+            instance,
+            chrono::Duration::hours(BACKUP_LEASE_HOURS),
+        )
+        .await?;
+        if !claimed {
+            continue;
+        }
+        let row = backup::take_scheduled(state, kind, &period)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        finish(
+            state,
+            job,
+            &period,
+            instance,
+            &serde_json::json!({"backup_id": row.id, "verification": row.verification}),
+        )
+        .await?;
+        made.push(row);
     }
     Ok(made)
 }
@@ -211,6 +295,22 @@ pub fn spawn(state: Arc<AppState>) {
             tick.tick().await;
             if let Err(e) = index_upkeep(&state).await {
                 tracing::warn!(error = %e, "search index upkeep failed");
+            }
+        }
+    });
+    let backup_state = state.clone();
+    tokio::spawn(async move {
+        let state = backup_state;
+        let mut tick = tokio::time::interval(SCAN_POLL);
+        loop {
+            tick.tick().await;
+            match run_backups(&state, instance_id()).await {
+                Ok(made) => {
+                    for b in made {
+                        tracing::info!(kind = %b.kind, file = %b.file, verification = %b.verification, "backup made")
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "scheduled backup failed"),
             }
         }
     });

@@ -70,8 +70,8 @@ pub struct Settings {
     /// 档号.
     #[serde(deserialize_with = "text")]
     pub archive_fonds: String,
-    /// The offline machine's age public key (`age1…`): confidential dossiers moved off the
-    /// network are encrypted to it. Empty: no move possible until it is set.
+    /// The offline machine's age public key (`age1pq1…` or `age1…`): confidential dossiers moved
+    /// off the network are encrypted to it. Empty: no move possible until it is set.
     pub offline_recipient: String,
     /// The role whose queue online petitions land in (letter_clerk, receptionist, office or
     /// case_officer).
@@ -95,6 +95,21 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// The sender of e-mail to petitioners.
     pub smtp_from: String,
+    /// Where `serve` writes its daily and monthly backups; empty: no scheduled backups.
+    pub backup_dir: Option<PathBuf>,
+    /// The age public keys (`age1…`) every backup is encrypted to; in the environment
+    /// separated by `,` or spaces.
+    #[serde(deserialize_with = "words")]
+    pub backup_recipients: Vec<String>,
+    /// The age private key file that reads backups back (the check after each scheduled one,
+    /// `backup verify`, `restore`).
+    pub backup_identity: Option<PathBuf>,
+    /// Daily backups kept (1–365).
+    pub backup_keep_daily: u32,
+    /// Monthly backups kept (1–120).
+    pub backup_keep_monthly: u32,
+    /// The hour (China Standard Time, 0–23) from which the day's backup is made.
+    pub backup_hour: u32,
 }
 
 impl Default for Settings {
@@ -129,12 +144,18 @@ impl Default for Settings {
             sms_gateway_token: None,
             smtp_url: None,
             smtp_from: c.smtp_from,
+            backup_dir: c.backup.dir,
+            backup_recipients: c.backup.recipients,
+            backup_identity: c.backup.identity,
+            backup_keep_daily: c.backup.keep_daily,
+            backup_keep_monthly: c.backup.keep_monthly,
+            backup_hour: c.backup.hour,
         }
     }
 }
 
 /// The settings' names, as the file and the environment spell them.
-pub const KEYS: [&str; 29] = [
+pub const KEYS: [&str; 35] = [
     "data_dir",
     "database_url",
     "blob_url",
@@ -163,6 +184,12 @@ pub const KEYS: [&str; 29] = [
     "sms_gateway_token",
     "smtp_url",
     "smtp_from",
+    "backup_dir",
+    "backup_recipients",
+    "backup_identity",
+    "backup_keep_daily",
+    "backup_keep_monthly",
+    "backup_hour",
     // Not a setting: the file's own path, read before the file.
     "config",
 ];
@@ -197,6 +224,24 @@ fn paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
             .split(':')
             .filter(|p| !p.trim().is_empty())
             .map(PathBuf::from)
+            .collect(),
+    })
+}
+
+/// A list of words: an array in the file, `a,b` or `a b` in the environment.
+fn words<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Words {
+        List(Vec<String>),
+        Joined(String),
+    }
+    Ok(match Words::deserialize(d)? {
+        Words::List(v) => v,
+        Words::Joined(s) => s
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
             .collect(),
     })
 }
@@ -358,6 +403,9 @@ pub fn load(named: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         "statistics_month_start": u32,
         "rating_window_days": u32,
         "trust_forwarded_for": bool,
+        "backup_keep_daily": u32,
+        "backup_keep_monthly": u32,
+        "backup_hour": u32,
     );
     if !problems.is_empty() {
         return Err(problems);
@@ -508,6 +556,87 @@ pub fn validate(s: &Settings) -> Vec<Problem> {
         28,
         "日",
     );
+    range(
+        &mut p,
+        "backup_keep_daily",
+        s.backup_keep_daily,
+        1,
+        365,
+        "份",
+    );
+    range(
+        &mut p,
+        "backup_keep_monthly",
+        s.backup_keep_monthly,
+        1,
+        120,
+        "份",
+    );
+    range(&mut p, "backup_hour", s.backup_hour, 0, 23, "时");
+    p.extend(backup_problems(s));
+    p
+}
+
+/// The backup settings together: the keys parse, the private key opens what the public keys
+/// encrypt, and scheduled backups have what they need.
+fn backup_problems(s: &Settings) -> Vec<Problem> {
+    use xinfang_app::backup::archive;
+    let mut p = Vec::new();
+    let mut push = |key: &str, message: String| {
+        p.push(Problem {
+            key: key.into(),
+            message,
+        })
+    };
+    let mut publics = Vec::new();
+    for r in &s.backup_recipients {
+        match archive::parse_recipient(r) {
+            Ok(_) => publics.push(r.trim().to_string()),
+            Err(e) => push("backup_recipients", e),
+        }
+    }
+    if let Some(path) = &s.backup_identity {
+        match std::fs::read_to_string(path) {
+            Err(e) => push(
+                "backup_identity",
+                format!("无法读取私钥文件 {}：{e}", path.display()),
+            ),
+            Ok(text) => match archive::parse_identities(&text) {
+                Err(e) => push("backup_identity", format!("{}：{e}", path.display())),
+                Ok(ids) => {
+                    let opens = ids
+                        .iter()
+                        .any(|i| publics.contains(&archive::public_key(i)));
+                    if !publics.is_empty() && !opens {
+                        push(
+                            "backup_identity",
+                            format!(
+                                "{} 中的私钥与 backup_recipients 中的任何公钥都不对应：备份将无法解密校验",
+                                path.display()
+                            ),
+                        );
+                    }
+                }
+            },
+        }
+    }
+    if let Some(dir) = &s.backup_dir {
+        if dir.exists() && !dir.is_dir() {
+            push("backup_dir", format!("{} 已存在但不是目录", dir.display()));
+        }
+        if s.backup_recipients.is_empty() {
+            push(
+                "backup_recipients",
+                "设置了 backup_dir 就须设置备份公钥（age1…），每份备份都用它加密".into(),
+            );
+        }
+        if s.backup_identity.is_none() {
+            push(
+                "backup_identity",
+                "设置了 backup_dir 就须设置私钥文件：每份自动备份都要解密校验".into(),
+            );
+        }
+    }
     p
 }
 
@@ -572,6 +701,17 @@ impl Settings {
                 .filter(|u| !u.trim().is_empty()),
             smtp_url: self.smtp_url.clone().filter(|u| !u.trim().is_empty()),
             smtp_from: self.smtp_from.trim().to_string(),
+            backup: xinfang_app::context::BackupConfig {
+                dir: self
+                    .backup_dir
+                    .clone()
+                    .filter(|d| !d.as_os_str().is_empty()),
+                recipients: self.backup_recipients.clone(),
+                identity: self.backup_identity.clone(),
+                keep_daily: self.backup_keep_daily.clamp(1, 365),
+                keep_monthly: self.backup_keep_monthly.clamp(1, 120),
+                hour: self.backup_hour.min(23),
+            },
             ..Config::default()
         }
     }
@@ -700,6 +840,87 @@ mod tests {
         assert!(check_blob_url("s3://xinfang/files").is_ok());
         assert!(check_blob_url("s3:///files").is_err());
         assert!(check_blob_url("file:///var/lib/xinfang/blobs").is_ok());
+    }
+
+    #[test]
+    fn backup_settings_are_checked_together_and_explained() {
+        let dir =
+            std::env::temp_dir().join(format!("xinfang-keys-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (text, public) = xinfang_app::backup::archive::generate("test");
+        let identity = dir.join("key.txt");
+        std::fs::write(&identity, text).unwrap();
+        let (other_text, other_public) = xinfang_app::backup::archive::generate("test");
+        let other = dir.join("other.txt");
+        std::fs::write(&other, other_text).unwrap();
+        let problems = |s: &Settings| -> Vec<String> {
+            validate(s).into_iter().map(|p| p.to_string()).collect()
+        };
+        // Complete and matching: no problem; the environment's list form is read too.
+        let good = Settings {
+            backup_dir: Some(dir.join("backups")),
+            backup_recipients: vec![public.clone(), other_public],
+            backup_identity: Some(identity.clone()),
+            ..Settings::default()
+        };
+        assert!(problems(&good).is_empty(), "{:?}", problems(&good));
+        // A directory without keys.
+        let p = problems(&Settings {
+            backup_dir: Some(dir.join("backups")),
+            ..Settings::default()
+        });
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("backup_recipients：设置了 backup_dir")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("backup_identity：设置了 backup_dir")),
+            "{p:?}"
+        );
+        // A key that is not one, a private key that opens none of the public keys, a missing
+        // file, a bad hour.
+        let p = problems(&Settings {
+            backup_recipients: vec!["age1nonsense".into()],
+            ..Settings::default()
+        });
+        assert!(p.iter().any(|m| m.contains("不是 age 公钥")), "{p:?}");
+        let p = problems(&Settings {
+            backup_recipients: vec![public.clone()],
+            backup_identity: Some(other.clone()),
+            ..Settings::default()
+        });
+        assert!(p.iter().any(|m| m.contains("都不对应")), "{p:?}");
+        let p = problems(&Settings {
+            backup_identity: Some(dir.join("missing.txt")),
+            backup_hour: 24,
+            backup_keep_daily: 0,
+            ..Settings::default()
+        });
+        assert!(
+            p.iter()
+                .any(|m| m.starts_with("backup_identity：无法读取私钥文件")),
+            "{p:?}"
+        );
+        assert!(p.iter().any(|m| m.starts_with("backup_hour：")), "{p:?}");
+        assert!(
+            p.iter().any(|m| m.starts_with("backup_keep_daily：")),
+            "{p:?}"
+        );
+        // In the file: a list; the configuration carries them.
+        let f = file(&format!(
+            "backup_dir = \"{}\"\nbackup_recipients = [\"{public}\"]\nbackup_keep_monthly = 24\n",
+            dir.join("b").display()
+        ));
+        let l = load(Some(&f)).unwrap();
+        let c = l.settings.config(Vec::new());
+        assert_eq!(c.backup.recipients, vec![public]);
+        assert_eq!(
+            (c.backup.keep_daily, c.backup.keep_monthly, c.backup.hour),
+            (7, 24, 2)
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -24,6 +24,14 @@ impl VerifyReport {
     }
 }
 
+fn rewritten(petition_id: &str, seq: i64, checkpoint: i64) -> ChainFault {
+    ChainFault {
+        petition_id: petition_id.to_string(),
+        seq,
+        problem: format!("与第 {checkpoint} 号封存点记录的事件不符（历史被改写或删除）"),
+    }
+}
+
 /// An event as stored, every field its hash covers.
 pub struct RawEvent {
     pub bureau_id: String,
@@ -156,47 +164,18 @@ impl Store {
     /// Recomputes every chain and every checkpoint. A checkpoint's heads must still be in
     /// their chains with the same hashes: rewriting or truncating history after a seal shows.
     pub async fn verify(&self, bureau_id: &str) -> Result<VerifyReport> {
+        use futures_util::TryStreamExt;
+        use std::collections::HashMap;
         let mut report = VerifyReport::default();
-        let rows = sqlx::query(
-            "SELECT bureau_id, petition_id, seq, kind, payload, actor_id, actor_role, at, prev_hash, hash FROM petition_events WHERE bureau_id = $1 ORDER BY petition_id, seq",
-        )
-        .bind(bureau_id)
-        .fetch_all(self.pool())
-        .await?;
-        let evs = rows.iter().map(raw_event).collect::<Result<Vec<_>>>()?;
-        report.events = evs.len();
-        let mut stored: std::collections::HashMap<(String, i64), String> =
-            std::collections::HashMap::new();
-        for chunk in evs.chunk_by(|a, b| a.petition_id == b.petition_id) {
-            report.petitions += 1;
-            report.faults.extend(verify_chain(
-                chunk.iter().map(|e| (e.fields(), e.hash.as_str())),
-            ));
-            for e in chunk {
-                stored.insert((e.petition_id.clone(), e.seq), e.hash.clone());
-            }
-        }
-        // Projection rows must agree with their chains' lengths.
-        let seqs: Vec<(String, i64)> =
-            sqlx::query_as("SELECT id, event_seq FROM petitions WHERE bureau_id = $1")
-                .bind(bureau_id)
-                .fetch_all(self.pool())
-                .await?;
-        for (id, seq) in seqs {
-            if seq > 0 && !stored.contains_key(&(id.clone(), seq)) {
-                report.faults.push(ChainFault {
-                    petition_id: id,
-                    seq,
-                    problem: "事件链缺少最新事件".into(),
-                });
-            }
-        }
+        // The checkpoints first (few and small): their own chain, and the heads they sealed,
+        // looked for as the events stream past.
         let cps: Vec<(i64, String, String, String, String)> = sqlx::query_as(
             "SELECT seq, at, heads, prev_hash, hash FROM chain_checkpoints WHERE bureau_id = $1 ORDER BY seq",
         )
         .bind(bureau_id)
         .fetch_all(self.pool())
         .await?;
+        let mut sealed: HashMap<(String, i64), Vec<(i64, String)>> = HashMap::new();
         let mut prev = GENESIS_HASH.to_string();
         for (seq, at, heads, prev_hash, hash) in cps {
             report.checkpoints += 1;
@@ -217,17 +196,89 @@ impl Store {
             if prev_hash != prev || checkpoint_hash(&prev_hash, &at, &parsed) != hash {
                 report.faults.push(cp_fault("封存点哈希不符".into()));
             }
-            for h in &parsed {
-                match stored.get(&(h.petition_id.clone(), h.seq)) {
-                    Some(s) if *s == h.hash => {}
-                    _ => report.faults.push(ChainFault {
-                        petition_id: h.petition_id.clone(),
-                        seq: h.seq,
-                        problem: format!("与第 {seq} 号封存点记录的事件不符（历史被改写或删除）"),
-                    }),
-                }
+            for h in parsed {
+                sealed
+                    .entry((h.petition_id, h.seq))
+                    .or_default()
+                    .push((seq, h.hash));
             }
             prev = hash;
+        }
+        // Projection rows must agree with their chains' lengths.
+        let mut latest: HashMap<String, i64> =
+            sqlx::query_as("SELECT id, event_seq FROM petitions WHERE bureau_id = $1")
+                .bind(bureau_id)
+                .fetch_all(self.pool())
+                .await?
+                .into_iter()
+                .collect();
+        // The events stream in one petition's chain at a time, so that memory holds one chain
+        // however long the history (a verify of a backup's scratch copy runs on a server).
+        let mut rows = sqlx::query(
+            "SELECT bureau_id, petition_id, seq, kind, payload, actor_id, actor_role, at, prev_hash, hash FROM petition_events WHERE bureau_id = $1 ORDER BY petition_id, seq",
+        )
+        .bind(bureau_id)
+        .fetch(self.pool());
+        let mut chain: Vec<RawEvent> = Vec::new();
+        let finish = |chain: &mut Vec<RawEvent>,
+                      report: &mut VerifyReport,
+                      sealed: &mut HashMap<(String, i64), Vec<(i64, String)>>,
+                      latest: &mut HashMap<String, i64>| {
+            let Some(first) = chain.first() else {
+                return;
+            };
+            let petition_id = first.petition_id.clone();
+            report.petitions += 1;
+            report.faults.extend(verify_chain(
+                chain.iter().map(|e| (e.fields(), e.hash.as_str())),
+            ));
+            for e in chain.iter() {
+                for (cp, hash) in sealed
+                    .remove(&(e.petition_id.clone(), e.seq))
+                    .unwrap_or_default()
+                {
+                    if hash != e.hash {
+                        report.faults.push(rewritten(&e.petition_id, e.seq, cp));
+                    }
+                }
+            }
+            if let Some(seq) = latest.remove(&petition_id)
+                && seq > 0
+                && !chain.iter().any(|e| e.seq == seq)
+            {
+                report.faults.push(ChainFault {
+                    petition_id,
+                    seq,
+                    problem: "事件链缺少最新事件".into(),
+                });
+            }
+            chain.clear();
+        };
+        while let Some(row) = rows.try_next().await? {
+            let e = raw_event(&row)?;
+            report.events += 1;
+            if chain.last().is_some_and(|l| l.petition_id != e.petition_id) {
+                finish(&mut chain, &mut report, &mut sealed, &mut latest);
+            }
+            chain.push(e);
+        }
+        finish(&mut chain, &mut report, &mut sealed, &mut latest);
+        // Sealed heads no chain holds any more, petitions whose events are gone.
+        let mut gone: Vec<((String, i64), Vec<(i64, String)>)> = sealed.into_iter().collect();
+        gone.sort();
+        for ((petition_id, seq), cps) in gone {
+            for (cp, _) in cps {
+                report.faults.push(rewritten(&petition_id, seq, cp));
+            }
+        }
+        let mut missing: Vec<(String, i64)> = latest.into_iter().filter(|(_, s)| *s > 0).collect();
+        missing.sort();
+        for (petition_id, seq) in missing {
+            report.faults.push(ChainFault {
+                petition_id,
+                seq,
+                problem: "事件链缺少最新事件".into(),
+            });
         }
         Ok(report)
     }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod archives;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod deadlines;
 pub mod documents;
@@ -52,6 +53,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("io error: {0}")]
     Io(#[from] std::io::Error),
+    /// A backup cannot be taken or loaded as it is (the message says why, in Chinese).
+    #[error("{0}")]
+    Backup(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

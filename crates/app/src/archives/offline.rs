@@ -168,12 +168,22 @@ fn approved_move(moves: Vec<OfflineMoveRow>, move_id: &str) -> AppResult<Offline
     Ok(m)
 }
 
-/// The offline machine's public key: a post-quantum `age1pq1…` key (`age-keygen -pq`). Classic
-/// X25519 keys are refused: the package outlives them (age deprecates them for new recipients).
-fn recipient(s: &str) -> Result<age::pq::Recipient, String> {
-    s.trim()
-        .parse::<age::pq::Recipient>()
-        .map_err(|e| format!("应为离线计算机的 age 后量子公钥（age1pq1 开头，由 age-keygen -pq 生成），当前值无效：{e}"))
+/// The offline machine's public key: a post-quantum `age1pq1…` key (`age-keygen -pq`, age 1.3)
+/// or a classic `age1…` key, which any age build opens (Debian's age 1.1 included).
+enum OfflineKey {
+    PostQuantum(age::pq::Recipient),
+    Classic(crate::backup::archive::Recipient),
+}
+
+fn recipient(s: &str) -> Result<OfflineKey, String> {
+    let s = s.trim();
+    if s.starts_with("age1pq1") {
+        return s
+            .parse::<age::pq::Recipient>()
+            .map(OfflineKey::PostQuantum)
+            .map_err(|e| format!("离线计算机的 age 公钥无效：{e}"));
+    }
+    crate::backup::archive::parse_recipient(s).map(OfflineKey::Classic)
 }
 
 /// Checks the configured key: empty (no move possible yet), or an age public key.
@@ -186,8 +196,12 @@ pub fn check_recipient(s: &str) -> Result<(), String> {
 
 /// Encrypts `bytes` to the configured offline machine's key.
 fn encrypt(key: &str, bytes: &[u8]) -> AppResult<Vec<u8>> {
-    let r = recipient(key).map_err(AppError::Conflict)?;
-    let encryptor = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+    let key = recipient(key).map_err(AppError::Conflict)?;
+    let r: &dyn age::Recipient = match &key {
+        OfflineKey::PostQuantum(k) => k,
+        OfflineKey::Classic(k) => k,
+    };
+    let encryptor = age::Encryptor::with_recipients(std::iter::once(r))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let mut out = Vec::new();
     let mut w = encryptor

@@ -29,6 +29,7 @@ pub struct Gauges {
     pub pool_idle: usize,
     /// Seconds since each job last finished, for this bureau.
     pub job_ages: Vec<(String, i64)>,
+    pub backups: crate::backup::Gauges,
 }
 
 pub async fn gauges(state: &AppState) -> Gauges {
@@ -50,6 +51,7 @@ pub async fn gauges(state: &AppState) -> Gauges {
         pool_connections,
         pool_idle,
         job_ages,
+        backups: crate::backup::gauges(state).await.unwrap_or_default(),
     }
 }
 

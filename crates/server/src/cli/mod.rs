@@ -1,6 +1,8 @@
-//! The `xinfang` command line: serve, migrate, demo, user add, audit verify / checkpoint, bench.
+//! The `xinfang` command line: serve, migrate, demo, user add, audit verify / checkpoint, backup,
+//! restore, bench.
 //! Demo data, the generator and the benchmarks live under it.
 
+pub mod backup;
 pub mod bench;
 pub mod demo;
 pub mod generate;
@@ -101,6 +103,16 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Back up the database and every file into one encrypted file; verify a backup; make a
+    /// backup key.
+    Backup(crate::cli::backup::BackupArgs),
+    /// Restore a backup into an empty data directory or database.
+    Restore {
+        file: PathBuf,
+        /// The age private key file (default: the setting backup_identity).
+        #[arg(long)]
+        identity: Option<PathBuf>,
     },
     /// Measure registration latency and memory on generated data (see docs/performance.md).
     Bench(crate::cli::bench::BenchArgs),
@@ -423,6 +435,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             }
+        }
+        Command::Backup(args) => crate::cli::backup::run(cfg, args).await,
+        Command::Restore { file, identity } => {
+            crate::cli::backup::restore(cfg, &file, identity).await
         }
         Command::Bench(args) => crate::cli::bench::run(cfg, args).await,
         Command::Reindex { stale } => {

@@ -1,5 +1,6 @@
 //! Prometheus metrics at `/metrics` (the `metrics` crate and its Prometheus exporter): request
-//! latency per route template, the database pool, and how long ago each job last finished. A
+//! latency per route template, the database pool, how long ago each job last finished, and the
+//! age, size and outcome of the last backup. A
 //! request's route is its template (`/api/v1/petitions/{id}`): never the path with its ids, nor
 //! the query string, so no label carries personal data. Each request also gets an id
 //! (`x-request-id`, answered back) and a tracing span that every log line inside it carries.
@@ -83,6 +84,18 @@ pub async fn render(State(state): S) -> Response {
     for (job, age) in g.job_ages {
         metrics::gauge!("xinfang_job_last_finished_age_seconds", "job" => job).set(age as f64);
     }
+    // The backup's age (the alert: older than a day and a bit); absent until one passed.
+    if let Some(age) = g.backups.last_passed_age_seconds {
+        metrics::gauge!("xinfang_backup_last_success_age_seconds").set(age as f64);
+    }
+    if let Some(size) = g.backups.last_passed_size_bytes {
+        metrics::gauge!("xinfang_backup_last_success_size_bytes").set(size as f64);
+    }
+    metrics::gauge!("xinfang_backup_last_failed").set(if g.backups.last_failed {
+        1.0
+    } else {
+        0.0
+    });
     (
         [(
             header::CONTENT_TYPE,

@@ -446,7 +446,9 @@ backend_tests! {
 }
 
 /// 网机隔离: the whole move on one backend (the app is started with the offline machine's key).
-async fn offline_move(backend: crate::harness::Backend) {
+async fn a_confidential_dossier_moves_offline_and_leaves_only_its_stub(
+    backend: crate::harness::Backend,
+) {
     let identity = age::pq::Identity::generate();
     let key = identity.to_public().to_string();
     let Some(app) = TestApp::spawn_with(backend, |c| c.offline_recipient = key.clone()).await
@@ -667,6 +669,59 @@ async fn offline_move(backend: crate::harness::Backend) {
         events.len() - 1
     );
     assert_eq!(moved.payload["package_sha256"], hash.as_str());
+    // A backup made after the move holds none of it: restored into a fresh database, its file
+    // has no trace of the name or the matter.
+    let dir = crate::backups::Scratch::new();
+    let (identity, public) = crate::backups::keys(&dir.0, "key.txt");
+    let file = dir.0.join("after-move.tar.zst.age");
+    xinfang_app::backup::create(
+        &app.state.store,
+        &app.state.blobs,
+        &xinfang_app::backup::recipients(&[public]).unwrap(),
+        &file,
+        app.clock.as_ref(),
+        None,
+    )
+    .await
+    .expect("backup");
+    let target = crate::backups::Scratch::new();
+    let store = xinfang_store::Store::connect(
+        &format!(
+            "sqlite://{}?mode=rwc",
+            target.0.join("xinfang.db").display()
+        ),
+        1,
+    )
+    .await
+    .unwrap();
+    let blobs = xinfang_blobs::Blobs::local(&target.0.join("blobs")).unwrap();
+    xinfang_app::backup::restore(
+        &file,
+        xinfang_app::backup::identities(&identity).unwrap(),
+        &store,
+        &blobs,
+    )
+    .await
+    .expect("restore");
+    store.close().await;
+    for entry in std::fs::read_dir(&target.0).unwrap().flatten() {
+        if entry.path().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            for m in [marker, "隐私密语"] {
+                assert!(
+                    !bytes.windows(m.len()).any(|w| w == m.as_bytes()),
+                    "{m} in the restored {:?}",
+                    entry.path()
+                );
+            }
+        }
+    }
+    assert!(
+        !std::path::Path::new(&target.0.join("blobs"))
+            .join(&pdf_hash[..2])
+            .join(&pdf_hash[2..])
+            .exists()
+    );
     // Tampering with what stayed still shows.
     xinfang_store::sqlx::query(
         "UPDATE petition_events SET at = '2026-01-01T00:00:00Z' WHERE petition_id = $1 AND seq = 1",
@@ -688,10 +743,16 @@ async fn offline_move(backend: crate::harness::Backend) {
 mod a_confidential_dossier_moves_offline_and_leaves_only_its_stub {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sqlite() {
-        super::offline_move(crate::harness::Backend::Sqlite).await;
+        super::a_confidential_dossier_moves_offline_and_leaves_only_its_stub(
+            crate::harness::Backend::Sqlite,
+        )
+        .await;
     }
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
-        super::offline_move(crate::harness::Backend::Postgres).await;
+        super::a_confidential_dossier_moves_offline_and_leaves_only_its_stub(
+            crate::harness::Backend::Postgres,
+        )
+        .await;
     }
 }

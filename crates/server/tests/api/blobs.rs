@@ -159,18 +159,7 @@ async fn scans_and_documents_live_in_the_object_store(backend: Backend) {
         .to_string();
     // A notice slip issued at the window: an issued PDF.
     let r = app.token("receptionist").await;
-    let visit = app.register_visit(&r, json!({})).await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let (s, v) = app
-        .post(
-            &r,
-            &format!("/api/v1/petitions/{visit}/decision"),
-            &json!({"acceptance": "not_accepted", "reason": "legal_channel"}),
-        )
-        .await;
-    assert_eq!(s, 200, "{v}");
+    let visit = crate::backups::visit_with_slip(&app).await;
     let (_, docs) = app
         .get(&r, &format!("/api/v1/petitions/{visit}/documents"))
         .await;

@@ -6,6 +6,7 @@ mod accounts;
 mod admin;
 mod archives;
 mod audit;
+mod backups;
 mod blobs;
 mod calendar;
 mod deadlines;

@@ -448,6 +448,18 @@ pub async fn routines(State(state): S, ApiUser(u): ApiUser) -> ApiResult<Json<Ve
     ))
 }
 
+/// The bureau's backups: whether `serve` makes them, the latest, the latest that passed
+/// verification, and the last 30 with their size and verification (the monthly one does the
+/// `monthly_backup` routine).
+#[utoipa::path(get, path = "/api/v1/backups", operation_id = "getBackupStatus", tag = "deadlines",
+    responses((status = 200, body = xinfang_app::backup::Status), (status = 403, body = ErrorBody)))]
+pub async fn backups(
+    State(state): S,
+    ApiUser(u): ApiUser,
+) -> ApiResult<Json<xinfang_app::backup::Status>> {
+    Ok(Json(xinfang_app::backup::status(&state, &u).await?))
+}
+
 /// Records a routine done, with what was done; meets its deadline.
 #[utoipa::path(post, path = "/api/v1/routines/{id}/completion", operation_id = "completeRoutine", tag = "deadlines",
     params(("id" = String, Path, description = "The routine's deadline id")), request_body = NoteInput,
@@ -603,6 +615,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(digest))
         .routes(routes!(unit_counts))
         .routes(routes!(routines))
+        .routes(routes!(backups))
         .routes(routes!(complete_routine))
         .routes(routes!(extend))
         .routes(routes!(shorten))

@@ -137,6 +137,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/deadline-rules", "办理期限", "k"));
         nav.push(("/admin/dictionary", "检索词典", "w"));
         nav.push(("/admin/retention", "保管期限", ""));
+        nav.push(("/admin/backups", "备份", ""));
     }
     nav.push(("/account/password", "修改密码", ""));
     nav
@@ -419,6 +420,11 @@ async fn home(State(state): S, PageUser(u): PageUser) -> Response {
                 "/admin/deadline-rules",
                 "办理期限",
                 "各项办理期限、预警比例和督办升级次数（修改即生成新版本）",
+            ));
+            actions.push((
+                "/admin/backups",
+                "备份",
+                "每日、每月自动备份及其校验结果，最近一次备份的大小",
             ));
         }
         Role::SecurityAdmin => actions.push((

@@ -433,6 +433,8 @@ struct DigestPage {
     overdue: Vec<QueueItem>,
     /// The bureau's routines, for those who see them.
     routines: Vec<xinfang_app::deadlines::routines::Routine>,
+    /// The backups, for those who see them.
+    backups: Option<xinfang_app::backup::Status>,
 }
 
 async fn digest(State(state): S, PageUser(u): PageUser) -> Response {
@@ -452,16 +454,43 @@ async fn digest(State(state): S, PageUser(u): PageUser) -> Response {
         } else {
             Vec::new()
         };
+        let backups = if xinfang_app::backup::may_view(&u) {
+            Some(xinfang_app::backup::status(&state, &u).await?)
+        } else {
+            None
+        };
         Ok::<_, AppError>(DigestPage {
             layout: layout(&state, Some(&u), ""),
             d,
             overdue,
             routines,
+            backups,
         })
     }
     .await;
     match result {
         Ok(p) => p.into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Backups (the administration page)
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/backups.html")]
+struct BackupsPage {
+    layout: Layout,
+    s: xinfang_app::backup::Status,
+}
+
+async fn backups_page(State(state): S, PageUser(u): PageUser) -> Response {
+    match xinfang_app::backup::status(&state, &u).await {
+        Ok(s) => BackupsPage {
+            layout: layout(&state, Some(&u), ""),
+            s,
+        }
+        .into_response(),
         Err(e) => error_page(&state, Some(&u), e),
     }
 }
@@ -696,6 +725,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/supervision/{id}/approval", post(approve_submit))
         .route("/supervision/{id}/resolve", post(resolve_submit))
         .route("/petitions/{id}/supervision", post(open_submit))
+        .route("/admin/backups", get(backups_page))
         .route("/admin/deadline-rules", get(rules_page))
         .route("/admin/deadline-rules/{code}", post(rule_submit))
         .route("/admin/deadline-settings", post(settings_submit))
