@@ -24,6 +24,9 @@ impl VerifyReport {
     }
 }
 
+/// The heads the checkpoints sealed: (petition, seq) → (checkpoint, hash) each.
+type Sealed = std::collections::HashMap<(String, i64), Vec<(i64, String)>>;
+
 fn rewritten(petition_id: &str, seq: i64, checkpoint: i64) -> ChainFault {
     ChainFault {
         petition_id: petition_id.to_string(),
@@ -175,7 +178,7 @@ impl Store {
         .bind(bureau_id)
         .fetch_all(self.pool())
         .await?;
-        let mut sealed: HashMap<(String, i64), Vec<(i64, String)>> = HashMap::new();
+        let mut sealed: Sealed = HashMap::new();
         let mut prev = GENESIS_HASH.to_string();
         for (seq, at, heads, prev_hash, hash) in cps {
             report.checkpoints += 1;
@@ -222,7 +225,7 @@ impl Store {
         let mut chain: Vec<RawEvent> = Vec::new();
         let finish = |chain: &mut Vec<RawEvent>,
                       report: &mut VerifyReport,
-                      sealed: &mut HashMap<(String, i64), Vec<(i64, String)>>,
+                      sealed: &mut Sealed,
                       latest: &mut HashMap<String, i64>| {
             let Some(first) = chain.first() else {
                 return;
@@ -264,7 +267,7 @@ impl Store {
         }
         finish(&mut chain, &mut report, &mut sealed, &mut latest);
         // Sealed heads no chain holds any more, petitions whose events are gone.
-        let mut gone: Vec<((String, i64), Vec<(i64, String)>)> = sealed.into_iter().collect();
+        let mut gone: Vec<_> = sealed.into_iter().collect();
         gone.sort();
         for ((petition_id, seq), cps) in gone {
             for (cp, _) in cps {
