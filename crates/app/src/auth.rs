@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use xinfang_domain::password;
 use xinfang_domain::role::Role;
 use xinfang_store::people::User;
@@ -58,21 +59,49 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordVerifier::<str>::verify_password(&Argon2::default(), password.as_bytes(), hash).is_ok()
 }
 
+/// At most one argon2 computation per core at a time. Each holds its memory cost (tens of MiB)
+/// while it runs: a burst of sign-ins would otherwise run them all at once, multiplying the
+/// process's memory and making every one of them slower than waiting in line.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(hashing_slots()));
+/// Computations running now, and the most there have been at once (what the test checks).
+static HASHING_NOW: AtomicUsize = AtomicUsize::new(0);
+static HASHING_PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn hashing_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Runs one argon2 computation on a blocking thread, waiting for a slot first. `None` if the
+/// blocking task could not run.
+async fn hash_off_workers<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(move || {
+        let now = HASHING_NOW.fetch_add(1, Ordering::SeqCst) + 1;
+        HASHING_PEAK.fetch_max(now, Ordering::SeqCst);
+        let out = f();
+        HASHING_NOW.fetch_sub(1, Ordering::SeqCst);
+        out
+    })
+    .await
+    .ok()
+}
+
 /// Hashes on a blocking thread: argon2 takes tens of milliseconds of CPU, which would stall
 /// every other request sharing the async worker.
 pub async fn hash_password(state: &AppState, password: &str) -> Result<String, AppError> {
     let policy = state.config.password_policy.clone();
     let password = password.to_string();
-    tokio::task::spawn_blocking(move || policy.hash(&password))
+    hash_off_workers(move || policy.hash(&password))
         .await
-        .map_err(|e| AppError::Internal(format!("hash task: {e}")))?
+        .ok_or_else(|| AppError::Internal("hash task ended".into()))?
         .map_err(|e| AppError::Internal(e.to_string()))
 }
 
-/// Verifies on a blocking thread (see [`hash_password`]).
+/// Verifies on a blocking thread (see [`hash_password`]), in the same line.
 pub async fn verify_password_off_workers(password: &str, hash: &str) -> bool {
     let (password, hash) = (password.to_string(), hash.to_string());
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+    hash_off_workers(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false)
 }
@@ -428,4 +457,35 @@ pub async fn display_name(state: &AppState, user_id: &str) -> String {
         .await
         .map(|u| u.display_name)
         .unwrap_or_else(|_| user_id.to_string())
+}
+
+#[cfg(test)]
+mod hashing_tests {
+    use super::*;
+
+    /// A burst of sign-ins many times the core count never runs more argon2 computations at
+    /// once than there are cores, and each still gets its answer.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_burst_of_verifications_waits_in_line() {
+        let hash = PasswordPolicy::default().hash("correct horse").unwrap();
+        let burst = hashing_slots() * 6;
+        let tasks: Vec<_> = (0..burst)
+            .map(|i| {
+                let hash = hash.clone();
+                let password = if i % 2 == 0 { "correct horse" } else { "wrong" };
+                tokio::spawn(async move { verify_password_off_workers(password, &hash).await })
+            })
+            .collect();
+        let mut right = 0;
+        for t in tasks {
+            right += usize::from(t.await.unwrap());
+        }
+        assert_eq!(right, burst / 2);
+        let peak = HASHING_PEAK.load(Ordering::SeqCst);
+        assert!(
+            (1..=hashing_slots()).contains(&peak),
+            "{peak} computations at once on {} cores",
+            hashing_slots()
+        );
+    }
 }

@@ -246,7 +246,14 @@ impl Store {
             Backend::Sqlite => Some(self.write_lock.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        // On SQLite the transaction takes the database's write lock at once (waiting out the
+        // busy timeout if needed). A deferred one would read a snapshot first, and a write
+        // committed meanwhile outside the writer lock (a job's claim, the access log) would
+        // make its first write fail with SQLITE_BUSY_SNAPSHOT instead of waiting.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx {
             tx: Some(tx),
             guard,
@@ -316,6 +323,56 @@ pub async fn next_in_sequence(tx: &mut Tx, bureau_id: &str, name: &str, year: i3
 mod tests {
     use super::*;
     use sqlx::{AssertSqlSafe, Row};
+
+    /// A write transaction that reads first is not failed by a write another connection commits
+    /// between its read and its own first write: it holds the write lock from the start, so the
+    /// other write waits for it instead (SQLite; the server met "database is locked" (517) at
+    /// sign-in while a job claimed its run).
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_is_not_failed_by_another_write() {
+        let dir = std::env::temp_dir().join(format!("xinfang-store-{}", new_id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let store = Store::connect(&url, 4).await.unwrap();
+        sqlx::query("CREATE TABLE counter (n INTEGER NOT NULL)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO counter (n) VALUES (0)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM counter")
+            .fetch_one(&mut **tx)
+            .await
+            .unwrap();
+        // A write outside the writer lock, on another connection, while the transaction is open.
+        let pool = store.pool().clone();
+        let other = tokio::spawn(async move {
+            sqlx::query("UPDATE counter SET n = n + 100")
+                .execute(&pool)
+                .await
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sqlx::query("UPDATE counter SET n = $1")
+            .bind(n + 1)
+            .execute(&mut **tx)
+            .await
+            .expect("the transaction's own write goes through");
+        tx.commit().await.unwrap();
+        other
+            .await
+            .unwrap()
+            .expect("the other write waited and went through");
+        let (n,): (i64,) = sqlx::query_as("SELECT n FROM counter")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, 101, "both writes kept, one after the other");
+        store.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     /// Migration 0012 rebuilds three tables on SQLite (it cannot drop NOT NULL in place): rows
     /// written under the earlier schema keep every column, the indexes come back, and afterwards
