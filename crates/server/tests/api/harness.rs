@@ -61,6 +61,27 @@ impl TestApp {
 
     /// Like `spawn`, with the configuration adjusted first (another blob store …).
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<TestApp> {
+        Self::spawn_on(backend, adjust, None, default_now()).await
+    }
+
+    /// The application opened on the database and files an earlier release wrote: `fixture` is a
+    /// zip made by `scripts/make-upgrade-fixture.sh` (a `sqlite/` data directory, and a
+    /// `postgres/` one with the database as `dump.sql`, loaded with psql). Opening the store
+    /// migrates it as `xinfang serve` would; the clock starts at `now`.
+    pub async fn spawn_from_fixture(
+        backend: Backend,
+        fixture: &std::path::Path,
+        now: chrono::DateTime<Utc>,
+    ) -> Option<TestApp> {
+        Self::spawn_on(backend, |_| {}, Some(fixture), now).await
+    }
+
+    async fn spawn_on(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        fixture: Option<&std::path::Path>,
+        now: chrono::DateTime<Utc>,
+    ) -> Option<TestApp> {
         let data_dir =
             std::env::temp_dir().join(format!("xinfang-test-{}", uuid::Uuid::new_v4().simple()));
         let mut pg_db = None;
@@ -89,6 +110,32 @@ impl TestApp {
                 Some(format!("postgres://postgres@127.0.0.1:5432/{name}"))
             }
         };
+        if let Some(fixture) = fixture {
+            unpack_fixture(fixture, backend, &data_dir);
+            if let Some(name) = &pg_db {
+                let dump = data_dir.join("dump.sql");
+                let out = std::process::Command::new("psql")
+                    .args([
+                        "-q",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-h",
+                        "127.0.0.1",
+                        "-U",
+                        "postgres",
+                    ])
+                    .args(["-d", name, "-f"])
+                    .arg(&dump)
+                    .output()
+                    .expect("psql (the PostgreSQL client) loads the fixture");
+                assert!(
+                    out.status.success(),
+                    "psql: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                std::fs::remove_file(dump).expect("remove the dump");
+            }
+        }
         let config = Config {
             data_dir: data_dir.clone(),
             database_url,
@@ -102,14 +149,21 @@ impl TestApp {
         };
         let mut config = config;
         adjust(&mut config);
-        let clock = Arc::new(ManualClock::new(default_now()));
+        let clock = Arc::new(ManualClock::new(now));
         let store = xinfang_app::context::open_store(&config)
             .await
             .expect("open store");
-        let bureau =
+        let bureau = if fixture.is_some() {
+            store
+                .default_bureau()
+                .await
+                .expect("read the bureau")
+                .expect("the fixture's bureau")
+        } else {
             xinfang::cli::demo::create_bureau(&store, clock.as_ref(), &config.password_policy)
                 .await
-                .expect("bureau");
+                .expect("bureau")
+        };
         let state = Arc::new(
             AppState::new(config, store, clock.clone(), bureau)
                 .await
@@ -307,6 +361,27 @@ impl Drop for TestApp {
             })
             .join();
         }
+    }
+}
+
+/// Unpacks the part of an upgrade fixture that belongs to `backend` into `data_dir`.
+fn unpack_fixture(fixture: &std::path::Path, backend: Backend, data_dir: &std::path::Path) {
+    let prefix = match backend {
+        Backend::Sqlite => "sqlite/",
+        Backend::Postgres => "postgres/",
+    };
+    let file = std::fs::File::open(fixture)
+        .unwrap_or_else(|e| panic!("the fixture {}: {e}", fixture.display()));
+    let mut zip = zip::ZipArchive::new(file).expect("the fixture is a zip");
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).expect("a fixture entry");
+        let Some(rel) = entry.name().strip_prefix(prefix).map(str::to_string) else {
+            continue;
+        };
+        let to = data_dir.join(&rel);
+        std::fs::create_dir_all(to.parent().expect("a parent")).expect("mkdir");
+        let mut out = std::fs::File::create(&to).expect("create");
+        std::io::copy(&mut entry, &mut out).expect("unpack");
     }
 }
 
