@@ -137,10 +137,12 @@ fn our_field(registration_field: &str) -> &'static str {
 
 /// Parses order `row` at `now` (China Standard Time) into a phone registration from the 12345
 /// hotline: the caller its petitioner (anonymous without a name), the order number its source.
+/// An order naming its township by name and no county takes `default_region` (the bureau's).
 pub fn parse_order(
     o: &WorkOrder,
     row: usize,
     now: NaiveDateTime,
+    default_region: &str,
 ) -> Result<ParsedOrder, Vec<FieldError>> {
     let mut errors = Vec::new();
     let order_no = o.order_no.trim();
@@ -168,10 +170,10 @@ pub fn parse_order(
     }
     let township = o.township.trim();
     let is_code = !township.is_empty() && township.bytes().all(|b| b.is_ascii_digit());
-    let issue_region = if o.issue_region.trim().is_empty() && is_code {
-        township.get(..6).unwrap_or("").to_string()
-    } else {
-        o.issue_region.trim().to_string()
+    let issue_region = match o.issue_region.trim() {
+        "" if is_code => township.get(..6).unwrap_or("").to_string(),
+        "" => default_region.to_string(),
+        r => r.to_string(),
     };
     let anonymous = o.caller_name.trim().is_empty();
     let petitioners = if anonymous {
@@ -272,7 +274,7 @@ mod tests {
 
     #[test]
     fn an_order_is_a_phone_registration_from_the_hotline() {
-        let p = parse_order(&order(), 0, now()).unwrap();
+        let p = parse_order(&order(), 0, now(), "652302").unwrap();
         assert_eq!(p.registration.channel, crate::words::Channel::Phone);
         assert_eq!(p.registration.issue_region, "652302");
         assert_eq!(
@@ -284,16 +286,15 @@ mod tests {
         let mut anonymous = order();
         anonymous.caller_name.clear();
         assert!(
-            parse_order(&anonymous, 0, now())
+            parse_order(&anonymous, 0, now(), "652302")
                 .unwrap()
                 .registration
                 .anonymous
         );
         let mut by_name = order();
         by_name.township = "城关镇".into();
-        by_name.issue_region = "652302".into();
         assert_eq!(
-            parse_order(&by_name, 0, now())
+            parse_order(&by_name, 0, now(), "652302")
                 .unwrap()
                 .township_name
                 .as_deref(),
@@ -306,7 +307,7 @@ mod tests {
         let mut bad = order();
         bad.caller_phone = "12".into();
         bad.received_at = "2026-12-27 08:00".into();
-        let e = parse_order(&bad, 3, now()).unwrap_err();
+        let e = parse_order(&bad, 3, now(), "652302").unwrap_err();
         let fields: Vec<_> = e.iter().filter_map(|e| e.field.clone()).collect();
         assert!(
             fields.contains(&"orders[3].received_at".into()),

@@ -178,7 +178,7 @@ pub async fn import_orders(
                 ));
             }
         }
-        let mut parsed = match hotline::parse_order(o, i, local(now)) {
+        let mut parsed = match hotline::parse_order(o, i, local(now), &state.bureau.region_code) {
             Ok(p) => p,
             Err(es) => {
                 errors.extend(es);

@@ -249,7 +249,7 @@ backend_tests! {
             {"order_no": "GD001", "received_at": "2026-11-27 08:15", "caller_name": "李四",
              "caller_phone": "13912345678", "township": "652302100", "summary": "小区路灯损坏多日无人维修。"},
             {"order_no": "GD002", "received_at": "2026-11-27 08:40", "caller_phone": "13812345678",
-             "township": "城关镇人民政府", "issue_region": "652302", "summary": "噪声扰民。"}
+             "township": "城关镇人民政府", "summary": "噪声扰民。"}
         ]);
         let (s, v) = app.post_bytes(&officer, "/api/v1/exchange/hotline/import", serde_json::to_vec(&orders).unwrap()).await;
         assert_eq!(s, 201, "{v}");
