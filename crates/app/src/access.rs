@@ -420,6 +420,9 @@ fn gate(p: &PetitionRecord, level: Listing) -> PetitionView {
         carried_by: None,
         source: None,
         township: None,
+        // A number, like ours: number-only rows show it.
+        national_no: p.national_no.clone(),
+        national_query_code: None,
         petitioners: Vec::new(),
     };
     let record = match level {
@@ -543,6 +546,8 @@ mod tests {
             carried_by: None,
             source: None,
             township: None,
+            national_no: None,
+            national_query_code: None,
             petitioners: Vec::new(),
         }
     }

@@ -114,7 +114,10 @@ pub fn document(seg: &Segmenter, src: &SearchSource) -> SearchDoc {
     SearchDoc {
         petition_id: src.petition_id.clone(),
         bureau_id: src.bureau_id.clone(),
-        number: number_token(&src.petition_no).into_iter().collect(),
+        number: number_token(&src.petition_no)
+            .into_iter()
+            .chain(src.national_no.as_deref().and_then(number_token))
+            .collect(),
         matter: seg.index_tokens(&matter_raw),
         restricted,
         matter_raw,

@@ -32,6 +32,7 @@ pub mod backup;
 pub mod calendar;
 pub mod deadlines;
 pub mod drafting;
+pub mod exchange;
 pub mod handling;
 pub mod handover;
 pub mod health;

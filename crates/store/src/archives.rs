@@ -869,6 +869,7 @@ impl Store {
             "DELETE FROM coordination_meetings WHERE petition_id = $1",
             "DELETE FROM interviews WHERE petition_id = $1",
             "DELETE FROM handling_records WHERE petition_id = $1",
+            "DELETE FROM exchange_records WHERE petition_id = $1",
             "DELETE FROM documents WHERE petition_id = $1",
             "DELETE FROM recusals WHERE petition_id = $1",
             "DELETE FROM petitioners WHERE petition_id = $1",
@@ -876,7 +877,7 @@ impl Store {
             "DELETE FROM dossier_items WHERE dossier_id IN (SELECT id FROM dossiers WHERE petition_id = $1)",
             "UPDATE dossier_loans SET reason = '' WHERE dossier_id IN (SELECT id FROM dossiers WHERE petition_id = $1)",
             "UPDATE destruction_register SET description = '' WHERE petition_id = $1",
-            "UPDATE petitions SET summary = '', requests = '', proposal = '', decision_note = '', decision_reason = NULL, repeat_reason = '', issue_region = '', purpose = NULL, category = NULL, petition_class = NULL, repeat_of = NULL, accused_unit_id = NULL, target_unit_id = NULL, query_code = '', source = '', source_kind = '', township = '' WHERE id = $1",
+            "UPDATE petitions SET summary = '', requests = '', proposal = '', decision_note = '', decision_reason = NULL, repeat_reason = '', issue_region = '', purpose = NULL, category = NULL, petition_class = NULL, repeat_of = NULL, accused_unit_id = NULL, target_unit_id = NULL, query_code = '', national_query_code = NULL, source = '', source_kind = '', township = '' WHERE id = $1",
         ];
         for sql in statements {
             sqlx::query(sqlx::AssertSqlSafe(*sql))

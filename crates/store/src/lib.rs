@@ -11,6 +11,7 @@ pub mod calendar;
 pub mod deadlines;
 pub mod documents;
 pub mod drafts;
+pub mod exchange;
 pub mod handling;
 pub mod mailroom;
 pub mod people;

@@ -78,6 +78,10 @@ pub struct PetitionRecord {
     pub source: Option<Source>,
     /// The township of the matter; `None` on rows registered before it was recorded.
     pub township: Option<TownshipRef>,
+    /// The national 信访信息系统's number of an imported petition (issue 21), beside our own.
+    pub national_no: Option<String>,
+    /// The national system's query code of an imported petition (the petitioner's credential).
+    pub national_query_code: Option<String>,
     pub petitioners: Vec<PetitionerRow>,
 }
 
@@ -242,6 +246,8 @@ pub(crate) fn petition_from(r: &AnyRow) -> Result<PetitionRecord> {
                 .then(|| xinfang_domain::township::parse_township(&t).ok())
                 .flatten()
         },
+        national_no: r.try_get("national_no")?,
+        national_query_code: r.try_get("national_query_code")?,
         petitioners: Vec::new(),
     })
 }

@@ -40,6 +40,8 @@ pub struct SearchSource {
     pub petition_id: String,
     pub bureau_id: String,
     pub petition_no: String,
+    /// The national number of an imported petition: found like our own number.
+    pub national_no: Option<String>,
     /// What a unit handling an accusation against itself may read too: summary, requests,
     /// proposal.
     pub matter: Vec<String>,
@@ -783,7 +785,7 @@ async fn search_sources(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<
             }};
         }
         for r in rows!(
-            "SELECT id, bureau_id, petition_no, summary, requests, proposal, decision_note, repeat_reason FROM petitions WHERE id IN ({marks}) ORDER BY id"
+            "SELECT id, bureau_id, petition_no, national_no, summary, requests, proposal, decision_note, repeat_reason FROM petitions WHERE id IN ({marks}) ORDER BY id"
         ) {
             let id: String = r.try_get("id")?;
             index.insert(id.clone(), out.len());
@@ -791,6 +793,7 @@ async fn search_sources(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<
                 petition_id: id,
                 bureau_id: r.try_get("bureau_id")?,
                 petition_no: r.try_get("petition_no")?,
+                national_no: r.try_get("national_no")?,
                 matter: vec![
                     r.try_get("summary")?,
                     r.try_get("requests")?,

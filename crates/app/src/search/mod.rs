@@ -374,6 +374,9 @@ pub struct SimilarInput {
     pub window_days: Option<i64>,
     /// The petition being registered, left out of its own candidates
     pub exclude_id: Option<String>,
+    /// The national 信访信息系统's number (信访件编号) of a matter handed over: the petition
+    /// already holding it is the same matter
+    pub national_no: Option<String>,
 }
 
 /// An earlier petition that may be the same person or the same matter.
@@ -477,6 +480,10 @@ pub async fn similar(
     }
     if let Some(p) = &phone {
         criteria.push((vec![vec![p.clone()]], &all_time, "联系电话相同", 0.4, true));
+    }
+    // The national number names one matter: the petition holding it is that matter.
+    if let Some(n) = opt(&input.national_no).and_then(crate::index::number_token) {
+        criteria.push((vec![vec![n]], &all_time, "信访件编号相同", 1.0, true));
     }
     if let Some(k) = &key {
         criteria.push((vec![vec![k.clone()]], &all_time, "姓名读音相同", 0.2, false));

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bench;
 pub mod demo;
 pub mod generate;
+pub mod import;
 pub mod load;
 pub mod search_bench;
 pub mod statistics_bench;
@@ -116,6 +117,8 @@ pub enum Command {
     },
     /// Measure registration latency and memory on generated data (see docs/performance.md).
     Bench(crate::cli::bench::BenchArgs),
+    /// Import the bureau's old registers (CSV or Excel) with a progress bar; resumable.
+    Import(crate::cli::import::ImportArgs),
     /// Rebuild the search index with the current dictionary, with a progress bar.
     Reindex {
         /// Only petitions whose document is missing or was cut with another dictionary.
@@ -287,7 +290,7 @@ pub async fn serve_public(
     crate::http::serve(Arc::new(state), listen).await
 }
 
-async fn existing_bureau(store: &Store) -> anyhow::Result<Bureau> {
+pub(crate) async fn existing_bureau(store: &Store) -> anyhow::Result<Bureau> {
     store
         .default_bureau()
         .await?
@@ -441,6 +444,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::cli::backup::restore(cfg, &file, identity).await
         }
         Command::Bench(args) => crate::cli::bench::run(cfg, args).await,
+        Command::Import(args) => crate::cli::import::run(cfg, clock.clone(), args).await,
         Command::Reindex { stale } => {
             let store = app::open_store(&cfg).await?;
             let bureau = existing_bureau(&store).await?;

@@ -11,6 +11,7 @@ mod blobs;
 mod calendar;
 mod deadlines;
 mod documents;
+mod exchange;
 mod fuzz;
 mod handling;
 mod incidents;

@@ -30,6 +30,7 @@ use xinfang_app::calendar::{CalendarNoticeInput, DeadlineInput};
 use xinfang_app::context::AppState;
 use xinfang_app::intake::{DecisionInput, DecisionOutcome};
 
+pub mod exchange;
 mod mailroom;
 pub mod public;
 mod search;
@@ -450,6 +451,8 @@ pub struct PetitionJson {
     pub source: Option<SourceJson>,
     /// The township of the matter: a township unit's id or a 9-digit statistical code
     pub township: Option<String>,
+    /// The national 信访信息系统's number of an imported petition (信访件编号)
+    pub national_no: Option<String>,
     pub events: Vec<EventJson>,
 }
 
@@ -564,6 +567,7 @@ pub fn petition_json(p: &PetitionView, full: bool, events: Vec<EventJson>) -> Pe
         final_: false,
         source: p.source.as_ref().map(source_json),
         township: p.township.as_ref().map(|t| t.as_input().to_string()),
+        national_no: p.national_no.clone(),
         events,
     }
 }
@@ -1142,6 +1146,7 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
     base.merge(statistics::StatisticsApi::openapi());
     base.merge(archives::ArchivesApi::openapi());
     base.merge(public::PublicApi::openapi());
+    base.merge(exchange::ExchangeApi::openapi());
     let limited = OpenApiRouter::with_openapi(base)
         .merge(routes())
         .merge(handling::routes())
@@ -1152,12 +1157,14 @@ pub fn all_routes() -> (OpenApiRouter<Arc<AppState>>, OpenApiRouter<Arc<AppState
         .merge(search::routes())
         .merge(statistics::routes())
         .merge(archives::routes())
-        .merge(public::routes());
+        .merge(public::routes())
+        .merge(exchange::routes());
     let uploads = OpenApiRouter::new()
         .merge(archives::upload_routes())
         .merge(mailroom::upload_routes())
         .merge(handling::upload_routes())
-        .merge(public::upload_routes());
+        .merge(public::upload_routes())
+        .merge(exchange::upload_routes());
     (limited, uploads)
 }
 

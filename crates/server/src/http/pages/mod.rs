@@ -1172,6 +1172,7 @@ async fn similar_fragment(
         matter: o(&format!("{} {}", f.summary, f.requests)),
         exclude_id: o(&f.exclude_id),
         window_days: None,
+        national_no: None,
     };
     match xinfang_app::search::similar(&state, &u, &input).await {
         Ok(found) => {
