@@ -27,5 +27,6 @@ mod sources;
 mod statistics;
 mod supervision;
 mod sweep;
+mod transfers;
 mod visibility;
 mod window;
