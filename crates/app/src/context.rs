@@ -41,6 +41,9 @@ pub struct Config {
     pub blob_options: Vec<(String, String)>,
     /// The day the statistical month starts (1–28; 1 the natural month).
     pub statistics_month_start: u32,
+    /// How often units report on the matters transferred to them, and when (V5.1, L4.3);
+    /// `None`: no periodic reports are asked for.
+    pub transfer_reports: Option<xinfang_domain::transfer_table::ReportSchedule>,
     /// 全宗号, the first part of every 档号.
     pub archive_fonds: String,
     /// The offline machine's age public key (网机隔离); empty until configured.
@@ -120,6 +123,7 @@ impl Default for Config {
             blob_url: None,
             blob_options: Vec::new(),
             statistics_month_start: 1,
+            transfer_reports: Some(xinfang_domain::transfer_table::ReportSchedule::DEFAULT),
             archive_fonds: "X001".into(),
             offline_recipient: String::new(),
             public_only: false,

@@ -343,8 +343,27 @@ pub fn default_rules() -> Vec<DeadlineRule> {
             "seed 二 四",
             false,
         ),
+        // One per unit and reporting period; started by the daily scan for the units that
+        // received transfers (`transfer_table::ReportSchedule`).
+        rule(
+            TRANSFER_REPORT_RULE,
+            "承办单位定期报告转送事项办理情况",
+            "报告期结束",
+            0,
+            Calendar,
+            Overdue,
+            None,
+            "unit",
+            false,
+            "seed 二(四)3、一(五)1",
+            false,
+        ),
     ]
 }
+
+/// The units' periodic report on the matters transferred to them (V5.1, L4.3): a deadline of no
+/// petition, one per unit and reporting period.
+pub const TRANSFER_REPORT_RULE: &str = "transfer_report";
 
 /// Checks an administrator's edit of a rule: a name, a period of 0 to 3650 days (the extension
 /// at most 30), a trigger exactly when the rule supervises, a known responsible queue.

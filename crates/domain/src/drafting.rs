@@ -566,10 +566,13 @@ pub fn prefill(kind: DocumentKind, ctx: &DraftContext) -> BTreeMap<String, Strin
         DocumentKind::DailyBulletin | DocumentKind::SpecialBulletin | DocumentKind::Circular => {
             let n = ctx.petitions.len();
             let mut body = match kind {
-                DocumentKind::DailyBulletin => format!(
-                    "一、总体情况\n{}，我局共登记信访事项{n}件。主要情况如下：\n二、主要事项\n",
-                    cn_date(&ctx.today)
-                ),
+                DocumentKind::DailyBulletin => match &ctx.briefing {
+                    Some(b) => bulletin_figures(b, &ctx.today),
+                    None => format!(
+                        "一、总体情况\n{}，我局共登记信访事项{n}件。主要情况如下：\n二、主要事项\n",
+                        cn_date(&ctx.today)
+                    ),
+                },
                 DocumentKind::SpecialBulletin => format!(
                     "一、基本情况\n近期我局接待办理的信访事项中，以下{n}件需要领导阅知：\n二、具体事项\n"
                 ),
@@ -779,6 +782,57 @@ fn circular_figures(b: &crate::statistics::Briefing) -> String {
             .collect();
         t.push_str(&format!("（按收到件数排列）{}。\n", units.join("；")));
     }
+    if b.transfer_items > 0 || b.transfer_times > 0 {
+        let per: Vec<String> = b
+            .transfers
+            .iter()
+            .map(|(name, times, items)| format!("{name}{times}次{items}件"))
+            .collect();
+        t.push_str(&format!(
+            "本期向有关单位转送信访事项{}次{}件，其中{}。",
+            b.transfer_times,
+            b.transfer_items,
+            per.join("，")
+        ));
+    }
+    let (due, filed, late) = b.transfer_reports;
+    if due > 0 {
+        t.push_str(&format!(
+            "应报送转送事项办理情况报告{due}份，已报送{filed}份，逾期{late}份。"
+        ));
+    }
+    if b.transfer_items > 0 || b.transfer_times > 0 || due > 0 {
+        t.push('\n');
+    }
+    t
+}
+
+/// The figures part of a 每日信访信息 (V3.2): the day's volumes by channel, collective visits
+/// and the matters raised most, then the selected petitions as its key matters.
+fn bulletin_figures(b: &crate::statistics::Briefing, today: &str) -> String {
+    let mut t = format!(
+        "一、总体情况\n{}，我局共登记信访事项{}件{}人次。其中来信{}件，来访{}批{}人次，网上和电话信访{}件；集体访{}批{}人次；重复信访{}件。",
+        cn_date(if b.label.is_empty() { today } else { &b.label }),
+        b.petitions,
+        b.persons,
+        b.letters,
+        b.visit_batches,
+        b.visit_persons,
+        b.network,
+        b.collective_batches,
+        b.collective_persons,
+        b.repeat,
+    );
+    if !b.categories.is_empty() {
+        let top: Vec<String> = b
+            .categories
+            .iter()
+            .take(3)
+            .map(|(name, n)| format!("{name}{n}件"))
+            .collect();
+        t.push_str(&format!("反映较多的问题：{}。", top.join("，")));
+    }
+    t.push_str("\n二、主要事项\n");
     t
 }
 

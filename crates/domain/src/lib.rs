@@ -30,6 +30,7 @@ pub mod role;
 pub mod search;
 pub mod source;
 pub mod statistics;
+pub mod transfer_table;
 pub mod visibility;
 pub mod words;
 

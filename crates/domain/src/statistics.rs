@@ -1163,6 +1163,14 @@ pub struct Briefing {
     pub townships: Vec<(String, i64)>,
     /// Handling units ranked by petitions received: name, received, overdue.
     pub units: Vec<(String, i64, i64)>,
+    /// 转送 in the period (V5.1, L4.3): times (批次) and items over every unit.
+    pub transfer_times: i64,
+    pub transfer_items: i64,
+    /// Per unit, most items first: name, times, items.
+    pub transfers: Vec<(String, i64, i64)>,
+    /// The units' reports on transferred matters whose period ends in this one: due, filed,
+    /// late.
+    pub transfer_reports: (i64, i64, i64),
 }
 
 /// "比上期（2026年10月）增加 3 件、上升 25.0%", or 持平, or the earlier period had none.

@@ -57,6 +57,11 @@ pub struct Settings {
     /// The day the statistical month starts (1: the natural month; 21: from the 21st to the
     /// 20th). Quarters, halves and the year are made of statistical months.
     pub statistics_month_start: u32,
+    /// How often units report on the matters transferred to them (V5.1, L4.3): month,
+    /// quarter, half or year (statistical periods), or off.
+    pub transfer_report_every: String,
+    /// Days after a reporting period's end by which the units' reports are due (1–60).
+    pub transfer_report_due_days: u32,
     /// The bureau created on the first start of an empty database.
     #[serde(deserialize_with = "text")]
     pub bureau_name: String,
@@ -130,6 +135,12 @@ impl Default for Settings {
             max_connections: c.max_connections,
             max_scan_mb: u32::try_from(c.max_scan_bytes / (1024 * 1024)).unwrap_or(20),
             statistics_month_start: c.statistics_month_start,
+            transfer_report_every: c
+                .transfer_reports
+                .map(|s| s.every.as_str())
+                .unwrap_or("off")
+                .into(),
+            transfer_report_due_days: c.transfer_reports.map(|s| s.due_days).unwrap_or(10),
             bureau_name: "信访局".into(),
             bureau_region: "652302".into(),
             organ_code: "信".into(),
@@ -155,7 +166,7 @@ impl Default for Settings {
 }
 
 /// The settings' names, as the file and the environment spell them.
-pub const KEYS: [&str; 35] = [
+pub const KEYS: [&str; 37] = [
     "data_dir",
     "database_url",
     "blob_url",
@@ -170,6 +181,8 @@ pub const KEYS: [&str; 35] = [
     "max_connections",
     "max_scan_mb",
     "statistics_month_start",
+    "transfer_report_every",
+    "transfer_report_due_days",
     "bureau_name",
     "bureau_region",
     "organ_code",
@@ -401,6 +414,7 @@ pub fn load(named: Option<&Path>) -> Result<Loaded, Vec<Problem>> {
         "max_connections": u32,
         "max_scan_mb": u32,
         "statistics_month_start": u32,
+        "transfer_report_due_days": u32,
         "rating_window_days": u32,
         "trust_forwarded_for": bool,
         "backup_keep_daily": u32,
@@ -573,6 +587,15 @@ pub fn validate(s: &Settings) -> Vec<Problem> {
         "份",
     );
     range(&mut p, "backup_hour", s.backup_hour, 0, 23, "时");
+    if let Err(e) = xinfang_domain::transfer_table::ReportSchedule::parse(
+        &s.transfer_report_every,
+        s.transfer_report_due_days,
+    ) {
+        p.push(Problem {
+            key: e.field.unwrap_or_default(),
+            message: e.message,
+        });
+    }
     p.extend(backup_problems(s));
     p
 }
@@ -683,6 +706,13 @@ impl Settings {
             max_connections: self.max_connections.clamp(1, 200),
             max_scan_bytes: self.max_scan_mb.clamp(1, 200) as usize * 1024 * 1024,
             statistics_month_start: self.statistics_month_start.clamp(1, 28),
+            transfer_reports: xinfang_domain::transfer_table::ReportSchedule::parse(
+                &self.transfer_report_every,
+                self.transfer_report_due_days,
+            )
+            .unwrap_or(Some(
+                xinfang_domain::transfer_table::ReportSchedule::DEFAULT,
+            )),
             archive_fonds: self.archive_fonds.trim().to_string(),
             offline_recipient: self.offline_recipient.trim().to_string(),
             online_intake_role: Role::parse(self.online_intake_role.trim())

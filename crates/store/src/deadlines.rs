@@ -411,7 +411,7 @@ impl Store {
     }
 
     /// Stores a routine's deadline for its period (no petition) unless the period has one
-    /// already; returns its id when stored here.
+    /// already — the bureau's, or with `unit_id` the unit's; returns its id when stored here.
     pub async fn insert_routine_deadline(
         &self,
         tx: &mut Tx,
@@ -429,7 +429,11 @@ impl Store {
             &id,
             &routine,
             now,
-            " ON CONFLICT (bureau_id, rule_code, started_on) WHERE petition_id IS NULL DO NOTHING",
+            if routine.unit_id.is_some() {
+                " ON CONFLICT (bureau_id, rule_code, unit_id, started_on) WHERE petition_id IS NULL AND unit_id IS NOT NULL DO NOTHING"
+            } else {
+                " ON CONFLICT (bureau_id, rule_code, started_on) WHERE petition_id IS NULL AND unit_id IS NULL DO NOTHING"
+            },
         )
         .await?;
         Ok(stored.then_some(id))

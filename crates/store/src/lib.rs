@@ -21,6 +21,7 @@ pub mod reasons;
 pub mod search;
 pub mod statistics;
 pub mod supervision;
+pub mod transfer_reports;
 
 use std::str::FromStr;
 use std::sync::Arc;

@@ -7,10 +7,11 @@
 //! Not petition changes, so they are recorded in the bureau's audit log, in the same
 //! transaction as the deadline they concern.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::Serialize;
-use xinfang_domain::deadline_rules::{ROUTINE_RULES, routine_period};
+use xinfang_domain::deadline_rules::{ROUTINE_RULES, TRANSFER_REPORT_RULE, routine_period};
 use xinfang_domain::role::Role;
+use xinfang_domain::statistics::MonthStart;
 use xinfang_store::WriteTx;
 use xinfang_store::deadlines::{DeadlineRow, NewDeadline};
 
@@ -113,7 +114,90 @@ pub async fn start_due(state: &AppState, today: NaiveDate, actor_id: &str) -> Ap
         }
         tx.commit().await?;
     }
+    started += start_transfer_reports(state, today, actor_id).await?;
     Ok(started)
+}
+
+/// Starts, for the reporting period that ended last (V5.1, L4.3: units report periodically on
+/// the matters transferred to them), the report deadline of every unit that received a transfer
+/// in it, due `due_days` after the period's end. Once per unit and period whoever runs it.
+async fn start_transfer_reports(
+    state: &AppState,
+    today: NaiveDate,
+    actor_id: &str,
+) -> AppResult<usize> {
+    let Some(schedule) = state.config.transfer_reports else {
+        return Ok(0);
+    };
+    let Ok(rule) = state
+        .store
+        .deadline_rule(&state.bureau.id, TRANSFER_REPORT_RULE, None)
+        .await
+    else {
+        return Ok(0);
+    };
+    let start = MonthStart::new(state.config.statistics_month_start).unwrap_or_default();
+    let (period, due) = schedule.last_ended(today, start);
+    let (from, before) = day_bounds(period.from, period.to);
+    let units = state
+        .store
+        .units_transferred_to(&state.bureau.id, &from, &before)
+        .await?;
+    if units.is_empty() {
+        return Ok(0);
+    }
+    let now = state.clock.now();
+    let days = u32::try_from((period.to - period.from).num_days()).unwrap_or(0);
+    let mut started = 0;
+    let mut tx = state.store.begin().await?;
+    for unit in &units {
+        let id = state
+            .store
+            .insert_routine_deadline(
+                &mut tx,
+                &NewDeadline {
+                    bureau_id: &state.bureau.id,
+                    petition_id: None,
+                    handling_record_id: None,
+                    unit_id: Some(unit.as_str()),
+                    role: &rule.responsible,
+                    assignee_user_id: None,
+                    rule_code: &rule.code,
+                    rule_version: rule.version,
+                    started_on: period.from,
+                    // The period's length: its last day is `started_on + period_days`.
+                    period_days: days,
+                    mode: rule.mode,
+                    due_on: due,
+                    fixed_due: Some(due),
+                },
+                now,
+            )
+            .await?;
+        if let Some(id) = id {
+            state
+                .store
+                .audit(
+                    &mut tx,
+                    &state.bureau.id,
+                    Some(actor_id),
+                    "routine_started",
+                    &serde_json::json!({"deadline_id": id, "rule": rule.code, "unit_id": unit, "period_start": period.from, "period_end": period.to, "due_on": due}),
+                    now,
+                )
+                .await?;
+            started += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(started)
+}
+
+/// The timestamps bounding local days `first` to `last`: `[first 00:00, last + 1 00:00)` China
+/// Standard Time, as stored timestamps compare.
+pub fn day_bounds(first: NaiveDate, last: NaiveDate) -> (String, String) {
+    let at = |d: NaiveDate| xinfang_store::ts(crate::clock::from_local(d.and_time(NaiveTime::MIN)));
+    (at(first), at(last + chrono::Duration::days(1)))
 }
 
 /// The routines' deadlines of the last year and any still running, latest first.
@@ -130,6 +214,8 @@ pub async fn list(state: &AppState, user: &CurrentUser) -> AppResult<Vec<Routine
         .routine_deadlines(&state.bureau.id, since)
         .await?
         .into_iter()
+        // A unit's report is followed on the transfer table, not among the bureau's routines.
+        .filter(|d| d.unit_id.is_none())
         .map(|d| Routine {
             name: rules
                 .iter()
@@ -182,7 +268,8 @@ pub async fn complete(
         .deadline(&state.bureau.id, deadline_id)
         .await
         .map_err(|_| AppError::not_found())?;
-    if d.petition_id.is_some() {
+    // A unit's report on transferred matters is filed with its figures (`statistics::transfers`).
+    if d.petition_id.is_some() || d.unit_id.is_some() {
         return Err(AppError::not_found());
     }
     if !may_complete(user, &d) {
@@ -243,11 +330,33 @@ pub async fn overdue_task(
         .store
         .deadline_rule(&state.bureau.id, &d.rule_code, Some(d.rule_version))
         .await?;
-    let role = Role::parse(&d.role).unwrap_or(Role::Office);
-    let title = format!(
-        "{}（{} 至 {}）已逾期未完成",
-        rule.name, d.started_on, d.due_on
-    );
+    let (role, title) = match &d.unit_id {
+        // A unit's report is the letter clerk's to chase (seed 二(四)3: the clerk compiles the
+        // units' reports into the transfer table).
+        Some(unit) => {
+            let name = state
+                .store
+                .unit(&state.bureau.id, unit)
+                .await
+                .map(|u| u.name)
+                .unwrap_or_else(|_| unit.clone());
+            let last = d.started_on + chrono::Duration::days(i64::from(d.period_days));
+            (
+                Role::LetterClerk,
+                format!(
+                    "{name}{}（{} 至 {}）逾期未报，应于 {} 前报送",
+                    rule.name, d.started_on, last, d.due_on
+                ),
+            )
+        }
+        None => (
+            Role::parse(&d.role).unwrap_or(Role::Office),
+            format!(
+                "{}（{} 至 {}）已逾期未完成",
+                rule.name, d.started_on, d.due_on
+            ),
+        ),
+    };
     Ok(state
         .store
         .insert_person_task(

@@ -498,9 +498,27 @@ pub async fn draft(
                 (Some(period), DocumentKind::Circular) => {
                     Some(crate::statistics::briefing(state, user, period).await?)
                 }
+                // The day's figures (V3.2): the named day, or today.
+                (period, DocumentKind::DailyBulletin) => {
+                    let today = crate::clock::local_date(state.clock.now()).to_string();
+                    let day = period.clone().unwrap_or(crate::statistics::PeriodInput {
+                        from: Some(today.clone()),
+                        to: Some(today),
+                        ..Default::default()
+                    });
+                    let mut b = crate::statistics::briefing(state, user, &day).await?;
+                    // One day: named by its date, not as a range.
+                    if let Some((first, last)) = b.label.split_once('至')
+                        && first == last
+                    {
+                        b.label = first.to_string();
+                    }
+                    Some(b)
+                }
                 _ => None,
             };
-            if ids.is_empty() && briefing.is_none() {
+            // Only a circular may carry figures alone; a bulletin reports selected matters.
+            if ids.is_empty() && !(kind == DocumentKind::Circular && briefing.is_some()) {
                 return Err(AppError::field(
                     "petition_ids",
                     "required",

@@ -8,6 +8,8 @@
 //! figures of the petitions sent to their unit only. The rows behind a figure pass the gate
 //! (`access::drill_down_views`), a row its viewer may not open appearing by number only.
 
+pub mod transfers;
+
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
@@ -841,7 +843,11 @@ fn rate(r: Option<f64>) -> Cell {
 
 /// The workbook of a report: a summary sheet with the indicators and the channels' chart, and
 /// a sheet per group with its chart.
-fn workbook(r: &StatisticsReport, bureau: &str) -> AppResult<Vec<u8>> {
+fn workbook(
+    r: &StatisticsReport,
+    transfers: &transfers::TransferTable,
+    bureau: &str,
+) -> AppResult<Vec<u8>> {
     let subtitle = format!(
         "{}　统计区间 {} 至 {}　上期 {}　去年同期 {}",
         bureau, r.period.from, r.period.to, r.previous.label, r.year_before.label
@@ -954,7 +960,61 @@ fn workbook(r: &StatisticsReport, bureau: &str) -> AppResult<Vec<u8>> {
             value_columns: vec![1, 3],
         }],
     });
+    sheets.push(transfer_sheet(transfers, bureau));
     render_xlsx(&sheets, Some(&r.marking)).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// The transfer statistics table (转送信件办理情况统计表, V5.1, L4.3) as a sheet: the units'
+/// lines, the total last, with a chart of times and items.
+fn transfer_sheet(t: &transfers::TransferTable, bureau: &str) -> SheetSpec {
+    let line = |x: &transfers::TransferTableRow| {
+        vec![
+            Cell::Text(x.name.clone()),
+            number(x.times),
+            number(x.items),
+            number(x.reported_to_leaders),
+            number(x.assigned),
+            number(x.sent_to_departments),
+            number(x.handled_on_time),
+            number(x.reports_due),
+            number(x.reports_filed),
+            number(x.reports_late),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = t.rows.iter().map(line).collect();
+    let n = rows.len();
+    rows.push(line(&t.total));
+    SheetSpec {
+        name: "转送情况".into(),
+        title: format!("转送信件办理情况统计表（{}）", t.period.label),
+        subtitle: format!(
+            "{bureau}　统计区间 {} 至 {}　单位报告：{}",
+            t.period.from, t.period.to, t.schedule
+        ),
+        header: [
+            "承办单位",
+            "转送次数（批次）",
+            "转送件数（件）",
+            "报领导件数",
+            "交办件数",
+            "转送部门件数",
+            "及时办理件数",
+            "应报报告（份）",
+            "已报（份）",
+            "逾期（份）",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        rows,
+        charts: vec![ChartSpec {
+            title: "各单位转送次数与件数".into(),
+            kind: ChartKind::Column,
+            rows: 0..n,
+            category_column: 0,
+            value_columns: vec![1, 2],
+        }],
+    }
 }
 
 /// The report as an Excel workbook, marked 内部资料 and logged (who, which period, when).
@@ -967,7 +1027,8 @@ pub async fn export_xlsx(
     let c = count(state, user, input).await?;
     let m = marking(state, &c.period, &c.scope).await?;
     let r = report_of(&c, m);
-    let bytes = workbook(&r, &state.bureau.name)?;
+    let transfers = transfers::transfer_table(state, user, input).await?;
+    let bytes = workbook(&r, &transfers, &state.bureau.name)?;
     audit(
         state,
         user,
@@ -1314,6 +1375,7 @@ pub async fn briefing(
         ));
     }
     let r = report_of(&c, (String::new(), false));
+    let transfers = transfers::transfer_table(state, user, input).await?;
     let top = |figure: &str| -> Vec<(String, i64)> {
         c.now
             .group(figure)
@@ -1365,6 +1427,19 @@ pub async fn briefing(
             .filter(|u| u.received > 0 || u.overdue > 0)
             .map(|u| (u.name.clone(), u.received, u.overdue))
             .collect(),
+        transfer_times: transfers.total.times,
+        transfer_items: transfers.total.items,
+        transfers: transfers
+            .rows
+            .iter()
+            .filter(|r| r.times > 0 || r.items > 0)
+            .map(|r| (r.name.clone(), r.times, r.items))
+            .collect(),
+        transfer_reports: (
+            transfers.total.reports_due,
+            transfers.total.reports_filed,
+            transfers.total.reports_late,
+        ),
     })
 }
 

@@ -28,6 +28,7 @@ mod sources;
 mod statistics;
 mod supervision;
 mod sweep;
+mod transfers;
 mod upgrade;
 mod visibility;
 mod window;

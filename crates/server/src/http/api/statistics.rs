@@ -13,6 +13,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use xinfang_app::context::AppState;
+use xinfang_app::statistics::transfers::{
+    ReminderInput, TransferReportInput, TransferReportView, TransferTable,
+};
 use xinfang_app::statistics::{
     PeriodInput, PeriodJson, ReleaseDecisionInput, ReleaseInput, ReleaseView, StatisticsReport,
 };
@@ -255,8 +258,57 @@ pub async fn export_register(
     ))
 }
 
+/// The transfer statistics table (转送信件办理情况统计表, V5.1, L4.3) of a period: per unit the
+/// times (批次) and items transferred, and what its reports say became of them (reported to
+/// leaders, assigned, sent on to departments, handled on time), with the reports owed, filed and
+/// late. A unit's staff get their own line only.
+#[utoipa::path(get, path = "/api/v1/statistics/transfers", operation_id = "getTransferTable", tag = "statistics",
+    params(PeriodInput),
+    responses((status = 200, body = TransferTable), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn get_transfer_table(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    ApiQuery(input): ApiQuery<PeriodInput>,
+) -> ApiResult<Json<TransferTable>> {
+    Ok(Json(
+        xinfang_app::statistics::transfers::transfer_table(&state, &u, &input).await?,
+    ))
+}
+
+/// A unit files its periodic report on the matters transferred to it, for the reporting period
+/// of the report's deadline; the deadline is met (late after its due date).
+#[utoipa::path(post, path = "/api/v1/transfer-reports/{id}", operation_id = "fileTransferReport", tag = "statistics",
+    params(("id" = String, Path, description = "The report's deadline id (getTransferTable's reports)")),
+    request_body = TransferReportInput,
+    responses((status = 200, body = TransferReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn file_transfer_report(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<TransferReportInput>,
+) -> ApiResult<Json<TransferReportView>> {
+    Ok(Json(
+        xinfang_app::statistics::transfers::file_report(&state, &u, &id, &input).await?,
+    ))
+}
+
+/// Chases (催报) a unit's report not yet filed: recorded with its method and counted.
+#[utoipa::path(post, path = "/api/v1/transfer-reports/{id}/reminders", operation_id = "remindTransferReport", tag = "statistics",
+    params(("id" = String, Path, description = "The report's deadline id")),
+    request_body = ReminderInput,
+    responses((status = 201, body = TransferReportView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn remind_transfer_report(
+    State(state): S,
+    ApiUser(u): ApiUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<ReminderInput>,
+) -> ApiResult<(StatusCode, Json<TransferReportView>)> {
+    let v = xinfang_app::statistics::transfers::remind(&state, &u, &id, &input).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
 #[derive(OpenApi)]
-#[openapi(components(schemas(StatisticsReport, DrillDownJson, ReleaseView)))]
+#[openapi(components(schemas(StatisticsReport, DrillDownJson, ReleaseView, TransferTable)))]
 pub struct StatisticsApi;
 
 pub fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -268,4 +320,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(decide_release))
         .routes(routes!(get_register))
         .routes(routes!(export_register))
+        .routes(routes!(get_transfer_table))
+        .routes(routes!(file_transfer_report))
+        .routes(routes!(remind_transfer_report))
 }

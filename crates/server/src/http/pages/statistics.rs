@@ -69,6 +69,10 @@ struct ReportPage {
     kpis: Vec<(&'static str, String, String, String)>,
     releases: Vec<ReleaseView>,
     may_propose: bool,
+    transfers: xinfang_app::statistics::transfers::TransferTable,
+    /// The viewer files its unit's reports / chases the units' reports.
+    may_file: bool,
+    may_remind: bool,
     kind: String,
     year: String,
     index: String,
@@ -85,6 +89,11 @@ async fn report(State(state): S, PageUser(u): PageUser, Query(f): Query<PeriodFo
         Ok(r) => r,
         Err(e) => return error_page(&state, Some(&u), e),
     };
+    let transfers =
+        match xinfang_app::statistics::transfers::transfer_table(&state, &u, &f.input()).await {
+            Ok(t) => t,
+            Err(e) => return error_page(&state, Some(&u), e),
+        };
     let volume = &r.sections[0];
     let picked = ["letters", "visit_batches", "online", "phone"];
     let rows: Vec<&xinfang_app::statistics::FigureRow> = volume
@@ -122,6 +131,18 @@ async fn report(State(state): S, PageUser(u): PageUser, Query(f): Query<PeriodFo
         bars,
         kpis,
         releases,
+        transfers,
+        may_file: matches!(
+            u.role(),
+            xinfang_domain::role::Role::UnitHandler | xinfang_domain::role::Role::UnitHead
+        ),
+        may_remind: r.scope == "bureau"
+            && matches!(
+                u.role(),
+                xinfang_domain::role::Role::Office
+                    | xinfang_domain::role::Role::LetterClerk
+                    | xinfang_domain::role::Role::Inspector
+            ),
         may_propose: r.scope == "bureau"
             && matches!(
                 u.role(),
@@ -310,6 +331,69 @@ async fn register_export(
     }
 }
 
+/// A unit's report on transferred matters, as its form posts it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TransferReportForm {
+    reported_to_leaders: String,
+    assigned: String,
+    sent_to_departments: String,
+    handled_on_time: String,
+    note: String,
+}
+
+async fn file_transfer_report(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<TransferReportForm>,
+) -> Response {
+    let mut bad = Vec::new();
+    let mut n = |field: &str, label: &str, v: &str| -> i64 {
+        match v.trim().parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => {
+                bad.push(xinfang_domain::FieldError::new(
+                    field,
+                    "not_a_number",
+                    format!("{label}应为整数，「{}」无效", v.trim()),
+                ));
+                0
+            }
+        }
+    };
+    let input = xinfang_app::statistics::transfers::TransferReportInput {
+        reported_to_leaders: n("reported_to_leaders", "报领导件数", &f.reported_to_leaders),
+        assigned: n("assigned", "交办件数", &f.assigned),
+        sent_to_departments: n(
+            "sent_to_departments",
+            "转送部门件数",
+            &f.sent_to_departments,
+        ),
+        handled_on_time: n("handled_on_time", "及时办理件数", &f.handled_on_time),
+        note: f.note,
+    };
+    if !bad.is_empty() {
+        return error_page(&state, Some(&u), xinfang_app::error::AppError::Invalid(bad));
+    }
+    match xinfang_app::statistics::transfers::file_report(&state, &u, &id, &input).await {
+        Ok(_) => Redirect::to("/statistics#transfers").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
+async fn remind_transfer_report(
+    State(state): S,
+    PageUser(u): PageUser,
+    Path(id): Path<String>,
+    Form(f): Form<xinfang_app::statistics::transfers::ReminderInput>,
+) -> Response {
+    match xinfang_app::statistics::transfers::remind(&state, &u, &id, &f).await {
+        Ok(_) => Redirect::to("/statistics#transfers").into_response(),
+        Err(e) => error_page(&state, Some(&u), e),
+    }
+}
+
 pub fn router() -> Router<std::sync::Arc<xinfang_app::context::AppState>> {
     Router::new()
         .route("/statistics", get(report))
@@ -319,4 +403,9 @@ pub fn router() -> Router<std::sync::Arc<xinfang_app::context::AppState>> {
         .route("/registers/export", get(register_export))
         .route("/statistics/releases", post(propose))
         .route("/statistics/releases/{id}", post(decide))
+        .route("/transfer-reports/{id}", post(file_transfer_report))
+        .route(
+            "/transfer-reports/{id}/reminders",
+            post(remind_transfer_report),
+        )
 }
