@@ -2,6 +2,7 @@
 //! mapping, the national number beside our own, what an imported petition brought with it, and
 //! the handling rows an export reads.
 
+use crate::petitions::BindRegistration;
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -419,25 +420,7 @@ impl Store {
                     .bind(at.clone())
                     .bind(p.registered_on.to_string())
                     .bind(actor.id)
-                    .bind(&r.issue_region)
-                    .bind(&r.summary)
-                    .bind(&r.requests)
-                    .bind(&r.proposal)
-                    .bind(&r.purpose)
-                    .bind(&r.category)
-                    .bind(&r.petition_class)
-                    .bind(r.visitor_count)
-                    .bind(r.people_involved)
-                    .bind(flag(r.collective))
-                    .bind(flag(r.anonymous))
-                    .bind(flag(r.consent_to_publish))
-                    .bind(flag(r.major_urgent))
-                    .bind(flag(r.confidential))
-                    .bind(flag(r.skip_level))
-                    .bind(flag(r.out_of_district))
-                    .bind(&r.repeat_of)
-                    .bind(&r.repeat_reason)
-                    .bind(&r.accused_unit_id)
+                    .bind_registration(r)
                     .bind(at.clone())
                     .bind(
                         serde_json::to_string(&r.source)

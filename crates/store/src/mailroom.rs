@@ -3,6 +3,7 @@
 //! at registration; every change is appended to the petition's event chain by the caller in the
 //! same transaction.
 
+use crate::petitions::BindRegistration;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Serialize;
 use sqlx::Row;
@@ -372,25 +373,7 @@ impl Store {
         .bind(ts(now))
         .bind(registered_on.to_string())
         .bind(actor.id)
-        .bind(&r.issue_region)
-        .bind(&r.summary)
-        .bind(&r.requests)
-        .bind(&r.proposal)
-        .bind(&r.purpose)
-        .bind(&r.category)
-        .bind(&r.petition_class)
-        .bind(r.visitor_count)
-        .bind(r.people_involved)
-        .bind(flag(r.collective))
-        .bind(flag(r.anonymous))
-        .bind(flag(r.consent_to_publish))
-        .bind(flag(r.major_urgent))
-        .bind(flag(r.confidential))
-        .bind(flag(r.skip_level))
-        .bind(flag(r.out_of_district))
-        .bind(&r.repeat_of)
-        .bind(&r.repeat_reason)
-        .bind(&r.accused_unit_id)
+        .bind_registration(r)
         .bind(serde_json::to_string(&r.source).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(r.source.as_str())
         .bind(r.township.as_input())

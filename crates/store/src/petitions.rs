@@ -271,6 +271,38 @@ fn petitioner_from(r: &AnyRow) -> Result<PetitionerRow> {
     })
 }
 
+/// Binds a registration's own columns, in the order every statement that writes them lists
+/// them: issue_region, summary, requests, proposal, purpose, category, petition_class,
+/// visitor_count, people_involved, collective, anonymous, consent_to_publish, major_urgent,
+/// confidential, skip_level, out_of_district, repeat_of, repeat_reason, accused_unit_id.
+pub(crate) trait BindRegistration {
+    fn bind_registration(self, r: &Registration) -> Self;
+}
+
+impl BindRegistration for sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    fn bind_registration(self, r: &Registration) -> Self {
+        self.bind(&r.issue_region)
+            .bind(&r.summary)
+            .bind(&r.requests)
+            .bind(&r.proposal)
+            .bind(&r.purpose)
+            .bind(&r.category)
+            .bind(&r.petition_class)
+            .bind(r.visitor_count)
+            .bind(r.people_involved)
+            .bind(flag(r.collective))
+            .bind(flag(r.anonymous))
+            .bind(flag(r.consent_to_publish))
+            .bind(flag(r.major_urgent))
+            .bind(flag(r.confidential))
+            .bind(flag(r.skip_level))
+            .bind(flag(r.out_of_district))
+            .bind(&r.repeat_of)
+            .bind(&r.repeat_reason)
+            .bind(&r.accused_unit_id)
+    }
+}
+
 /// What a new petition row needs besides the registration itself.
 pub struct NewPetition<'a> {
     pub bureau_id: &'a str,
@@ -307,25 +339,7 @@ impl Store {
         .bind(ts(now))
         .bind(p.registered_on.to_string())
         .bind(actor.id)
-        .bind(&r.issue_region)
-        .bind(&r.summary)
-        .bind(&r.requests)
-        .bind(&r.proposal)
-        .bind(&r.purpose)
-        .bind(&r.category)
-        .bind(&r.petition_class)
-        .bind(r.visitor_count)
-        .bind(r.people_involved)
-        .bind(flag(r.collective))
-        .bind(flag(r.anonymous))
-        .bind(flag(r.consent_to_publish))
-        .bind(flag(r.major_urgent))
-        .bind(flag(r.confidential))
-        .bind(flag(r.skip_level))
-        .bind(flag(r.out_of_district))
-        .bind(&r.repeat_of)
-        .bind(&r.repeat_reason)
-        .bind(&r.accused_unit_id)
+        .bind_registration(r)
         .bind(ts(now))
         .bind(serde_json::to_string(&r.source).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(r.source.as_str())
