@@ -464,20 +464,7 @@ impl Store {
                     .bind(bureau_id)
                     .bind(p.id)
                     .bind(*i as i64)
-                    .bind(&pe.name)
-                    .bind(&pe.id_type)
-                    .bind(&pe.id_number)
-                    .bind(pe.birth_date.map(|d| d.to_string()))
-                    .bind(pe.sex.map(|s| match s {
-                        xinfang_domain::resident_id::Sex::Male => "male".to_string(),
-                        xinfang_domain::resident_id::Sex::Female => "female".to_string(),
-                    }))
-                    .bind(pe.age)
-                    .bind(&pe.ethnicity)
-                    .bind(&pe.address)
-                    .bind(&pe.phone)
-                    .bind(&pe.occupation)
-                    .bind(flag(pe.is_representative))
+                    .bind_petitioner(pe)
                     .bind(&pe.id_region);
             }
             q.execute(&mut **tx).await?;

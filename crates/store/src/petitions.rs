@@ -277,6 +277,9 @@ fn petitioner_from(r: &AnyRow) -> Result<PetitionerRow> {
 /// confidential, skip_level, out_of_district, repeat_of, repeat_reason, accused_unit_id.
 pub(crate) trait BindRegistration {
     fn bind_registration(self, r: &Registration) -> Self;
+    /// A petitioner's columns: name, id_type, id_number, birth_date, sex, age, ethnicity,
+    /// address, phone, occupation, is_representative.
+    fn bind_petitioner(self, pe: &xinfang_domain::registration::Petitioner) -> Self;
 }
 
 impl BindRegistration for sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
@@ -300,6 +303,23 @@ impl BindRegistration for sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArgume
             .bind(&r.repeat_of)
             .bind(&r.repeat_reason)
             .bind(&r.accused_unit_id)
+    }
+
+    fn bind_petitioner(self, pe: &xinfang_domain::registration::Petitioner) -> Self {
+        self.bind(&pe.name)
+            .bind(&pe.id_type)
+            .bind(&pe.id_number)
+            .bind(pe.birth_date.map(|d| d.to_string()))
+            .bind(pe.sex.map(|s| match s {
+                xinfang_domain::resident_id::Sex::Male => "male",
+                xinfang_domain::resident_id::Sex::Female => "female",
+            }))
+            .bind(pe.age)
+            .bind(&pe.ethnicity)
+            .bind(&pe.address)
+            .bind(&pe.phone)
+            .bind(&pe.occupation)
+            .bind(flag(pe.is_representative))
     }
 }
 
@@ -354,20 +374,7 @@ impl Store {
             .bind(p.bureau_id)
             .bind(&id)
             .bind(i as i64)
-            .bind(&pe.name)
-            .bind(&pe.id_type)
-            .bind(&pe.id_number)
-            .bind(pe.birth_date.map(|d| d.to_string()))
-            .bind(pe.sex.map(|s| match s {
-                xinfang_domain::resident_id::Sex::Male => "male".to_string(),
-                xinfang_domain::resident_id::Sex::Female => "female".to_string(),
-            }))
-            .bind(pe.age)
-            .bind(&pe.ethnicity)
-            .bind(&pe.address)
-            .bind(&pe.phone)
-            .bind(&pe.occupation)
-            .bind(flag(pe.is_representative))
+            .bind_petitioner(pe)
             .bind(&pe.id_region)
             .execute(&mut **tx)
             .await?;
