@@ -282,10 +282,7 @@ impl Store {
         .bind(flag(r.extendable))
         .execute(&mut **tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-            _ => StoreError::Db(e),
-        })?;
+        .map_err(crate::conflict_if_unique)?;
         Ok(())
     }
 

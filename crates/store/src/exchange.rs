@@ -88,10 +88,7 @@ impl Store {
         .bind(petition_id)
         .execute(&mut **tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-            _ => StoreError::from(e),
-        })?;
+        .map_err(crate::conflict_if_unique)?;
         Ok(())
     }
 
@@ -173,10 +170,7 @@ impl Store {
         .bind(user_id)
         .execute(&mut **tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-            _ => StoreError::from(e),
-        })?;
+        .map_err(crate::conflict_if_unique)?;
         Ok(())
     }
 
@@ -532,10 +526,9 @@ impl Store {
                     .bind(at.clone())
                     .bind(actor.id);
             }
-            q.execute(&mut **tx).await.map_err(|e| match &e {
-                sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
-                _ => StoreError::from(e),
-            })?;
+            q.execute(&mut **tx)
+                .await
+                .map_err(crate::conflict_if_unique)?;
         }
         Ok(())
     }

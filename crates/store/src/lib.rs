@@ -61,6 +61,15 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A write refused by a unique index is a conflict the caller reports (a number already
+/// taken, a report already filed); any other error stays a database error.
+pub(crate) fn conflict_if_unique(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict,
+        _ => StoreError::Db(e),
+    }
+}
 pub type Tx = sqlx::Transaction<'static, Any>;
 
 #[derive(Clone)]

@@ -162,10 +162,7 @@ impl Store {
         .bind(ts(now))
         .execute(&mut **tx)
         .await
-        .map_err(|e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => crate::StoreError::Conflict,
-            _ => crate::StoreError::Db(e),
-        })?;
+        .map_err(crate::conflict_if_unique)?;
         Ok(id)
     }
 
