@@ -526,7 +526,7 @@ async fn the_public_instance_role_may_only_insert_and_read_by_code() {
     let _guard = DropRole(login.clone());
     let url = format!("postgres://{login}@127.0.0.1:5432/{db}");
     let store = xinfang_store::Store::connect(&url, 2).await.unwrap();
-    // Nothing may be read or changed directly.
+    // Nothing may be read or changed directly (each statement is refused; none runs).
     for sql in [
         "SELECT * FROM petitions",
         "SELECT * FROM petitioners",
@@ -537,7 +537,7 @@ async fn the_public_instance_role_may_only_insert_and_read_by_code() {
         "SELECT * FROM phone_codes",
         "SELECT * FROM public_attempts",
         "SELECT * FROM units",
-        "UPDATE petitions SET stage = 'closed'",
+        "UPDATE petitions SET summary = ''",
         "DELETE FROM ratings",
         "UPDATE online_submissions SET outcome = 'x'",
     ] {
