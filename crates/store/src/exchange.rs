@@ -387,17 +387,17 @@ impl Store {
                 "INSERT INTO petitions (id, bureau_id, petition_no, query_code, channel, stage, visited_at, registered_at, registered_on, registered_by, issue_region, summary, requests, proposal, purpose, category, petition_class, visitor_count, people_involved, collective, anonymous, consent_to_publish, major_urgent, confidential, skip_level, out_of_district, repeat_of, repeat_reason, accused_unit_id, event_seq, updated_at, source, source_kind, township, national_no) VALUES ",
             );
             let width = 34;
+            let backend = self.backend();
             for i in 0..chunk.len() {
                 if i > 0 {
                     sql.push_str(", ");
                 }
                 let b = i * width;
-                let marks: Vec<String> = (1..=width).map(|k| format!("${}", b + k)).collect();
                 // event_seq is 1: the registered event below.
                 sql.push('(');
-                sql.push_str(&marks[..29].join(", "));
+                sql.push_str(&backend.marks(b + 1, 29));
                 sql.push_str(", 1, ");
-                sql.push_str(&marks[29..].join(", "));
+                sql.push_str(&backend.marks(b + 30, width - 29));
                 sql.push(')');
             }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -411,7 +411,7 @@ impl Store {
                     .bind(r.channel.as_str())
                     .bind(p.stage)
                     .bind(ts(p.visited_at_utc))
-                    .bind(at.clone())
+                    .bind(ts(p.registered_at_utc))
                     .bind(p.registered_on.to_string())
                     .bind(actor.id)
                     .bind_registration(r)
@@ -449,7 +449,7 @@ impl Store {
                 if i > 0 {
                     sql.push_str(", ");
                 }
-                sql.push_str(&format!("({})", placeholders(i * 16 + 1, 16)));
+                sql.push_str(&format!("({})", self.backend().marks(i * 16 + 1, 16)));
             }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for (p, i, pe) in chunk {
@@ -478,9 +478,9 @@ impl Store {
                     pending.push_str(", ");
                     rec.push_str(", ");
                 }
-                ev.push_str(&format!("({})", placeholders(i * 10 + 1, 10)));
-                pending.push_str(&format!("(${})", i + 1));
-                rec.push_str(&format!("({})", placeholders(i * 7 + 1, 7)));
+                ev.push_str(&format!("({})", self.backend().marks(i * 10 + 1, 10)));
+                pending.push_str(&format!("({})", self.backend().marks(i + 1, 1)));
+                rec.push_str(&format!("({})", self.backend().marks(i * 7 + 1, 7)));
             }
             pending.push_str(" ON CONFLICT DO NOTHING");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(ev));
@@ -615,6 +615,8 @@ pub struct BulkPetition<'a> {
     pub query_code: &'a str,
     pub stage: &'a str,
     pub registration: &'a xinfang_domain::registration::Registration,
+    /// When the register entered it (an old register's 登记日期), and that day.
+    pub registered_at_utc: DateTime<Utc>,
     pub registered_on: chrono::NaiveDate,
     pub visited_at_utc: DateTime<Utc>,
     pub national_no: Option<&'a str>,

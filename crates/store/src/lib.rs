@@ -40,6 +40,30 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The bind marks `first, first + 1, …` (n of them) of a statement whose every parameter
+    /// comes from here, in order. SQLite gets anonymous `?`: a numbered name (`$12`, `?12`) is
+    /// looked up by a linear scan of the statement's names when it is prepared and again when
+    /// each value is bound, which made a multi-row insert of thousands of values quadratic —
+    /// 1.1 s of a 1 000-row import batch went there.
+    pub fn marks(self, first: usize, n: usize) -> String {
+        let mut out = String::with_capacity(n * 4);
+        for i in first..first + n {
+            if i > first {
+                out.push_str(", ");
+            }
+            match self {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&i.to_string());
+                }
+            }
+        }
+        out
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]

@@ -63,7 +63,11 @@ impl Rows {
         self.vals.extend(row);
     }
 
-    async fn flush(&mut self, tx: &mut xinfang_store::WriteTx) -> anyhow::Result<()> {
+    async fn flush(
+        &mut self,
+        backend: xinfang_store::Backend,
+        tx: &mut xinfang_store::WriteTx,
+    ) -> anyhow::Result<()> {
         if self.vals.is_empty() {
             return Ok(());
         }
@@ -82,8 +86,7 @@ impl Rows {
                     sql.push(',');
                 }
                 p += 1;
-                sql.push('$');
-                sql.push_str(&p.to_string());
+                sql.push_str(&backend.marks(p, 1));
             }
             sql.push(')');
         }
@@ -414,7 +417,7 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
             &mut deadlines,
             &mut tasks,
         ] {
-            rows.flush(&mut tx).await?;
+            rows.flush(store.backend(), &mut tx).await?;
         }
         tx.commit().await?;
         done += n;
