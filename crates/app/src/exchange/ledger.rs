@@ -49,38 +49,58 @@ impl TableKind {
     }
 }
 
-/// A table read: its header row and the rows below it, each cell as text.
-pub struct Table {
+/// A table opened: its header row, and its rows read on demand — a register of a million rows
+/// is read twice (checked, then written) rather than held in memory as cells and as rows.
+pub struct Table<'a> {
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<String>>,
+    source: Source<'a>,
+}
+
+enum Source<'a> {
+    /// The bytes after the header, UTF-8 checked.
+    Csv(&'a [u8]),
+    /// The first sheet, and how many rows above the first data row (title and header).
+    Xlsx(calamine::Range<calamine::Data>, usize),
 }
 
 fn malformed(message: String) -> AppError {
     AppError::Invalid(vec![FieldError::new("file", "malformed_file", message)])
 }
 
-/// Reads a CSV (UTF-8) or Excel file (its first sheet). Dates in Excel cells become
-/// `YYYY-MM-DD HH:MM:SS`.
-pub fn read_table(bytes: &[u8], kind: TableKind) -> AppResult<Table> {
+fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new().flexible(true).from_reader(bytes)
+}
+
+fn cell_text(c: &calamine::Data) -> String {
+    use calamine::Data;
+    match c {
+        Data::DateTime(d) => d
+            .as_datetime()
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Empty => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Opens a CSV (UTF-8) or Excel file (its first sheet) and reads its header. Dates in Excel
+/// cells become `YYYY-MM-DD HH:MM:SS`.
+pub fn read_table(bytes: &[u8], kind: TableKind) -> AppResult<Table<'_>> {
     match kind {
         TableKind::Csv => {
-            let text = std::str::from_utf8(bytes)
-                .map_err(|_| malformed("CSV 文件应为 UTF-8 编码".into()))?;
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .from_reader(text.as_bytes());
+            std::str::from_utf8(bytes).map_err(|_| malformed("CSV 文件应为 UTF-8 编码".into()))?;
+            let mut reader = csv_reader(bytes);
             let headers: Vec<String> = reader
                 .headers()
                 .map_err(|e| malformed(format!("CSV 表头无法读取：{e}")))?
                 .iter()
                 .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
                 .collect();
-            let mut rows = Vec::new();
-            for (i, r) in reader.records().enumerate() {
-                let r = r.map_err(|e| malformed(format!("CSV 第 {} 行格式错误：{e}", i + 2)))?;
-                rows.push(r.iter().map(str::to_string).collect());
-            }
-            Ok(Table { headers, rows })
+            Ok(Table {
+                headers,
+                source: Source::Csv(bytes),
+            })
         }
         TableKind::Xlsx => {
             use calamine::{Data, Reader};
@@ -90,25 +110,40 @@ pub fn read_table(bytes: &[u8], kind: TableKind) -> AppResult<Table> {
                 .worksheet_range_at(0)
                 .ok_or_else(|| malformed("Excel 文件没有工作表".into()))?
                 .map_err(|e| malformed(format!("Excel 工作表无法读取：{e}")))?;
-            let text = |c: &Data| match c {
-                Data::DateTime(d) => d
-                    .as_datetime()
-                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-                    .unwrap_or_default(),
-                Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-                Data::Empty => String::new(),
-                other => other.to_string(),
-            };
             // The header is the first row with two cells or more: a title above it is skipped.
-            let mut it = range
+            let above = range
                 .rows()
-                .skip_while(|r| r.iter().filter(|c| !matches!(c, Data::Empty)).count() < 2);
-            let headers: Vec<String> = it
-                .next()
-                .map(|r| r.iter().map(|c| text(c).trim().to_string()).collect())
+                .take_while(|r| r.iter().filter(|c| !matches!(c, Data::Empty)).count() < 2)
+                .count();
+            let headers: Vec<String> = range
+                .rows()
+                .nth(above)
+                .map(|r| r.iter().map(|c| cell_text(c).trim().to_string()).collect())
                 .unwrap_or_default();
-            let rows = it.map(|r| r.iter().map(text).collect()).collect();
-            Ok(Table { headers, rows })
+            Ok(Table {
+                headers,
+                source: Source::Xlsx(range, above + 1),
+            })
+        }
+    }
+}
+
+impl Table<'_> {
+    /// The rows below the header, each cell as text, from the first again on every call.
+    pub fn rows(&self) -> Box<dyn Iterator<Item = AppResult<Vec<String>>> + Send + '_> {
+        match &self.source {
+            Source::Csv(bytes) => {
+                Box::new(csv_reader(bytes).into_records().enumerate().map(|(i, r)| {
+                    r.map(|r| r.iter().map(str::to_string).collect())
+                        .map_err(|e| malformed(format!("CSV 第 {} 行格式错误：{e}", i + 2)))
+                }))
+            }
+            Source::Xlsx(range, skip) => Box::new(
+                range
+                    .rows()
+                    .skip(*skip)
+                    .map(|r| Ok(r.iter().map(cell_text).collect())),
+            ),
         }
     }
 }
@@ -194,71 +229,44 @@ pub async fn import_ledger(
         ledger::map_columns(&table.headers, &options.mapping).map_err(AppError::Invalid)?;
     let sha = hex::encode(Sha256::digest(bytes));
     let now = state.clock.now();
-    let mut report = LedgerReport {
-        total: table.rows.len(),
-        ..Default::default()
-    };
+    let mut report = LedgerReport::default();
     let run = state.store.import_run(&state.bureau.id, &sha).await?;
     if let Some((_, _, true)) = run {
         return Err(AppError::Conflict(
             "该文件已完整导入过，不能重复导入".into(),
         ));
     }
-    // Every row checked before anything is written.
     let units = state.store.units(&state.bureau.id).await?;
     let townships: HashMap<&str, &str> = units
         .iter()
         .filter(|u| u.active && matches!(u.kind.as_str(), "township" | "street"))
         .map(|u| (u.name.as_str(), u.id.as_str()))
         .collect();
-    let mut parsed: Vec<Option<LedgerRow>> = Vec::with_capacity(table.rows.len());
+    let check = RowCheck {
+        mapping: &mapping,
+        townships: &townships,
+        now: local(now),
+        region: &state.bureau.region_code,
+    };
+    // First pass: every row checked before anything is written; only the bad rows are kept.
     let mut bad: Vec<FieldError> = Vec::new();
-    for (i, cells) in table.rows.iter().enumerate() {
-        let line = i + 2;
-        if cells.iter().all(|c| c.trim().is_empty()) {
-            parsed.push(None);
-            continue;
-        }
-        let row = ledger::parse_row(cells, &mapping, line, local(now), &state.bureau.region_code)
-            .and_then(|mut r| {
-                if let Some(name) = &r.township_name {
-                    match townships.get(name.as_str()) {
-                        Some(id) => {
-                            r.registration.township = TownshipRef::Unit {
-                                unit_id: id.to_string(),
-                            }
-                        }
-                        None => {
-                            return Err(vec![ledger::row_error(
-                                line,
-                                "township",
-                                "unknown_township",
-                                &format!("「{name}」不是本局的乡镇（街道）单位"),
-                            )]);
-                        }
-                    }
+    for (i, cells) in table.rows().enumerate() {
+        report.total += 1;
+        if let Err(es) = check.row(&cells?, i + 2) {
+            report.bad_rows += 1;
+            for e in es {
+                if bad.len() < MAX_REPORTED {
+                    report.errors.push(LedgerError {
+                        field: e.field.clone().unwrap_or_default(),
+                        code: e.code.into(),
+                        message: e.message.clone(),
+                    });
+                    bad.push(e);
                 }
-                Ok(r)
-            });
-        match row {
-            Ok(r) => parsed.push(Some(r)),
-            Err(es) => {
-                report.bad_rows += 1;
-                for e in es {
-                    if bad.len() < MAX_REPORTED {
-                        report.errors.push(LedgerError {
-                            field: e.field.clone().unwrap_or_default(),
-                            code: e.code.into(),
-                            message: e.message.clone(),
-                        });
-                        bad.push(e);
-                    }
-                }
-                parsed.push(None);
             }
         }
         if i % 10_000 == 0 {
-            progress.set(0, table.rows.len());
+            progress.set(0, i);
         }
     }
     if report.bad_rows > 0 && !options.skip_bad {
@@ -273,7 +281,8 @@ pub async fn import_ledger(
         errors.extend(bad);
         return Err(AppError::Invalid(errors));
     }
-    let (run_id, mut from) = match run {
+    let total = report.total;
+    let (run_id, from) = match run {
         Some((id, committed, _)) => (id, committed as usize),
         None => (
             state
@@ -282,7 +291,7 @@ pub async fn import_ledger(
                     &state.bureau.id,
                     &sha,
                     &options.file_name,
-                    table.rows.len() as i64,
+                    total as i64,
                     &user.id,
                     now,
                 )
@@ -291,21 +300,34 @@ pub async fn import_ledger(
         ),
     };
     report.resumed_after = from;
-    progress.set(from, table.rows.len());
-    while from < parsed.len() {
+    progress.set(from, total);
+    // Second pass: the same rows again, checked again (cheap beside writing them), written in
+    // batches after those an earlier run committed.
+    let mut rows = table.rows().enumerate().skip(from);
+    let mut at = from;
+    while at < total {
         if options.max_batches.is_some_and(|m| report.batches >= m) {
             break;
         }
-        let to = (from + batch_size).min(parsed.len());
+        let mut batch: Vec<Option<LedgerRow>> = Vec::with_capacity(batch_size);
+        for (i, cells) in rows.by_ref().take(batch_size) {
+            // Empty and (with --skip-bad) bad rows keep their place, so lines and the resume
+            // point stay those of the file.
+            batch.push(check.row(&cells?, i + 2).ok().flatten());
+        }
+        let to = at + batch.len();
+        if batch.is_empty() {
+            break;
+        }
         let (written, repeats) = write_batch(
             state,
             user,
-            &parsed[from..to],
+            &batch,
             Batch {
                 run_id: &run_id,
-                from,
+                from: at,
                 to,
-                done: to == parsed.len(),
+                done: to >= total,
                 sha: &sha,
             },
         )
@@ -313,10 +335,47 @@ pub async fn import_ledger(
         report.imported += written;
         report.repeats += repeats;
         report.batches += 1;
-        from = to;
-        progress.set(from, parsed.len());
+        at = to;
+        progress.set(at, total);
     }
     Ok(report)
+}
+
+/// What a row is checked against.
+struct RowCheck<'a> {
+    mapping: &'a ColumnMapping,
+    /// Township and street units by name.
+    townships: &'a HashMap<&'a str, &'a str>,
+    now: chrono::NaiveDateTime,
+    region: &'a str,
+}
+
+impl RowCheck<'_> {
+    /// Row `line` checked in the domain, its township found by name: `None` for an empty row.
+    fn row(&self, cells: &[String], line: usize) -> Result<Option<LedgerRow>, Vec<FieldError>> {
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            return Ok(None);
+        }
+        let mut r = ledger::parse_row(cells, self.mapping, line, self.now, self.region)?;
+        if let Some(name) = &r.township_name {
+            match self.townships.get(name.as_str()) {
+                Some(id) => {
+                    r.registration.township = TownshipRef::Unit {
+                        unit_id: id.to_string(),
+                    }
+                }
+                None => {
+                    return Err(vec![ledger::row_error(
+                        line,
+                        "township",
+                        "unknown_township",
+                        &format!("「{name}」不是本局的乡镇（街道）单位"),
+                    )]);
+                }
+            }
+        }
+        Ok(Some(r))
+    }
 }
 
 /// Where a batch lies in its run.
@@ -427,7 +486,10 @@ async fn write_batch(
             query_code: &codes[k],
             stage: stages[k],
             registration: &regs[k],
-            registered_on: today,
+            // An old register's row was registered on its 登记日期, not on the day of the
+            // import: statistics and lists count it where it happened.
+            registered_at_utc: from_local(regs[k].visited_at),
+            registered_on: regs[k].visited_at.date(),
             visited_at_utc: from_local(regs[k].visited_at),
             national_no: None,
             payload: &payloads[k],

@@ -340,6 +340,12 @@ backend_tests! {
         let first = items.iter().find(|p| p["summary"] == "拖欠工资").expect("first");
         let again = items.iter().find(|p| p["summary"] == "再次反映拖欠工资").expect("again");
         assert_eq!(again["repeat_of"], first["id"], "{again}");
+        // Registered on the register's date, not on the day of the import: the rows count in
+        // 2019's statistics.
+        assert!(first["registered_at"].as_str().unwrap_or("").starts_with("2019-03-0"), "{first}");
+        let director = app.token("director").await;
+        let (s, st) = app.get(&director, "/api/v1/statistics?period=year&year=2019&index=1").await;
+        assert_eq!((s, st["totals"]["petitions"].as_i64()), (200, Some(5)), "{st}");
         let report = app.state.store.verify(&app.state.bureau.id).await.expect("verify");
         assert!(report.ok(), "chains verify");
         // The bad file with skip_bad: its good rows go in, its bad ones are listed.
