@@ -533,6 +533,19 @@ impl Store {
         Ok(())
     }
 
+    /// Brings PostgreSQL's planner statistics for the tables a bulk import grows up to date.
+    /// Without them (autovacuum off, or not yet run) the repeat lookup's plan, made for an
+    /// empty table, read every petitioner of the bureau: 14 ms a batch at first, 500 ms at
+    /// 400 000 rows. SQLite plans without such statistics here and is left alone.
+    pub async fn refresh_import_statistics(&self) -> Result<()> {
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("ANALYZE petitions, petitioners, petition_events, exchange_records")
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
+
     /// The run of an import of the file with this digest, if one was started: its id, how many
     /// of its rows are committed, and whether it finished.
     pub async fn import_run(

@@ -336,6 +336,11 @@ pub async fn import_ledger(
         report.repeats += repeats;
         report.batches += 1;
         at = to;
+        // The tables grow many times over during a large import: the planner's statistics
+        // follow them (after the first batch, then every 100).
+        if report.batches % 100 == 1 {
+            state.store.refresh_import_statistics().await?;
+        }
         progress.set(at, total);
     }
     Ok(report)
