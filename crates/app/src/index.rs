@@ -147,8 +147,12 @@ pub(crate) async fn refresh_pending(
         return Ok(());
     }
     let seg = index.segmenter();
-    for src in store.search_sources_in(tx, &ids).await? {
-        store.put_search_doc(tx, &document(&seg, &src)).await?;
-    }
+    let docs: Vec<SearchDoc> = store
+        .search_sources_in(tx, &ids)
+        .await?
+        .iter()
+        .map(|src| document(&seg, src))
+        .collect();
+    store.put_search_docs(tx, &docs).await?;
     Ok(())
 }

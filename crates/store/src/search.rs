@@ -387,6 +387,54 @@ impl Store {
         Ok(())
     }
 
+    /// Stores (or replaces) the documents of one write. On PostgreSQL in multi-row statements:
+    /// one round trip per document made a 1 000-row import batch spend 440 ms here. (SQLite's
+    /// statements cost no round trip; its FTS5 rows keep the one-by-one path.)
+    pub async fn put_search_docs(&self, tx: &mut Tx, docs: &[SearchDoc]) -> Result<()> {
+        if self.backend() == Backend::Sqlite || docs.len() < 2 {
+            for d in docs {
+                self.put_search_doc(tx, d).await?;
+            }
+            return Ok(());
+        }
+        const WIDTH: usize = 8;
+        // The petition ids of one write are distinct (its pending marks), as ON CONFLICT needs.
+        for chunk in docs.chunks(200) {
+            let mut sql = String::from(
+                "INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, doc) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let b = i * WIDTH;
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, setweight(${}::tsvector, 'A') || setweight(${}::tsvector, 'B') || setweight(${}::tsvector, 'C'))",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
+                ));
+            }
+            sql.push_str(
+                " ON CONFLICT (petition_id) DO UPDATE SET matter = EXCLUDED.matter, full_text = EXCLUDED.full_text, \
+                 dictionary_version = EXCLUDED.dictionary_version, doc = EXCLUDED.doc",
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for d in chunk {
+                q = q
+                    .bind(&d.petition_id)
+                    .bind(&d.bureau_id)
+                    .bind(&d.matter_raw)
+                    .bind(&d.full_raw)
+                    .bind(&d.dictionary_version)
+                    .bind(ts_vector(&d.number))
+                    .bind(ts_vector(&d.matter))
+                    .bind(ts_vector(&d.restricted));
+            }
+            let conn: &mut AnyConnection = tx;
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
     /// Petitions of the bureau whose document is missing or was cut with another dictionary
     /// (with `all`: every one), after `after` in id order.
     pub async fn stale_search_docs(
