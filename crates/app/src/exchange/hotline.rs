@@ -265,7 +265,7 @@ pub async fn order_replies(
     user: &CurrentUser,
     format: OrderFormat,
 ) -> AppResult<(Vec<u8>, usize)> {
-    if !user.role().is_bureau_staff() {
+    if !super::may_export(user.role()) {
         return Err(AppError::forbidden());
     }
     let imported = state.store.imported_from(&state.bureau.id, FORMAT).await?;

@@ -41,6 +41,27 @@ const IMPORTERS: &[Role] = &[
     Role::Office,
 ];
 
+/// Whether `role` may import files into the intake queue (national file, 12345 work orders, old
+/// registers). The pages show the upload forms by it; each use case checks the same list.
+pub fn may_import(role: Role) -> bool {
+    IMPORTERS.contains(&role)
+}
+
+/// Whether `role` may export the national file and the 12345 replies.
+pub fn may_export(role: Role) -> bool {
+    role.is_bureau_staff()
+}
+
+/// Whether `role` may edit the code mapping (configuration: the system administrator).
+pub fn may_edit_codes(role: Role) -> bool {
+    role == Role::Admin
+}
+
+/// Whether `role` has anything to do on the exchange page.
+pub fn may_exchange(role: Role) -> bool {
+    may_import(role) || may_export(role) || may_edit_codes(role)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The code mapping
 
@@ -99,7 +120,9 @@ pub async fn save_code(
     user: &CurrentUser,
     input: &CodeInput,
 ) -> AppResult<Vec<CodeLine>> {
-    user.require(&[Role::Admin])?;
+    if !may_edit_codes(user.role()) {
+        return Err(AppError::forbidden());
+    }
     let map = code_map(state).await?;
     let entry = rules::check_code_entry(
         &map,
@@ -379,7 +402,7 @@ pub async fn export_national(
     user: &CurrentUser,
     input: &ExportInput,
 ) -> AppResult<ExportFile> {
-    if !user.role().is_bureau_staff() {
+    if !may_export(user.role()) {
         return Err(AppError::forbidden());
     }
     let format = Format::parse_or_json(input.format.as_deref())?;

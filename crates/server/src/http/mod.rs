@@ -39,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .merge(crate::http::pages::report_upload_router())
         .merge(crate::http::pages::scan_upload_router())
         .merge(crate::http::pages::archive_upload_router())
+        .merge(crate::http::pages::exchange_upload_router())
         .merge(crate::http::pages::public::upload_router())
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::http::auth::session_layer))
         .layer(axum::middleware::from_fn(crate::http::input::reject_nul))

@@ -12,6 +12,7 @@ mod calendar;
 mod deadlines;
 mod documents;
 mod exchange;
+mod exchange_pages;
 mod fuzz;
 mod handling;
 mod incidents;

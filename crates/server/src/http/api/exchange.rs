@@ -166,11 +166,16 @@ pub async fn order_replies(
 ) -> ApiResult<Response> {
     let format = OrderFormat::parse(q.format.as_deref())?;
     let (bytes, count) = hotline::order_replies(&state, &u, format).await?;
+    Ok(replies_response(bytes, count, format))
+}
+
+/// The 12345 replies as a download (the API and the exchange page).
+pub fn replies_response(bytes: Vec<u8>, count: usize, format: OrderFormat) -> Response {
     let (ct, ext) = match format {
         OrderFormat::Json => ("application/json", "json"),
         OrderFormat::Csv => ("text/csv; charset=utf-8", "csv"),
     };
-    Ok((
+    (
         [
             (header::CONTENT_TYPE, ct.to_string()),
             (
@@ -185,7 +190,7 @@ pub async fn order_replies(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 /// Any list or search result as an Excel workbook (the search's body; no words and
@@ -200,7 +205,12 @@ pub async fn export_xlsx(
     ApiJson(input): ApiJson<SearchInput>,
 ) -> ApiResult<Response> {
     let book = xinfang_app::exchange::xlsx::export_xlsx(&state, &u, &input).await?;
-    Ok((
+    Ok(workbook_response(book))
+}
+
+/// A list's workbook as a download (the API and the list page).
+pub fn workbook_response(book: xinfang_app::exchange::xlsx::Workbook) -> Response {
+    (
         [
             (
                 header::CONTENT_TYPE,
@@ -218,7 +228,7 @@ pub async fn export_xlsx(
         ],
         book.bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 #[derive(Deserialize, IntoParams, Default)]

@@ -446,6 +446,8 @@ pub struct Upload {
     pub part: String,
     pub file_name: String,
     pub bytes: Vec<u8>,
+    /// The form's other text fields (a page's options beside the file).
+    pub fields: std::collections::HashMap<String, String>,
 }
 
 /// Decodes an upload: a raw body, or a multipart form with the fields `file` and `part`. A
@@ -473,6 +475,7 @@ pub async fn read_upload(
             part: q.part.unwrap_or_default(),
             file_name: q.file_name.unwrap_or_default(),
             bytes: Vec::new(),
+            fields: Default::default(),
         };
         let mut csrf = None;
         for f in fields {
@@ -483,7 +486,10 @@ pub async fn read_upload(
                     up.bytes = f.data;
                 }
                 "part" => up.part = String::from_utf8_lossy(&f.data).into_owned(),
-                _ => {}
+                _ => {
+                    up.fields
+                        .insert(f.name, String::from_utf8_lossy(&f.data).into_owned());
+                }
             }
         }
         if !user.via_bearer && csrf.as_deref() != Some(user.csrf.as_str()) {
@@ -500,6 +506,7 @@ pub async fn read_upload(
             part: q.part.unwrap_or_default(),
             file_name: q.file_name.unwrap_or_default(),
             bytes: read_limited(req.into_body(), limit).await?,
+            fields: Default::default(),
         })
     }
 }

@@ -40,7 +40,7 @@ pub use statistics::{statistics_pdf_response, xlsx_response};
 pub use handling::report_file_response;
 pub mod archives;
 pub use mailroom::{
-    ScanQuery, inline_file, read_limited as read_limited_body, read_upload, scan_response,
+    ScanQuery, Upload, inline_file, read_limited as read_limited_body, read_upload, scan_response,
 };
 pub mod drafting;
 

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod archives;
+mod exchange;
 mod handling;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ mod mailroom;
 pub mod public;
 
 pub use archives::upload_router as archive_upload_router;
+pub use exchange::upload_router as exchange_upload_router;
 pub use handling::upload_router as report_upload_router;
 pub use mailroom::upload_router as scan_upload_router;
 
@@ -122,6 +124,9 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
     ) {
         nav.push(("/publications", "网上公布", ""));
     }
+    if xinfang_app::exchange::may_exchange(role) && role != Role::Admin {
+        nav.push(("/exchange", "数据交换", ""));
+    }
     if role == Role::SecurityAdmin {
         nav.push(("/admin/grants", "授权确认", "g"));
     }
@@ -138,6 +143,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         nav.push(("/admin/dictionary", "检索词典", "w"));
         nav.push(("/admin/retention", "保管期限", ""));
         nav.push(("/admin/backups", "备份", ""));
+        nav.push(("/exchange", "数据交换", ""));
     }
     nav.push(("/account/password", "修改密码", ""));
     nav
@@ -616,6 +622,8 @@ struct ListPage {
     prev_url: String,
     next_url: String,
     next_cursor: String,
+    /// The Excel export button (the search's roles).
+    may_export: bool,
 }
 
 /// The content categories, indented by level, for a select.
@@ -727,6 +735,16 @@ async fn petitions_search(
     petitions_page(&state, &u, f).await
 }
 
+/// The list's search and filters as an Excel workbook (a POST: names and ID numbers typed
+/// into the search stay out of URLs).
+async fn petitions_xlsx(
+    State(state): S,
+    PageUser(u): PageUser,
+    Form(f): Form<SearchForm>,
+) -> Response {
+    exchange::petitions_xlsx(&state, &u, f.input(), f.searching()).await
+}
+
 async fn petitions_page(state: &AppState, u: &CurrentUser, f: SearchForm) -> Response {
     let page_size = 50;
     let offset = f.offset.max(0);
@@ -828,6 +846,7 @@ async fn petitions_page(state: &AppState, u: &CurrentUser, f: SearchForm) -> Res
         prev_url: format!("{base}&offset={}", (offset - page_size).max(0)),
         next_url: format!("{base}&offset={}", offset + page_size),
         next_cursor,
+        may_export: exchange::may_export_list(u.role()),
     }
     .into_response()
 }
@@ -2764,6 +2783,7 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/tasks/{id}/done", post(task_done))
         .route("/petitions", get(petitions).post(register_submit))
         .route("/petitions/search", post(petitions_search))
+        .route("/petitions/xlsx", post(petitions_xlsx))
         .route("/petitions/new", get(register_page))
         .route("/petitions/{id}", get(petition))
         .route("/petitions/{id}/interview", post(interview_submit))
@@ -2797,5 +2817,6 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(statistics::router())
         .merge(drafting::router())
         .merge(archives::router())
+        .merge(exchange::router())
         .merge(public::router())
 }
