@@ -343,7 +343,7 @@ backend_tests! {
             assert_eq!(v["field"], field, "{v}");
         }
         // The page links to the next one.
-        let page = app.client.get(app.url(&format!("/statistics/petitions?period=month&year=2026&index=11&figure=visit_batches&limit=2")))
+        let page = app.client.get(app.url("/statistics/petitions?period=month&year=2026&index=11&figure=visit_batches&limit=2"))
             .bearer_auth(&clerk).send().await.unwrap().text().await.unwrap();
         assert!(page.contains("drill-next") && page.contains("共 3 批次，3 件信访件，本页 2 件"), "{page}");
     }
