@@ -898,13 +898,38 @@ pub fn category_first_level(code: &str) -> String {
     }
 }
 
-/// What one petition adds to which figure in `period`: (key, amount) pairs, the amount 1 for
-/// items and batches, the persons for 人次. Each key at most once per petition.
-pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)> {
-    let mut out: Vec<(String, i64)> = Vec::new();
-    let mut add = |k: &str, n: i64| out.push((k.to_string(), n));
+/// The version of [`dated_contributions`]: kept figures computed under an older version are
+/// recounted at start (`Store::migrate`). Bump it whenever a figure's definition changes.
+pub const KEPT_VERSION: i64 = 1;
+
+/// One contribution of a petition to a figure, independent of any period: the figure's key,
+/// the day it is anchored on (the period it counts in), the day it became true (it counts in a
+/// report whose period ends on or after that day) and the amount (1, or the persons for 人次).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dated {
+    pub key: String,
+    pub anchor_on: NaiveDate,
+    pub effective_on: NaiveDate,
+    pub amount: i64,
+}
+
+/// Everything a petition adds to any figure, each with its anchor and effective day. Nothing
+/// is effective before the registration: a period's report reads only the petitions registered
+/// by its end. Each key at most once per petition.
+pub fn dated_contributions(f: &CountedPetition) -> Vec<Dated> {
+    let mut out: Vec<Dated> = Vec::new();
+    let reg = f.registered_on;
+    let mut add = |k: &str, anchor: NaiveDate, effective: NaiveDate, n: i64| {
+        out.push(Dated {
+            key: k.to_string(),
+            anchor_on: anchor,
+            effective_on: effective.max(reg),
+            amount: n,
+        })
+    };
     let persons = f.persons.max(1);
-    if period.contains(f.registered_on) {
+    {
+        let mut add = |k: &str, n: i64| add(k, reg, reg, n);
         add("petitions", 1);
         add("persons", persons);
         match f.channel {
@@ -976,9 +1001,7 @@ pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)>
             add(&format!("accused_unit:{u}"), 1);
         }
     }
-    if let Some((on, acceptance)) = f.decision
-        && period.contains(on)
-    {
+    if let Some((on, acceptance)) = f.decision {
         add(
             match acceptance {
                 Acceptance::Accepted => "accepted",
@@ -986,6 +1009,8 @@ pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)>
                 Acceptance::NoLongerAccepted => "no_longer_accepted",
                 Acceptance::ReferredToLocality | Acceptance::ReferredToDepartment => "referred",
             },
+            on,
+            on,
             1,
         );
     }
@@ -997,9 +1022,7 @@ pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)>
         *e = (*e).min(*on);
     }
     for (way, on) in ways {
-        if period.contains(on) {
-            add(&format!("disposed:{way}"), 1);
-        }
+        add(&format!("disposed:{way}"), on, on, 1);
     }
     let mut received: BTreeMap<&str, NaiveDate> = BTreeMap::new();
     for r in &f.records {
@@ -1007,42 +1030,33 @@ pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)>
         *e = (*e).min(r.sent_on);
     }
     for (unit, on) in received {
-        if period.contains(on) {
-            add(&format!("unit_received:{unit}"), 1);
-        }
+        add(&format!("unit_received:{unit}"), on, on, 1);
     }
-    if let Some(on) = f.closed_on
-        && period.contains(on)
-    {
-        add("closed", 1);
+    if let Some(on) = f.closed_on {
+        add("closed", on, on, 1);
         if f.closure_due.is_none_or(|due| on <= due) {
-            add("closed_on_time", 1);
+            add("closed_on_time", on, on, 1);
         }
     }
-    let mark = f.registered_on + Duration::days(TIMELY_ACCEPTANCE_DAYS);
-    if period.contains(mark) {
-        add("acceptance_due", 1);
-        if f.decision.is_some_and(|(on, _)| on <= mark) {
-            add("accepted_in_time", 1);
-        }
+    let mark = reg + Duration::days(TIMELY_ACCEPTANCE_DAYS);
+    add("acceptance_due", mark, mark, 1);
+    if f.decision.is_some_and(|(on, _)| on <= mark) {
+        add("accepted_in_time", mark, mark, 1);
     }
-    if let Some(due) = f.closure_due
-        && period.contains(due)
-    {
-        add("closure_due", 1);
+    if let Some(due) = f.closure_due {
+        add("closure_due", due, due, 1);
         if f.closed_on.is_some_and(|on| on <= due) {
-            add("closure_due_met", 1);
+            add("closure_due_met", due, due, 1);
         }
     }
-    // Anchored on the opinion's delivery: rated by the period's end, and satisfied.
-    if let Some(r) = &f.rating
-        && period.contains(r.eligible_on)
-    {
-        add("rating_eligible", 1);
-        if r.rated_on.is_some_and(|on| on <= period.to) {
-            add("rated", 1);
+    // Anchored on the opinion's delivery; rated and satisfied count from the rating's day (a
+    // period ending before it still counts the petition as not rated).
+    if let Some(r) = &f.rating {
+        add("rating_eligible", r.eligible_on, r.eligible_on, 1);
+        if let Some(on) = r.rated_on {
+            add("rated", r.eligible_on, on, 1);
             if r.satisfied {
-                add("satisfied", 1);
+                add("satisfied", r.eligible_on, on, 1);
             }
         }
     }
@@ -1056,14 +1070,29 @@ pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)>
         e.1 |= missed;
     }
     for (unit, (due, missed)) in owed {
-        if period.contains(due) {
-            add(&format!("unit_deadlines_due:{unit}"), 1);
-            if missed {
-                add(&format!("unit_overdue:{unit}"), 1);
-            }
+        add(&format!("unit_deadlines_due:{unit}"), due, due, 1);
+        if missed {
+            add(&format!("unit_overdue:{unit}"), due, due, 1);
         }
     }
     out
+}
+
+/// Whether a dated contribution counts in `period`: anchored in it and true by its end.
+pub fn counts_in(d: &Dated, period: &Period) -> bool {
+    period.contains(d.anchor_on) && d.effective_on <= period.to
+}
+
+/// What one petition adds to which figure in `period`: (key, amount) pairs, the amount 1 for
+/// items and batches, the persons for 人次. Each key at most once per petition. The dated
+/// contributions that count in the period: the one definition behind the recount from the
+/// facts and the kept figures.
+pub fn contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)> {
+    dated_contributions(f)
+        .into_iter()
+        .filter(|d| counts_in(d, period))
+        .map(|d| (d.key, d.amount))
+        .collect()
 }
 
 /// A period's figures by key; a key not present is 0.
@@ -1201,6 +1230,7 @@ pub fn rate_zh(r: Option<f64>) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use std::collections::BTreeSet;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
@@ -1521,7 +1551,200 @@ mod tests {
             )
     }
 
+    /// The definition before contributions were dated, kept as the oracle of the dated form.
+    fn old_contributions(f: &CountedPetition, period: &Period) -> Vec<(String, i64)> {
+        let mut out: Vec<(String, i64)> = Vec::new();
+        let mut add = |k: &str, n: i64| out.push((k.to_string(), n));
+        let persons = f.persons.max(1);
+        if period.contains(f.registered_on) {
+            add("petitions", 1);
+            add("persons", persons);
+            match f.channel {
+                Channel::Letter => {
+                    add("letters", 1);
+                    add("letter_persons", persons);
+                    if f.joint {
+                        add("joint_letters", 1);
+                    }
+                    if f.anonymous {
+                        add("anonymous_letters", 1);
+                    }
+                }
+                Channel::Visit => {
+                    add("visit_batches", 1);
+                    add("visit_persons", persons);
+                    if f.collective {
+                        add("collective_batches", 1);
+                        add("collective_persons", persons);
+                        add(
+                            match persons {
+                                ..=10 => "collective_5_10",
+                                11..=20 => "collective_11_20",
+                                21..=50 => "collective_21_50",
+                                51..=100 => "collective_51_100",
+                                _ => "collective_over_100",
+                            },
+                            1,
+                        );
+                    }
+                    if f.skip_level {
+                        add("skip_level", 1);
+                    }
+                    if f.out_of_district {
+                        add("out_of_district", 1);
+                    }
+                }
+                Channel::Online => {
+                    add("online", 1);
+                    add("network", 1);
+                }
+                Channel::Phone => {
+                    add("phone", 1);
+                    add("network", 1);
+                }
+            }
+            add(if f.repeat { "repeat" } else { "first" }, 1);
+            if let s @ ("forwarded_by_higher_organ"
+            | "assigned_by_higher_organ"
+            | "instructed_by_local_leader"
+            | "hotline_12345") = f.source_kind.as_str()
+            {
+                add(s, 1);
+            }
+            if !f.township.is_empty() {
+                add(&format!("township:{}", f.township), 1);
+            }
+            if let Some(c) = f.category.as_deref().filter(|c| !c.is_empty()) {
+                add(&format!("category:{}", category_first_level(c)), 1);
+                add(&format!("category_detail:{c}"), 1);
+            }
+            if let Some(p) = f.purpose.as_deref().filter(|p| !p.is_empty()) {
+                add(&format!("purpose:{p}"), 1);
+            }
+            if let Some(c) = f.petition_class.as_deref().filter(|c| !c.is_empty()) {
+                add(&format!("petition_class:{c}"), 1);
+            }
+            if let Some(u) = f.accused_unit_id.as_deref().filter(|u| !u.is_empty()) {
+                add(&format!("accused_unit:{u}"), 1);
+            }
+        }
+        if let Some((on, acceptance)) = f.decision
+            && period.contains(on)
+        {
+            add(
+                match acceptance {
+                    Acceptance::Accepted => "accepted",
+                    Acceptance::NotAccepted => "not_accepted",
+                    Acceptance::NoLongerAccepted => "no_longer_accepted",
+                    Acceptance::ReferredToLocality | Acceptance::ReferredToDepartment => "referred",
+                },
+                1,
+            );
+        }
+        // Each way once per petition, on the day it first took effect; each unit once, on the day
+        // it first received the petition: one anchor each, so months still add up to the year.
+        let mut ways: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+        for (on, d) in &f.dispositions {
+            let e = ways.entry(d.as_str()).or_insert(*on);
+            *e = (*e).min(*on);
+        }
+        for (way, on) in ways {
+            if period.contains(on) {
+                add(&format!("disposed:{way}"), 1);
+            }
+        }
+        let mut received: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+        for r in &f.records {
+            let e = received.entry(r.unit_id.as_str()).or_insert(r.sent_on);
+            *e = (*e).min(r.sent_on);
+        }
+        for (unit, on) in received {
+            if period.contains(on) {
+                add(&format!("unit_received:{unit}"), 1);
+            }
+        }
+        if let Some(on) = f.closed_on
+            && period.contains(on)
+        {
+            add("closed", 1);
+            if f.closure_due.is_none_or(|due| on <= due) {
+                add("closed_on_time", 1);
+            }
+        }
+        let mark = f.registered_on + Duration::days(TIMELY_ACCEPTANCE_DAYS);
+        if period.contains(mark) {
+            add("acceptance_due", 1);
+            if f.decision.is_some_and(|(on, _)| on <= mark) {
+                add("accepted_in_time", 1);
+            }
+        }
+        if let Some(due) = f.closure_due
+            && period.contains(due)
+        {
+            add("closure_due", 1);
+            if f.closed_on.is_some_and(|on| on <= due) {
+                add("closure_due_met", 1);
+            }
+        }
+        // Anchored on the opinion's delivery: rated by the period's end, and satisfied.
+        if let Some(r) = &f.rating
+            && period.contains(r.eligible_on)
+        {
+            add("rating_eligible", 1);
+            if r.rated_on.is_some_and(|on| on <= period.to) {
+                add("rated", 1);
+                if r.satisfied {
+                    add("satisfied", 1);
+                }
+            }
+        }
+        // Per unit and petition once, on the last of its deadlines there; overdue when any of
+        // them was not met by its due date.
+        let mut owed: BTreeMap<&str, (NaiveDate, bool)> = BTreeMap::new();
+        for d in &f.unit_deadlines {
+            let missed = d.met_on.is_none_or(|m| m > d.due_on);
+            let e = owed.entry(d.unit_id.as_str()).or_insert((d.due_on, missed));
+            e.0 = e.0.max(d.due_on);
+            e.1 |= missed;
+        }
+        for (unit, (due, missed)) in owed {
+            if period.contains(due) {
+                add(&format!("unit_deadlines_due:{unit}"), 1);
+                if missed {
+                    add(&format!("unit_overdue:{unit}"), 1);
+                }
+            }
+        }
+        out
+    }
+
     proptest! {
+        #[test]
+        fn dated_contributions_filtered_by_a_period_are_the_old_definition(
+            all in proptest::collection::vec(arb_facts(), 0..20),
+            rated in proptest::collection::vec(proptest::option::of((0i64..200, proptest::option::of(-20i64..200), any::<bool>())), 20),
+            from in 0i64..1000,
+            len in 0i64..400,
+        ) {
+            let base = d("2025-03-01");
+            let period = Period::range(base + Duration::days(from), base + Duration::days(from + len)).unwrap();
+            for (mut f, r) in all.into_iter().zip(rated) {
+                f.rating = r.map(|(e, on, satisfied)| RatingFact {
+                    eligible_on: f.registered_on + Duration::days(e),
+                    rated_on: on.map(|o| f.registered_on + Duration::days(e + o)),
+                    satisfied,
+                });
+                let mut new = contributions(&f, &period);
+                // The old definition counted the petitions read up to the period's end.
+                let mut old = if f.registered_on <= period.to { old_contributions(&f, &period) } else { Vec::new() };
+                new.sort();
+                old.sort();
+                prop_assert_eq!(new, old);
+                let keys: BTreeSet<String> = dated_contributions(&f).into_iter().map(|d| d.key).collect();
+                prop_assert_eq!(keys.len(), dated_contributions(&f).len(), "each key once");
+            }
+        }
+
         #[test]
         fn months_add_up_to_the_year_and_drill_downs_to_their_figures(
             all in proptest::collection::vec(arb_facts(), 0..40),

@@ -7,7 +7,8 @@
 //!
 //! Left out: the migrations' own table (a backup records the versions instead) and the search
 //! index, which is derived from the rest and kept differently on each backend (FTS5 tables,
-//! a tsvector column that sqlx's `Any` cannot read): a restore rebuilds it.
+//! a tsvector column that sqlx's `Any` cannot read): a restore rebuilds it. The kept statistics
+//! go with the backup; their pending marks and version marker do not (the caller recounts).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -25,6 +26,8 @@ pub fn left_out(table: &str) -> bool {
         || table.starts_with("sqlite_")
         || table == "search_docs"
         || table.starts_with("search_fts")
+        || table == "statistics_pending"
+        || table == "statistics_version"
 }
 
 /// A column's type, as both backends can hold it.
@@ -546,6 +549,11 @@ impl Restore {
             }
             q.execute(&mut **self.tx).await?;
         }
+        // The kept statistics come with the snapshot, consistent with its facts: the marks the
+        // loaded rows set need no recount (the caller recounts if the definition changed).
+        sqlx::query("DELETE FROM statistics_pending")
+            .execute(&mut **self.tx)
+            .await?;
         self.tx.commit().await
     }
 }

@@ -20,6 +20,7 @@ pub mod public;
 pub mod reasons;
 pub mod search;
 pub mod statistics;
+pub mod statistics_kept;
 pub mod supervision;
 pub mod transfer_reports;
 
@@ -101,6 +102,10 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     write_lock: Arc<Mutex<()>>,
+    /// Whether writes keep the statistics current: set once this process migrated the schema
+    /// (the public instance on PostgreSQL never does, and its role may not read the kept
+    /// tables; nothing it writes is a fact statistics count).
+    keeps_statistics: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A write transaction; on SQLite it also holds the in-process writer lock until it is
@@ -109,10 +114,18 @@ pub struct WriteTx {
     /// `Some` until committed or dropped.
     tx: Option<Tx>,
     guard: Option<OwnedMutexGuard<()>>,
+    keeps_statistics: bool,
 }
 
 impl WriteTx {
     pub async fn commit(mut self) -> Result<()> {
+        // The kept statistics of the petitions this write changed, in the same transaction
+        // (an error rolls the whole write back, on drop).
+        if self.keeps_statistics
+            && let Some(tx) = self.tx.as_mut()
+        {
+            statistics_kept::refresh_pending(tx).await?;
+        }
         if let Some(tx) = self.tx.take() {
             tx.commit().await?;
         }
@@ -227,11 +240,16 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            keeps_statistics: Default::default(),
         })
     }
 
     pub async fn migrate(&self) -> Result<()> {
         migrations(self.backend).run(&self.pool).await?;
+        self.keeps_statistics
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        // An upgraded database (or a new definition of the figures) is recounted once.
+        self.recount_statistics_if_stale().await?;
         Ok(())
     }
 
@@ -292,6 +310,9 @@ impl Store {
         Ok(WriteTx {
             tx: Some(tx),
             guard,
+            keeps_statistics: self
+                .keeps_statistics
+                .load(std::sync::atomic::Ordering::Relaxed),
         })
     }
 

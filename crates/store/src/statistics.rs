@@ -2,7 +2,12 @@
 //! since, for every registered petition of the bureau up to a day. The counting itself is pure
 //! (`domain::statistics`); this module only reads, in four set-wise queries.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
 use sqlx::Row;
+use xinfang_domain::statistics::{CountedPetition, RatingFact, UnitDeadline, UnitRecord};
+use xinfang_domain::words::{Acceptance, Channel, Disposition};
 
 use crate::{Result, Store};
 
@@ -11,6 +16,7 @@ use crate::{Result, Store};
 #[derive(Debug, Clone)]
 pub struct StatPetition {
     pub id: String,
+    pub bureau_id: String,
     pub petition_no: String,
     pub channel: String,
     pub registered_on: String,
@@ -92,111 +98,220 @@ impl Store {
         } else {
             ""
         };
-        let scope = format!(
-            "p.bureau_id = $1 AND p.registered_on <= $2 AND p.stage NOT IN ('received', 'returned_unopened'){unit_cond}"
-        );
-        macro_rules! bind {
-            ($q:expr) => {{
-                let q = $q.bind(bureau_id.to_string()).bind(to.to_string());
-                match unit_id {
-                    Some(u) => q.bind(u.to_string()),
-                    None => q,
-                }
-            }};
-        }
-        let rows = bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT p.id, p.petition_no, p.channel, p.registered_on, p.visitor_count, p.collective, p.anonymous, \
-             p.skip_level, p.out_of_district, p.repeat_of, p.source_kind, p.township, p.category, p.purpose, \
-             p.petition_class, p.accused_unit_id, p.acceptance, p.decided_at, COALESCE(l.joint, 0) AS joint, COALESCE(l.signatory_count, 0) AS signatories, \
-             (SELECT min(e.at) FROM petition_events e WHERE e.petition_id = p.id AND e.kind IN ('closed', 'circular_issued')) AS closed_at, \
-             (SELECT max(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.rule_code = 'handle_and_close' AND d.state <> 'cancelled') AS closure_due, \
-             (SELECT min(hr.reply_served_on) FROM handling_reports hr WHERE hr.petition_id = p.id AND hr.reply_served_on IS NOT NULL \
-               AND (SELECT v.outcome FROM report_reviews v WHERE v.handling_report_id = hr.id ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1) = 'pass') AS rating_eligible_on, \
-             (SELECT min(t.rated_at) FROM ratings t WHERE t.petition_id = p.id AND t.outcome = 'accepted') AS rated_at, \
-             (SELECT COUNT(*) FROM ratings t WHERE t.petition_id = p.id AND t.outcome = 'accepted' AND t.class <> 'satisfied') AS unsatisfied_ratings \
-             FROM petitions p LEFT JOIN letters l ON l.petition_id = p.id WHERE {scope} ORDER BY p.registered_on, p.id"
-        ))))
-        .fetch_all(self.pool())
-        .await?;
-        let flag =
-            |r: &sqlx::any::AnyRow, c: &str| -> Result<bool> { Ok(r.try_get::<i64, _>(c)? != 0) };
-        let mut out = StatisticsRows::default();
-        for r in &rows {
-            out.petitions.push(StatPetition {
-                id: r.try_get("id")?,
-                petition_no: r.try_get("petition_no")?,
-                channel: r.try_get("channel")?,
-                registered_on: r.try_get("registered_on")?,
-                // A joint letter's persons are its signatories, who may be more than those
-                // registered by name.
-                visitor_count: r
-                    .try_get::<i64, _>("visitor_count")?
-                    .max(r.try_get::<i64, _>("signatories")?),
-                collective: flag(r, "collective")?,
-                joint: flag(r, "joint")?,
-                anonymous: flag(r, "anonymous")?,
-                skip_level: flag(r, "skip_level")?,
-                out_of_district: flag(r, "out_of_district")?,
-                repeat: r.try_get::<Option<String>, _>("repeat_of")?.is_some(),
-                source_kind: r.try_get("source_kind")?,
-                township: r.try_get("township")?,
-                category: r.try_get("category")?,
-                purpose: r.try_get("purpose")?,
-                petition_class: r.try_get("petition_class")?,
-                accused_unit_id: r.try_get("accused_unit_id")?,
-                acceptance: r.try_get("acceptance")?,
-                decided_at: r.try_get("decided_at")?,
-                closed_at: r.try_get("closed_at")?,
-                closure_due: r.try_get("closure_due")?,
-                rating_eligible_on: r.try_get("rating_eligible_on")?,
-                rated_at: r.try_get("rated_at")?,
-                unsatisfied_ratings: r.try_get("unsatisfied_ratings")?,
-            });
-        }
-        for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT x.petition_id, x.disposition, x.created_at FROM dispositions x JOIN petitions p ON p.id = x.petition_id \
-             WHERE {scope} ORDER BY x.created_at"
-        ))))
-        .fetch_all(self.pool())
-        .await?
-        {
-            out.dispositions.push(StatDisposition {
-                petition_id: r.try_get("petition_id")?,
-                disposition: r.try_get("disposition")?,
-                created_at: r.try_get("created_at")?,
-            });
-        }
-        for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT h.petition_id, h.unit_id, h.kind, h.created_at FROM handling_records h JOIN petitions p ON p.id = h.petition_id \
-             WHERE {scope} AND h.kind IN ('assignment', 'transfer') ORDER BY h.created_at"
-        ))))
-        .fetch_all(self.pool())
-        .await?
-        {
-            out.records.push(StatRecord {
-                petition_id: r.try_get("petition_id")?,
-                unit_id: r.try_get("unit_id")?,
-                kind: r.try_get("kind")?,
-                created_at: r.try_get("created_at")?,
-            });
-        }
-        for r in bind!(sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT d.petition_id, d.unit_id, d.due_on, CASE WHEN d.state = 'met' THEN d.met_at END AS met_at \
-             FROM deadlines d JOIN petitions p ON p.id = d.petition_id \
-             WHERE {scope} AND d.unit_id IS NOT NULL AND d.state <> 'cancelled' AND d.rule_code IN {UNIT_RULES} ORDER BY d.due_on"
-        ))))
-        .fetch_all(self.pool())
-        .await?
-        {
-            out.deadlines.push(StatDeadline {
-                petition_id: r.try_get("petition_id")?,
-                unit_id: r.try_get("unit_id")?,
-                due_on: r.try_get("due_on")?,
-                met_at: r.try_get("met_at")?,
-            });
-        }
-        Ok(out)
+        let scope = format!("p.bureau_id = $1 AND p.registered_on <= $2{unit_cond}");
+        let mut binds = vec![bureau_id.to_string(), to.to_string()];
+        binds.extend(unit_id.map(str::to_string));
+        let mut conn = self.pool().acquire().await?;
+        statistics_rows_where(&mut conn, &scope, &binds).await
     }
+}
+
+/// The facts of the petitions `scope` (a condition on `p`, petitions, with placeholders `$1`…
+/// for `binds`) selects, registered ones only.
+pub(crate) async fn statistics_rows_where(
+    conn: &mut sqlx::AnyConnection,
+    scope: &str,
+    binds: &[String],
+) -> Result<StatisticsRows> {
+    let scope = format!("{scope} AND p.stage NOT IN ('received', 'returned_unopened')");
+    let query = |sql: String| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for b in binds {
+            q = q.bind(b.clone());
+        }
+        q
+    };
+    let rows = query(format!(
+        "SELECT p.id, p.bureau_id, p.petition_no, p.channel, p.registered_on, p.visitor_count, p.collective, p.anonymous, \
+         p.skip_level, p.out_of_district, p.repeat_of, p.source_kind, p.township, p.category, p.purpose, \
+         p.petition_class, p.accused_unit_id, p.acceptance, p.decided_at, COALESCE(l.joint, 0) AS joint, COALESCE(l.signatory_count, 0) AS signatories, \
+         (SELECT min(e.at) FROM petition_events e WHERE e.petition_id = p.id AND e.kind IN ('closed', 'circular_issued')) AS closed_at, \
+         (SELECT max(d.due_on) FROM deadlines d WHERE d.petition_id = p.id AND d.rule_code = 'handle_and_close' AND d.state <> 'cancelled') AS closure_due, \
+         (SELECT min(hr.reply_served_on) FROM handling_reports hr WHERE hr.petition_id = p.id AND hr.reply_served_on IS NOT NULL \
+           AND (SELECT v.outcome FROM report_reviews v WHERE v.handling_report_id = hr.id ORDER BY v.reviewed_at DESC, v.id DESC LIMIT 1) = 'pass') AS rating_eligible_on, \
+         (SELECT min(t.rated_at) FROM ratings t WHERE t.petition_id = p.id AND t.outcome = 'accepted') AS rated_at, \
+         (SELECT COUNT(*) FROM ratings t WHERE t.petition_id = p.id AND t.outcome = 'accepted' AND t.class <> 'satisfied') AS unsatisfied_ratings \
+         FROM petitions p LEFT JOIN letters l ON l.petition_id = p.id WHERE {scope} ORDER BY p.registered_on, p.id"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let flag =
+        |r: &sqlx::any::AnyRow, c: &str| -> Result<bool> { Ok(r.try_get::<i64, _>(c)? != 0) };
+    let mut out = StatisticsRows::default();
+    for r in &rows {
+        out.petitions.push(StatPetition {
+            id: r.try_get("id")?,
+            bureau_id: r.try_get("bureau_id")?,
+            petition_no: r.try_get("petition_no")?,
+            channel: r.try_get("channel")?,
+            registered_on: r.try_get("registered_on")?,
+            // A joint letter's persons are its signatories, who may be more than those
+            // registered by name.
+            visitor_count: r
+                .try_get::<i64, _>("visitor_count")?
+                .max(r.try_get::<i64, _>("signatories")?),
+            collective: flag(r, "collective")?,
+            joint: flag(r, "joint")?,
+            anonymous: flag(r, "anonymous")?,
+            skip_level: flag(r, "skip_level")?,
+            out_of_district: flag(r, "out_of_district")?,
+            repeat: r.try_get::<Option<String>, _>("repeat_of")?.is_some(),
+            source_kind: r.try_get("source_kind")?,
+            township: r.try_get("township")?,
+            category: r.try_get("category")?,
+            purpose: r.try_get("purpose")?,
+            petition_class: r.try_get("petition_class")?,
+            accused_unit_id: r.try_get("accused_unit_id")?,
+            acceptance: r.try_get("acceptance")?,
+            decided_at: r.try_get("decided_at")?,
+            closed_at: r.try_get("closed_at")?,
+            closure_due: r.try_get("closure_due")?,
+            rating_eligible_on: r.try_get("rating_eligible_on")?,
+            rated_at: r.try_get("rated_at")?,
+            unsatisfied_ratings: r.try_get("unsatisfied_ratings")?,
+        });
+    }
+    for r in query(format!(
+        "SELECT x.petition_id, x.disposition, x.created_at FROM dispositions x JOIN petitions p ON p.id = x.petition_id \
+         WHERE {scope} ORDER BY x.created_at"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        out.dispositions.push(StatDisposition {
+            petition_id: r.try_get("petition_id")?,
+            disposition: r.try_get("disposition")?,
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    for r in query(format!(
+        "SELECT h.petition_id, h.unit_id, h.kind, h.created_at FROM handling_records h JOIN petitions p ON p.id = h.petition_id \
+         WHERE {scope} AND h.kind IN ('assignment', 'transfer') ORDER BY h.created_at"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        out.records.push(StatRecord {
+            petition_id: r.try_get("petition_id")?,
+            unit_id: r.try_get("unit_id")?,
+            kind: r.try_get("kind")?,
+            created_at: r.try_get("created_at")?,
+        });
+    }
+    for r in query(format!(
+        "SELECT d.petition_id, d.unit_id, d.due_on, CASE WHEN d.state = 'met' THEN d.met_at END AS met_at \
+         FROM deadlines d JOIN petitions p ON p.id = d.petition_id \
+         WHERE {scope} AND d.unit_id IS NOT NULL AND d.state <> 'cancelled' AND d.rule_code IN {UNIT_RULES} ORDER BY d.due_on"
+    ))
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        out.deadlines.push(StatDeadline {
+            petition_id: r.try_get("petition_id")?,
+            unit_id: r.try_get("unit_id")?,
+            due_on: r.try_get("due_on")?,
+            met_at: r.try_get("met_at")?,
+        });
+    }
+    Ok(out)
+}
+
+/// A stored timestamp's local (China Standard Time) day.
+fn local_day(ts: &str) -> Option<NaiveDate> {
+    crate::parse_ts(ts)
+        .ok()
+        .map(|t| (t + chrono::Duration::hours(8)).date_naive())
+}
+
+fn date_of(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// The facts of the stored rows as statistics count them, with the records and deadlines of
+/// `unit` only when a unit's figures are counted.
+pub fn counted_facts(rows: StatisticsRows, unit: Option<&str>) -> Vec<CountedPetition> {
+    let mut dispositions: HashMap<String, Vec<(NaiveDate, Disposition)>> = HashMap::new();
+    for d in rows.dispositions {
+        if let (Some(on), Some(way)) =
+            (local_day(&d.created_at), Disposition::parse(&d.disposition))
+        {
+            dispositions
+                .entry(d.petition_id)
+                .or_default()
+                .push((on, way));
+        }
+    }
+    let mine = |u: &str| unit.is_none_or(|x| x == u);
+    let mut records: HashMap<String, Vec<UnitRecord>> = HashMap::new();
+    for r in rows.records.into_iter().filter(|r| mine(&r.unit_id)) {
+        if let Some(on) = local_day(&r.created_at) {
+            records.entry(r.petition_id).or_default().push(UnitRecord {
+                unit_id: r.unit_id,
+                kind: r.kind,
+                sent_on: on,
+            });
+        }
+    }
+    let mut deadlines: HashMap<String, Vec<UnitDeadline>> = HashMap::new();
+    for d in rows.deadlines.into_iter().filter(|d| mine(&d.unit_id)) {
+        if let Some(due) = date_of(&d.due_on) {
+            deadlines
+                .entry(d.petition_id)
+                .or_default()
+                .push(UnitDeadline {
+                    unit_id: d.unit_id,
+                    due_on: due,
+                    met_on: d.met_at.as_deref().and_then(local_day),
+                });
+        }
+    }
+    rows.petitions
+        .into_iter()
+        .filter_map(|p| {
+            let registered_on = date_of(&p.registered_on)?;
+            let channel = Channel::parse(&p.channel)?;
+            let decision = match (
+                &p.decided_at,
+                p.acceptance.as_deref().and_then(Acceptance::parse),
+            ) {
+                (Some(at), Some(a)) => local_day(at).map(|d| (d, a)),
+                _ => None,
+            };
+            Some(CountedPetition {
+                channel,
+                registered_on,
+                persons: p.visitor_count,
+                collective: p.collective,
+                joint: p.joint,
+                anonymous: p.anonymous,
+                skip_level: p.skip_level,
+                out_of_district: p.out_of_district,
+                repeat: p.repeat,
+                source_kind: p.source_kind,
+                township: p.township,
+                category: p.category,
+                purpose: p.purpose,
+                petition_class: p.petition_class,
+                accused_unit_id: p.accused_unit_id,
+                decision,
+                dispositions: dispositions.remove(&p.id).unwrap_or_default(),
+                closed_on: p.closed_at.as_deref().and_then(local_day),
+                closure_due: p.closure_due.as_deref().and_then(date_of),
+                records: records.remove(&p.id).unwrap_or_default(),
+                unit_deadlines: deadlines.remove(&p.id).unwrap_or_default(),
+                rating: p
+                    .rating_eligible_on
+                    .as_deref()
+                    .and_then(date_of)
+                    .map(|eligible_on| RatingFact {
+                        eligible_on,
+                        rated_on: p.rated_at.as_deref().and_then(local_day),
+                        satisfied: p.unsatisfied_ratings == 0,
+                    }),
+                petition_id: p.id,
+            })
+        })
+        .collect()
 }
 
 impl Store {

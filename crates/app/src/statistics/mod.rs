@@ -17,11 +17,10 @@ use serde::{Deserialize, Serialize};
 use xinfang_docs::workbook::{Cell, ChartKind, ChartSpec, SheetSpec, render_xlsx};
 use xinfang_domain::catalog;
 use xinfang_domain::role::Role;
-use xinfang_domain::statistics::{
-    self as rules, CountedPetition, MonthStart, Period, Tally, UnitDeadline, UnitRecord,
-};
-use xinfang_domain::words::{Acceptance, Channel, Disposition};
-use xinfang_store::statistics::StatisticsRows;
+use xinfang_domain::statistics::{self as rules, MonthStart, Period, Tally};
+use xinfang_domain::words::{Channel, Disposition};
+use xinfang_store::statistics::counted_facts;
+use xinfang_store::statistics_kept::{KeptMember, KeptScope};
 
 use crate::access::{PetitionView, drill_down_views};
 use crate::auth::CurrentUser;
@@ -314,7 +313,6 @@ struct Counted {
     period: Period,
     previous: Period,
     year_before: Period,
-    facts: Vec<CountedPetition>,
     now: Tally,
     prev: Tally,
     last_year: Tally,
@@ -400,88 +398,70 @@ fn date_of(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// The facts of the stored rows, for the unit's records only when the scope is a unit.
-fn facts_of(rows: StatisticsRows, unit: Option<&str>) -> Vec<CountedPetition> {
-    let mut dispositions: HashMap<String, Vec<(NaiveDate, Disposition)>> = HashMap::new();
-    for d in rows.dispositions {
-        if let (Some(on), Some(way)) = (day_of(&d.created_at), Disposition::parse(&d.disposition)) {
-            dispositions
-                .entry(d.petition_id)
-                .or_default()
-                .push((on, way));
-        }
+/// A period's figures as kept (`statistics_days`, or a unit's petitions' kept rows): the
+/// sum of what is anchored in the period and was true by its end.
+async fn kept_tally(state: &AppState, scope: &Scope, period: &Period) -> AppResult<Tally> {
+    let (from, to) = (period.from.to_string(), period.to.to_string());
+    let rows = state
+        .store
+        .kept_totals(&state.bureau.id, kept_scope(scope), &from, &to)
+        .await?;
+    Ok(Tally(
+        rows.into_iter()
+            .filter(|(k, n)| *n != 0 && in_scope(scope, k))
+            .collect(),
+    ))
+}
+
+fn kept_scope(scope: &Scope) -> KeptScope<'_> {
+    match scope {
+        Scope::Bureau => KeptScope::Bureau,
+        Scope::Unit(u) => KeptScope::Unit(u),
     }
-    let mine = |u: &str| unit.is_none_or(|x| x == u);
-    let mut records: HashMap<String, Vec<UnitRecord>> = HashMap::new();
-    for r in rows.records.into_iter().filter(|r| mine(&r.unit_id)) {
-        if let Some(on) = day_of(&r.created_at) {
-            records.entry(r.petition_id).or_default().push(UnitRecord {
-                unit_id: r.unit_id,
-                kind: r.kind,
-                sent_on: on,
-            });
+}
+
+/// Whether a figure's key belongs to the scope: a unit sees its own per-unit figures only.
+fn in_scope(scope: &Scope, key: &str) -> bool {
+    match (scope, key.split_once(':')) {
+        (Scope::Unit(u), Some(("unit_received" | "unit_deadlines_due" | "unit_overdue", unit))) => {
+            unit == u
         }
+        _ => true,
     }
-    let mut deadlines: HashMap<String, Vec<UnitDeadline>> = HashMap::new();
-    for d in rows.deadlines.into_iter().filter(|d| mine(&d.unit_id)) {
-        if let Some(due) = date_of(&d.due_on) {
-            deadlines
-                .entry(d.petition_id)
-                .or_default()
-                .push(UnitDeadline {
-                    unit_id: d.unit_id,
-                    due_on: due,
-                    met_on: d.met_at.as_deref().and_then(day_of),
-                });
-        }
-    }
-    rows.petitions
-        .into_iter()
-        .filter_map(|p| {
-            let registered_on = date_of(&p.registered_on)?;
-            let channel = Channel::parse(&p.channel)?;
-            let decision = match (
-                &p.decided_at,
-                p.acceptance.as_deref().and_then(Acceptance::parse),
-            ) {
-                (Some(at), Some(a)) => day_of(at).map(|d| (d, a)),
-                _ => None,
-            };
-            Some(CountedPetition {
-                channel,
-                registered_on,
-                persons: p.visitor_count,
-                collective: p.collective,
-                joint: p.joint,
-                anonymous: p.anonymous,
-                skip_level: p.skip_level,
-                out_of_district: p.out_of_district,
-                repeat: p.repeat,
-                source_kind: p.source_kind,
-                township: p.township,
-                category: p.category,
-                purpose: p.purpose,
-                petition_class: p.petition_class,
-                accused_unit_id: p.accused_unit_id,
-                decision,
-                dispositions: dispositions.remove(&p.id).unwrap_or_default(),
-                closed_on: p.closed_at.as_deref().and_then(day_of),
-                closure_due: p.closure_due.as_deref().and_then(date_of),
-                records: records.remove(&p.id).unwrap_or_default(),
-                unit_deadlines: deadlines.remove(&p.id).unwrap_or_default(),
-                rating: p
-                    .rating_eligible_on
-                    .as_deref()
-                    .and_then(date_of)
-                    .map(|eligible_on| xinfang_domain::statistics::RatingFact {
-                        eligible_on,
-                        rated_on: p.rated_at.as_deref().and_then(day_of),
-                        satisfied: p.unsatisfied_ratings == 0,
-                    }),
-                petition_id: p.id,
-            })
-        })
-        .collect()
+}
+
+/// A period's figures recounted from the facts, as they were counted before figures were kept:
+/// what the kept figures must equal (a test checks it).
+async fn recount(state: &AppState, scope: &Scope, period: &Period) -> AppResult<Tally> {
+    let unit = match scope {
+        Scope::Unit(u) => Some(u.as_str()),
+        Scope::Bureau => None,
+    };
+    let rows = state
+        .store
+        .statistics_rows(&state.bureau.id, &period.to.to_string(), unit)
+        .await?;
+    Ok(rules::tally(&counted_facts(rows, unit), period))
+}
+
+/// The period's figures as kept and as recounted from the facts, for the viewer's scope.
+pub async fn kept_and_recounted(
+    state: &AppState,
+    user: &CurrentUser,
+    input: &PeriodInput,
+) -> AppResult<(Tally, Tally)> {
+    let scope = scope_of(user)?;
+    let period = parse_period(state, input)?;
+    Ok((
+        kept_tally(state, &scope, &period).await?,
+        recount(state, &scope, &period).await?,
+    ))
+}
+
+/// Recounts every petition's kept figures (`xinfang statistics recount`), reporting
+/// `progress(done, total)`; returns the petitions recounted.
+pub async fn recount_all(state: &AppState, progress: &(dyn Fn(u64, u64) + Sync)) -> AppResult<u64> {
+    Ok(state.store.recount_statistics(progress).await?)
 }
 
 async fn count(state: &AppState, user: &CurrentUser, input: &PeriodInput) -> AppResult<Counted> {
@@ -490,15 +470,19 @@ async fn count(state: &AppState, user: &CurrentUser, input: &PeriodInput) -> App
     let start = month_start(state);
     let previous = period.previous(start);
     let year_before = period.year_before(start);
-    let unit = match &scope {
-        Scope::Unit(u) => Some(u.as_str()),
-        Scope::Bureau => None,
-    };
-    let rows = state
-        .store
-        .statistics_rows(&state.bureau.id, &period.to.to_string(), unit)
-        .await?;
-    let facts = facts_of(rows, unit);
+    Ok(Counted {
+        now: kept_tally(state, &scope, &period).await?,
+        prev: kept_tally(state, &scope, &previous).await?,
+        last_year: kept_tally(state, &scope, &year_before).await?,
+        period,
+        previous,
+        year_before,
+        scope,
+        labels: labels(state).await?,
+    })
+}
+
+async fn labels(state: &AppState) -> AppResult<Labels> {
     let units = state
         .store
         .units(&state.bureau.id)
@@ -506,17 +490,7 @@ async fn count(state: &AppState, user: &CurrentUser, input: &PeriodInput) -> App
         .into_iter()
         .map(|u| (u.id, u.name))
         .collect();
-    Ok(Counted {
-        now: rules::tally(&facts, &period),
-        prev: rules::tally(&facts, &previous),
-        last_year: rules::tally(&facts, &year_before),
-        period,
-        previous,
-        year_before,
-        facts,
-        scope,
-        labels: Labels { units },
-    })
+    Ok(Labels { units })
 }
 
 /// The fixed lines of the report, by section.
@@ -708,33 +682,136 @@ pub struct DrillDown {
     pub unit: String,
     /// The number itself (persons for a 人次 figure).
     pub value: i64,
+    /// This page's rows.
     pub rows: Vec<PetitionView>,
+    /// The petitions behind the number, over every page.
+    pub total: i64,
+    /// Rows per page.
+    pub limit: i64,
+    /// The cursor of the next page, if there is one.
+    pub next_cursor: Option<String>,
 }
 
-/// The petitions behind `figure` in the period, each as its viewer may see it.
+/// Rows per drill-down page unless the request asks otherwise, and at most.
+pub const DRILL_DOWN_PAGE: i64 = 50;
+pub const DRILL_DOWN_MAX_PAGE: i64 = 1000;
+
+/// A drill-down page as a request names it: the cursor the previous page gave (none for the
+/// first) and the rows wanted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[serde(default)]
+#[into_params(parameter_in = Query)]
+pub struct PageInput {
+    /// `next_cursor` of the previous page; empty for the first
+    pub cursor: Option<String>,
+    /// Rows per page, 1–1000 (default 50)
+    pub limit: Option<String>,
+}
+
+fn parse_page(page: &PageInput) -> AppResult<(Option<KeptMember>, i64)> {
+    let limit = match page
+        .limit
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => DRILL_DOWN_PAGE,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=DRILL_DOWN_MAX_PAGE).contains(&n) => n,
+            _ => {
+                return Err(AppError::field(
+                    "limit",
+                    "invalid_limit",
+                    format!("每页条数应为 1 至 {DRILL_DOWN_MAX_PAGE} 之间的整数，「{s}」无效"),
+                ));
+            }
+        },
+    };
+    let after = match page
+        .cursor
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(c) => {
+            let parsed = c
+                .split_once('~')
+                .filter(|(day, id)| date_of(day).is_some() && !id.is_empty());
+            match parsed {
+                Some((day, id)) => Some(KeptMember {
+                    anchor_on: day.to_string(),
+                    petition_id: id.to_string(),
+                }),
+                None => {
+                    return Err(AppError::field(
+                        "cursor",
+                        "invalid_cursor",
+                        "翻页标记无效，请从第一页重新查看",
+                    ));
+                }
+            }
+        }
+    };
+    Ok((after, limit))
+}
+
+/// A page of the petitions behind `figure` in the period, each as its viewer may see it, with
+/// how many there are in all.
 #[tracing::instrument(name = "statistics::drill_down", skip_all)]
 pub async fn drill_down(
     state: &AppState,
     user: &CurrentUser,
     input: &PeriodInput,
     figure: &str,
+    page: &PageInput,
 ) -> AppResult<DrillDown> {
     let key = figure.trim();
     rules::parse_figure_key("figure", key)?;
-    let c = count(state, user, input).await?;
-    let ids: Vec<String> = rules::members(&c.facts, &c.period, key)
-        .into_iter()
-        .map(|f| f.petition_id.clone())
-        .collect();
+    let scope = scope_of(user)?;
+    let period = parse_period(state, input)?;
+    let (after, limit) = parse_page(page)?;
+    let (from, to) = (period.from.to_string(), period.to.to_string());
+    let (total, value, members) = if in_scope(&scope, key) {
+        let (total, value) = state
+            .store
+            .kept_member_count(&state.bureau.id, kept_scope(&scope), key, &from, &to)
+            .await?;
+        let members = state
+            .store
+            .kept_members(
+                &state.bureau.id,
+                kept_scope(&scope),
+                key,
+                &from,
+                &to,
+                after.as_ref(),
+                limit + 1,
+            )
+            .await?;
+        (total, value, members)
+    } else {
+        (0, 0, Vec::new())
+    };
+    let more = members.len() as i64 > limit;
+    let members: Vec<KeptMember> = members.into_iter().take(limit as usize).collect();
+    let next_cursor = more
+        .then(|| members.last())
+        .flatten()
+        .map(|m| format!("{}~{}", m.anchor_on, m.petition_id));
+    let ids: Vec<String> = members.into_iter().map(|m| m.petition_id).collect();
     let records = state.store.petitions_among(&state.bureau.id, &ids).await?;
     let rows = drill_down_views(state, &user.user, records).await?;
     Ok(DrillDown {
-        period: (&c.period).into(),
+        period: (&period).into(),
         key: key.to_string(),
-        label: c.labels.key(key),
+        label: labels(state).await?.key(key),
         unit: unit_of(key),
-        value: c.now.get(key),
+        value,
         rows,
+        total,
+        limit,
+        next_cursor,
     })
 }
 

@@ -173,7 +173,7 @@ pub async fn run(cfg: Config, args: BackupArgs) -> anyhow::Result<()> {
 }
 
 /// `xinfang restore FILE`: into the configured, empty, data directory or database; then the
-/// search index is rebuilt.
+/// search index is rebuilt and the statistics recounted.
 pub async fn restore(cfg: Config, file: &Path, identity: Option<PathBuf>) -> anyhow::Result<()> {
     let ids = backup::identities(&identity_file(identity, &cfg)?)?;
     let store = connect(&cfg, false).await?;
@@ -191,6 +191,9 @@ pub async fn restore(cfg: Config, file: &Path, identity: Option<PathBuf>) -> any
             .await
             .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
         println!("已为 {n} 件信访件重建检索索引");
+        // The backup's kept statistics may be of an older definition of the figures.
+        let n = crate::cli::recount_statistics(&state).await?;
+        println!("已重新计算 {n} 件信访件的统计数据");
     }
     println!(
         "已从 {} 恢复，用时 {:.1} 秒",

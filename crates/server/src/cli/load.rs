@@ -209,6 +209,15 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
     let mut tasks = Rows::new(
         "INSERT INTO tasks (id, bureau_id, petition_id, kind, assignee_role, title, created_at, done_at)",
     );
+    let mut dispositions = Rows::new(
+        "INSERT INTO dispositions (id, bureau_id, petition_id, disposition, proposed_by, approved_by, created_at)",
+    );
+    let mut reports = Rows::new(
+        "INSERT INTO handling_reports (id, bureau_id, petition_id, handling_record_id, unit_id, findings, decision, reply, reply_served_on, petitioner_signed, refusal_note, settlement_note, signed_off_by, submitted_by, submitted_at)",
+    );
+    let mut reviews = Rows::new(
+        "INSERT INTO report_reviews (id, bureau_id, petition_id, handling_report_id, findings, outcome, opinion, reviewed_by, reviewed_at)",
+    );
     let t0 = Instant::now();
     let mut done = 0usize;
     while done < count {
@@ -247,6 +256,17 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
             ));
             let unit_stage = !matches!(stage, "registered" | "decided");
             let unit = &units[rng.random_range(0..units.len())];
+            // The unit's report (its reply served, the review passed) and the closing, for the
+            // petitions past them: a realistic year of events for statistics to count.
+            let reported = matches!(
+                stage,
+                "reviewing" | "awaiting_closure" | "closed" | "archived"
+            );
+            let report_day =
+                (decided_day + chrono::Duration::days(rng.random_range(10..45))).min(today);
+            let finished = matches!(stage, "closed" | "archived");
+            let closed_day =
+                (report_day + chrono::Duration::days(rng.random_range(2..12))).min(today);
             petitions.push(vec![
                 s(&pid),
                 s(&bureau.id),
@@ -280,7 +300,7 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
                 V::I(reg.out_of_district.into()),
                 s(&reg.repeat_reason),
                 V::O(reg.accused_unit_id.clone()),
-                V::I(1),
+                V::I(if finished { 2 } else { 1 }),
                 s(if decided { &decided_at } else { &registered }),
                 s(serde_json::to_string(&reg.source)?),
                 s(reg.source.as_str()),
@@ -343,9 +363,38 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
                 s(receptionist.role.as_str()),
                 s(&registered),
                 s(GENESIS_HASH),
-                s(hash),
+                s(&hash),
             ]);
-            let finished = matches!(stage, "closed" | "archived");
+            if finished {
+                let closed_at = ts(from_local(
+                    closed_day.and_hms_opt(17, 0, 0).context("time")?,
+                ));
+                let payload = serde_json::json!({"stage": "closed"}).to_string();
+                let fields = EventFields {
+                    bureau_id: &bureau.id,
+                    petition_id: &pid,
+                    seq: 2,
+                    kind: "closed",
+                    payload: &payload,
+                    actor_id: &officer.id,
+                    actor_role: officer.role.as_str(),
+                    at: &closed_at,
+                    prev_hash: &hash,
+                };
+                let closing_hash = event_hash(&fields);
+                events.push(vec![
+                    s(&bureau.id),
+                    s(&pid),
+                    V::I(2),
+                    s("closed"),
+                    s(&payload),
+                    s(&officer.id),
+                    s(officer.role.as_str()),
+                    s(&closed_at),
+                    s(&hash),
+                    s(closing_hash),
+                ]);
+            }
             let (record, rule, days, role, start) = if unit_stage {
                 let rid = new_id();
                 let state = match stage {
@@ -368,6 +417,53 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
                     s(&decided_at),
                     s(&decided_at),
                 ]);
+                dispositions.push(vec![
+                    s(new_id()),
+                    s(&bureau.id),
+                    s(&pid),
+                    s(if stage == "transferred" {
+                        "transfer"
+                    } else {
+                        "assignment"
+                    }),
+                    s(&officer.id),
+                    s(&officer.id),
+                    s(&decided_at),
+                ]);
+                if reported {
+                    let report_id = new_id();
+                    let submitted = ts(from_local(
+                        report_day.and_hms_opt(11, 0, 0).context("time")?,
+                    ));
+                    reports.push(vec![
+                        s(&report_id),
+                        s(&bureau.id),
+                        s(&pid),
+                        s(&rid),
+                        s(unit),
+                        s("经核实，情况属实，已依法处理。"),
+                        s("support"),
+                        s("已书面答复信访人。"),
+                        s(report_day.to_string()),
+                        V::I(1),
+                        s(""),
+                        s(""),
+                        s("单位负责人"),
+                        s(&officer.id),
+                        s(&submitted),
+                    ]);
+                    reviews.push(vec![
+                        s(new_id()),
+                        s(&bureau.id),
+                        s(&pid),
+                        s(&report_id),
+                        s("[]"),
+                        s("pass"),
+                        s(""),
+                        s(&officer.id),
+                        s(&submitted),
+                    ]);
+                }
                 (Some(rid), "handle_and_close", 60, "unit", decided_day)
             } else {
                 (None, "dispose_visit", 15, "office", day)
@@ -416,9 +512,17 @@ pub(crate) async fn fill(cfg: &Config, count: usize, today: NaiveDate) -> anyhow
             &mut records,
             &mut deadlines,
             &mut tasks,
+            &mut dispositions,
+            &mut reports,
+            &mut reviews,
         ] {
             rows.flush(store.backend(), &mut tx).await?;
         }
+        // The statistics of the filled petitions are counted by the recount the benchmark
+        // times, not batch by batch here.
+        sqlx::query("DELETE FROM statistics_pending")
+            .execute(&mut **tx)
+            .await?;
         tx.commit().await?;
         done += n;
         if done.is_multiple_of(100_000) || done == count {

@@ -119,12 +119,24 @@ pub enum Command {
     Bench(crate::cli::bench::BenchArgs),
     /// Import the bureau's old registers (CSV or Excel) with a progress bar; resumable.
     Import(crate::cli::import::ImportArgs),
+    /// The kept statistics: `recount` recomputes them all from the facts, with a progress bar.
+    Statistics {
+        #[command(subcommand)]
+        command: StatisticsCommand,
+    },
     /// Rebuild the search index with the current dictionary, with a progress bar.
     Reindex {
         /// Only petitions whose document is missing or was cut with another dictionary.
         #[arg(long)]
         stale: bool,
     },
+}
+
+#[derive(Subcommand)]
+pub enum StatisticsCommand {
+    /// Recompute every petition's kept figures and the day totals from the facts (also run
+    /// by start when the figures' definition changed).
+    Recount,
 }
 
 #[derive(Args, Clone, Default)]
@@ -445,6 +457,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(args) => crate::cli::bench::run(cfg, args).await,
         Command::Import(args) => crate::cli::import::run(cfg, clock.clone(), args).await,
+        Command::Statistics {
+            command: StatisticsCommand::Recount,
+        } => {
+            let store = app::open_store(&cfg).await?;
+            let bureau = existing_bureau(&store).await?;
+            let state = AppState::new(cfg, store, clock.clone(), bureau).await?;
+            let started = std::time::Instant::now();
+            let n = recount_statistics(&state).await?;
+            println!(
+                "已重新计算 {n} 件信访件的统计数据，用时 {:.1} 秒",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
         Command::Reindex { stale } => {
             let store = app::open_store(&cfg).await?;
             let bureau = existing_bureau(&store).await?;
@@ -472,6 +498,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Recounts the kept statistics with a progress bar; the petitions recounted.
+pub(crate) async fn recount_statistics(state: &AppState) -> anyhow::Result<u64> {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 件 {per_sec} 预计还需 {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let n = xinfang_app::statistics::recount_all(state, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.body().message))?;
+    bar.finish_and_clear();
+    Ok(n)
 }
 
 /// `xinfang check-config`: where the settings come from, what applies, and every problem.

@@ -256,7 +256,98 @@ async fn report(app: &TestApp, token: &str, query: &str) -> Value {
     v
 }
 
+/// A period as the use cases take it.
+fn period_input(q: &[(&str, &str)]) -> xinfang_app::statistics::PeriodInput {
+    let get = |k: &str| q.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string());
+    xinfang_app::statistics::PeriodInput {
+        period: get("period"),
+        year: get("year"),
+        index: get("index"),
+        from: get("from"),
+        to: get("to"),
+    }
+}
+
 backend_tests! {
+    async fn statistics_kept_figures_stay_equal_to_a_recount_from_the_facts(app) {
+        // The fixture's journey: visits and letters registered, decided, disposed of (交办 with
+        // its approval), signed for and accepted by the unit, reported on with the reply served,
+        // reviewed, closed; then a phone rating, and the unit's deadlines left to run out.
+        let f = fixture(&app).await;
+        let office = app.token("office").await;
+        let (s, v) = app.post(&office, &format!("/api/v1/petitions/{}/ratings", f.v1), &json!({"bureau": "满意", "unit": "基本满意"})).await;
+        assert_eq!(s, 201, "{v}");
+        app.clock.set(at(12, 28));
+        let periods: Vec<Vec<(&str, &str)>> = vec![
+            vec![("period", "month"), ("year", "2026"), ("index", "10")],
+            vec![("period", "month"), ("year", "2026"), ("index", "11")],
+            vec![("period", "month"), ("year", "2026"), ("index", "12")],
+            vec![("period", "quarter"), ("year", "2026"), ("index", "4")],
+            vec![("period", "half"), ("year", "2026"), ("index", "2")],
+            vec![("period", "year"), ("year", "2026")],
+            vec![("period", "year"), ("year", "2027")],
+            vec![("from", "2026-10-25"), ("to", "2026-11-12")],
+            vec![("from", "2026-11-05"), ("to", "2026-11-05")],
+        ];
+        let director = crate::visibility::acting(&app, "director").await;
+        let handler = crate::visibility::acting(&app, "chengguan_handler").await;
+        let unit = app.unit_id("chengguan").await;
+        for who in [&director, &handler] {
+            for q in &periods {
+                let (kept, recounted) = xinfang_app::statistics::kept_and_recounted(&app.state, who, &period_input(q)).await.unwrap();
+                assert_eq!(kept, recounted, "{} {q:?}", who.user.username);
+            }
+        }
+        let year = async |who: &xinfang_app::auth::CurrentUser| {
+            let input = period_input(&[("period", "year"), ("year", "2026")]);
+            xinfang_app::statistics::kept_and_recounted(&app.state, who, &input).await.unwrap().0
+        };
+        // Not an empty comparison: every step of the journey is in the year's kept figures.
+        let y = year(&director).await;
+        assert_eq!((y.get("petitions"), y.get("accepted"), y.get("not_accepted")), (7, 5, 1), "{y:?}");
+        assert_eq!((y.get("disposed:assignment"), y.get(&format!("unit_received:{unit}"))), (1, 1));
+        assert_eq!((y.get("closed"), y.get("rating_eligible"), y.get("rated"), y.get("satisfied")), (1, 1, 1, 1));
+        assert!(y.get(&format!("unit_deadlines_due:{unit}")) >= 1, "{y:?}");
+        let u = year(&handler).await;
+        assert_eq!((u.get("petitions"), u.get("closed")), (1, 1), "{u:?}");
+        // Rated in November: October's figures, as of October's end, have it unrated.
+        let oct = period_input(&[("period", "month"), ("year", "2026"), ("index", "10")]);
+        let (o, _) = xinfang_app::statistics::kept_and_recounted(&app.state, &director, &oct).await.unwrap();
+        assert_eq!((o.get("rating_eligible"), o.get("rated")), (1, 0), "{o:?}");
+        // A recount from scratch changes nothing.
+        xinfang_app::statistics::recount_all(&app.state, &|_, _| {}).await.unwrap();
+        assert_eq!(year(&director).await, y);
+    }
+
+    async fn statistics_drill_down_pages_through_its_rows_with_the_exact_total(app) {
+        fixture(&app).await;
+        let clerk = app.token("letter_clerk").await;
+        let base = "/api/v1/statistics/petitions?period=month&year=2026&index=11&figure=visit_batches";
+        let (s, all) = app.get(&clerk, base).await;
+        assert_eq!(s, 200, "{all}");
+        let all: Vec<String> = all["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
+        assert_eq!(all.len(), 3);
+        let (s, p1) = app.get(&clerk, &format!("{base}&limit=2")).await;
+        assert_eq!(s, 200, "{p1}");
+        assert_eq!((p1["total"].as_i64(), p1["limit"].as_i64(), p1["items"].as_array().unwrap().len()), (Some(3), Some(2), 2));
+        let cursor = p1["next_cursor"].as_str().expect("a next page").to_string();
+        let (s, p2) = app.get(&clerk, &format!("{base}&limit=2&cursor={cursor}")).await;
+        assert_eq!(s, 200, "{p2}");
+        assert_eq!((p2["total"].as_i64(), p2["items"].as_array().unwrap().len()), (Some(3), 1));
+        assert!(p2["next_cursor"].is_null(), "{p2}");
+        let paged: Vec<String> = p1["items"].as_array().unwrap().iter().chain(p2["items"].as_array().unwrap()).map(|i| i["id"].as_str().unwrap().to_string()).collect();
+        assert_eq!(paged, all, "the pages are the list, in order");
+        for (q, field) in [("&limit=0", "limit"), ("&limit=abc", "limit"), ("&cursor=garbage", "cursor")] {
+            let (s, v) = app.get(&clerk, &format!("{base}{q}")).await;
+            assert_eq!(s, 422, "{q}: {v}");
+            assert_eq!(v["field"], field, "{v}");
+        }
+        // The page links to the next one.
+        let page = app.client.get(app.url("/statistics/petitions?period=month&year=2026&index=11&figure=visit_batches&limit=2"))
+            .bearer_auth(&clerk).send().await.unwrap().text().await.unwrap();
+        assert!(page.contains("drill-next") && page.contains("共 3 批次，3 件信访件，本页 2 件"), "{page}");
+    }
+
     async fn statistics_count_a_fixture_month_as_worked_out_by_hand(app) {
         let f = fixture(&app).await;
         let office = app.token("office").await;

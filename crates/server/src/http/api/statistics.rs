@@ -17,7 +17,8 @@ use xinfang_app::statistics::transfers::{
     ReminderInput, TransferReportInput, TransferReportView, TransferTable,
 };
 use xinfang_app::statistics::{
-    PeriodInput, PeriodJson, ReleaseDecisionInput, ReleaseInput, ReleaseView, StatisticsReport,
+    PageInput, PeriodInput, PeriodJson, ReleaseDecisionInput, ReleaseInput, ReleaseView,
+    StatisticsReport,
 };
 
 use super::{ApiJson, ApiQuery, PetitionJson, petition_json};
@@ -50,6 +51,9 @@ pub struct DrillQuery {
     #[serde(flatten)]
     #[param(inline)]
     pub period: PeriodInput,
+    #[serde(flatten)]
+    #[param(inline)]
+    pub page: PageInput,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -61,9 +65,15 @@ pub struct DrillDownJson {
     pub unit: String,
     /// The number (persons for a 人次 figure)
     pub value: i64,
-    /// The petitions behind it, as the caller may list them: a row it may not open shows its
-    /// number, dates and stage only
+    /// This page of the petitions behind it, as the caller may list them: a row it may not
+    /// open shows its number, dates and stage only
     pub items: Vec<PetitionJson>,
+    /// The petitions behind the number, over every page
+    pub total: i64,
+    /// Rows per page
+    pub limit: i64,
+    /// Pass as `cursor` for the next page; null on the last
+    pub next_cursor: Option<String>,
 }
 
 /// The petitions behind one number of the report, through the visibility gate.
@@ -75,7 +85,7 @@ pub async fn drill_down(
     ApiUser(u): ApiUser,
     ApiQuery(q): ApiQuery<DrillQuery>,
 ) -> ApiResult<Json<DrillDownJson>> {
-    let d = xinfang_app::statistics::drill_down(&state, &u, &q.period, &q.figure).await?;
+    let d = xinfang_app::statistics::drill_down(&state, &u, &q.period, &q.figure, &q.page).await?;
     Ok(Json(DrillDownJson {
         period: d.period,
         figure: d.key,
@@ -87,6 +97,9 @@ pub async fn drill_down(
             .iter()
             .map(|r| petition_json(r, false, Vec::new()))
             .collect(),
+        total: d.total,
+        limit: d.limit,
+        next_cursor: d.next_cursor,
     }))
 }
 

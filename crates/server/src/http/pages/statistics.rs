@@ -21,6 +21,8 @@ use crate::http::auth::PageUser;
 pub struct PeriodForm {
     figure: Option<String>,
     format: Option<String>,
+    cursor: Option<String>,
+    limit: Option<String>,
     #[serde(flatten)]
     period: PeriodInput,
 }
@@ -178,6 +180,8 @@ struct DrillPage {
     d: xinfang_app::statistics::DrillDown,
     rows: Vec<DrillRow>,
     back: String,
+    /// The next page, if there is one.
+    next: Option<String>,
 }
 
 async fn petitions(
@@ -186,7 +190,12 @@ async fn petitions(
     Query(f): Query<PeriodForm>,
 ) -> Response {
     let figure = f.figure.clone().unwrap_or_default();
-    let d = match xinfang_app::statistics::drill_down(&state, &u, &f.input(), &figure).await {
+    let page = xinfang_app::statistics::PageInput {
+        cursor: f.cursor.clone(),
+        limit: f.limit.clone(),
+    };
+    let d = match xinfang_app::statistics::drill_down(&state, &u, &f.input(), &figure, &page).await
+    {
         Ok(d) => d,
         Err(e) => return error_page(&state, Some(&u), e),
     };
@@ -203,11 +212,22 @@ async fn petitions(
             number_only: v.access() == xinfang_domain::visibility::Access::Denied,
         })
         .collect();
+    let next = d.next_cursor.as_ref().map(|c| {
+        format!(
+            "/statistics/petitions?{}&{}",
+            period_query(&d.period),
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("figure", &d.key)
+                .append_pair("cursor", c)
+                .finish()
+        )
+    });
     DrillPage {
         layout: layout(&state, Some(&u), ""),
         back: format!("/statistics?{}", period_query(&d.period)),
         rows,
         d,
+        next,
     }
     .into_response()
 }
