@@ -77,6 +77,9 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     write_lock: Arc<Mutex<()>>,
+    /// How many candidates a relevance page ranks at first (`search::CANDIDATES`; tests lower
+    /// it to reach the widening with few petitions).
+    pub(crate) search_candidates: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A write transaction; on SQLite it also holds the in-process writer lock until it is
@@ -203,6 +206,7 @@ impl Store {
             pool,
             backend,
             write_lock: Arc::new(Mutex::new(())),
+            search_candidates: Arc::new(std::sync::atomic::AtomicI64::new(search::CANDIDATES)),
         })
     }
 
