@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use xinfang_store::search::{SearchDoc, SearchSource};
+use xinfang_store::search::{CONFIDENTIAL_TOKEN, SearchDoc, SearchSource};
 use xinfang_store::{Store, WriteTx};
 use xinfang_text::{Segmenter, name_key, normalize};
 
@@ -111,14 +111,18 @@ pub fn document(seg: &Segmenter, src: &SearchSource) -> SearchDoc {
                 .join(" "),
         );
     }
+    let mut matter_tokens: Vec<String> = seg.token_set(&matter_raw).into_iter().collect();
+    matter_tokens.sort();
     SearchDoc {
         petition_id: src.petition_id.clone(),
         bureau_id: src.bureau_id.clone(),
         number: number_token(&src.petition_no)
             .into_iter()
             .chain(src.national_no.as_deref().and_then(number_token))
+            .chain(src.confidential.then(|| CONFIDENTIAL_TOKEN.to_string()))
             .collect(),
         matter: seg.index_tokens(&matter_raw),
+        matter_tokens: matter_tokens.join(" "),
         restricted,
         matter_raw,
         full_raw: full
@@ -126,8 +130,15 @@ pub fn document(seg: &Segmenter, src: &SearchSource) -> SearchDoc {
             .filter(|t| !t.trim().is_empty())
             .collect::<Vec<_>>()
             .join("\n"),
-        dictionary_version: seg.version().to_string(),
+        dictionary_version: version(seg),
     }
+}
+
+/// What the index's documents are tagged with: the dictionary's version and the format of what
+/// a document holds (2: the confidential mark and the matter's token set), so that a change of
+/// either rebuilds them.
+pub fn version(seg: &Segmenter) -> String {
+    format!("{}.2", seg.version())
 }
 
 /// A petition number as one token (`2026-F-0001` → `2026f0001`), typed with or without its

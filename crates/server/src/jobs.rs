@@ -92,6 +92,10 @@ pub async fn run_daily(
     let result = xinfang_app::supervision::scan(state, day)
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    // The repeat lookup's word counts, once a day (a rebuild counts them too).
+    if let Err(e) = xinfang_app::search::count_terms(state).await {
+        tracing::warn!(error = ?e, "counting the search index's words failed");
+    }
     finish(
         state,
         DEADLINE_SCAN,
@@ -227,6 +231,9 @@ pub async fn index_upkeep(state: &AppState) -> anyhow::Result<usize> {
     }
     if total > 0 {
         tracing::info!(petitions = total, "search index brought up to date");
+        xinfang_app::search::count_terms(state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     }
     Ok(total)
 }

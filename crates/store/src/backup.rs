@@ -25,6 +25,7 @@ pub fn left_out(table: &str) -> bool {
     table == "_sqlx_migrations"
         || table.starts_with("sqlite_")
         || table == "search_docs"
+        || table == "search_terms"
         || table.starts_with("search_fts")
         || table == "statistics_pending"
         || table == "statistics_version"

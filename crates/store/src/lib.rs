@@ -106,6 +106,9 @@ pub struct Store {
     /// (the public instance on PostgreSQL never does, and its role may not read the kept
     /// tables; nothing it writes is a fact statistics count).
     keeps_statistics: Arc<std::sync::atomic::AtomicBool>,
+    /// How many candidates a relevance page ranks at first (`search::CANDIDATES`; tests lower
+    /// it to reach the widening with few petitions).
+    pub(crate) search_candidates: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A write transaction; on SQLite it also holds the in-process writer lock until it is
@@ -241,6 +244,7 @@ impl Store {
             backend,
             write_lock: Arc::new(Mutex::new(())),
             keeps_statistics: Default::default(),
+            search_candidates: Arc::new(std::sync::atomic::AtomicI64::new(search::CANDIDATES)),
         })
     }
 

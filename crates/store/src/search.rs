@@ -24,6 +24,34 @@ const MAX_TOKEN_CHARS: usize = 64;
 const MAX_VECTOR_BYTES: usize = 300_000;
 /// Tokens kept per column of one document (a tsvector holds at most 1 MB).
 const MAX_TOKENS: usize = 20_000;
+/// Candidates a relevance page ranks at first (at least four times the page).
+pub(crate) const CANDIDATES: i64 = 1_000;
+/// Beyond this many candidates a page ranks every match.
+const MAX_CANDIDATES: i64 = 50_000;
+
+/// The token a confidential petition's document holds in its number column, so that a count
+/// for bureau staff can leave those rows out on the index alone (never a query term: a query
+/// token equal to it is dropped).
+pub const CONFIDENTIAL_TOKEN: &str = "zzconfidentialzz";
+
+/// Which documents a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marked {
+    Any,
+    /// Only confidential petitions' documents.
+    Confidential,
+}
+
+/// Where a query's rows come from.
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    /// Every match, unranked (date order).
+    All,
+    /// Every match, only its id (counting: the text is not read).
+    Count,
+    /// The best `k` candidates by relevance (every match with `None`).
+    Ranked(Option<i64>),
+}
 
 /// One person's details a search may match, for viewers who may know who raised the matter.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +70,7 @@ pub struct SearchSource {
     pub petition_no: String,
     /// The national number of an imported petition: found like our own number.
     pub national_no: Option<String>,
+    pub confidential: bool,
     /// What a unit handling an accusation against itself may read too: summary, requests,
     /// proposal.
     pub matter: Vec<String>,
@@ -61,6 +90,8 @@ pub struct SearchDoc {
     pub restricted: Vec<String>,
     pub matter_raw: String,
     pub full_raw: String,
+    /// The matter's distinct tokens (for repeat candidates), space-separated in order.
+    pub matter_tokens: String,
     pub dictionary_version: String,
 }
 
@@ -99,6 +130,16 @@ pub struct SearchFilter {
 }
 
 impl SearchFilter {
+    /// No filter at all.
+    pub fn is_empty(&self) -> bool {
+        self.stage.is_none()
+            && self.channel.is_none()
+            && self.registered_from.is_none()
+            && self.registered_to.is_none()
+            && self.confidential.is_none()
+            && !self.on_details()
+    }
+
     /// Filters on what a number-only row does not show: such rows are left out when one is set.
     fn on_details(&self) -> bool {
         self.township.is_some()
@@ -138,6 +179,9 @@ pub struct SearchRequest<'a> {
     pub order: SearchOrder,
     pub after: Option<&'a SearchCursor>,
     pub limit: i64,
+    /// The version current documents carry: a count relies on the confidential mark only when
+    /// no document of the bureau is older.
+    pub index_version: &'a str,
 }
 
 /// A row found, with its rank (lower is better on both backends) and its raw text for the
@@ -148,6 +192,9 @@ pub struct SearchHit {
     pub rank: f64,
     pub matter: String,
     pub full_text: String,
+    /// The matter's distinct tokens as indexed, space-separated (empty for a document indexed
+    /// before they were kept).
+    pub matter_tokens: String,
 }
 
 #[derive(Debug, Clone)]
@@ -188,10 +235,11 @@ fn fts_columns(level: MatchLevel) -> &'static str {
     }
 }
 
-/// tsquery weights per level.
+/// tsquery weights per level: none for every column, so that the GIN index answers without
+/// reading each match's tsvector again (a weight makes PostgreSQL recheck every row).
 fn ts_weights(level: MatchLevel) -> &'static str {
     match level {
-        MatchLevel::Full => "ABC",
+        MatchLevel::Full => "",
         MatchLevel::Matter => "AB",
         MatchLevel::Number => "A",
     }
@@ -213,7 +261,9 @@ fn fts_expression(q: &TokenQuery, level: MatchLevel) -> String {
     let cols = fts_columns(level);
     let all = |tokens: &mut dyn Iterator<Item = &String>| {
         tokens
-            .map(|t| format!("\"{}\"", clean(t)))
+            .map(|t| clean(t))
+            .filter(|t| t != CONFIDENTIAL_TOKEN)
+            .map(|t| format!("\"{t}\""))
             .filter(|t| t.len() > 2)
             .collect::<Vec<_>>()
             .join(" AND ")
@@ -234,8 +284,14 @@ fn ts_expression(q: &TokenQuery, level: MatchLevel) -> String {
     let all = |tokens: &mut dyn Iterator<Item = &String>| {
         tokens
             .map(|t| clean(t))
-            .filter(|t| !t.is_empty())
-            .map(|t| format!("'{t}':{w}"))
+            .filter(|t| !t.is_empty() && t != CONFIDENTIAL_TOKEN)
+            .map(|t| {
+                if w.is_empty() {
+                    format!("'{t}'")
+                } else {
+                    format!("'{t}':{w}")
+                }
+            })
             .collect::<Vec<_>>()
             .join(" & ")
     };
@@ -329,22 +385,24 @@ impl Store {
                             .bind(id)
                             .execute(&mut *conn)
                             .await?;
-                        sqlx::query("UPDATE search_docs SET matter = $1, full_text = $2, dictionary_version = $3 WHERE doc_id = $4")
+                        sqlx::query("UPDATE search_docs SET matter = $1, full_text = $2, dictionary_version = $3, matter_tokens = $4 WHERE doc_id = $5")
                             .bind(&doc.matter_raw)
                             .bind(&doc.full_raw)
                             .bind(&doc.dictionary_version)
+                            .bind(&doc.matter_tokens)
                             .bind(id)
                             .execute(&mut *conn)
                             .await?;
                         id
                     }
                     None => {
-                        let (id,): (i64,) = sqlx::query_as("INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version) VALUES ($1, $2, $3, $4, $5) RETURNING doc_id")
+                        let (id,): (i64,) = sqlx::query_as("INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, matter_tokens) VALUES ($1, $2, $3, $4, $5, $6) RETURNING doc_id")
                             .bind(&doc.petition_id)
                             .bind(&doc.bureau_id)
                             .bind(&doc.matter_raw)
                             .bind(&doc.full_raw)
                             .bind(&doc.dictionary_version)
+                            .bind(&doc.matter_tokens)
                             .fetch_one(&mut *conn)
                             .await?;
                         id
@@ -367,10 +425,10 @@ impl Store {
             }
             Backend::Postgres => {
                 sqlx::query(
-                    "INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, doc) \
-                     VALUES ($1, $2, $3, $4, $5, setweight($6::tsvector, 'A') || setweight($7::tsvector, 'B') || setweight($8::tsvector, 'C')) \
+                    "INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, doc, matter_tokens) \
+                     VALUES ($1, $2, $3, $4, $5, setweight($6::tsvector, 'A') || setweight($7::tsvector, 'B') || setweight($8::tsvector, 'C'), $9) \
                      ON CONFLICT (petition_id) DO UPDATE SET matter = EXCLUDED.matter, full_text = EXCLUDED.full_text, \
-                     dictionary_version = EXCLUDED.dictionary_version, doc = EXCLUDED.doc",
+                     dictionary_version = EXCLUDED.dictionary_version, doc = EXCLUDED.doc, matter_tokens = EXCLUDED.matter_tokens",
                 )
                 .bind(&doc.petition_id)
                 .bind(&doc.bureau_id)
@@ -380,6 +438,7 @@ impl Store {
                 .bind(ts_vector(&doc.number))
                 .bind(ts_vector(&doc.matter))
                 .bind(ts_vector(&doc.restricted))
+                .bind(&doc.matter_tokens)
                 .execute(&mut *conn)
                 .await?;
             }
@@ -397,11 +456,11 @@ impl Store {
             }
             return Ok(());
         }
-        const WIDTH: usize = 8;
+        const WIDTH: usize = 9;
         // The petition ids of one write are distinct (its pending marks), as ON CONFLICT needs.
         for chunk in docs.chunks(200) {
             let mut sql = String::from(
-                "INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, doc) VALUES ",
+                "INSERT INTO search_docs (petition_id, bureau_id, matter, full_text, dictionary_version, doc, matter_tokens) VALUES ",
             );
             for i in 0..chunk.len() {
                 if i > 0 {
@@ -409,13 +468,13 @@ impl Store {
                 }
                 let b = i * WIDTH;
                 sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, setweight(${}::tsvector, 'A') || setweight(${}::tsvector, 'B') || setweight(${}::tsvector, 'C'))",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8
+                    "(${}, ${}, ${}, ${}, ${}, setweight(${}::tsvector, 'A') || setweight(${}::tsvector, 'B') || setweight(${}::tsvector, 'C'), ${})",
+                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9
                 ));
             }
             sql.push_str(
                 " ON CONFLICT (petition_id) DO UPDATE SET matter = EXCLUDED.matter, full_text = EXCLUDED.full_text, \
-                 dictionary_version = EXCLUDED.dictionary_version, doc = EXCLUDED.doc",
+                 dictionary_version = EXCLUDED.dictionary_version, doc = EXCLUDED.doc, matter_tokens = EXCLUDED.matter_tokens",
             );
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for d in chunk {
@@ -427,7 +486,8 @@ impl Store {
                     .bind(&d.dictionary_version)
                     .bind(ts_vector(&d.number))
                     .bind(ts_vector(&d.matter))
-                    .bind(ts_vector(&d.restricted));
+                    .bind(ts_vector(&d.restricted))
+                    .bind(&d.matter_tokens);
             }
             let conn: &mut AnyConnection = tx;
             q.execute(&mut *conn).await?;
@@ -483,6 +543,89 @@ impl Store {
                 .execute(self.pool())
                 .await?;
             sqlx::query("DROP TABLE search_statistics_reset")
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// How many documents' matters hold each of these tokens, as the last rebuild counted them
+    /// (a token it did not see is missing).
+    pub async fn search_term_counts(
+        &self,
+        bureau_id: &str,
+        terms: &[String],
+    ) -> Result<HashMap<String, i64>> {
+        let mut out = HashMap::new();
+        for chunk in terms.chunks(BATCH) {
+            let marks = crate::petitions::placeholders(2, chunk.len());
+            let mut q = sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(format!(
+                "SELECT term, docs FROM search_terms WHERE bureau_id = $1 AND term IN ({marks})"
+            )))
+            .bind(bureau_id);
+            for t in chunk {
+                q = q.bind(t);
+            }
+            out.extend(q.fetch_all(self.pool()).await?);
+        }
+        Ok(out)
+    }
+
+    /// Counts again, from the documents' stored token sets, how many matters hold each token;
+    /// returns how many tokens there are.
+    pub async fn refresh_search_terms(&self, bureau_id: &str) -> Result<usize> {
+        let mut counts: HashMap<String, i64> = HashMap::new();
+        let mut after = String::new();
+        loop {
+            let rows: Vec<(String, String)> = sqlx::query_as(
+                "SELECT petition_id, matter_tokens FROM search_docs \
+                 WHERE bureau_id = $1 AND petition_id > $2 ORDER BY petition_id LIMIT 5000",
+            )
+            .bind(bureau_id)
+            .bind(&after)
+            .fetch_all(self.pool())
+            .await?;
+            let Some((last, _)) = rows.last() else {
+                break;
+            };
+            after = last.clone();
+            for (_, tokens) in &rows {
+                for t in tokens.split(' ').filter(|t| !t.is_empty()) {
+                    *counts.entry(t.to_string()).or_default() += 1;
+                }
+            }
+        }
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM search_terms WHERE bureau_id = $1")
+            .bind(bureau_id)
+            .execute(&mut **tx)
+            .await?;
+        let all: Vec<(String, i64)> = counts.into_iter().collect();
+        for chunk in all.chunks(BATCH) {
+            let values = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO search_terms (bureau_id, term, docs) VALUES {values}"
+            )));
+            for (t, n) in chunk {
+                q = q.bind(bureau_id).bind(t).bind(*n);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        tx.commit().await?;
+        Ok(all.len())
+    }
+
+    /// After a rebuild on PostgreSQL: statistics of the index's tables. Without them (the
+    /// fill's ANALYZE ran while the index was empty) the planner guesses every word common and
+    /// walks the bureau's petitions newest first probing each one's tsvector, 0.5–1.5 s for a
+    /// word held by one petition of 100 000. SQLite plans FTS5 by its own costs and keeps
+    /// none for the index (`forget_search_statistics`).
+    pub async fn analyze_search_index(&self) -> Result<()> {
+        if self.backend() == Backend::Postgres {
+            sqlx::query("ANALYZE search_docs, search_terms")
                 .execute(self.pool())
                 .await?;
         }
@@ -548,10 +691,41 @@ impl Store {
     }
 
     /// One page of what the viewer's search finds, in the requested order.
+    ///
+    /// A relevance page ranks a bounded set of candidates, widened (×4) only while the page is
+    /// not full, instead of ranking every match and joining each to its petition: bm25 on
+    /// FTS5 (even `ORDER BY rank LIMIT k`, which scores and sorts every match) and `ts_rank`
+    /// on PostgreSQL read every match, 50 ms for a word half of 100 000 petitions hold. The
+    /// candidates are, on SQLite, the most recently indexed matches (FTS5 walks its doclists
+    /// backwards by rowid, so only those are scored) and, on PostgreSQL, the first matches the
+    /// index yields in storage order. For a word more than `k` petitions hold, the first page
+    /// is the best of those `k`, not of all; a deeper page that widens the set may skip rows of
+    /// the wider set ranked above its cursor. A row's rank depends on the row alone, so pages
+    /// never repeat a row, and a query matching fewer than `k` is ranked over all of them.
     pub async fn search(&self, req: &SearchRequest<'_>) -> Result<Vec<SearchHit>> {
         let ranked = req.text.is_some() && req.order == SearchOrder::Relevance;
-        let (mut sql, rank) = self.search_sql(req, ranked);
-        let order = if req.text.is_some() && req.order == SearchOrder::Relevance {
+        let lim = req.limit.clamp(1, 501);
+        if !ranked {
+            let (mut sql, _, _) = self.search_sql(req, Source::All, Marked::Any);
+            if let Some(c) = req.after {
+                let at = sql.arg(c.registered_at.clone());
+                let id = sql.arg(c.id.clone());
+                sql.push(&format!(" AND (p.registered_at, p.id) < ({at}, {id})"));
+            }
+            sql.push(&format!(
+                " ORDER BY p.registered_at DESC, p.id DESC LIMIT {lim}"
+            ));
+            let rows = self.run(&sql).await?;
+            return self.hits(&rows).await;
+        }
+        let mut k = (lim * 4).max(
+            self.search_candidates
+                .load(std::sync::atomic::Ordering::Relaxed),
+        );
+        loop {
+            let bounded = k <= MAX_CANDIDATES;
+            let (mut sql, rank, tail) =
+                self.search_sql(req, Source::Ranked(bounded.then_some(k)), Marked::Any);
             if let Some(c) = req.after {
                 let r = sql.float(c.rank);
                 let r2 = sql.float(c.rank);
@@ -560,25 +734,42 @@ impl Store {
                     " AND ({rank} > {r} OR ({rank} = {r2} AND p.id > {id}))"
                 ));
             }
-            " ORDER BY search_rank, p.id".to_string()
-        } else {
-            if let Some(c) = req.after {
-                let at = sql.arg(c.registered_at.clone());
-                let id = sql.arg(c.id.clone());
-                sql.push(&format!(" AND (p.registered_at, p.id) < ({at}, {id})"));
+            sql.push(&format!(" ORDER BY search_rank, p.id LIMIT {lim}{tail}"));
+            let rows = self.run(&sql).await?;
+            let candidates = match rows.first() {
+                Some(r) => r.try_get::<i64, _>("cand_n")?,
+                None => 0,
+            };
+            let mut found = Vec::with_capacity(rows.len());
+            for r in rows {
+                if r.try_get::<Option<String>, _>("id")?.is_some() {
+                    found.push(r);
+                }
             }
-            " ORDER BY p.registered_at DESC, p.id DESC".to_string()
-        };
-        sql.push(&order);
-        sql.push(&format!(" LIMIT {}", req.limit.clamp(1, 501)));
-        let rows = self.run(&sql).await?;
+            if !bounded || candidates < k || found.len() as i64 == lim {
+                return self.hits(&found).await;
+            }
+            k *= 4;
+        }
+    }
+
+    /// Sets how many candidates a relevance page ranks at first (at least four times the
+    /// page): for tests, which reach the widening with a few dozen petitions.
+    pub fn set_search_candidates(&self, n: i64) {
+        self.search_candidates
+            .store(n.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The rows of a page as hits, with their petitioners.
+    async fn hits(&self, rows: &[sqlx::any::AnyRow]) -> Result<Vec<SearchHit>> {
         let mut hits = Vec::with_capacity(rows.len());
-        for r in &rows {
+        for r in rows {
             hits.push(SearchHit {
                 record: petition_from(r)?,
                 rank: r.try_get("search_rank")?,
                 matter: r.try_get("search_matter")?,
                 full_text: r.try_get("search_full")?,
+                matter_tokens: r.try_get("search_tokens")?,
             });
         }
         let mut records: Vec<PetitionRecord> = hits.iter().map(|h| h.record.clone()).collect();
@@ -592,8 +783,16 @@ impl Store {
     /// How many rows the viewer's search finds, counting up to `cap + 1`: more than `cap`
     /// means "more than cap".
     pub async fn search_count(&self, req: &SearchRequest<'_>, cap: i64) -> Result<i64> {
-        // Counting needs no rank: bm25 is not computed, and the scan stops at the cap.
-        let (inner, _) = self.search_sql(req, false);
+        if let Some(n) = self.plain_count(req, cap).await? {
+            return Ok(n);
+        }
+        self.joined_count(req, cap, Marked::Any).await
+    }
+
+    /// The count with each match joined to its petition for the scope and the filters; no rank
+    /// is computed, no text read, and the scan stops at the cap.
+    async fn joined_count(&self, req: &SearchRequest<'_>, cap: i64, marked: Marked) -> Result<i64> {
+        let (inner, _, _) = self.search_sql(req, Source::Count, marked);
         let sql = Sql {
             text: format!(
                 "SELECT count(*) AS n FROM ({} LIMIT {}) c",
@@ -610,6 +809,78 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// The count on the index alone where nothing per row can drop a match: words only (no
+    /// phrase), no filter, a viewer recused from nothing, and (on SQLite, whose FTS table has no
+    /// bureau) one bureau in the database. For the leaders that is every match. For bureau
+    /// staff, who reach a confidential petition only when it is theirs, it is every match
+    /// without the confidential mark plus the marked ones joined to their petitions (when every
+    /// document carries the mark, i.e. none is older than the current version). `None` when
+    /// the count needs the join throughout.
+    async fn plain_count(&self, req: &SearchRequest<'_>, cap: i64) -> Result<Option<i64>> {
+        let Some(q) = req.text else {
+            return Ok(None);
+        };
+        let staff = match req.scope {
+            SearchScope::Everything => false,
+            SearchScope::Staff { .. } => true,
+            SearchScope::Unit { .. } => return Ok(None),
+        };
+        if !q.phrases.is_empty() || !req.filter.is_empty() {
+            return Ok(None);
+        }
+        // Two index ranges: SQLite reads the whole bureau's entries for `<>` or an OR.
+        let (bureaus, recused, older): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM bureaus), \
+             (SELECT count(*) FROM (SELECT 1 FROM recusals WHERE user_id = $1 LIMIT 1) r), \
+             (SELECT count(*) FROM (SELECT 1 FROM search_docs WHERE bureau_id = $2 AND dictionary_version < $3 \
+              UNION ALL SELECT 1 FROM search_docs WHERE bureau_id = $4 AND dictionary_version > $5 LIMIT 1) v)",
+        )
+        .bind(req.user_id)
+        .bind(req.bureau_id)
+        .bind(req.index_version)
+        .bind(req.bureau_id)
+        .bind(req.index_version)
+        .fetch_one(self.pool())
+        .await?;
+        let pg = self.backend() == Backend::Postgres;
+        if recused > 0 || (staff && older > 0) || (!pg && bureaus != 1) {
+            return Ok(None);
+        }
+        let (n,): (i64,) = if pg {
+            let mut e = ts_expression(q, MatchLevel::Full);
+            if staff {
+                e = format!("({e}) & !'{CONFIDENTIAL_TOKEN}'");
+            }
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM (SELECT 1 FROM search_docs WHERE bureau_id = $1 AND doc @@ $2::tsquery LIMIT {}) c",
+                cap + 1
+            )))
+            .bind(req.bureau_id)
+            .bind(e)
+            .fetch_one(self.pool())
+            .await?
+        } else {
+            let mut e = fts_expression(q, MatchLevel::Full);
+            if staff {
+                e = format!("({e}) NOT {{number}} : (\"{CONFIDENTIAL_TOKEN}\")");
+            }
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH $1 LIMIT {}) c",
+                cap + 1
+            )))
+            .bind(e)
+            .fetch_one(self.pool())
+            .await?
+        };
+        if !staff || n > cap {
+            return Ok(Some(n));
+        }
+        let marked = self
+            .joined_count(req, cap - n, Marked::Confidential)
+            .await?;
+        Ok(Some(n + marked))
+    }
+
     async fn run(&self, sql: &Sql) -> Result<Vec<sqlx::any::AnyRow>> {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.text.clone()));
         for a in &sql.args {
@@ -621,12 +892,21 @@ impl Store {
         Ok(q.fetch_all(self.pool()).await?)
     }
 
-    /// The query without order and limit, and the SQL of its rank (computed only when
-    /// `ranked`; on SQLite the matches are then materialised with their bm25 first).
-    fn search_sql(&self, req: &SearchRequest<'_>, ranked: bool) -> (Sql, String) {
+    /// The query without order and limit, and the SQL of its rank. With `Source::Ranked` the
+    /// text opens `WITH f AS (the candidates), s AS (how many) SELECT
+    /// s.*, x.* FROM s LEFT JOIN (SELECT … WHERE …` and the caller closes it after its order
+    /// and limit with `) x ON 1 = 1`, so that an empty page still says how many candidates
+    /// there were.
+    fn search_sql(
+        &self,
+        req: &SearchRequest<'_>,
+        source: Source,
+        marked: Marked,
+    ) -> (Sql, String, String) {
         let pg = self.backend() == Backend::Postgres;
         let mut sql = Sql::default();
-        let rank;
+        let mut rank = String::from("0");
+        let mut tail = String::new();
         // The viewer's narrower level, and the condition under which a row is reached fully.
         let (narrow, full_cond) = match req.scope {
             SearchScope::Everything => (None, None),
@@ -662,34 +942,82 @@ impl Store {
         let mut text_cond: Option<String> = None;
         match req.text {
             Some(q) => {
-                let wide = if pg {
-                    ts_expression(q, MatchLevel::Full)
-                } else {
-                    fts_expression(q, MatchLevel::Full)
+                let wide = match (pg, marked) {
+                    (true, Marked::Any) => ts_expression(q, MatchLevel::Full),
+                    (true, Marked::Confidential) => format!(
+                        "({}) & '{CONFIDENTIAL_TOKEN}'",
+                        ts_expression(q, MatchLevel::Full)
+                    ),
+                    (false, Marked::Any) => fts_expression(q, MatchLevel::Full),
+                    (false, Marked::Confidential) => format!(
+                        "({}) AND {{number}} : (\"{CONFIDENTIAL_TOKEN}\")",
+                        fts_expression(q, MatchLevel::Full)
+                    ),
                 };
                 let w = sql.arg(wide);
-                if pg {
-                    rank = if ranked {
-                        format!("(-ts_rank(d.doc, {w}::tsquery)::float8)")
-                    } else {
-                        "CAST(0 AS DOUBLE PRECISION)".into()
-                    };
-                    sql.push(&format!(
-                        "SELECT p.*, {rank} AS search_rank, d.matter AS search_matter, d.full_text AS search_full \
-                         FROM search_docs d JOIN petitions p ON p.id = d.petition_id WHERE d.doc @@ {w}::tsquery"
-                    ));
-                } else {
-                    rank = "f.rank".into();
-                    let (materialized, bm25) = if ranked {
-                        ("MATERIALIZED ", "bm25(search_fts, 10.0, 4.0, 1.0)")
-                    } else {
-                        ("", "CAST(0 AS DOUBLE PRECISION)")
-                    };
-                    sql.push(&format!(
-                        "WITH f AS {materialized}(SELECT rowid AS doc_id, {bm25} AS rank FROM search_fts WHERE search_fts MATCH {w}) \
-                         SELECT p.*, f.rank AS search_rank, d.matter AS search_matter, d.full_text AS search_full \
-                         FROM f JOIN search_docs d ON d.doc_id = f.doc_id JOIN petitions p ON p.id = d.petition_id WHERE 1 = 1"
-                    ));
+                let columns = match source {
+                    Source::Count => "p.id",
+                    _ => {
+                        "p.*, d.matter AS search_matter, d.full_text AS search_full, d.matter_tokens AS search_tokens"
+                    }
+                };
+                match source {
+                    Source::All | Source::Count => {
+                        rank = "0".into();
+                        if pg {
+                            sql.push(&format!(
+                                "SELECT {columns}, CAST(0 AS DOUBLE PRECISION) AS search_rank \
+                                 FROM search_docs d JOIN petitions p ON p.id = d.petition_id WHERE d.doc @@ {w}::tsquery"
+                            ));
+                        } else {
+                            sql.push(&format!(
+                                "WITH f AS (SELECT rowid AS doc_id FROM search_fts WHERE search_fts MATCH {w}) \
+                                 SELECT {columns}, CAST(0 AS DOUBLE PRECISION) AS search_rank \
+                                 FROM f JOIN search_docs d ON d.doc_id = f.doc_id JOIN petitions p ON p.id = d.petition_id WHERE 1 = 1"
+                            ));
+                        }
+                    }
+                    Source::Ranked(k) => {
+                        rank = "f.f_rank".into();
+                        let candidates = if pg {
+                            let b = sql.arg(req.bureau_id);
+                            let limit = k.map(|k| format!(" LIMIT {k}")).unwrap_or_default();
+                            format!(
+                                "SELECT petition_id, (-ts_rank(doc, {w}::tsquery))::float8 AS f_rank FROM search_docs \
+                                 WHERE bureau_id = {b} AND doc @@ {w}::tsquery{limit}"
+                            )
+                        } else {
+                            let limit = k
+                                .map(|k| format!(" ORDER BY rowid DESC LIMIT {k}"))
+                                .unwrap_or_default();
+                            format!(
+                                "SELECT rowid AS doc_id, bm25(search_fts, 10.0, 4.0, 1.0) AS f_rank FROM search_fts \
+                                 WHERE search_fts MATCH {w}{limit}"
+                            )
+                        };
+                        // SQLite would otherwise walk the bureau's petitions and probe the
+                        // candidates; CROSS JOIN keeps the candidates the outer loop.
+                        let (join, text) = if pg {
+                            (
+                                "f JOIN search_docs d ON d.petition_id = f.petition_id JOIN petitions p ON p.id = f.petition_id",
+                                "LEFT JOIN petitions p ON p.id = x.pid LEFT JOIN search_docs d ON d.petition_id = x.pid",
+                            )
+                        } else {
+                            (
+                                "f CROSS JOIN search_docs d ON d.doc_id = f.doc_id CROSS JOIN petitions p ON p.id = d.petition_id",
+                                "LEFT JOIN petitions p ON p.id = x.pid LEFT JOIN search_docs d ON d.doc_id = x.did",
+                            )
+                        };
+                        let did = if pg { "d.petition_id" } else { "d.doc_id" };
+                        // The page is chosen on ids and ranks; only its rows' text is read.
+                        sql.push(&format!(
+                            "WITH f AS MATERIALIZED ({candidates}), \
+                             s AS (SELECT count(*) AS cand_n FROM f) \
+                             SELECT s.cand_n, x.search_rank, {columns} FROM s LEFT JOIN (\
+                             SELECT p.id AS pid, {did} AS did, f.f_rank AS search_rank FROM {join} WHERE 1 = 1"
+                        ));
+                        tail = format!(") x ON 1 = 1 {text} ORDER BY x.search_rank, x.pid");
+                    }
                 }
                 let level_cond = |sql: &mut Sql, level: MatchLevel, first: bool| -> String {
                     let mut parts: Vec<String> = Vec::new();
@@ -734,10 +1062,12 @@ impl Store {
                     _ => format!("({full})"),
                 });
             }
+            None if matches!(source, Source::Count) => {
+                sql.push("SELECT p.id FROM petitions p WHERE 1 = 1");
+            }
             None => {
-                rank = "0".into();
                 sql.push(
-                    "SELECT p.*, CAST(0 AS DOUBLE PRECISION) AS search_rank, '' AS search_matter, '' AS search_full \
+                    "SELECT p.*, CAST(0 AS DOUBLE PRECISION) AS search_rank, '' AS search_matter, '' AS search_full, '' AS search_tokens \
                      FROM petitions p WHERE 1 = 1",
                 );
             }
@@ -812,7 +1142,7 @@ impl Store {
         if let Some(c) = f.confidential {
             sql.push(&format!(" AND p.confidential = {}", flag(c)));
         }
-        (sql, rank)
+        (sql, rank, tail)
     }
 }
 
@@ -833,7 +1163,7 @@ async fn search_sources(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<
             }};
         }
         for r in rows!(
-            "SELECT id, bureau_id, petition_no, national_no, summary, requests, proposal, decision_note, repeat_reason FROM petitions WHERE id IN ({marks}) ORDER BY id"
+            "SELECT id, bureau_id, petition_no, national_no, confidential, summary, requests, proposal, decision_note, repeat_reason FROM petitions WHERE id IN ({marks}) ORDER BY id"
         ) {
             let id: String = r.try_get("id")?;
             index.insert(id.clone(), out.len());
@@ -842,6 +1172,7 @@ async fn search_sources(conn: &mut AnyConnection, ids: &[String]) -> Result<Vec<
                 bureau_id: r.try_get("bureau_id")?,
                 petition_no: r.try_get("petition_no")?,
                 national_no: r.try_get("national_no")?,
+                confidential: r.try_get::<i64, _>("confidential")? != 0,
                 matter: vec![
                     r.try_get("summary")?,
                     r.try_get("requests")?,
@@ -985,7 +1316,7 @@ mod tests {
             fts_expression(&evil, MatchLevel::Full),
             "{number matter restricted} : (\"aORb\")"
         );
-        assert_eq!(ts_expression(&evil, MatchLevel::Full), "('aORb':ABC)");
+        assert_eq!(ts_expression(&evil, MatchLevel::Full), "('aORb')");
     }
 
     #[test]

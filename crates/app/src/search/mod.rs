@@ -2,7 +2,7 @@
 //! through the gate (the viewer's scope is part of the query, and every row found passes the
 //! gate again); repeat candidates at intake; the bureau's dictionary; rebuilding the index.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use xinfang_domain::search::{self as rules, SearchScope, TextQuery};
@@ -279,6 +279,7 @@ pub async fn search(
     if !parsed.is_empty() && tokens.words.is_empty() && tokens.phrases.is_empty() {
         return Ok(empty);
     }
+    let version = index::version(&seg);
     let req = SearchRequest {
         bureau_id: &state.bureau.id,
         user_id: &user.user.id,
@@ -288,13 +289,18 @@ pub async fn search(
         order,
         after: after.as_ref(),
         limit: limit + 1,
+        index_version: &version,
     };
-    let mut hits = state.store.search(&req).await?;
+    // The total counts the whole result, not what follows the cursor; page and total are read
+    // at once.
+    let whole = SearchRequest { after: None, ..req };
+    let (mut hits, counted) = futures_util::future::try_join(
+        state.store.search(&req),
+        state.store.search_count(&whole, EXACT_TOTAL_CAP),
+    )
+    .await?;
     let more = hits.len() as i64 > limit;
     hits.truncate(limit as usize);
-    // The total counts the whole result, not what follows the cursor.
-    let whole = SearchRequest { after: None, ..req };
-    let counted = state.store.search_count(&whole, EXACT_TOTAL_CAP).await?;
     let next_cursor = if more {
         hits.last().map(|h| {
             encode_cursor(&SearchCursor {
@@ -417,7 +423,24 @@ fn newest<'a>(
         order: SearchOrder::Newest,
         after: None,
         limit: 50,
+        // Only counts read it.
+        index_version: "",
     }
+}
+
+/// The words of a matter to look candidates up by, `n` at most: those fewest documents hold
+/// (as the index's last rebuild counted them), then the longest. A word no document held then
+/// comes last: it may be new since, or nobody else's.
+fn rarest_words(words: &HashSet<String>, counts: &HashMap<String, i64>, n: usize) -> Vec<String> {
+    let mut w: Vec<&String> = words.iter().collect();
+    w.sort_by_key(|w| {
+        (
+            counts.get(*w).copied().unwrap_or(i64::MAX),
+            std::cmp::Reverse(w.chars().count()),
+            (*w).clone(),
+        )
+    });
+    w.into_iter().take(n).cloned().collect()
 }
 
 /// How similar two matters must be to be proposed.
@@ -498,11 +521,15 @@ pub async fn similar(
         ));
     }
     if let Some(m) = &matter {
-        // The matter's three longest words find the candidates; the similarity decides.
-        let mut words: Vec<&String> = m.iter().collect();
-        words.sort_by_key(|w| (std::cmp::Reverse(w.chars().count()), (*w).clone()));
-        for w in words.into_iter().take(3) {
-            criteria.push((vec![vec![w.clone()]], &in_window, "", 0.0, false));
+        // The matter's three rarest words find the candidates (a rare word shared is what a
+        // matter raised again keeps; a common one would read thousands); the similarity decides.
+        let words: Vec<String> = m.iter().cloned().collect();
+        let counts = state
+            .store
+            .search_term_counts(&state.bureau.id, &words)
+            .await?;
+        for w in rarest_words(m, &counts, 3) {
+            criteria.push((vec![vec![w]], &in_window, "", 0.0, false));
         }
     }
     let accused_filter = SearchFilter {
@@ -510,16 +537,23 @@ pub async fn similar(
         accused_unit_id: opt(&input.accused_unit_id).map(str::to_string),
         ..Default::default()
     };
-    for (words, filter, reason, weight, person) in criteria {
-        let q = TokenQuery {
-            words,
-            ..Default::default()
-        };
-        for h in state
-            .store
-            .search(&newest(state, user, &scope, Some(&q), filter))
-            .await?
-        {
+    // The lookups are independent: run at once, they take the time of the slowest.
+    let lookups = criteria.iter().map(|(words, filter, ..)| {
+        let scope = &scope;
+        async move {
+            let q = TokenQuery {
+                words: words.clone(),
+                ..Default::default()
+            };
+            state
+                .store
+                .search(&newest(state, user, scope, Some(&q), filter))
+                .await
+        }
+    });
+    let results = futures_util::future::try_join_all(lookups).await?;
+    for ((_, _, reason, weight, person), hits) in criteria.iter().zip(results) {
+        for h in hits {
             let e = found
                 .entry(h.record.id.clone())
                 .or_insert_with(|| (h, Vec::new(), 0.0, false));
@@ -560,7 +594,13 @@ pub async fn similar(
             || (reasons.iter().any(|r| r.starts_with("姓名"))
                 && reasons.iter().any(|r| r == "住址相同"));
         if let Some(m) = &matter {
-            let other = seg.token_set(&hit.matter);
+            // The token set stored with the document; one indexed before they were kept is cut
+            // again.
+            let other: HashSet<String> = if hit.matter_tokens.is_empty() {
+                seg.token_set(&hit.matter)
+            } else {
+                hit.matter_tokens.split(' ').map(str::to_string).collect()
+            };
             let j = xinfang_text::jaccard(m, &other);
             if j >= MATTER_SIMILARITY {
                 reasons.push(format!("事项相似（{:.0}%）", j * 100.0));
@@ -651,7 +691,7 @@ pub async fn dictionary(state: &AppState, user: &CurrentUser) -> AppResult<Dicti
         })
         .collect();
     Ok(Dictionary {
-        version: seg.version().to_string(),
+        version: index::version(&seg),
         shipped: xinfang_text::SHIPPED_DICTIONARY
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -659,7 +699,7 @@ pub async fn dictionary(state: &AppState, user: &CurrentUser) -> AppResult<Dicti
         words,
         stale: state
             .store
-            .count_stale_search_docs(&state.bureau.id, seg.version())
+            .count_stale_search_docs(&state.bureau.id, &index::version(&seg))
             .await?,
     })
 }
@@ -797,7 +837,13 @@ async fn reindex_batch(
     let started = std::time::Instant::now();
     let ids = state
         .store
-        .stale_search_docs(&state.bureau.id, seg.version(), after, want as i64, all)
+        .stale_search_docs(
+            &state.bureau.id,
+            &index::version(&seg),
+            after,
+            want as i64,
+            all,
+        )
         .await?;
     let Some(last) = ids.last().cloned() else {
         return Ok(0);
@@ -851,7 +897,7 @@ pub async fn reindex(
     } else {
         state
             .store
-            .count_stale_search_docs(&state.bureau.id, state.index.segmenter().version())
+            .count_stale_search_docs(&state.bureau.id, &index::version(&state.index.segmenter()))
             .await?
     } as u64;
     let mut done = 0u64;
@@ -865,5 +911,48 @@ pub async fn reindex(
         done += n;
         progress(done.min(total), total);
     }
+    count_terms(state).await?;
     Ok(done)
+}
+
+/// Counts again how many matters hold each word, for the repeat lookup's choice of the rarest
+/// (after a rebuild, and daily: words new since are only a later choice until then), and
+/// the index's statistics on PostgreSQL.
+pub async fn count_terms(state: &AppState) -> AppResult<usize> {
+    let n = state.store.refresh_search_terms(&state.bureau.id).await?;
+    state.store.analyze_search_index().await?;
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rarest_words_come_first_then_the_longest_then_unseen_ones() {
+        let words: HashSet<String> = ["要求", "拖欠", "工资", "包工头", "三万元", "某某某公司"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let counts: HashMap<String, i64> =
+            [("要求", 900), ("工资", 120), ("拖欠", 120), ("包工头", 7)]
+                .into_iter()
+                .map(|(w, n)| (w.to_string(), n))
+                .collect();
+        assert_eq!(
+            rarest_words(&words, &counts, 3),
+            ["包工头", "工资", "拖欠"],
+            "by the documents holding each; a tie by length, then the word"
+        );
+        assert_eq!(
+            rarest_words(&words, &counts, 6)[4..],
+            ["某某某公司", "三万元"],
+            "words no document held last, longest first"
+        );
+        assert_eq!(
+            rarest_words(&words, &HashMap::new(), 2),
+            ["某某某公司", "三万元"],
+            "before any rebuild counted them: the longest, as before"
+        );
+    }
 }

@@ -446,4 +446,80 @@ backend_tests! {
         }
         assert!(checked >= 15, "the generated matters hold most of the words: {checked}");
     }
+
+    async fn relevance_widens_its_candidates_while_filters_drop_them(app) {
+        // Four candidates at first (a page of 2 ranks 12): the three collective visits are
+        // neither among the newest twelve matches nor among the first twelve stored.
+        app.state.store.set_search_candidates(4);
+        let t = app.token("receptionist").await;
+        let mut collective = BTreeSet::new();
+        for i in 0..30 {
+            let c = (12..15).contains(&i);
+            let (id, _) = visit(&app, &t, json!({
+                "summary": format!("反映拖欠工资问题，第{i}次。"), "requests": "要求支付工资。",
+                "collective": c, "visitor_count": if c { 6 } else { 1 },
+            })).await;
+            if c {
+                collective.insert(id);
+            }
+        }
+        let director = app.token("director").await;
+        let mut seen = Vec::new();
+        let mut cursor = Value::Null;
+        loop {
+            let (s, v) = search(&app, &director, json!({"q": "工资", "collective": true, "limit": 2, "cursor": cursor})).await;
+            assert_eq!(s, 200, "{v}");
+            assert_eq!(v["total"], 3, "{v}");
+            seen.extend(ids(&v));
+            cursor = v["next_cursor"].clone();
+            if cursor.is_null() {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 3, "each once: {seen:?}");
+        assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), collective);
+        // Without a filter the first page is full at once and the total counts every match.
+        let (_, v) = search(&app, &director, json!({"q": "工资", "limit": 5})).await;
+        assert_eq!((v["total"].as_u64(), ids(&v).len()), (Some(30), 5), "{v}");
+        let office = app.token("office").await;
+        let (_, v) = search(&app, &office, json!({"q": "工资 -加班费", "limit": 5})).await;
+        assert_eq!((v["total"].as_u64(), ids(&v).len()), (Some(30), 5), "{v}");
+    }
+
+    async fn a_rebuild_counts_the_words_the_repeat_lookup_picks_from(app) {
+        let t = app.token("receptionist").await;
+        let (target, _) = visit(&app, &t, json!({
+            "petitioners": person("赵六", &id_number("19800808", "331"), "13600003333", "阜康市滋泥泉子镇"),
+            "summary": "反映某建筑公司拖欠钢筋工工资三万元至今未付，多次讨要无果。",
+            "requests": "要求支付拖欠的工资。"
+        })).await;
+        for (i, matter) in ["物业公司", "超市", "饭店", "物流公司", "驾校"].iter().enumerate() {
+            visit(&app, &t, json!({
+                "summary": format!("反映{matter}拖欠员工工资，第{i}批。"), "requests": "要求支付工资。"
+            })).await;
+        }
+        let n = xinfang_app::search::reindex(&app.state, true, &|_, _| {}).await.unwrap();
+        assert_eq!(n as i64, app.count("petitions").await);
+        // The words of 钢筋工 as the index cuts them: only the target holds them.
+        let rare: Vec<String> = app.state.index.segmenter().token_set("钢筋工").into_iter().collect();
+        assert!(!rare.is_empty());
+        let mut asked = rare.clone();
+        asked.extend(["工资".to_string(), "火星".to_string()]);
+        let counts = app.state.store.search_term_counts(&app.state.bureau.id, &asked).await.unwrap();
+        assert_eq!(counts.get("工资"), Some(&6), "{counts:?}");
+        for w in &rare {
+            assert_eq!(counts.get(w), Some(&1), "{w}: {counts:?}");
+        }
+        assert_eq!(counts.get("火星"), None, "{counts:?}");
+        // Another person, the same matter: found by its rare words, scored by the token sets
+        // stored with the index.
+        let (s, v) = app.post(&t, "/api/v1/petitions/similar", &json!({
+            "name": "孙七", "matter": "反映某建筑公司拖欠钢筋工工资三万元至今未付，要求支付拖欠的工资。"
+        })).await;
+        assert_eq!(s, 200, "{v}");
+        let c = v.as_array().unwrap();
+        assert_eq!(c[0]["petition"]["id"], target.as_str(), "{v}");
+        assert!(c[0]["reasons"].as_array().unwrap().iter().any(|r| r.as_str().unwrap().starts_with("事项相似")), "{v}");
+        assert!(c.iter().all(|x| x["petition"]["id"] == target.as_str()), "the other wage matters are not the same matter: {v}");
+    }
 }
